@@ -1,0 +1,157 @@
+import { isIP } from 'node:net';
+import { PatchbayError } from '@patchbay/errors';
+
+export interface AddressPoolFlag {
+  base: string;
+  size: number;
+}
+
+export interface DaemonConfig {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  bridge?: string;
+  bip?: string;
+  fixedCidr?: string;
+  mtu: number;
+  defaultAddressPools: AddressPoolFlag[];
+  icc: boolean;
+  ipMasq: boolean;
+  iptables: boolean;
+  ipForward: boolean;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  group?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCaCert?: string;
+  /** seconds between firewall checks (0 = off) */
+  firewallCheckInterval: number;
+  cleanup: boolean;
+}
+
+export const DEFAULTS: DaemonConfig = {
+  hosts: ['unix:///run/patchbay/patchbay.sock'],
+  dataRoot: '/var/lib/patchbay',
+  execRoot: '/run/patchbay',
+  mtu: 1500,
+  defaultAddressPools: [],
+  icc: true,
+  ipMasq: true,
+  iptables: true,
+  ipForward: true,
+  logLevel: 'info',
+  firewallCheckInterval: 10,
+  cleanup: false,
+};
+
+type Kind = 'string' | 'bool' | 'list';
+const FLAGS: Record<string, { key: keyof DaemonConfig; kind: Kind; short?: string; help: string }> = {
+  host: { key: 'hosts', kind: 'list', short: 'H', help: 'socket to listen on: unix:///path or tcp://127.0.0.1:PORT (repeatable)' },
+  'data-root': { key: 'dataRoot', kind: 'string', help: 'where the store lives (default /var/lib/patchbay)' },
+  'exec-root': { key: 'execRoot', kind: 'string', help: 'runtime state (default /run/patchbay)' },
+  bridge: { key: 'bridge', kind: 'string', short: 'b', help: 'attach the default network to this existing bridge; "none" = no default network' },
+  bip: { key: 'bip', kind: 'string', help: 'address of the default bridge, e.g. 10.99.0.1/24' },
+  'fixed-cidr': { key: 'fixedCidr', kind: 'string', help: 'allocatable range of the default network' },
+  mtu: { key: 'mtu', kind: 'string', help: 'MTU of the default network (default 1500)' },
+  'default-address-pool': { key: 'defaultAddressPools', kind: 'list', help: 'base=CIDR,size=N (repeatable)' },
+  icc: { key: 'icc', kind: 'bool', help: 'traffic between endpoints of the default network (default true)' },
+  'ip-masq': { key: 'ipMasq', kind: 'bool', help: 'masquerade outgoing traffic (default true)' },
+  iptables: { key: 'iptables', kind: 'bool', help: 'manage the firewall (nftables) (default true)' },
+  'ip-forward': { key: 'ipForward', kind: 'bool', help: 'enable net.ipv4.ip_forward (default true)' },
+  'log-level': { key: 'logLevel', kind: 'string', short: 'l', help: 'trace|debug|info|warn|error|fatal' },
+  group: { key: 'group', kind: 'string', short: 'G', help: 'group allowed to use the unix socket' },
+  tlscert: { key: 'tlsCert', kind: 'string', help: 'TLS certificate for TCP listeners' },
+  tlskey: { key: 'tlsKey', kind: 'string', help: 'TLS key for TCP listeners' },
+  tlscacert: { key: 'tlsCaCert', kind: 'string', help: 'CA for client certificates' },
+  'firewall-check-interval': { key: 'firewallCheckInterval', kind: 'string', help: 'seconds between firewall checks (0 = off, default 10)' },
+  cleanup: { key: 'cleanup', kind: 'bool', help: 'remove every network, sandbox and firewall table patchbay made, then exit' },
+};
+
+export const usage = () =>
+  'Usage: patchbayd [OPTIONS]\n\n' +
+  Object.entries(FLAGS)
+    .map(([long, f]) => `  ${f.short ? `-${f.short}, ` : '    '}--${long.padEnd(26)}${f.help}`)
+    .join('\n');
+
+const bad = (message: string) => new PatchbayError('PB_ERR_INVALID', message);
+
+function parseBool(flag: string, v: string): boolean {
+  if (['true', '1'].includes(v)) return true;
+  if (['false', '0'].includes(v)) return false;
+  throw bad(`invalid value "${v}" for flag --${flag}: must be true or false`);
+}
+
+function checkCidr(flag: string, v: string): void {
+  const [ip, len] = v.split('/');
+  if (!ip || !len || isIP(ip) !== 4 || !/^\d+$/.test(len) || Number(len) > 32) {
+    throw bad(`invalid value "${v}" for flag --${flag}: must be an IPv4 CIDR like 10.99.0.1/24`);
+  }
+}
+
+/** Parse dockerd-style flags (`--icc=false`, `-b br0`, `--bip=…`); throws InvalidParameter on bad input. */
+export function parseFlags(argv: readonly string[]): DaemonConfig & { help?: boolean } {
+  const cfg: DaemonConfig & { help?: boolean } = { ...DEFAULTS, hosts: [], defaultAddressPools: [] };
+  const raw: Record<string, string[]> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') return { ...cfg, help: true };
+    const m = /^(?:--([a-z0-9-]+)|-([A-Za-z]))(?:=(.*))?$/.exec(arg);
+    if (!m) throw bad(`unexpected argument "${arg}"`);
+    const name = m[1] ?? Object.keys(FLAGS).find((k) => FLAGS[k]!.short === m[2]);
+    const flag = name ? FLAGS[name] : undefined;
+    if (!name || !flag) throw bad(`unknown flag: ${arg}`);
+    let value = m[3];
+    if (value === undefined) {
+      if (flag.kind === 'bool') value = 'true';
+      else if (i + 1 < argv.length) value = argv[++i]!;
+      else throw bad(`flag needs an argument: --${name}`);
+    }
+    (raw[name] ??= []).push(value);
+  }
+  for (const [name, values] of Object.entries(raw)) {
+    const flag = FLAGS[name]!;
+    const last = values[values.length - 1]!;
+    const c = cfg as unknown as Record<string, unknown>;
+    if (flag.kind === 'bool') c[flag.key] = parseBool(name, last);
+    else if (flag.kind === 'list') c[flag.key] = values;
+    else c[flag.key] = last;
+  }
+  const pools = cfg.defaultAddressPools as unknown as string[];
+  cfg.defaultAddressPools = pools.map(parsePoolFlag);
+  if (cfg.hosts.length === 0) cfg.hosts = [...DEFAULTS.hosts];
+  cfg.mtu = Number(raw.mtu?.at(-1) ?? DEFAULTS.mtu);
+  if (!Number.isInteger(cfg.mtu) || cfg.mtu < 68 || cfg.mtu > 65535) throw bad(`invalid --mtu "${raw.mtu?.at(-1)}": must be 68-65535`);
+  cfg.firewallCheckInterval = Number(raw['firewall-check-interval']?.at(-1) ?? DEFAULTS.firewallCheckInterval);
+  if (!Number.isFinite(cfg.firewallCheckInterval) || cfg.firewallCheckInterval < 0) throw bad('invalid --firewall-check-interval');
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(cfg.logLevel)) throw bad(`invalid --log-level "${cfg.logLevel}"`);
+  validateNetworking(cfg);
+  return cfg;
+}
+
+function parsePoolFlag(v: string): AddressPoolFlag {
+  const fields = Object.fromEntries(v.split(',').map((kv) => kv.split('=', 2) as [string, string]));
+  const size = Number(fields.size);
+  if (!fields.base || !Number.isInteger(size)) throw bad(`invalid --default-address-pool "${v}": want base=CIDR,size=N`);
+  checkCidr('default-address-pool', fields.base);
+  if (size < Number(fields.base.split('/')[1]) || size > 31) {
+    throw bad(`invalid --default-address-pool "${v}": size must be between the base prefix length and 31`);
+  }
+  return { base: fields.base, size };
+}
+
+function validateNetworking(cfg: DaemonConfig): void {
+  if (cfg.bridge !== undefined && cfg.bip !== undefined) {
+    throw bad('You specified -b & --bip, mutually exclusive options. Please specify only one');
+  }
+  if (cfg.bridge !== undefined && cfg.bridge !== 'none' && !/^[A-Za-z0-9_.-]{1,15}$/.test(cfg.bridge)) {
+    throw bad(`invalid --bridge "${cfg.bridge}": must be an interface name`);
+  }
+  if (cfg.bip !== undefined) {
+    checkCidr('bip', cfg.bip);
+    const len = cfg.bip.split('/')[1];
+    if (Number(len) > 30) throw bad(`invalid --bip "${cfg.bip}": prefix must be /30 or shorter`);
+  }
+  if (cfg.fixedCidr !== undefined) checkCidr('fixed-cidr', cfg.fixedCidr);
+  if (!cfg.icc && !cfg.iptables) throw bad('You specified --iptables=false with --icc=false. ICC=false uses the firewall; please set --icc or --iptables to true');
+  if (!cfg.iptables) cfg.ipMasq = false;
+}

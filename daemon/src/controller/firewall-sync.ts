@@ -1,0 +1,101 @@
+import type { Logger } from 'pino';
+import { BRIDGE_OPTIONS, bridgeStateOf } from '@patchbay/drivers';
+import type { Kernel } from '@patchbay/kernel';
+import type { DaemonConfig } from '../config.js';
+import { requiredSysctls, type Firewall, type FirewallModel } from '../firewall/index.js';
+import type { Store } from '../store/index.js';
+import type { FirewallSync } from './core.js';
+
+/** The firewall model as the store says it should be: bridge networks and joined endpoints' ports. */
+export function firewallModel(store: Store): FirewallModel {
+  const networks = store.networks().filter((n) => n.driver === 'bridge' && n.state !== 'creating');
+  const byId = new Map(networks.map((n) => [n.id, n]));
+  const bridgeOf = (id: string) => bridgeStateOf({ id, name: '', options: byId.get(id)!.options, internal: false, isDefault: false, state: byId.get(id)!.driverState }).bridge;
+  const endpoints = new Map(store.endpoints().map((e) => [e.id, e]));
+  return {
+    networks: networks.map((n) => ({
+      id: n.id,
+      name: n.name,
+      bridge: bridgeOf(n.id),
+      subnets: store.poolsOf(n.id).map((p) => p.subnet),
+      internal: n.internal,
+      icc: n.options[BRIDGE_OPTIONS.icc] !== 'false',
+      masquerade: n.options[BRIDGE_OPTIONS.masquerade] !== 'false',
+      ...(n.options[BRIDGE_OPTIONS.hostBinding] && n.options[BRIDGE_OPTIONS.hostBinding] !== '0.0.0.0' ? { hostBindingIpv4: n.options[BRIDGE_OPTIONS.hostBinding] } : {}),
+    })),
+    ports: store.ports().flatMap((p) => {
+      const ep = endpoints.get(p.endpointId);
+      if (!ep || !ep.sandboxId || !byId.has(ep.networkId)) return [];
+      const ip = p.hostIp.includes(':') ? ep.ipv6 : ep.ipv4;
+      if (!ip) return [];
+      return [{ endpointId: ep.id, bridge: bridgeOf(ep.networkId), containerIp: ip.split('/')[0]!, containerPort: p.containerPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), hostPort: p.hostPort, protocol: p.protocol }];
+    }),
+  };
+}
+
+/**
+ * Applies the store's rules after each change. Calls that arrive while an apply runs share the
+ * next apply, so a burst of N changes costs about two nft runs, not N.
+ */
+export function createFirewallSync(store: Store, firewall: Firewall, kernel: Kernel, config: DaemonConfig, log: Logger) {
+  let applied: FirewallModel | undefined;
+  const sysctlsSet = new Map<string, string>();
+  let running: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | undefined;
+
+  async function applySysctls(model: FirewallModel) {
+    for (const [key, value] of Object.entries(requiredSysctls(model))) {
+      if (key.endsWith('forwarding') || key === 'net.ipv4.ip_forward') {
+        if (!config.ipForward) continue;
+      }
+      if (sysctlsSet.get(key) === value) continue;
+      await kernel.sysctlSet(key, value);
+      sysctlsSet.set(key, value);
+    }
+  }
+
+  async function once() {
+    const next = firewallModel(store);
+    if (config.iptables) await applySysctls(next);
+    await firewall.update(applied, next);
+    applied = next;
+  }
+
+  const sync: FirewallSync['sync'] = () => {
+    if (queued) return queued;
+    const mine = running.catch(() => {}).then(() => {
+      queued = undefined;
+      return once();
+    });
+    queued = mine;
+    running = mine;
+    return mine;
+  };
+
+  /** Re-apply everything when the tables are missing or differ (a flush by another tool). */
+  async function repairIfNeeded(reason: string): Promise<boolean> {
+    const model = firewallModel(store);
+    const check = await firewall.check(model);
+    if (check.ok) return false;
+    log.warn({ reason, drift: check.reason }, 'firewall rules missing or changed; re-applying');
+    await firewall.apply(model);
+    applied = model;
+    return true;
+  }
+
+  return {
+    sync,
+    repairIfNeeded,
+    /** Full apply (start-up). */
+    async applyAll() {
+      const model = firewallModel(store);
+      if (config.iptables) await applySysctls(model);
+      await firewall.apply(model);
+      applied = model;
+    },
+    forgetApplied() {
+      applied = undefined;
+    },
+  };
+}
+export type FirewallSyncService = ReturnType<typeof createFirewallSync>;

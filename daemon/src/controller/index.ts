@@ -1,0 +1,79 @@
+import type { DriverRegistry } from '@patchbay/drivers';
+import type { Kernel } from '@patchbay/kernel';
+import type { Logger } from 'pino';
+import type { DaemonConfig } from '../config.js';
+import { createEventBus } from '../events.js';
+import { createFirewall } from '../firewall/index.js';
+import type { Store } from '../store/index.js';
+import { bootstrapNetworks } from './bootstrap.js';
+import type { Core } from './core.js';
+import { createEndpoints } from './endpoints.js';
+import { createFirewallSync, firewallModel } from './firewall-sync.js';
+import { createIpamService } from './ipam-service.js';
+import { createLocks } from './locks.js';
+import { findEndpoint, findNetwork, findSandbox } from './lookup.js';
+import { createNetworks } from './networks.js';
+import { createSandboxes } from './sandboxes.js';
+import { recoverInterrupted } from './recovery.js';
+import { createViews } from './views.js';
+
+export interface ControllerDeps {
+  store: Store;
+  kernel: Kernel;
+  registry: DriverRegistry;
+  config: DaemonConfig;
+  log: Logger;
+}
+
+/** The network controller: networks, sandboxes and endpoints over the store, IPAM, drivers and firewall. */
+export function createController(deps: ControllerDeps) {
+  const { store, kernel, registry, config, log } = deps;
+  const firewall = createFirewall({ kernel, log: log.child({ component: 'firewall' }), enabled: config.iptables });
+  const fwSync = createFirewallSync(store, firewall, kernel, config, log.child({ component: 'firewall' }));
+  const core: Core = {
+    store,
+    kernel,
+    registry,
+    config,
+    log: log.child({ component: 'controller' }),
+    ipam: createIpamService(store, kernel, config.defaultAddressPools),
+    locks: createLocks(),
+    events: createEventBus(),
+    firewall: fwSync,
+    driverCtx: { kernel, defaults: { mtu: 1500 } },
+  };
+  const networks = createNetworks(core);
+  const endpoints = createEndpoints(core);
+  const sandboxes = createSandboxes(core, endpoints.leaveAll);
+  const views = createViews(core);
+
+  return {
+    core,
+    views,
+    firewall,
+    fwSync,
+    fwModel: () => firewallModel(store),
+    events: core.events,
+    async start() {
+      await recoverInterrupted(core);
+      await bootstrapNetworks(core, networks);
+      await fwSync.applyAll();
+    },
+    networks: {
+      ...networks,
+      list: () => store.networks().filter((n) => n.state === 'ready'),
+      get: (ref: string) => findNetwork(store, ref),
+    },
+    sandboxes: {
+      ...sandboxes,
+      list: () => store.sandboxes(),
+      get: (ref: string) => findSandbox(store, ref),
+    },
+    endpoints: {
+      ...endpoints,
+      list: (netRef?: string) => (netRef ? store.endpointsOf(findNetwork(store, netRef).id) : store.endpoints()),
+      get: (netRef: string, epRef: string) => findEndpoint(store, findNetwork(store, netRef), epRef),
+    },
+  };
+}
+export type Controller = ReturnType<typeof createController>;

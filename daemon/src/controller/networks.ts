@@ -1,0 +1,133 @@
+import { PatchbayError } from '@patchbay/errors';
+import { runSteps } from '@patchbay/kernel';
+import type { NetworkRecord } from '../store/index.js';
+import { PREDEFINED, driverNetwork, isUniqueViolation, type Core } from './core.js';
+import { newId, nowRfc3339Nano } from './ids.js';
+import { findNetwork } from './lookup.js';
+import type { PoolRequest } from './ipam-service.js';
+
+export interface CreateNetworkInput {
+  name: string;
+  driver: string;
+  ipamDriver: string;
+  ipamConfig: PoolRequest[];
+  ipamOptions: Record<string, string>;
+  enableIPv6: boolean;
+  internal: boolean;
+  attachable: boolean;
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  /** only bootstrap creates predefined networks */
+  predefined?: boolean;
+}
+
+const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
+
+export function createNetworks(core: Core) {
+  const { store, registry, ipam, locks, log } = core;
+
+  async function create(input: CreateNetworkInput): Promise<NetworkRecord> {
+    if (!input.predefined && (PREDEFINED as readonly string[]).includes(input.name)) {
+      throw new PatchbayError('PB_ERR_PREDEFINED', `operation is not permitted on predefined ${input.name} network `);
+    }
+    const driver = registry.get(input.driver);
+    if (driver.singleton && !input.predefined) {
+      throw new PatchbayError('PB_ERR_PREDEFINED', `only one instance of "${driver.name}" network is allowed`);
+    }
+    return locks.with([`net:${input.name}`], async () => {
+      if (store.networkByName(input.name)) {
+        throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
+      }
+      const options = driver.validateOptions(input.options, { name: input.name, isDefault: input.predefined === true });
+      const bridgeName = options[BRIDGE_NAME_OPTION];
+      if (bridgeName) {
+        const clash = store.networks().find((n) => n.driverState.bridge === bridgeName || n.options[BRIDGE_NAME_OPTION] === bridgeName);
+        if (clash) throw new PatchbayError('PB_ERR_BRIDGE_IN_USE', `bridge name ${bridgeName} is already used by network ${clash.name}`);
+      }
+      const usesIpam = driver.usesIpam && input.ipamDriver !== 'null';
+      if (!usesIpam && input.ipamConfig.some((c) => c.subnet)) {
+        throw new PatchbayError('PB_ERR_INVALID_SUBNET', `network driver "${driver.name}" with IPAM driver "${input.ipamDriver}" takes no subnets`);
+      }
+      const planned = usesIpam ? await ipam.planPools(input.name, input.ipamConfig, { enableIPv6: input.enableIPv6 }) : [];
+      const record: NetworkRecord = {
+        id: newId(),
+        name: input.name,
+        driver: driver.name,
+        created: nowRfc3339Nano(),
+        internal: input.internal,
+        attachable: input.attachable,
+        enableIPv6: input.enableIPv6,
+        predefined: input.predefined === true,
+        ipamDriver: input.ipamDriver,
+        ipamOptions: input.ipamOptions,
+        options,
+        labels: input.labels,
+        driverState: {},
+        state: 'creating',
+      };
+      try {
+        store.tx(() => {
+          store.insertNetwork(record);
+          ipam.commitPools(record.id, record.name, planned, input.ipamOptions);
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw new PatchbayError('PB_ERR_POOL_OVERLAP', `network ${input.name} or one of its subnets already exists`, { cause: err });
+        }
+        throw err;
+      }
+      try {
+        if (driver.planCreateNetwork) {
+          const plan = await driver.planCreateNetwork(driverNetwork(core, record), core.driverCtx);
+          record.driverState = plan.state;
+          store.setNetworkDriverState(record.id, plan.state);
+          await runSteps(plan.steps, log.child({ op: 'network.create', network: record.name }));
+        }
+        store.setNetworkState(record.id, 'ready');
+        record.state = 'ready';
+      } catch (err) {
+        forget(record);
+        throw err;
+      }
+      await core.firewall.sync();
+      core.events.emit('network', 'create', record.id, { name: record.name, type: record.driver });
+      log.info({ network: record.name, id: record.id.slice(0, 12) }, 'network created');
+      return record;
+    });
+  }
+
+  function forget(record: NetworkRecord) {
+    ipam.forgetNetwork(record.id);
+    store.deleteNetwork(record.id);
+  }
+
+  async function remove(ref: string, opts: { allowPredefined?: boolean } = {}): Promise<void> {
+    const found = findNetwork(store, ref);
+    if (found.predefined && !opts.allowPredefined) {
+      throw new PatchbayError('PB_ERR_PREDEFINED', `${found.name} is a pre-defined network and cannot be removed`);
+    }
+    await locks.with([`net:${found.name}`], async () => {
+      const net = store.networkById(found.id);
+      if (!net) throw new PatchbayError('PB_ERR_NETWORK_NOT_FOUND', `network ${ref} not found`);
+      // Checked and marked in one synchronous step, so no connect can slip in between.
+      const count = store.endpointCount(net.id);
+      if (count > 0) {
+        throw new PatchbayError('PB_ERR_ACTIVE_ENDPOINTS', `error while removing network: network ${net.name} id ${net.id} has active endpoints`);
+      }
+      store.setNetworkState(net.id, 'deleting');
+      const driver = registry.get(net.driver);
+      try {
+        await runSteps(driver.planDeleteNetwork?.(driverNetwork(core, net), core.driverCtx) ?? [], log.child({ op: 'network.delete', network: net.name }));
+      } catch (err) {
+        store.setNetworkState(net.id, 'ready');
+        throw err;
+      }
+      forget(net);
+      await core.firewall.sync();
+      core.events.emit('network', 'destroy', net.id, { name: net.name, type: net.driver });
+      log.info({ network: net.name, id: net.id.slice(0, 12) }, 'network removed');
+    });
+  }
+
+  return { create, remove, forget };
+}

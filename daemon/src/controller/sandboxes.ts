@@ -1,0 +1,70 @@
+import { PatchbayError } from '@patchbay/errors';
+import type { SandboxRecord } from '../store/index.js';
+import { isUniqueViolation, type Core } from './core.js';
+import { newId, nowRfc3339Nano } from './ids.js';
+import { findSandbox } from './lookup.js';
+
+export const sandboxNetnsName = (id: string) => `pb-${id.slice(0, 12)}`;
+
+export interface CreateSandboxInput {
+  name?: string;
+  containerId?: string;
+  netnsPath?: string;
+}
+
+export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Promise<void>) {
+  const { store, kernel, locks, log } = core;
+
+  async function create(input: CreateSandboxInput): Promise<SandboxRecord> {
+    const id = newId();
+    const name = input.name ?? input.containerId ?? id.slice(0, 12);
+    if (store.sandboxByName(name)) throw new PatchbayError('PB_ERR_SANDBOX_EXISTS', `sandbox with name ${name} already exists`);
+    if (input.netnsPath !== undefined) {
+      const path = input.netnsPath;
+      if (path.split('/').includes('..') || !(await kernel.isNetns(path))) {
+        throw new PatchbayError('PB_ERR_INVALID_NETNS', `netnsPath ${JSON.stringify(path)} is not a network namespace file`);
+      }
+    }
+    const record: SandboxRecord = {
+      id,
+      name,
+      containerId: input.containerId ?? id,
+      key: input.netnsPath ?? `/run/netns/${sandboxNetnsName(id)}`,
+      external: input.netnsPath !== undefined,
+      created: nowRfc3339Nano(),
+      state: 'creating',
+    };
+    try {
+      store.insertSandbox(record);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new PatchbayError('PB_ERR_SANDBOX_EXISTS', `sandbox with name ${name} already exists`);
+      throw err;
+    }
+    try {
+      if (!record.external) record.key = await kernel.netnsAdd(sandboxNetnsName(id));
+    } catch (err) {
+      store.deleteSandbox(id);
+      throw err;
+    }
+    store.setSandboxState(id, 'ready');
+    record.state = 'ready';
+    core.events.emit('sandbox', 'create', id, { name });
+    log.info({ sandbox: name, id: id.slice(0, 12), key: record.key }, 'sandbox created');
+    return record;
+  }
+
+  /** Leaves every network first, then removes the namespace (never an adopted one). */
+  async function remove(ref: string): Promise<void> {
+    const sb = findSandbox(store, ref);
+    await leaveAll(sb);
+    await locks.with([`sb:${sb.id}`], async () => {
+      store.setSandboxState(sb.id, 'deleting');
+      if (!sb.external) await kernel.netnsDelete(sandboxNetnsName(sb.id));
+      store.deleteSandbox(sb.id);
+    });
+    core.events.emit('sandbox', 'destroy', sb.id, { name: sb.name });
+    log.info({ sandbox: sb.name, id: sb.id.slice(0, 12) }, 'sandbox removed');
+  }
+
+  return { create, remove };
+}

@@ -1,0 +1,136 @@
+import { conflict, invalid } from '@patchbay/errors';
+import { IFNAME_RE } from '@patchbay/kernel';
+import { requireCidr, requireIp, type ParsedCidr } from './address.js';
+import type { FirewallModel, FirewallNetwork, FirewallPort } from './model.js';
+import type { BridgeSetName, InetSetName, PortMapName } from './schema.js';
+
+/** One set or map element as nft text: `key` alone for sets, `key : value` for maps. */
+export interface Element {
+  key: string;
+  value?: string;
+}
+
+export const elementText = (e: Element): string => (e.value === undefined ? e.key : `${e.key} : ${e.value}`);
+
+export interface RulesetElements {
+  inet: Record<InetSetName, Element[]>;
+  bridge: Record<BridgeSetName, Element[]>;
+}
+
+const PROTOCOLS = new Set(['tcp', 'udp', 'sctp']);
+const quote = (ifname: string) => `"${ifname}"`;
+
+function checkedBridge(name: string, what: string): string {
+  if (!IFNAME_RE.test(name)) throw invalid(`${what}: invalid bridge name ${JSON.stringify(name)}`, 'PB_ERR_INVALID_NAME');
+  return name;
+}
+
+function checkedPort(port: number, what: string): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`${what}: invalid port ${port}`);
+  return port;
+}
+
+/** Networks, validated and sorted by bridge, with their subnets parsed and sorted. */
+export function normalizeNetworks(networks: readonly FirewallNetwork[]): { network: FirewallNetwork; subnets: ParsedCidr[] }[] {
+  const seen = new Set<string>();
+  return [...networks]
+    .sort((a, b) => compare(a.bridge, b.bridge))
+    .map((network) => {
+      const what = `network ${network.name}`;
+      checkedBridge(network.bridge, what);
+      if (seen.has(network.bridge)) throw conflict(`${what}: bridge ${network.bridge} used twice`, 'PB_ERR_BRIDGE_IN_USE');
+      seen.add(network.bridge);
+      const subnets = network.subnets.map((s) => requireCidr(s, what)).sort((a, b) => compare(a.cidr, b.cidr));
+      return { network, subnets };
+    });
+}
+
+/** Everything the model puts into the sets and maps, each list sorted: equal models give equal text. */
+export function modelElements(model: FirewallModel): RulesetElements {
+  const networks = normalizeNetworks(model.networks);
+  const empty = () => [] as Element[];
+  const inet: Record<InetSetName, Element[]> = {
+    bridges: empty(), same_bridge: empty(), internal_bridges: empty(), internal_v4: empty(), internal_v6: empty(),
+    subnets_v4: empty(), subnets_v6: empty(), masq_v4: empty(), masq_v6: empty(),
+    ...portElements(model),
+  };
+  const bridge: Record<BridgeSetName, Element[]> = { icc_off_v4: empty(), icc_off_v6: empty() };
+
+  for (const { network, subnets } of networks) {
+    const br = quote(network.bridge);
+    inet.bridges.push({ key: br });
+    inet.same_bridge.push({ key: `${br} . ${br}`, value: network.icc ? 'accept' : 'drop' });
+    if (network.internal) inet.internal_bridges.push({ key: br });
+    for (const { family, cidr } of subnets) {
+      const v = family === 4 ? 'v4' : 'v6';
+      if (network.internal) inet[`internal_${v}`].push({ key: `${br} . ${cidr}` });
+      inet[`subnets_${v}`].push({ key: `${cidr} . ${br}` });
+      if (network.masquerade && !network.internal) inet[`masq_${v}`].push({ key: cidr });
+      if (!network.icc) bridge[`icc_off_${v}`].push({ key: `${cidr} . ${cidr}` });
+    }
+  }
+  // subnet sets are ordered by address, not by bridge
+  for (const name of ['subnets_v4', 'subnets_v6', 'masq_v4', 'masq_v6'] as const) inet[name].sort(byKey);
+  return { inet, bridge };
+}
+
+/** The four DNAT maps. Ports on internal networks are not published (libnetwork does the same). */
+export function portElements(model: FirewallModel): Record<PortMapName, Element[]> {
+  const networks = new Map(model.networks.map((n) => [n.bridge, n]));
+  const maps: Record<PortMapName, Element[]> = { dnat_v4: [], dnat_any_v4: [], dnat_v6: [], dnat_any_v6: [] };
+  const keys = new Map<string, FirewallPort>();
+  for (const port of [...model.ports].sort(comparePorts)) {
+    const what = `port ${port.protocol}/${port.hostPort} of endpoint ${port.endpointId}`;
+    const network = networks.get(port.bridge);
+    if (!network) throw invalid(`${what}: no network on bridge ${JSON.stringify(port.bridge)}`);
+    if (network.internal) continue;
+    if (!PROTOCOLS.has(port.protocol)) throw invalid(`${what}: invalid protocol ${JSON.stringify(port.protocol)}`);
+    const target = requireIp(port.containerIp, what);
+    const value = `${target.address} . ${checkedPort(port.containerPort, what)}`;
+    const service = `${port.protocol} . ${checkedPort(port.hostPort, what)}`;
+    const hostIp = effectiveHostIp(port, network);
+    const v = target.family === 4 ? 'v4' : 'v6';
+    let map: PortMapName;
+    let key: string;
+    if (hostIp === undefined) {
+      map = `dnat_any_${v}`;
+      key = service;
+    } else {
+      const host = requireIp(hostIp, what);
+      if (host.family !== target.family) {
+        throw invalid(`${what}: host address ${hostIp} and container address ${port.containerIp} are of different families`, 'PB_ERR_INVALID_ADDRESS');
+      }
+      map = `dnat_${v}`;
+      key = `${host.address} . ${service}`;
+    }
+    const clash = keys.get(`${map} ${key}`);
+    if (clash) throw conflict(`${what}: host port already published by endpoint ${clash.endpointId}`, 'PB_ERR_PORT_IN_USE');
+    keys.set(`${map} ${key}`, port);
+    maps[map].push({ key, value });
+  }
+  return maps;
+}
+
+/** A specific host address, or undefined for "every local address" of the container's family. */
+export function effectiveHostIp(port: FirewallPort, network: FirewallNetwork): string | undefined {
+  const unspecified = (ip: string | undefined) => !ip || ip === '0.0.0.0' || ip === '::';
+  if (!unspecified(port.hostIp)) return port.hostIp;
+  const v4Target = !port.containerIp.includes(':');
+  if (v4Target && !unspecified(network.hostBindingIpv4)) return network.hostBindingIpv4;
+  return undefined;
+}
+
+function comparePorts(a: FirewallPort, b: FirewallPort): number {
+  return (
+    compare(a.protocol, b.protocol) ||
+    a.hostPort - b.hostPort ||
+    compare(a.hostIp ?? '', b.hostIp ?? '') ||
+    compare(a.bridge, b.bridge) ||
+    compare(a.containerIp, b.containerIp) ||
+    a.containerPort - b.containerPort ||
+    compare(a.endpointId, b.endpointId)
+  );
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byKey = (a: Element, b: Element) => compare(a.key, b.key);

@@ -1,0 +1,27 @@
+import { requireCidr } from './address.js';
+import { effectiveHostIp, portElements } from './elements.js';
+import type { FirewallModel } from './model.js';
+
+/**
+ * The sysctls the rules of `model` rely on, sorted by key. The caller sets them (honouring
+ * --ip-forward); the firewall never does. route_localnet lets 127.0.0.1:PORT be DNATed out of a
+ * bridge (no userland proxy); the ruleset drops loopback destinations arriving from bridges.
+ */
+export function requiredSysctls(model: FirewallModel): Record<string, string> {
+  portElements(model); // validates the ports exactly as the renderer does
+  const wanted: Record<string, string> = {};
+  if (model.networks.length > 0) wanted['net.ipv4.ip_forward'] = '1';
+  const anyV6 = model.networks.some((n) => n.subnets.some((s) => requireCidr(s, `network ${n.name}`).family === 6));
+  if (anyV6) {
+    wanted['net.ipv6.conf.all.forwarding'] = '1';
+    wanted['net.ipv6.conf.default.forwarding'] = '1';
+  }
+  const networks = new Map(model.networks.map((n) => [n.bridge, n]));
+  for (const port of model.ports) {
+    const network = networks.get(port.bridge)!;
+    if (network.internal || port.containerIp.includes(':')) continue;
+    const hostIp = effectiveHostIp(port, network);
+    if (hostIp === undefined || hostIp.startsWith('127.')) wanted[`net.ipv4.conf.${port.bridge}.route_localnet`] = '1';
+  }
+  return Object.fromEntries(Object.entries(wanted).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,41 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Controller } from '../controller/index.js';
+import { installErrorHandler } from './errors.js';
+import { registerNativeRoutes } from './native-routes.js';
+
+export const VERSION = '0.1.0';
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface AppOptions {
+  controller: Controller;
+  log: Logger;
+  /** extra route sets (the Docker-compatible API registers here) */
+  plugins?: ((app: FastifyInstance) => void)[];
+}
+
+/** Builds the HTTP app; tests use it through app.inject(). */
+export function buildApp({ controller, log, plugins = [] }: AppOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true, return503OnClosing: true });
+  // An empty body on a JSON POST counts as {} (clients such as docker send none for some calls).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const err = new Error('request body is not valid JSON') as Error & { statusCode: number; code: string };
+      err.statusCode = 400;
+      err.code = 'PB_ERR_INVALID';
+      done(err, undefined);
+    }
+  });
+  installErrorHandler(app, (_req, body) => ({ message: body.message, code: body.code }));
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).type('application/json').send({ message: `no route for ${req.method} ${req.url.split('?')[0]}`, code: 'PB_ERR_NOT_FOUND' });
+  });
+  registerNativeRoutes(app, controller, VERSION);
+  for (const plugin of plugins) plugin(app);
+  return app;
+}

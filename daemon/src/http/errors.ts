@@ -1,0 +1,61 @@
+import { PatchbayError, type ErrorKind } from '@patchbay/errors';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ZodError } from 'zod';
+
+/** The one place where domain errors become HTTP statuses. */
+export const STATUS: Record<ErrorKind, number> = {
+  InvalidParameter: 400,
+  NotFound: 404,
+  Conflict: 409,
+  Forbidden: 403,
+  Unavailable: 503,
+  NotImplemented: 501,
+  Internal: 500,
+};
+
+export function zodMessage(err: ZodError, what: string): string {
+  return err.issues
+    .map((i) => {
+      const path = i.path.length > 0 ? i.path.join('.') : what;
+      if (i.code === 'unrecognized_keys') return `${what}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+      return `${path}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+export interface ErrorBodyShape {
+  status: number;
+  message: string;
+  code: string;
+}
+
+/** Any thrown value → status, message and code; 5xx messages are generic (the cause is logged). */
+export function toErrorBody(err: unknown): ErrorBodyShape {
+  if (err instanceof PatchbayError) {
+    const status = STATUS[err.kind];
+    return { status, message: err.message, code: err.code };
+  }
+  if (err instanceof ZodError) return { status: 400, message: zodMessage(err, 'body'), code: 'PB_ERR_INVALID' };
+  const fe = err as FastifyError;
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode === 415 || fe.statusCode === 413 ? fe.statusCode : 400, message: fe.message, code: fe.code ?? 'PB_ERR_INVALID' };
+  }
+  return { status: 500, message: 'internal error (see the daemon log)', code: 'PB_ERR_INTERNAL' };
+}
+
+/** Installs the error handler; `shape` lets the Docker API answer `{message}` only. */
+export function installErrorHandler(app: FastifyInstance, shape: (req: FastifyRequest, body: ErrorBodyShape) => object) {
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const body = toErrorBody(err);
+    if (body.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ code: body.code, msg: body.message }, 'request refused');
+    void reply.status(body.status).type('application/json').send(shape(req, body));
+  });
+}
+
+/** Parse with a zod schema, turning failures into a 400 that names the field. */
+export function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown, what: string): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new PatchbayError('PB_ERR_INVALID', zodMessage(r.error, what));
+  return r.data;
+}

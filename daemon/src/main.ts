@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createBuiltinRegistry } from '@patchbay/drivers';
+import { isPatchbayError } from '@patchbay/errors';
+import { createRealKernel } from '@patchbay/kernel';
+import { pino } from 'pino';
+import { parseFlags, usage, type DaemonConfig } from './config.js';
+import { createController } from './controller/index.js';
+import { buildApp } from './http/app.js';
+import { openDb, createStore } from './store/index.js';
+import { listenAll } from './listen.js';
+
+async function main(argv: string[]): Promise<void> {
+  let config: DaemonConfig & { help?: boolean };
+  try {
+    config = parseFlags(argv);
+  } catch (err) {
+    process.stderr.write(`patchbayd: ${(err as Error).message}\n${usage()}\n`);
+    process.exit(2);
+  }
+  if (config.help) {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const kernel = createRealKernel({ log: log.child({ component: 'kernel' }) });
+  await kernel.checkTools(config.iptables ? ['ip', 'nft'] : ['ip']);
+
+  mkdirSync(config.execRoot, { recursive: true, mode: 0o755 });
+  const db = openDb(join(config.dataRoot, 'patchbay.db'));
+  const store = createStore(db);
+  const controller = createController({ store, kernel, registry: createBuiltinRegistry(), config, log });
+  await controller.start();
+  const app = buildApp({ controller, log });
+  const closeListeners = await listenAll(app, config, log);
+
+  let checking = false;
+  const timer =
+    config.iptables && config.firewallCheckInterval > 0
+      ? setInterval(() => {
+          if (checking) return;
+          checking = true;
+          controller.fwSync
+            .repairIfNeeded('periodic check')
+            .catch((err) => log.error({ err }, 'firewall check failed'))
+            .finally(() => (checking = false));
+        }, config.firewallCheckInterval * 1000)
+      : undefined;
+  timer?.unref();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down; networks, sandboxes and endpoints stay in place');
+    if (timer) clearInterval(timer);
+    await app.close(); // waits for in-flight requests
+    await closeListeners();
+    db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  log.info({ hosts: config.hosts, dataRoot: config.dataRoot }, 'patchbayd ready');
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  const message = isPatchbayError(err) ? err.message : (err as Error)?.stack ?? String(err);
+  process.stderr.write(`patchbayd: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+export * from './db.js';
+export * from './records.js';
+export * from './store.js';

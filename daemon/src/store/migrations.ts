@@ -1,0 +1,77 @@
+/** Schema migrations; index i upgrades user_version i → i+1. Never edit a shipped entry. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE networks (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    driver       TEXT NOT NULL,
+    created      TEXT NOT NULL,
+    internal     INTEGER NOT NULL DEFAULT 0,
+    attachable   INTEGER NOT NULL DEFAULT 0,
+    enable_ipv6  INTEGER NOT NULL DEFAULT 0,
+    predefined   INTEGER NOT NULL DEFAULT 0,
+    ipam_driver  TEXT NOT NULL DEFAULT 'default',
+    ipam_options TEXT NOT NULL DEFAULT '{}',
+    options      TEXT NOT NULL DEFAULT '{}',
+    labels       TEXT NOT NULL DEFAULT '{}',
+    driver_state TEXT NOT NULL DEFAULT '{}',
+    state        TEXT NOT NULL CHECK (state IN ('creating', 'ready', 'deleting'))
+  );
+  CREATE TABLE pools (
+    id         INTEGER PRIMARY KEY,
+    network_id TEXT NOT NULL REFERENCES networks(id) ON DELETE CASCADE,
+    family     INTEGER NOT NULL CHECK (family IN (4, 6)),
+    subnet     TEXT NOT NULL UNIQUE,
+    ip_range   TEXT,
+    gateway    TEXT,
+    aux        TEXT NOT NULL DEFAULT '{}',
+    serial     INTEGER NOT NULL DEFAULT 0,
+    cursor     TEXT
+  );
+  CREATE INDEX pools_network ON pools(network_id);
+  CREATE TABLE sandboxes (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    container_id TEXT NOT NULL,
+    key          TEXT NOT NULL,
+    external     INTEGER NOT NULL DEFAULT 0,
+    created      TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('creating', 'ready', 'deleting'))
+  );
+  CREATE TABLE endpoints (
+    id         TEXT PRIMARY KEY,
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    name       TEXT NOT NULL,
+    sandbox_id TEXT REFERENCES sandboxes(id),
+    if_index   INTEGER,
+    host_if    TEXT,
+    mac        TEXT,
+    ipv4       TEXT,
+    ipv6       TEXT,
+    aliases    TEXT NOT NULL DEFAULT '[]',
+    created    TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('creating', 'ready', 'joining', 'leaving', 'deleting')),
+    UNIQUE (network_id, name),
+    UNIQUE (sandbox_id, if_index)
+  );
+  CREATE INDEX endpoints_sandbox ON endpoints(sandbox_id);
+  CREATE TABLE allocations (
+    pool_id  INTEGER NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+    address  TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('gateway', 'aux', 'endpoint')),
+    owner    TEXT NOT NULL,
+    owner_id TEXT,
+    PRIMARY KEY (pool_id, address)
+  );
+  CREATE INDEX allocations_owner ON allocations(owner_id);
+  CREATE TABLE ports (
+    endpoint_id    TEXT NOT NULL REFERENCES endpoints(id) ON DELETE CASCADE,
+    host_ip        TEXT NOT NULL,
+    host_port      INTEGER NOT NULL,
+    protocol       TEXT NOT NULL,
+    container_port INTEGER NOT NULL,
+    UNIQUE (host_ip, host_port, protocol)
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];

@@ -1,0 +1,217 @@
+import type Database from 'better-sqlite3';
+import type { Db } from './db.js';
+import type {
+  AllocationRecord,
+  EndpointRecord,
+  EndpointState,
+  NetworkRecord,
+  PoolRecord,
+  PortRecord,
+  RowState,
+  SandboxRecord,
+} from './records.js';
+
+const json = (v: unknown) => JSON.stringify(v);
+const bool = (v: unknown) => v === 1 || v === true;
+type Row = Record<string, unknown>;
+
+const toNetwork = (r: Row): NetworkRecord => ({
+  id: r.id as string,
+  name: r.name as string,
+  driver: r.driver as string,
+  created: r.created as string,
+  internal: bool(r.internal),
+  attachable: bool(r.attachable),
+  enableIPv6: bool(r.enable_ipv6),
+  predefined: bool(r.predefined),
+  ipamDriver: r.ipam_driver as string,
+  ipamOptions: JSON.parse(r.ipam_options as string),
+  options: JSON.parse(r.options as string),
+  labels: JSON.parse(r.labels as string),
+  driverState: JSON.parse(r.driver_state as string),
+  state: r.state as RowState,
+});
+const toPool = (r: Row): PoolRecord => ({
+  id: r.id as number,
+  networkId: r.network_id as string,
+  family: r.family as 4 | 6,
+  subnet: r.subnet as string,
+  ...(r.ip_range ? { ipRange: r.ip_range as string } : {}),
+  ...(r.gateway ? { gateway: r.gateway as string } : {}),
+  aux: JSON.parse(r.aux as string),
+  serial: bool(r.serial),
+  ...(r.cursor ? { cursor: r.cursor as string } : {}),
+});
+const toSandbox = (r: Row): SandboxRecord => ({
+  id: r.id as string,
+  name: r.name as string,
+  containerId: r.container_id as string,
+  key: r.key as string,
+  external: bool(r.external),
+  created: r.created as string,
+  state: r.state as RowState,
+});
+const toEndpoint = (r: Row): EndpointRecord => ({
+  id: r.id as string,
+  networkId: r.network_id as string,
+  name: r.name as string,
+  sandboxId: (r.sandbox_id as string | null) ?? null,
+  ifIndex: (r.if_index as number | null) ?? null,
+  hostIf: (r.host_if as string | null) ?? null,
+  mac: (r.mac as string | null) ?? null,
+  ipv4: (r.ipv4 as string | null) ?? null,
+  ipv6: (r.ipv6 as string | null) ?? null,
+  aliases: JSON.parse(r.aliases as string),
+  created: r.created as string,
+  state: r.state as EndpointState,
+});
+const toAllocation = (r: Row): AllocationRecord => ({
+  poolId: r.pool_id as number,
+  address: r.address as string,
+  kind: r.kind as AllocationRecord['kind'],
+  owner: r.owner as string,
+  ...(r.owner_id ? { ownerId: r.owner_id as string } : {}),
+});
+const toPort = (r: Row): PortRecord => ({
+  endpointId: r.endpoint_id as string,
+  hostIp: r.host_ip as string,
+  hostPort: r.host_port as number,
+  protocol: r.protocol as PortRecord['protocol'],
+  containerPort: r.container_port as number,
+});
+
+/** Typed access to the SQLite store; every statement prepared once. All calls are synchronous. */
+export function createStore(db: Db) {
+  const q = (sql: string) => db.prepare(sql);
+  const s = {
+    netAll: q('SELECT * FROM networks ORDER BY created, name'),
+    netById: q('SELECT * FROM networks WHERE id = ?'),
+    netByName: q('SELECT * FROM networks WHERE name = ?'),
+    netByPrefix: q("SELECT * FROM networks WHERE id LIKE ? || '%' LIMIT 2"),
+    netInsert: q(`INSERT INTO networks (id, name, driver, created, internal, attachable, enable_ipv6, predefined,
+      ipam_driver, ipam_options, options, labels, driver_state, state)
+      VALUES (@id, @name, @driver, @created, @internal, @attachable, @enableIPv6, @predefined,
+      @ipamDriver, @ipamOptions, @options, @labels, @driverState, @state)`),
+    netState: q('UPDATE networks SET state = ? WHERE id = ?'),
+    netDriverState: q('UPDATE networks SET driver_state = ? WHERE id = ?'),
+    netDelete: q('DELETE FROM networks WHERE id = ?'),
+    poolInsert: q(`INSERT INTO pools (network_id, family, subnet, ip_range, gateway, aux, serial)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    poolsOf: q('SELECT * FROM pools WHERE network_id = ? ORDER BY family, id'),
+    poolsAll: q('SELECT * FROM pools ORDER BY id'),
+    poolCursor: q('UPDATE pools SET cursor = ? WHERE id = ?'),
+    allocInsert: q('INSERT INTO allocations (pool_id, address, kind, owner, owner_id) VALUES (?, ?, ?, ?, ?)'),
+    allocDelete: q('DELETE FROM allocations WHERE pool_id = ? AND address = ?'),
+    allocOfPool: q('SELECT * FROM allocations WHERE pool_id = ? ORDER BY address'),
+    allocAll: q('SELECT * FROM allocations'),
+    allocDeleteOwner: q('DELETE FROM allocations WHERE owner_id = ?'),
+    sbAll: q('SELECT * FROM sandboxes ORDER BY created, name'),
+    sbById: q('SELECT * FROM sandboxes WHERE id = ?'),
+    sbByName: q('SELECT * FROM sandboxes WHERE name = ?'),
+    sbByContainer: q('SELECT * FROM sandboxes WHERE container_id = ? LIMIT 2'),
+    sbByPrefix: q("SELECT * FROM sandboxes WHERE id LIKE ? || '%' LIMIT 2"),
+    sbInsert: q(`INSERT INTO sandboxes (id, name, container_id, key, external, created, state)
+      VALUES (@id, @name, @containerId, @key, @external, @created, @state)`),
+    sbState: q('UPDATE sandboxes SET state = ? WHERE id = ?'),
+    sbDelete: q('DELETE FROM sandboxes WHERE id = ?'),
+    epAll: q('SELECT * FROM endpoints ORDER BY created, name'),
+    epById: q('SELECT * FROM endpoints WHERE id = ?'),
+    epByPrefix: q("SELECT * FROM endpoints WHERE id LIKE ? || '%' LIMIT 2"),
+    epOfNet: q('SELECT * FROM endpoints WHERE network_id = ? ORDER BY created, name'),
+    epByNetName: q('SELECT * FROM endpoints WHERE network_id = ? AND name = ?'),
+    epOfSandbox: q('SELECT * FROM endpoints WHERE sandbox_id = ? ORDER BY if_index'),
+    epCountOfNet: q('SELECT COUNT(*) AS n FROM endpoints WHERE network_id = ?'),
+    epInsert: q(`INSERT INTO endpoints (id, network_id, name, sandbox_id, if_index, host_if, mac, ipv4, ipv6, aliases, created, state)
+      VALUES (@id, @networkId, @name, @sandboxId, @ifIndex, @hostIf, @mac, @ipv4, @ipv6, @aliases, @created, @state)`),
+    epAttach: q('UPDATE endpoints SET sandbox_id = ?, if_index = ?, host_if = ?, state = ? WHERE id = ?'),
+    epState: q('UPDATE endpoints SET state = ? WHERE id = ?'),
+    epDelete: q('DELETE FROM endpoints WHERE id = ?'),
+    portInsert: q('INSERT INTO ports (endpoint_id, host_ip, host_port, protocol, container_port) VALUES (?, ?, ?, ?, ?)'),
+    portsOf: q('SELECT * FROM ports WHERE endpoint_id = ? ORDER BY protocol, host_port'),
+    portsAll: q('SELECT * FROM ports ORDER BY host_port, protocol, host_ip'),
+    portsOnHostPort: q('SELECT * FROM ports WHERE host_port = ? AND protocol = ?'),
+    metaGet: q('SELECT value FROM meta WHERE key = ?'),
+    metaSet: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+  };
+
+  const one = <T>(stmt: { get: (...a: unknown[]) => unknown }, map: (r: Row) => T, ...args: unknown[]) => {
+    const r = stmt.get(...args) as Row | undefined;
+    return r ? map(r) : undefined;
+  };
+  const many = <T>(stmt: { all: (...a: unknown[]) => unknown[] }, map: (r: Row) => T, ...args: unknown[]) =>
+    (stmt.all(...args) as Row[]).map(map);
+
+  return {
+    db: db as Database.Database,
+    tx: <T>(fn: () => T): T => db.transaction(fn)(),
+
+    networks: () => many(s.netAll, toNetwork),
+    networkById: (id: string) => one(s.netById, toNetwork, id),
+    networkByName: (name: string) => one(s.netByName, toNetwork, name),
+    networksByIdPrefix: (prefix: string) => many(s.netByPrefix, toNetwork, prefix),
+    insertNetwork: (n: NetworkRecord) =>
+      s.netInsert.run({
+        ...n,
+        internal: +n.internal,
+        attachable: +n.attachable,
+        enableIPv6: +n.enableIPv6,
+        predefined: +n.predefined,
+        ipamOptions: json(n.ipamOptions),
+        options: json(n.options),
+        labels: json(n.labels),
+        driverState: json(n.driverState),
+      }),
+    setNetworkState: (id: string, state: RowState) => s.netState.run(state, id),
+    setNetworkDriverState: (id: string, st: Record<string, unknown>) => s.netDriverState.run(json(st), id),
+    deleteNetwork: (id: string) => s.netDelete.run(id),
+
+    insertPool: (p: Omit<PoolRecord, 'id' | 'cursor'>) =>
+      Number(
+        s.poolInsert.run(p.networkId, p.family, p.subnet, p.ipRange ?? null, p.gateway ?? null, json(p.aux), +p.serial)
+          .lastInsertRowid,
+      ),
+    poolsOf: (networkId: string) => many(s.poolsOf, toPool, networkId),
+    pools: () => many(s.poolsAll, toPool),
+    setPoolCursor: (id: number, cursor: string | null) => s.poolCursor.run(cursor, id),
+
+    insertAllocation: (a: AllocationRecord) => s.allocInsert.run(a.poolId, a.address, a.kind, a.owner, a.ownerId ?? null),
+    deleteAllocation: (poolId: number, address: string) => s.allocDelete.run(poolId, address),
+    allocationsOf: (poolId: number) => many(s.allocOfPool, toAllocation, poolId),
+    allocations: () => many(s.allocAll, toAllocation),
+
+    sandboxes: () => many(s.sbAll, toSandbox),
+    sandboxById: (id: string) => one(s.sbById, toSandbox, id),
+    sandboxByName: (name: string) => one(s.sbByName, toSandbox, name),
+    sandboxesByContainer: (cid: string) => many(s.sbByContainer, toSandbox, cid),
+    sandboxesByIdPrefix: (prefix: string) => many(s.sbByPrefix, toSandbox, prefix),
+    insertSandbox: (sb: SandboxRecord) => s.sbInsert.run({ ...sb, external: +sb.external }),
+    setSandboxState: (id: string, state: RowState) => s.sbState.run(state, id),
+    deleteSandbox: (id: string) => s.sbDelete.run(id),
+
+    endpoints: () => many(s.epAll, toEndpoint),
+    endpointById: (id: string) => one(s.epById, toEndpoint, id),
+    endpointsByIdPrefix: (prefix: string) => many(s.epByPrefix, toEndpoint, prefix),
+    endpointsOf: (networkId: string) => many(s.epOfNet, toEndpoint, networkId),
+    endpointByName: (networkId: string, name: string) => one(s.epByNetName, toEndpoint, networkId, name),
+    endpointsInSandbox: (sandboxId: string) => many(s.epOfSandbox, toEndpoint, sandboxId),
+    endpointCount: (networkId: string) => (s.epCountOfNet.get(networkId) as { n: number }).n,
+    insertEndpoint: (e: EndpointRecord) => s.epInsert.run({ ...e, aliases: json(e.aliases) }),
+    attachEndpoint: (id: string, sandboxId: string | null, ifIndex: number | null, hostIf: string | null, state: EndpointState) =>
+      s.epAttach.run(sandboxId, ifIndex, hostIf, state, id),
+    setEndpointState: (id: string, state: EndpointState) => s.epState.run(state, id),
+    /** Deletes the endpoint with its ports and address allocations. */
+    deleteEndpoint: (id: string) => {
+      s.allocDeleteOwner.run(id);
+      s.epDelete.run(id);
+    },
+
+    insertPort: (p: PortRecord) => s.portInsert.run(p.endpointId, p.hostIp, p.hostPort, p.protocol, p.containerPort),
+    portsOf: (endpointId: string) => many(s.portsOf, toPort, endpointId),
+    ports: () => many(s.portsAll, toPort),
+    portsOnHostPort: (hostPort: number, protocol: string) => many(s.portsOnHostPort, toPort, hostPort, protocol),
+
+    meta: (key: string) => (s.metaGet.get(key) as { value: string } | undefined)?.value,
+    setMeta: (key: string, value: string) => s.metaSet.run(key, value),
+  };
+}
+export type Store = ReturnType<typeof createStore>;

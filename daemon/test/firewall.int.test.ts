@@ -1,0 +1,162 @@
+/**
+ * The firewall on the real kernel: every golden document is valid nft, and the rules do what they
+ * claim, proven with real traffic between namespaces made here. The test's own namespace plays the
+ * host; "out" is an outside peer reached through a plain veth (10.250.0.1 host ↔ 10.250.0.2 out).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { requireIsolatedNamespace } from '../../test/helpers/isolation.js';
+import { createFirewall, requiredSysctls, type FirewallKernel, type FirewallModel } from '../src/firewall/index.js';
+import { defaultBridge, dns, goldenModels, iccOffNetwork, internalNetwork, userNetwork, web } from './firewall-fixtures.js';
+import { addBridge, addSandbox, ask, ping, realNft, run, serve, setSysctl, stopServers } from './firewall-lab.js';
+
+requireIsolatedNamespace();
+
+const applied: string[] = [];
+const kernel: FirewallKernel = { ...realNft, nftApply: (doc) => (applied.push(doc), realNft.nftApply(doc)) };
+const log = { debug() {}, info() {}, warn() {} };
+const fw = createFirewall({ kernel, log, enabled: true });
+
+const model: FirewallModel = { networks: [defaultBridge, userNetwork, internalNetwork, iccOffNetwork], ports: [web, dns] };
+const HOST = '10.250.0.1';
+const OUT = '10.250.0.2';
+const tables = () => run(['nft', 'list', 'tables']);
+
+before(async () => {
+  addBridge('docker0', '172.17.0.1/16');
+  addBridge('br-1a2b3c4d5e6f', '172.18.0.1/16');
+  addBridge('br-internal', '10.0.3.1/24');
+  addBridge('br-quiet', '10.0.4.1/24');
+  addSandbox('d1', { bridge: 'docker0', hostIf: 'v-d1', cidr: '172.17.0.2/16', gateway: '172.17.0.1' });
+  addSandbox('d2', { bridge: 'docker0', hostIf: 'v-d2', cidr: '172.17.0.3/16', gateway: '172.17.0.1' });
+  addSandbox('a1', { bridge: 'br-1a2b3c4d5e6f', hostIf: 'v-a1', cidr: '172.18.0.2/16', gateway: '172.18.0.1' });
+  addSandbox('i1', { bridge: 'br-internal', hostIf: 'v-i1', cidr: '10.0.3.2/24', gateway: '10.0.3.1' });
+  addSandbox('q1', { bridge: 'br-quiet', hostIf: 'v-q1', cidr: '10.0.4.2/24', gateway: '10.0.4.1' });
+  addSandbox('q2', { bridge: 'br-quiet', hostIf: 'v-q2', cidr: '10.0.4.3/24', gateway: '10.0.4.1' });
+  // routes back to the container subnets, so that without the firewall everything is reachable
+  addSandbox('out', { hostIf: 'v-out', hostCidr: `${HOST}/24`, cidr: `${OUT}/24`, routes: [`172.16.0.0/12 via ${HOST}`, `10.0.0.0/16 via ${HOST}`] });
+  for (const [key, value] of Object.entries(requiredSysctls(model))) setSysctl(key, value);
+  await serve('d1', 'tcp', 80);
+  await serve('d2', 'udp', 53);
+  await serve('out', 'tcp', 7000);
+  run(['nft', '-f', '-'], 'table inet bystander {\n\tchain c {\n\t\ttype filter hook forward priority 10; policy accept;\n\t\tcounter\n\t}\n}\n');
+});
+
+after(() => stopServers());
+
+test('every golden document applies with the real nft (twice) and check() accepts the result', async () => {
+  for (const [name, golden] of Object.entries(goldenModels)) {
+    const document = readFileSync(new URL(`./golden/firewall-${name}.nft`, import.meta.url), 'utf8');
+    await kernel.nftApply(document);
+    await kernel.nftApply(document);
+    assert.deepEqual(await fw.check(golden), { ok: true }, name);
+  }
+  await fw.remove();
+});
+
+test('baseline without patchbay rules: everything reaches everything, without NAT', () => {
+  assert.ok(ping('a1', '172.17.0.2'));
+  assert.ok(ping('q1', '10.0.4.3'));
+  assert.ok(ping('i1', OUT));
+  assert.equal(ask('d1', 'tcp', OUT, 7000), '172.17.0.2');
+  assert.equal(ask('out', 'tcp', HOST, 8080), undefined, 'no DNAT yet');
+});
+
+test('apply installs the tables and leaves other tables alone', async () => {
+  await fw.apply(model);
+  assert.deepEqual(await fw.check(model), { ok: true });
+  assert.equal(await fw.ruleCount(), 24);
+  const shown = (await fw.show()) ?? '';
+  assert.match(shown, /table inet patchbay \{/);
+  assert.match(shown, /table bridge patchbay \{/);
+  assert.match(tables(), /table inet bystander/);
+});
+
+test('isolation: no traffic between two networks, each reaches its gateway', () => {
+  assert.ok(!ping('a1', '172.17.0.2'));
+  assert.ok(!ping('d1', '172.18.0.2'));
+  assert.ok(ping('a1', '172.18.0.1'));
+  assert.ok(ping('d1', '172.17.0.1'));
+  assert.ok(ping('d1', '172.17.0.3'), 'ICC on: same network talks');
+});
+
+test('ICC off blocks endpoints of one network, with and without br_netfilter', () => {
+  for (const callIptables of ['1', '0']) {
+    setSysctl('net.bridge.bridge-nf-call-iptables', callIptables);
+    assert.ok(!ping('q1', '10.0.4.3'), `bridge-nf-call-iptables=${callIptables}`);
+    assert.ok(ping('q1', '10.0.4.1'));
+    assert.ok(ping('d1', '172.17.0.3'));
+  }
+  setSysctl('net.bridge.bridge-nf-call-iptables', '1');
+});
+
+test('internal network: nothing in or out of the subnet', () => {
+  assert.ok(!ping('i1', OUT));
+  assert.ok(!ping('out', '10.0.3.2'));
+  assert.ok(ping('i1', '10.0.3.1'));
+});
+
+test('masquerade: the outside sees the host address', () => {
+  assert.equal(ask('d1', 'tcp', OUT, 7000), HOST);
+  assert.equal(ask('a1', 'tcp', OUT, 7000), HOST);
+  assert.equal(ask('q1', 'tcp', OUT, 7000), HOST);
+  assert.equal(ask('i1', 'tcp', OUT, 7000), undefined);
+});
+
+test('published tcp port: from outside, other networks, the same network, and the host incl. loopback', () => {
+  assert.equal(ask('out', 'tcp', HOST, 8080), OUT, 'DNAT without SNAT from outside');
+  assert.ok(ask('a1', 'tcp', '172.18.0.1', 8080), 'other network via its gateway address');
+  assert.ok(ask('a1', 'tcp', HOST, 8080), 'other network via a host address');
+  assert.ok(ask('q1', 'tcp', HOST, 8080), 'from an ICC-off network');
+  assert.equal(ask('d2', 'tcp', '172.17.0.1', 8080), '172.17.0.1', 'hairpin from the same network is masqueraded');
+  assert.ok(ask(null, 'tcp', HOST, 8080), 'host to its own address');
+  assert.equal(ask(null, 'tcp', '127.0.0.1', 8080), '172.17.0.1', 'host loopback, no userland proxy');
+  assert.equal(ask('i1', 'tcp', '10.0.3.1', 8080), undefined, 'not from an internal network');
+  assert.equal(ask('out', 'tcp', '172.17.0.2', 80), undefined, 'container port not reachable directly');
+});
+
+test('published udp port bound to one host address', () => {
+  assert.equal(ask('out', 'udp', HOST, 5353), OUT);
+  assert.equal(ask('out', 'udp', '172.17.0.1', 5353), undefined, 'not on other host addresses');
+});
+
+test('update: a port change is an element batch, and takes effect', async () => {
+  const withPort: FirewallModel = { ...model, ports: [...model.ports, { ...web, hostPort: 8081, endpointId: 'ep-web2' }] };
+  applied.length = 0;
+  await fw.update(model, withPort);
+  assert.deepEqual(applied, ['add element inet patchbay dnat_any_v4 { tcp . 8081 : 172.17.0.2 . 80 }\n']);
+  assert.equal(ask('out', 'tcp', HOST, 8081), OUT);
+  assert.deepEqual(await fw.check(withPort), { ok: true });
+  assert.equal((await fw.check(model)).ok, false, 'check sees the extra element');
+  await fw.update(withPort, model);
+  assert.equal(ask('out', 'tcp', HOST, 8081), undefined);
+  assert.deepEqual(await fw.check(model), { ok: true });
+});
+
+test('a flushed ruleset is detected by check() and restored by apply()', async () => {
+  run(['nft', 'flush', 'ruleset']);
+  assert.deepEqual(await fw.check(model), { ok: false, reason: 'table inet patchbay is missing' });
+  assert.ok(ping('a1', '172.17.0.2'), 'isolation is gone with the table');
+  await fw.apply(model);
+  assert.deepEqual(await fw.check(model), { ok: true });
+  assert.ok(!ping('a1', '172.17.0.2'));
+  assert.equal(ask('out', 'tcp', HOST, 8080), OUT);
+  const other = { ...model, networks: model.networks.filter((n) => n !== iccOffNetwork) };
+  assert.deepEqual(await fw.check(other), { ok: false, reason: 'table inet patchbay was rendered for other networks' });
+});
+
+test('an incremental update over a flushed ruleset falls back to the full document', async () => {
+  run(['nft', 'flush', 'ruleset']);
+  await fw.update(model, { ...model, ports: [web] });
+  assert.deepEqual(await fw.check({ ...model, ports: [web] }), { ok: true });
+});
+
+test('remove() leaves no patchbay table, twice', async () => {
+  run(['nft', '-f', '-'], 'table inet bystander {\n}\n');
+  await fw.remove();
+  await fw.remove();
+  assert.doesNotMatch(tables(), /patchbay/);
+  assert.match(tables(), /table inet bystander/);
+  assert.equal(await fw.show(), undefined);
+});

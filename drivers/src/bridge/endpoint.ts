@@ -1,0 +1,61 @@
+import type { IpOp, Step } from '@patchbay/kernel';
+import type { DriverContext, DriverEndpoint, DriverNetwork, DriverSandbox, JoinPlan, JoinSpec } from '../contract.js';
+import { hostVethFor } from './names.js';
+import { OPT, bridgeMtu } from './options.js';
+import { bridgeStateOf } from './network.js';
+
+export const ifNameFor = (net: DriverNetwork, ifIndex: number) => `${net.options[OPT.ifacePrefix] ?? 'eth'}${ifIndex}`;
+
+export function gatewayOps(net: DriverNetwork, ifName: string): IpOp[] {
+  if (net.internal) return [];
+  const ops: IpOp[] = [];
+  if (net.ipv4?.gateway) ops.push({ op: 'route.add', dst: 'default', via: net.ipv4.gateway, dev: ifName });
+  if (net.ipv6?.gateway) ops.push({ op: 'route.add', dst: '::/0', via: net.ipv6.gateway, dev: ifName });
+  return ops;
+}
+
+/**
+ * Join: a veth pair whose peer is created directly inside the sandbox as eth<N> (one process on
+ * the host side), then addresses, link up and the default route inside the sandbox (one more).
+ */
+export function planJoinBridge(
+  net: DriverNetwork,
+  ep: DriverEndpoint,
+  sb: DriverSandbox,
+  join: JoinSpec,
+  ctx: DriverContext,
+): JoinPlan {
+  const { bridge } = bridgeStateOf(net);
+  const hostIf = hostVethFor(ep.id);
+  const ifName = ifNameFor(net, join.ifIndex);
+  const mtu = bridgeMtu(net.options, ctx.defaults.mtu);
+  const inside: IpOp[] = [];
+  if (ep.ipv4) inside.push({ op: 'addr.add', dev: ifName, cidr: ep.ipv4 });
+  if (ep.ipv6) inside.push({ op: 'addr.add', dev: ifName, cidr: ep.ipv6 });
+  inside.push({ op: 'link.set', name: ifName, up: true });
+  if (join.isGateway) inside.push(...gatewayOps(net, ifName));
+
+  const steps: Step[] = [
+    {
+      name: `create veth ${hostIf} on ${bridge}`,
+      run: () =>
+        ctx.kernel.ip(null, [
+          { op: 'veth.add', name: hostIf, peer: ifName, peerNetns: sb.key, mtu, ...(ep.mac ? { peerMac: ep.mac } : {}) },
+          { op: 'link.set', name: hostIf, master: bridge, up: true },
+        ]),
+      undo: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
+    },
+    { name: `configure ${ifName} in sandbox ${sb.id.slice(0, 12)}`, run: () => ctx.kernel.ip(sb.key, inside) },
+  ];
+  return { steps, hostIf, ifName };
+}
+
+export function planLeaveBridge(ep: DriverEndpoint & { hostIf: string | null }, ctx: DriverContext): Step[] {
+  const hostIf = ep.hostIf ?? hostVethFor(ep.id);
+  return [
+    {
+      name: `delete veth ${hostIf}`,
+      run: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
+    },
+  ];
+}

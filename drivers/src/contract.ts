@@ -1,0 +1,72 @@
+import type { IpOp, Kernel, NetnsRef, Step } from '@patchbay/kernel';
+
+/** What a driver knows of a network: its identity, parsed options and addresses. */
+export interface DriverNetwork {
+  id: string;
+  name: string;
+  options: Record<string, string>;
+  internal: boolean;
+  /** the default network of the daemon (`bridge`) */
+  isDefault: boolean;
+  ipv4?: { subnet: string; gateway?: string };
+  ipv6?: { subnet: string; gateway?: string };
+  /** driver-private state stored with the network (returned by planCreateNetwork) */
+  state: Record<string, unknown>;
+}
+
+export interface DriverEndpoint {
+  id: string;
+  /** CIDR form */
+  ipv4?: string;
+  ipv6?: string;
+  mac?: string;
+}
+
+export interface DriverSandbox {
+  id: string;
+  /** namespace file path of the sandbox */
+  key: NetnsRef;
+}
+
+export interface JoinSpec {
+  /** N of eth<N> inside the sandbox */
+  ifIndex: number;
+  /** this endpoint gives the sandbox its default route */
+  isGateway: boolean;
+}
+
+export interface JoinPlan {
+  steps: Step[];
+  /** host-side interface name, recorded with the endpoint */
+  hostIf: string | null;
+  ifName: string | null;
+}
+
+export interface DriverContext {
+  kernel: Kernel;
+  /** daemon-wide defaults, e.g. the default MTU */
+  defaults: { mtu: number };
+}
+
+/**
+ * A network driver: a plain object from a factory. Optional members are capabilities; a driver
+ * without `planJoin` needs no kernel work to join (null, host).
+ */
+export interface NetworkDriver {
+  readonly name: string;
+  /** host and null: no IPAM, no addresses */
+  readonly usesIpam: boolean;
+  /** host and null: a single predefined network */
+  readonly singleton: boolean;
+  /** Validate and normalise driver options; throws an InvalidParameter PatchbayError. */
+  validateOptions(options: Record<string, string>, network: { name: string; isDefault: boolean }): Record<string, string>;
+  /** Plan the kernel changes for a new network and the driver state to store with it. */
+  planCreateNetwork?(net: DriverNetwork, ctx: DriverContext): Promise<{ steps: Step[]; state: Record<string, unknown> }>;
+  planDeleteNetwork?(net: DriverNetwork, ctx: DriverContext): Step[];
+  planJoin?(net: DriverNetwork, ep: DriverEndpoint, sb: DriverSandbox, join: JoinSpec, ctx: DriverContext): JoinPlan;
+  planLeave?(net: DriverNetwork, ep: DriverEndpoint & { hostIf: string | null }, sb: DriverSandbox, ctx: DriverContext): Step[];
+  /** ip ops (in the sandbox) that install the default route through this network */
+  gatewayOps?(net: DriverNetwork, ifName: string): IpOp[];
+  /** The interface that carries the network on the host (for firewall rules). */
+  hostInterface?(net: DriverNetwork): string | undefined;
+}

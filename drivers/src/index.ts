@@ -1,0 +1,10 @@
+export * from './contract.js';
+export * from './registry.js';
+export * from './special.js';
+export * from './bridge/index.js';
+import { createBridgeDriver } from './bridge/index.js';
+import { createHostDriver, createNullDriver } from './special.js';
+import { createRegistry } from './registry.js';
+
+/** The built-in drivers, in a static list. */
+export const createBuiltinRegistry = () => createRegistry([createBridgeDriver(), createNullDriver(), createHostDriver()]);

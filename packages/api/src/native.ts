@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { Cidr, Count, IPAny, IPv4, IPv6, MacAddress, Name, PortPublication, PublishedPort, StringMap } from './common.js';
+
+// ---- networks ----------------------------------------------------------------------------------
+
+export const IpamPoolConfig = z
+  .object({
+    subnet: Cidr.optional(),
+    ipRange: Cidr.optional(),
+    gateway: IPAny.optional(),
+    auxAddresses: z.record(z.string().min(1).max(64), IPAny).optional(),
+  })
+  .strict();
+export type IpamPoolConfig = z.infer<typeof IpamPoolConfig>;
+
+export const NetworkCreate = z
+  .object({
+    name: Name,
+    driver: z.enum(['bridge', 'null', 'host']).default('bridge'),
+    ipam: z
+      .object({
+        driver: z.enum(['default', 'null']).default('default'),
+        config: z.array(IpamPoolConfig).max(4).default([]),
+        options: StringMap.default({}),
+      })
+      .strict()
+      .optional(),
+    enableIPv6: z.boolean().default(false),
+    internal: z.boolean().default(false),
+    attachable: z.boolean().default(false),
+    options: StringMap.default({}),
+    labels: StringMap.default({}),
+  })
+  .strict();
+export type NetworkCreate = z.infer<typeof NetworkCreate>;
+
+export const IpamConfigOut = z.object({
+  subnet: z.string(),
+  ipRange: z.string().optional(),
+  gateway: z.string().optional(),
+  auxAddresses: z.record(z.string(), z.string()).optional(),
+});
+
+export const Network = z.object({
+  id: z.string(),
+  name: z.string(),
+  driver: z.string(),
+  scope: z.literal('local'),
+  created: z.string(),
+  internal: z.boolean(),
+  attachable: z.boolean(),
+  enableIPv6: z.boolean(),
+  predefined: z.boolean(),
+  bridge: z.string().optional(),
+  ipam: z.object({ driver: z.string(), options: z.record(z.string(), z.string()), config: z.array(IpamConfigOut) }),
+  options: z.record(z.string(), z.string()),
+  labels: z.record(z.string(), z.string()),
+  endpointCount: z.number().int(),
+});
+export type Network = z.infer<typeof Network>;
+
+// ---- sandboxes ---------------------------------------------------------------------------------
+
+export const SandboxCreate = z
+  .object({
+    name: Name.optional(),
+    containerId: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 characters of [A-Za-z0-9_.-]').optional(),
+    netnsPath: z
+      .string()
+      .max(4096)
+      .regex(/^\/[^\0]*$/, 'must be an absolute path')
+      .optional(),
+  })
+  .strict();
+export type SandboxCreate = z.infer<typeof SandboxCreate>;
+
+export const Sandbox = z.object({
+  id: z.string(),
+  name: z.string(),
+  containerId: z.string(),
+  key: z.string(),
+  external: z.boolean(),
+  created: z.string(),
+  endpoints: z.array(z.object({ id: z.string(), name: z.string(), networkId: z.string(), networkName: z.string(), ifName: z.string() })),
+  gatewayEndpoint: z.string().optional(),
+});
+export type Sandbox = z.infer<typeof Sandbox>;
+
+// ---- endpoints ---------------------------------------------------------------------------------
+
+export const EndpointCreate = z
+  .object({
+    name: Name,
+    ipv4Address: IPv4.optional(),
+    ipv6Address: IPv6.optional(),
+    macAddress: MacAddress.optional(),
+    ports: z.array(PortPublication).max(1024).default([]),
+    aliases: z.array(Name).max(64).default([]),
+  })
+  .strict();
+export type EndpointCreate = z.infer<typeof EndpointCreate>;
+
+export const Endpoint = z.object({
+  id: z.string(),
+  name: z.string(),
+  networkId: z.string(),
+  networkName: z.string(),
+  sandboxId: z.string().nullable(),
+  /** interface name inside the sandbox (eth0, eth1, …) when joined */
+  ifName: z.string().nullable(),
+  /** host-side veth name when joined (bridge driver) */
+  hostIfName: z.string().nullable(),
+  ipv4Address: z.string().nullable(),
+  ipv6Address: z.string().nullable(),
+  macAddress: z.string().nullable(),
+  gateway: z.string().nullable(),
+  ports: z.array(PublishedPort),
+  aliases: z.array(z.string()),
+  created: z.string(),
+});
+export type Endpoint = z.infer<typeof Endpoint>;
+
+export const JoinRequest = z.object({ sandbox: z.string().min(1).max(128) }).strict();
+export type JoinRequest = z.infer<typeof JoinRequest>;
+
+export const ConnectRequest = z
+  .object({
+    sandbox: z.string().min(1).max(128),
+    name: Name.optional(),
+    ipv4Address: IPv4.optional(),
+    ipv6Address: IPv6.optional(),
+    macAddress: MacAddress.optional(),
+    ports: z.array(PortPublication).max(1024).default([]),
+    aliases: z.array(Name).max(64).default([]),
+  })
+  .strict();
+export type ConnectRequest = z.infer<typeof ConnectRequest>;
+
+export const DisconnectRequest = z
+  .object({ sandbox: z.string().min(1).max(128), force: z.boolean().default(false) })
+  .strict();
+export type DisconnectRequest = z.infer<typeof DisconnectRequest>;
+
+// ---- IPAM inspection ---------------------------------------------------------------------------
+
+export const IpamAllocation = z.object({
+  address: z.string(),
+  kind: z.enum(['gateway', 'aux', 'endpoint']),
+  owner: z.string(),
+  ownerId: z.string().optional(),
+});
+
+export const IpamSubnetView = z.object({
+  subnet: z.string(),
+  gateway: z.string().optional(),
+  ipRange: z.string().optional(),
+  total: Count,
+  used: Count,
+  free: Count,
+  allocations: z.array(IpamAllocation),
+});
+
+export const IpamView = z.object({
+  network: z.string(),
+  networkId: z.string(),
+  driver: z.string(),
+  subnets: z.array(IpamSubnetView),
+});
+export type IpamView = z.infer<typeof IpamView>;
+
+// ---- system ------------------------------------------------------------------------------------
+
+export const Health = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+  uptimeSeconds: z.number(),
+  networks: z.number().int(),
+  sandboxes: z.number().int(),
+  endpoints: z.number().int(),
+});
+export type Health = z.infer<typeof Health>;
+
+export const IdOrNameParam = z.object({ id: z.string().min(1).max(128) });
+export const EndpointParams = z.object({ net: z.string().min(1).max(128), ep: z.string().min(1).max(128) });
+export const NetParam = z.object({ net: z.string().min(1).max(128) });

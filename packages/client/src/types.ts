@@ -1,0 +1,39 @@
+import type {
+  ConnectRequest as ConnectRequestSchema,
+  DisconnectRequest as DisconnectRequestSchema,
+  EndpointCreate as EndpointCreateSchema,
+  NetworkCreate as NetworkCreateSchema,
+  SandboxCreate as SandboxCreateSchema,
+} from '@patchbay/api';
+
+/**
+ * What a caller may send: the schema's input side, where defaulted fields are optional
+ * (z.infer gives the output side, where they are required). Written against zod 4's `_zod`
+ * member so this workspace needs no zod import of its own.
+ */
+type Input<S extends { _zod: { input: unknown } }> = S['_zod']['input'];
+
+export type NetworkCreateInput = Input<typeof NetworkCreateSchema>;
+export type SandboxCreateInput = Input<typeof SandboxCreateSchema>;
+export type EndpointCreateInput = Input<typeof EndpointCreateSchema>;
+export type ConnectInput = Input<typeof ConnectRequestSchema>;
+export type DisconnectInput = Input<typeof DisconnectRequestSchema>;
+
+/** One difference between the store and the kernel found by check/reconcile. */
+export interface Drift {
+  kind: string;
+  object: string;
+  action: string;
+}
+
+/** GET /v1/system/check */
+export interface CheckResult {
+  consistent: boolean;
+  drifts: Drift[];
+}
+
+/** POST /v1/system/reconcile */
+export interface ReconcileResult {
+  drifts: Drift[];
+  repaired: boolean;
+}

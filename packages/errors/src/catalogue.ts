@@ -1,0 +1,50 @@
+/**
+ * The one catalogue of error codes. Each code belongs to exactly one kind; the kind decides the
+ * transport status (mapped in one place, the daemon's error handler). Nothing here knows HTTP.
+ */
+export const ErrorKinds = [
+  'InvalidParameter',
+  'NotFound',
+  'Conflict',
+  'Forbidden',
+  'Unavailable',
+  'NotImplemented',
+  'Internal',
+] as const;
+export type ErrorKind = (typeof ErrorKinds)[number];
+
+export const ErrorCodes = {
+  PB_ERR_INVALID: 'InvalidParameter',
+  PB_ERR_INVALID_NAME: 'InvalidParameter',
+  PB_ERR_INVALID_SUBNET: 'InvalidParameter',
+  PB_ERR_INVALID_ADDRESS: 'InvalidParameter',
+  PB_ERR_INVALID_OPTION: 'InvalidParameter',
+  PB_ERR_INVALID_NETNS: 'InvalidParameter',
+  PB_ERR_IP_OUT_OF_RANGE: 'InvalidParameter',
+  PB_ERR_AMBIGUOUS: 'InvalidParameter',
+  PB_ERR_NETWORK_NOT_FOUND: 'NotFound',
+  PB_ERR_SANDBOX_NOT_FOUND: 'NotFound',
+  PB_ERR_ENDPOINT_NOT_FOUND: 'NotFound',
+  PB_ERR_DRIVER_NOT_FOUND: 'NotFound',
+  PB_ERR_NOT_FOUND: 'NotFound',
+  PB_ERR_NETWORK_EXISTS: 'Conflict',
+  PB_ERR_SANDBOX_EXISTS: 'Conflict',
+  PB_ERR_ENDPOINT_EXISTS: 'Conflict',
+  PB_ERR_ALREADY_CONNECTED: 'Conflict',
+  PB_ERR_PORT_IN_USE: 'Conflict',
+  PB_ERR_BRIDGE_IN_USE: 'Conflict',
+  PB_ERR_DRIVER_REGISTERED: 'Conflict',
+  PB_ERR_PREDEFINED: 'Forbidden',
+  PB_ERR_ACTIVE_ENDPOINTS: 'Forbidden',
+  PB_ERR_ADDRESS_IN_USE: 'Forbidden',
+  PB_ERR_POOL_OVERLAP: 'Forbidden',
+  PB_ERR_ENDPOINT_JOINED: 'Forbidden',
+  PB_ERR_FORBIDDEN: 'Forbidden',
+  PB_ERR_POOL_EXHAUSTED: 'Unavailable',
+  PB_ERR_NO_POOL: 'Unavailable',
+  PB_ERR_SHUTTING_DOWN: 'Unavailable',
+  PB_ERR_NOT_IMPLEMENTED: 'NotImplemented',
+  PB_ERR_KERNEL: 'Internal',
+  PB_ERR_INTERNAL: 'Internal',
+} as const satisfies Record<string, ErrorKind>;
+export type ErrorCode = keyof typeof ErrorCodes;

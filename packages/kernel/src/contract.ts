@@ -1,0 +1,94 @@
+/**
+ * The kernel boundary. Every call names its namespace explicitly; nothing relies on a "current"
+ * namespace. A namespace is referred to by the path of its namespace file: `/run/netns/NAME`
+ * (driven with `ip -n NAME`) or any other netns file such as `/proc/PID/ns/net` (driven through
+ * `nsenter --net=PATH`). `null` means the daemon's own namespace (the host side).
+ */
+export type NetnsRef = string | null;
+
+/** Interface names the kernel accepts: 1..15 chars of [A-Za-z0-9_.-]. Checked before any argv. */
+export const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+
+export interface LinkInfo {
+  name: string;
+  index: number;
+  /** 'bridge', 'veth', 'loopback', ... ('' when the kernel reports none, e.g. a physical NIC) */
+  kind: string;
+  /** name of the master device (bridge) when enslaved */
+  master?: string;
+  mtu: number;
+  mac: string;
+  up: boolean;
+}
+
+export interface AddrInfo {
+  dev: string;
+  /** address with prefix, e.g. 10.0.0.1/24 or fd00::1/64 */
+  cidr: string;
+  family: 4 | 6;
+  scope: string;
+}
+
+export interface RouteInfo {
+  /** 'default' or a CIDR */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  scope?: string;
+  family: 4 | 6;
+}
+
+/**
+ * One `ip` operation. A list of them runs as one `ip -batch -` process in one namespace; the
+ * batch stops at the first failing line, and the error says which op failed.
+ */
+export type IpOp =
+  | { op: 'bridge.add'; name: string; mtu?: number; mac?: string }
+  /** veth pair: `name` stays in the batch's namespace, `peer` is created directly in `peerNetns`. */
+  | { op: 'veth.add'; name: string; peer: string; peerNetns: NetnsRef; mtu?: number; mac?: string; peerMac?: string }
+  | { op: 'link.set'; name: string; up?: boolean; master?: string; nomaster?: boolean; mtu?: number; mac?: string }
+  | { op: 'link.del'; name: string }
+  | { op: 'addr.add'; dev: string; cidr: string }
+  | { op: 'addr.del'; dev: string; cidr: string }
+  | { op: 'route.add'; dst: string; via?: string; dev?: string }
+  | { op: 'route.del'; dst: string; via?: string; dev?: string };
+
+export interface IpBatchOptions {
+  /**
+   * Teardown mode: keep going past failures, and treat "already gone" (missing device, missing
+   * address or route) as success. Other failures still throw, after every op was tried.
+   */
+  ignoreMissing?: boolean;
+}
+
+export interface Kernel {
+  /** Run ops in one process inside `netns`. Throws KernelError (with `details.failedOp`) on failure. */
+  ip(netns: NetnsRef, ops: readonly IpOp[], options?: IpBatchOptions): Promise<void>;
+
+  links(netns: NetnsRef): Promise<LinkInfo[]>;
+  addresses(netns: NetnsRef): Promise<AddrInfo[]>;
+  routes(netns: NetnsRef): Promise<RouteInfo[]>;
+
+  /** Create a named namespace under /run/netns with loopback up. Returns its path. */
+  netnsAdd(name: string): Promise<string>;
+  /** Delete a named namespace; a missing one is success. */
+  netnsDelete(name: string): Promise<void>;
+  /** Names of the namespaces under /run/netns. */
+  netnsList(): Promise<string[]>;
+  /** True when `path` is a network namespace file (checked by nsfs type, not by name). */
+  isNetns(path: string): Promise<boolean>;
+
+  /** Read a sysctl in the daemon's namespace, e.g. 'net.ipv4.ip_forward'. undefined if absent. */
+  sysctlGet(key: string): Promise<string | undefined>;
+  sysctlSet(key: string, value: string): Promise<void>;
+
+  /** Apply an nft document atomically in the daemon's namespace (`nft -f -`). */
+  nftApply(document: string): Promise<void>;
+  /** `nft list table FAMILY NAME` text, or undefined when the table does not exist. */
+  nftListTable(family: string, name: string): Promise<string | undefined>;
+  /** Delete a table; a missing one is success. */
+  nftDeleteTable(family: string, name: string): Promise<void>;
+
+  /** Verify the tools exist; throws an error naming the Debian package to install. */
+  checkTools(tools: readonly ('ip' | 'nft')[]): Promise<void>;
+}

@@ -1,0 +1,219 @@
+import { KernelError } from '@patchbay/errors';
+import type { IpBatchOptions, IpOp, Kernel, NetnsRef } from './contract.js';
+import { batchError, isMissingError, withDetails, type OpFailure } from './batch-errors.js';
+import { toolMissing } from './exec.js';
+import { ipArgv, ipBatchArgv, peerNetnsToken, renderLine, selfNetnsPath } from './ip-batch.js';
+import { listAddresses, listLinks, listRoutes, NetModel } from './fake/model.js';
+import { FakeNft, NftError } from './fake/nft.js';
+import { FakeSysctl } from './fake/sysctl.js';
+import { FakeOpError, type FakeNs } from './fake/types.js';
+import {
+  checkNetnsName, checkNetnsRef, checkNftTable, checkOps, checkSysctlValue, isSafeNetnsPath, namedNetns, netnsPathOf, sysctlPath,
+} from './validate.js';
+
+export { BRIDGE_MAX_PORTS } from './fake/model.js';
+
+export type KernelMethod = keyof Kernel;
+
+/** One call made on the fake, in order. */
+export interface FakeCall {
+  method: KernelMethod;
+  args: readonly unknown[];
+}
+
+export interface FakeKernelOptions {
+  /** the daemon's pid: /proc/PID/ns/net (and /proc/self/ns/net) name the root namespace */
+  pid?: number;
+  /** links present in the root namespace at start, e.g. a physical `eth0` (kind '') */
+  hostLinks?: readonly { name: string; kind?: string; mtu?: number; up?: boolean; addrs?: readonly string[] }[];
+  /** extra sysctl keys and values (on top of the built-in defaults) */
+  sysctls?: Record<string, string>;
+  /** tools checkTools reports as not installed */
+  missingTools?: readonly ('ip' | 'nft')[];
+}
+
+export interface FakeKernel extends Kernel {
+  /** every call so far, in order (reads included) */
+  readonly calls: FakeCall[];
+  /**
+   * Arms a fault. A number N: the next N calls throw. A predicate: the next call it accepts
+   * throws. A faulted call throws a KernelError (argv ['fake-fault', METHOD]) and changes nothing.
+   */
+  failNext(spec?: number | ((call: FakeCall) => boolean)): void;
+  /** Throws if armed faults were never triggered (a test that expected a failure did not get it). */
+  assertNoPending(): void;
+  /** Registers a namespace file outside /run/netns, e.g. a container's /proc/PID/ns/net. */
+  addForeignNetns(path: string): void;
+  /** The owner of a foreign namespace went away: the namespace and its links die. */
+  removeForeignNetns(path: string): void;
+}
+
+const unreachable = (ref: string): string => {
+  const name = namedNetns(ref);
+  return name !== undefined
+    ? `Cannot open network namespace "${name}": No such file or directory`
+    : `nsenter: cannot open ${ref}: No such file or directory`;
+};
+
+/** A stateful model of the kernel behind the same interface and failure semantics as the real one. */
+export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
+  const pid = options.pid ?? process.pid;
+  const selfNetns = selfNetnsPath(pid);
+  const net = new NetModel([selfNetns, '/proc/self/ns/net']);
+  const nft = new FakeNft();
+  const sysctl = new FakeSysctl(options.sysctls ?? {}, (name) => net.root.links.has(name));
+  const calls: FakeCall[] = [];
+  const faults: ((call: FakeCall) => boolean)[] = [];
+
+  for (const h of options.hostLinks ?? []) {
+    const link = net.createLink(net.root, { name: h.name, kind: h.kind ?? '', mtu: h.mtu });
+    net.setUp(link, h.up ?? true);
+    for (const a of h.addrs ?? []) net.apply(net.root, { op: 'addr.add', dev: h.name, cidr: a }, () => undefined, '');
+  }
+
+  /** Records the call and throws if an armed fault takes it. */
+  function enter(method: KernelMethod, args: unknown[]): void {
+    const call: FakeCall = { method, args };
+    calls.push(call);
+    const at = faults.findIndex((accepts) => accepts(call));
+    if (at < 0) return;
+    faults.splice(at, 1);
+    const err = new KernelError(['fake-fault', method], 1, `injected fault in ${method}`);
+    throw withDetails(err, method === 'ip' ? { failedOp: 0, injected: true } : { injected: true });
+  }
+
+  function nsOrThrow(ref: NetnsRef, argv: string[]): FakeNs {
+    const ns = net.resolve(ref);
+    if (!ns) throw new KernelError(argv, 255, unreachable(ref!));
+    return ns;
+  }
+
+  async function ip(netns: NetnsRef, ops: readonly IpOp[], opts?: IpBatchOptions): Promise<void> {
+    enter('ip', [netns, ops, opts]);
+    checkNetnsRef(netns);
+    checkOps(ops);
+    if (ops.length === 0) return;
+    const force = opts?.ignoreMissing === true;
+    const argv = ipBatchArgv(netns, force);
+    const lines = ops.map((op) => renderLine(op, netns, selfNetns));
+    const failures: OpFailure[] = [];
+    const ns = net.resolve(netns);
+    if (!ns) {
+      failures.push({ index: 0, message: unreachable(netns!) });
+    } else {
+      for (const [index, op] of ops.entries()) {
+        try {
+          const peerToken = op.op === 'veth.add' ? peerNetnsToken(op.peerNetns, selfNetns) : '';
+          net.apply(ns, op, (ref) => net.resolve(ref), peerToken);
+        } catch (err) {
+          if (!(err instanceof FakeOpError)) throw err;
+          failures.push({ index, message: err.message });
+          if (!force) break;
+        }
+      }
+    }
+    const remaining = force ? failures.filter((f) => !isMissingError(ops[f.index], f.message)) : failures;
+    if (remaining.length === 0) return;
+    const stderr = failures.map((f) => `${f.message}\nCommand failed -:${f.index + 1}\n`).join('');
+    throw batchError(argv, 1, stderr, remaining, lines);
+  }
+
+  const nftArgv = ['nft', '-f', '-'];
+
+  return {
+    calls,
+    failNext(spec = 1) {
+      if (typeof spec === 'function') faults.push(spec);
+      else for (let i = 0; i < spec; i++) faults.push(() => true);
+    },
+    assertNoPending() {
+      if (faults.length > 0) throw new Error(`${faults.length} injected fault(s) were never triggered`);
+    },
+    addForeignNetns(path) {
+      if (!isSafeNetnsPath(path) || namedNetns(path) !== undefined) throw new Error(`not a foreign netns path: ${path}`);
+      if (net.resolve(path)) throw new Error(`netns ${path} already exists`);
+      net.newNs(path);
+    },
+    removeForeignNetns(path) {
+      net.deleteNs(path);
+    },
+
+    ip,
+    async links(netns) {
+      enter('links', [netns]);
+      const argv = ipArgv(checkNetnsRef(netns), ['-details', '-json', 'link', 'show']);
+      return listLinks(nsOrThrow(netns, argv));
+    },
+    async addresses(netns) {
+      enter('addresses', [netns]);
+      return listAddresses(nsOrThrow(netns, ipArgv(checkNetnsRef(netns), ['-json', 'addr', 'show'])));
+    },
+    async routes(netns) {
+      enter('routes', [netns]);
+      return listRoutes(nsOrThrow(netns, ipArgv(checkNetnsRef(netns), ['-json', 'route', 'show'])));
+    },
+
+    async netnsAdd(name) {
+      enter('netnsAdd', [name]);
+      const path = netnsPathOf(checkNetnsName(name));
+      if (net.resolve(path)) {
+        throw new KernelError(['ip', 'netns', 'add', name], 1, `Cannot create namespace file "${path}": File exists`);
+      }
+      const ns = net.newNs(path);
+      net.setUp(ns.links.get('lo')!, true);
+      return path;
+    },
+    async netnsDelete(name) {
+      enter('netnsDelete', [name]);
+      net.deleteNs(netnsPathOf(checkNetnsName(name)));
+    },
+    async netnsList() {
+      enter('netnsList', []);
+      return net.paths().flatMap((p) => namedNetns(p) ?? []).sort();
+    },
+    async isNetns(path) {
+      enter('isNetns', [path]);
+      return isSafeNetnsPath(path) && net.resolve(path) !== undefined;
+    },
+
+    async sysctlGet(key) {
+      enter('sysctlGet', [key]);
+      sysctlPath(key);
+      return sysctl.get(key);
+    },
+    async sysctlSet(key, value) {
+      enter('sysctlSet', [key, value]);
+      const path = sysctlPath(key);
+      checkSysctlValue(value);
+      if (!sysctl.set(key, value)) {
+        throw withDetails(new KernelError(['sysctl', '-w', `${key}=${value}`], 1, `cannot write ${path}: ENOENT`), { key });
+      }
+    },
+
+    async nftApply(document) {
+      enter('nftApply', [document]);
+      try {
+        nft.apply(document);
+      } catch (err) {
+        if (err instanceof NftError) throw new KernelError(nftArgv, 1, err.message);
+        throw err;
+      }
+    },
+    async nftListTable(family, name) {
+      enter('nftListTable', [family, name]);
+      checkNftTable(family, name);
+      return nft.list(family, name);
+    },
+    async nftDeleteTable(family, name) {
+      enter('nftDeleteTable', [family, name]);
+      checkNftTable(family, name);
+      nft.delete(family, name);
+    },
+
+    async checkTools(tools) {
+      enter('checkTools', [tools]);
+      const missing = tools.find((t) => options.missingTools?.includes(t));
+      if (missing !== undefined) throw toolMissing(missing);
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import type { AddrInfo, IpOp, LinkInfo, NetnsRef } from '../contract.js';
+import { formatCidr, parsePrefix, sameAddress, type Prefix } from './inet.js';
+import { addRoute, deleteRoute, dropRoutesOn, listRoutes } from './routing.js';
+import { FakeOpError, type FakeLink, type FakeNs } from './types.js';
+
+export { listRoutes };
+
+/** Linux's BR_MAX_PORTS */
+export const BRIDGE_MAX_PORTS = 1024;
+
+/**
+ * Namespaces and the links, addresses and routes in them, changed one op at a time with the
+ * kernel's rules. An op either applies completely or throws FakeOpError with iproute2's text.
+ */
+export class NetModel {
+  readonly root: FakeNs;
+  /** every namespace but the root, by its file path (/run/netns/NAME or a foreign path) */
+  private readonly byPath = new Map<string, FakeNs>();
+  private nextIndex = 1;
+  private nextMac = 1;
+
+  constructor(private readonly selfPaths: readonly string[]) {
+    this.root = this.newNs(null);
+    this.setUp(this.root.links.get('lo')!, true);
+  }
+
+  newNs(path: string | null): FakeNs {
+    const ns: FakeNs = { path, links: new Map(), routes: [] };
+    this.createLink(ns, { name: 'lo', kind: 'loopback', mtu: 65536, mac: '00:00:00:00:00:00' });
+    if (path !== null) this.byPath.set(path, ns);
+    return ns;
+  }
+
+  resolve(ref: NetnsRef): FakeNs | undefined {
+    if (ref === null || this.selfPaths.includes(ref)) return this.root;
+    return this.byPath.get(ref);
+  }
+
+  /** Destroying a namespace destroys its links, and with them the far ends of its veths. */
+  deleteNs(path: string): boolean {
+    const ns = this.byPath.get(path);
+    if (!ns) return false;
+    for (const link of [...ns.links.values()]) this.deleteLink(link);
+    this.byPath.delete(path);
+    return true;
+  }
+
+  paths(): string[] {
+    return [...this.byPath.keys()];
+  }
+
+  createLink(ns: FakeNs, spec: { name: string; kind: string; mtu?: number; mac?: string }): FakeLink {
+    if (ns.links.has(spec.name)) throw new FakeOpError('RTNETLINK answers: File exists');
+    const link: FakeLink = {
+      name: spec.name,
+      index: this.nextIndex++,
+      kind: spec.kind,
+      mtu: spec.mtu ?? 1500,
+      mac: spec.mac ?? this.generateMac(),
+      up: false,
+      ns,
+      addrs: [],
+    };
+    ns.links.set(link.name, link);
+    return link;
+  }
+
+  private generateMac(): string {
+    const n = this.nextMac++;
+    const bytes = [0x02, 0xfb, (n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+    return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  }
+
+  private link(ns: FakeNs, name: string): FakeLink {
+    const link = ns.links.get(name);
+    if (!link) throw new FakeOpError(`Cannot find device "${name}"`);
+    return link;
+  }
+
+  deleteLink(link: FakeLink): void {
+    const ns = link.ns;
+    if (ns.links.get(link.name) !== link) return;
+    ns.links.delete(link.name);
+    dropRoutesOn(ns, link.name);
+    for (const port of ns.links.values()) if (port.master === link.name) delete port.master;
+    const peer = link.peer;
+    if (peer) {
+      delete link.peer;
+      delete peer.peer;
+      this.deleteLink(peer);
+    }
+  }
+
+  setUp(link: FakeLink, up: boolean): void {
+    if (link.up === up) return;
+    link.up = up;
+    if (up && link.kind === 'loopback') {
+      for (const a of ['127.0.0.1/8', '::1/128']) {
+        const p = parsePrefix(a);
+        if (!link.addrs.some((x) => sameAddress(x, p))) link.addrs.push(p);
+      }
+    }
+    if (!up) {
+      // the kernel flushes IPv6 addresses (not IPv4 ones) and every route through a downed link
+      link.addrs = link.addrs.filter((a) => a.family === 4);
+      dropRoutesOn(link.ns, link.name);
+    }
+  }
+
+  apply(ns: FakeNs, op: IpOp, peerNs: (ref: NetnsRef) => FakeNs | undefined, peerToken: string): void {
+    switch (op.op) {
+      case 'bridge.add':
+        this.createLink(ns, { name: op.name, kind: 'bridge', mtu: op.mtu, mac: op.mac });
+        return;
+      case 'veth.add': {
+        const other = peerNs(op.peerNetns);
+        if (!other) throw new FakeOpError(`Error: argument "${peerToken}" is wrong: Invalid "netns" value`);
+        if (ns.links.has(op.name) || other.links.has(op.peer) || (other === ns && op.name === op.peer)) {
+          throw new FakeOpError('RTNETLINK answers: File exists');
+        }
+        const a = this.createLink(ns, { name: op.name, kind: 'veth', mtu: op.mtu, mac: op.mac });
+        const b = this.createLink(other, { name: op.peer, kind: 'veth', mtu: op.mtu, mac: op.peerMac });
+        a.peer = b;
+        b.peer = a;
+        return;
+      }
+      case 'link.set':
+        return this.setLink(ns, op);
+      case 'link.del': {
+        const link = this.link(ns, op.name);
+        if (link.kind === 'loopback') throw new FakeOpError('RTNETLINK answers: Operation not supported');
+        this.deleteLink(link);
+        return;
+      }
+      case 'addr.add':
+        return this.addAddress(this.link(ns, op.dev), parsePrefix(op.cidr));
+      case 'addr.del':
+        return this.deleteAddress(this.link(ns, op.dev), parsePrefix(op.cidr));
+      case 'route.add':
+        return addRoute(ns, op);
+      case 'route.del':
+        return deleteRoute(ns, op);
+    }
+  }
+
+  private setLink(ns: FakeNs, op: Extract<IpOp, { op: 'link.set' }>): void {
+    const link = this.link(ns, op.name);
+    if (op.master !== undefined) this.checkMaster(ns, link, op.master);
+    if (op.master !== undefined) link.master = op.master;
+    if (op.nomaster) delete link.master;
+    if (op.mtu !== undefined) link.mtu = op.mtu;
+    if (op.mac !== undefined) link.mac = op.mac;
+    if (op.up !== undefined) this.setUp(link, op.up);
+  }
+
+  private checkMaster(ns: FakeNs, link: FakeLink, masterName: string): void {
+    const master = ns.links.get(masterName);
+    if (!master) throw new FakeOpError(`Error: argument "${masterName}" is wrong: Device does not exist`);
+    if (master.kind !== 'bridge') throw new FakeOpError('RTNETLINK answers: Operation not supported');
+    if (link.kind === 'bridge') throw new FakeOpError('Error: Can not enslave a bridge to a bridge.');
+    if (link.kind === 'loopback') throw new FakeOpError('RTNETLINK answers: Invalid argument');
+    if (link.master === masterName) return;
+    const ports = [...ns.links.values()].filter((l) => l.master === masterName).length;
+    if (ports >= BRIDGE_MAX_PORTS) throw new FakeOpError('RTNETLINK answers: Exchange full');
+  }
+
+  private addAddress(link: FakeLink, addr: Prefix): void {
+    const v4 = addr.family === 4;
+    // IPv4 tells addresses apart by address and prefix, IPv6 by address alone
+    const dup = link.addrs.some((a) => sameAddress(a, addr) && (!v4 || a.prefix === addr.prefix));
+    if (dup) throw new FakeOpError(v4 ? 'Error: ipv4: Address already assigned.' : 'Error: ipv6: address already assigned.');
+    link.addrs.push(addr);
+  }
+
+  private deleteAddress(link: FakeLink, addr: Prefix): void {
+    const at = link.addrs.findIndex((a) => sameAddress(a, addr) && a.prefix === addr.prefix);
+    if (at < 0) throw new FakeOpError(addr.family === 4 ? 'Error: ipv4: Address not found.' : 'Error: ipv6: address not found.');
+    link.addrs.splice(at, 1);
+  }
+}
+
+export function listLinks(ns: FakeNs): LinkInfo[] {
+  return [...ns.links.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((l) => {
+      const info: LinkInfo = { name: l.name, index: l.index, kind: l.kind, mtu: l.mtu, mac: l.mac, up: l.up };
+      if (l.master !== undefined) info.master = l.master;
+      return info;
+    });
+}
+
+const scopeOf = (a: Prefix): string => {
+  const text = formatCidr(a);
+  if (text.startsWith('127.') || text.startsWith('::1/')) return 'host';
+  if (/^fe[89ab]/i.test(text)) return 'link';
+  return 'global';
+};
+
+export function listAddresses(ns: FakeNs): AddrInfo[] {
+  return [...ns.links.values()]
+    .sort((a, b) => a.index - b.index)
+    .flatMap((l) => l.addrs.map((a) => ({ dev: l.name, cidr: formatCidr(a), family: a.family, scope: scopeOf(a) })));
+}

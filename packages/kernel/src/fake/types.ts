@@ -1,0 +1,37 @@
+import type { Inet, Prefix } from './inet.js';
+
+/** State of the fake kernel's network model. */
+
+/** A failing op; the message is what iproute2 would print, so callers see the same text. */
+export class FakeOpError extends Error {
+  override name = 'FakeOpError';
+}
+
+export interface FakeLink {
+  name: string;
+  index: number;
+  kind: string;
+  master?: string;
+  mtu: number;
+  mac: string;
+  up: boolean;
+  ns: FakeNs;
+  /** the other end of a veth pair (possibly in another namespace) */
+  peer?: FakeLink;
+  /** addresses with their prefix length (host bits kept, as assigned) */
+  addrs: Prefix[];
+}
+
+export interface FakeRoute {
+  dst: Prefix;
+  via?: Inet;
+  dev: string;
+}
+
+export interface FakeNs {
+  /** null for the daemon's namespace, else the namespace file path */
+  path: string | null;
+  links: Map<string, FakeLink>;
+  /** explicitly added routes (connected routes are derived from addresses) */
+  routes: FakeRoute[];
+}

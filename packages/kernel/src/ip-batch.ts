@@ -1,0 +1,64 @@
+import type { IpOp, NetnsRef } from './contract.js';
+import { namedNetns } from './validate.js';
+
+/**
+ * Rendering of IpOps to `ip -batch` lines and of a namespace reference to the argv prefix that
+ * runs a command inside it. Inputs are validated before they get here (validate.ts).
+ */
+
+/** The daemon's own namespace as a path other namespaces can open. */
+export const selfNetnsPath = (pid: number = process.pid): string => `/proc/${pid}/ns/net`;
+
+/**
+ * argv that runs `ip ARGS` inside `netns`: plain `ip` for the daemon's namespace, `ip -n NAME`
+ * for /run/netns/NAME, and `nsenter --net=PATH -- ip` for any other namespace file.
+ */
+export function ipArgv(netns: NetnsRef, args: readonly string[]): string[] {
+  if (netns === null) return ['ip', ...args];
+  const name = namedNetns(netns);
+  if (name !== undefined) return ['ip', '-n', name, ...args];
+  return ['nsenter', `--net=${netns}`, '--', 'ip', ...args];
+}
+
+export const ipBatchArgv = (netns: NetnsRef, force: boolean): string[] =>
+  ipArgv(netns, force ? ['-force', '-batch', '-'] : ['-batch', '-']);
+
+/** How the `netns` clause of `link add` names a namespace: a /run/netns name or a file path. */
+export function peerNetnsToken(peerNetns: NetnsRef, selfNetns: string): string {
+  if (peerNetns === null) return selfNetns;
+  return namedNetns(peerNetns) ?? peerNetns;
+}
+
+const opt = (key: string, value: string | number | undefined): string[] => (value === undefined ? [] : [key, String(value)]);
+
+/** One op as the tokens of one batch line. `batchNetns` is where the batch runs. */
+export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = selfNetnsPath()): string[] {
+  switch (op.op) {
+    case 'bridge.add':
+      return ['link', 'add', op.name, ...opt('mtu', op.mtu), ...opt('address', op.mac), 'type', 'bridge'];
+    case 'veth.add': {
+      // The peer is created directly in its namespace; no clause needed when it stays here.
+      const netns = op.peerNetns === batchNetns ? [] : ['netns', peerNetnsToken(op.peerNetns, selfNetns)];
+      return [
+        'link', 'add', op.name, ...opt('mtu', op.mtu), ...opt('address', op.mac),
+        'type', 'veth', 'peer', 'name', op.peer, ...opt('mtu', op.mtu), ...opt('address', op.peerMac), ...netns,
+      ];
+    }
+    case 'link.set': {
+      const master = op.master !== undefined ? ['master', op.master] : op.nomaster ? ['nomaster'] : [];
+      const state = op.up === undefined ? [] : [op.up ? 'up' : 'down'];
+      return ['link', 'set', 'dev', op.name, ...master, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...state];
+    }
+    case 'link.del':
+      return ['link', 'del', 'dev', op.name];
+    case 'addr.add':
+    case 'addr.del':
+      return ['addr', op.op === 'addr.add' ? 'add' : 'del', op.cidr, 'dev', op.dev];
+    case 'route.add':
+    case 'route.del':
+      return ['route', op.op === 'route.add' ? 'add' : 'del', op.dst, ...opt('via', op.via), ...opt('dev', op.dev)];
+  }
+}
+
+export const renderLine = (op: IpOp, batchNetns: NetnsRef, selfNetns?: string): string =>
+  renderOp(op, batchNetns, selfNetns).join(' ');

@@ -1,0 +1,77 @@
+import type { AddrInfo, LinkInfo, RouteInfo } from './contract.js';
+
+/** Parsers for `ip -json` output (iproute2 ≥ 5). Unknown fields are ignored. */
+
+interface JsonLink {
+  ifindex: number;
+  ifname: string;
+  flags?: string[];
+  mtu?: number;
+  master?: string;
+  address?: string;
+  link_type?: string;
+  linkinfo?: { info_kind?: string };
+  addr_info?: JsonAddr[];
+}
+
+interface JsonAddr {
+  family: string;
+  local?: string;
+  prefixlen?: number;
+  scope?: string;
+}
+
+interface JsonRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  scope?: string;
+}
+
+function parseArray<T>(stdout: string, what: string): T[] {
+  const text = stdout.trim();
+  if (text === '') return [];
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) throw new Error(`unexpected ip -json ${what} output`);
+  return parsed as T[];
+}
+
+/** `ip -details -json link show` */
+export function parseLinks(stdout: string): LinkInfo[] {
+  return parseArray<JsonLink>(stdout, 'link').map((l) => {
+    const link: LinkInfo = {
+      name: l.ifname,
+      index: l.ifindex,
+      kind: l.linkinfo?.info_kind ?? (l.link_type === 'loopback' ? 'loopback' : ''),
+      mtu: l.mtu ?? 0,
+      mac: l.address ?? '',
+      up: (l.flags ?? []).includes('UP'),
+    };
+    if (l.master !== undefined) link.master = l.master;
+    return link;
+  });
+}
+
+/** `ip -json addr show` */
+export function parseAddresses(stdout: string): AddrInfo[] {
+  const out: AddrInfo[] = [];
+  for (const l of parseArray<JsonLink>(stdout, 'addr')) {
+    for (const a of l.addr_info ?? []) {
+      if (a.local === undefined || a.prefixlen === undefined) continue;
+      if (a.family !== 'inet' && a.family !== 'inet6') continue;
+      out.push({ dev: l.ifname, cidr: `${a.local}/${a.prefixlen}`, family: a.family === 'inet' ? 4 : 6, scope: a.scope ?? '' });
+    }
+  }
+  return out;
+}
+
+/** `ip [-6] -json route show` (one family per call) */
+export function parseRoutes(stdout: string, family: 4 | 6): RouteInfo[] {
+  return parseArray<JsonRoute>(stdout, 'route').map((r) => {
+    const route: RouteInfo = { dst: r.dst, family };
+    if (r.gateway !== undefined) route.gateway = r.gateway;
+    if (r.dev !== undefined) route.dev = r.dev;
+    if (r.scope !== undefined) route.scope = r.scope;
+    return route;
+  });
+}

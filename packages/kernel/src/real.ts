@@ -1,0 +1,138 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { KernelError } from '@patchbay/errors';
+import type { Kernel, NetnsRef } from './contract.js';
+import { withDetails } from './batch-errors.js';
+import { createExec, execaRunner, toolMissing, type KernelLogger, type Runner } from './exec.js';
+import { ipArgv, selfNetnsPath } from './ip-batch.js';
+import { parseAddresses, parseLinks, parseRoutes } from './ip-json.js';
+import { runIpBatch } from './ip-run.js';
+import { probeNetns } from './netns-probe.js';
+import { checkNetnsName, checkNetnsRef, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
+
+export interface RealKernelOptions {
+  /** pino-like logger; every command is logged at debug with argv and duration */
+  log?: KernelLogger;
+  /** how processes are run (default: execa); tests substitute a recorder */
+  runner?: Runner;
+}
+
+const NETNS_DIR = '/run/netns';
+const NFT_MISSING_RE = /No such file or directory|does not exist/;
+const NETNS_MISSING_RE = /No such file or directory/;
+
+/** The Kernel on the machine's real `ip`, `nft`, `nsenter` and /proc/sys. */
+export function createRealKernel(options: RealKernelOptions = {}): Kernel {
+  const run = createExec(options.runner ?? execaRunner, options.log);
+  const selfNetns = selfNetnsPath();
+
+  /** Runs argv and returns stdout; a non-zero exit is a KernelError. */
+  async function query(argv: string[], input?: string): Promise<string> {
+    const r = await run(argv, input);
+    if (r.exitCode !== 0) throw new KernelError(argv, r.exitCode, r.stderr);
+    return r.stdout;
+  }
+
+  /** Runs argv; a failure whose stderr matches `missing` counts as success. */
+  async function tolerant(argv: string[], missing: RegExp): Promise<void> {
+    const r = await run(argv);
+    if (r.exitCode !== 0 && !missing.test(r.stderr)) throw new KernelError(argv, r.exitCode, r.stderr);
+  }
+
+  const ipJson = (netns: NetnsRef, args: string[]): Promise<string> => query(ipArgv(checkNetnsRef(netns), args));
+
+  return {
+    ip: (netns, ops, opts) => runIpBatch(run, netns, ops, opts, selfNetns),
+
+    async links(netns) {
+      return parseLinks(await ipJson(netns, ['-details', '-json', 'link', 'show']));
+    },
+    async addresses(netns) {
+      return parseAddresses(await ipJson(netns, ['-json', 'addr', 'show']));
+    },
+    async routes(netns) {
+      const [v4, v6] = await Promise.all([
+        ipJson(netns, ['-json', 'route', 'show']),
+        ipJson(netns, ['-6', '-json', 'route', 'show']),
+      ]);
+      return [...parseRoutes(v4, 4), ...parseRoutes(v6, 6)];
+    },
+
+    async netnsAdd(name) {
+      checkNetnsName(name);
+      await query(['ip', 'netns', 'add', name]);
+      try {
+        await query(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
+      } catch (err) {
+        await tolerant(['ip', 'netns', 'delete', name], NETNS_MISSING_RE).catch(() => undefined);
+        throw err;
+      }
+      return netnsPathOf(name);
+    },
+    async netnsDelete(name) {
+      checkNetnsName(name);
+      await tolerant(['ip', 'netns', 'delete', name], NETNS_MISSING_RE);
+    },
+    async netnsList() {
+      try {
+        const entries = await readdir(NETNS_DIR, { withFileTypes: true });
+        return entries.filter((e) => !e.isDirectory()).map((e) => e.name).sort();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+    },
+    isNetns(path) {
+      return probeNetns(path, async (p) => (await run(['nsenter', `--net=${p}`, '--', 'true'])).exitCode === 0);
+    },
+
+    async sysctlGet(key) {
+      try {
+        return (await readFile(sysctlPath(key), 'utf8')).trim();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    },
+    async sysctlSet(key, value) {
+      const path = sysctlPath(key);
+      checkSysctlValue(value);
+      const started = performance.now();
+      try {
+        await writeFile(path, value);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+        throw withDetails(new KernelError(['sysctl', '-w', `${key}=${value}`], 1, `cannot write ${path}: ${code}`, { cause: err }), { key });
+      } finally {
+        options.log?.debug({ sysctl: key, value, ms: Math.round((performance.now() - started) * 100) / 100 }, 'kernel call');
+      }
+    },
+
+    async nftApply(document) {
+      await query(['nft', '-f', '-'], document);
+    },
+    async nftListTable(family, name) {
+      checkNftTable(family, name);
+      const argv = ['nft', 'list', 'table', family, name];
+      const r = await run(argv);
+      if (r.exitCode === 0) return r.stdout;
+      if (NFT_MISSING_RE.test(r.stderr)) return undefined;
+      throw new KernelError(argv, r.exitCode, r.stderr);
+    },
+    async nftDeleteTable(family, name) {
+      checkNftTable(family, name);
+      await tolerant(['nft', 'delete', 'table', family, name], NFT_MISSING_RE);
+    },
+
+    async checkTools(tools) {
+      const probes = { ip: ['ip', '-V'], nft: ['nft', '--version'] } as const;
+      await Promise.all(
+        [...new Set(tools)].map(async (tool) => {
+          const argv = probes[tool];
+          if (argv === undefined) throw toolMissing(String(tool));
+          const r = await run([...argv]);
+          if (r.exitCode !== 0) throw new KernelError([...argv], r.exitCode, r.stderr);
+        }),
+      );
+    },
+  } satisfies Kernel;
+}

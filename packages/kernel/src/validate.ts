@@ -1,0 +1,186 @@
+import { isIP } from 'node:net';
+import { PatchbayError } from '@patchbay/errors';
+import { IFNAME_RE, type IpOp, type NetnsRef } from './contract.js';
+
+/**
+ * Input checks for everything that can reach an argv, a batch line or a /proc path. They run
+ * before any process starts, so a bad value never half-applies a batch.
+ */
+
+const NAMED_NETNS_DIR = '/run/netns/';
+/** `ip netns` names: what /run/netns can hold without quoting or path tricks. */
+const NETNS_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+/** Paths that are safe as a batch token and an nsenter argument: no spaces, quotes or globbing. */
+const NETNS_PATH_RE = /^\/[A-Za-z0-9_.@:+=,/-]{1,4095}$/;
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+const NFT_FAMILIES = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
+const NFT_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** One dotted sysctl component; '/' stands for a '.' inside the name (sysctl(8): `eth0/100`). */
+const SYSCTL_PART_RE = /^[A-Za-z0-9_][A-Za-z0-9_/:@+-]{0,63}$/;
+
+export function invalidInput(field: string, value: unknown, why: string): PatchbayError {
+  return new PatchbayError('PB_ERR_INVALID', `invalid ${field} ${JSON.stringify(value)}: ${why}`, {
+    details: { field, value },
+  });
+}
+
+export function checkIfname(name: unknown, field = 'interface name'): string {
+  if (typeof name !== 'string' || !IFNAME_RE.test(name)) {
+    throw invalidInput(field, name, '1..15 characters of [A-Za-z0-9_.-]');
+  }
+  if (name === '.' || name === '..') throw invalidInput(field, name, 'reserved name');
+  return name;
+}
+
+export function checkNetnsName(name: unknown): string {
+  if (typeof name !== 'string' || !NETNS_NAME_RE.test(name)) {
+    throw invalidInput('netns name', name, '1..64 characters of [A-Za-z0-9_.-], not starting with . or -');
+  }
+  return name;
+}
+
+/** True for a syntactically safe absolute path without `.`/`..` segments (existence not checked). */
+export function isSafeNetnsPath(path: unknown): path is string {
+  if (typeof path !== 'string' || !NETNS_PATH_RE.test(path)) return false;
+  return !path.split('/').some((seg) => seg === '.' || seg === '..');
+}
+
+export function checkNetnsRef(ref: unknown): NetnsRef {
+  if (ref === null) return null;
+  if (!isSafeNetnsPath(ref)) throw invalidInput('netns path', ref, 'an absolute path without ".." or special characters');
+  const name = namedNetns(ref);
+  if (name !== undefined) checkNetnsName(name);
+  return ref;
+}
+
+/** `/run/netns/NAME` → NAME (a namespace `ip -n` can address); anything else → undefined. */
+export function namedNetns(ref: string): string | undefined {
+  if (!ref.startsWith(NAMED_NETNS_DIR)) return undefined;
+  const name = ref.slice(NAMED_NETNS_DIR.length);
+  return name.includes('/') || name === '' ? undefined : name;
+}
+
+export const netnsPathOf = (name: string): string => NAMED_NETNS_DIR + name;
+
+export function checkAddress(addr: unknown, field = 'address'): string {
+  if (typeof addr !== 'string' || isIP(addr) === 0) throw invalidInput(field, addr, 'an IPv4 or IPv6 address');
+  return addr;
+}
+
+/** ADDRESS/PREFIX with the prefix required (`requirePrefix`) or optional (a host route). */
+export function checkCidr(cidr: unknown, field = 'CIDR', requirePrefix = true): { family: 4 | 6; addr: string; prefix: number } {
+  if (typeof cidr !== 'string') throw invalidInput(field, cidr, 'a string ADDRESS/PREFIX');
+  const slash = cidr.indexOf('/');
+  const addr = slash < 0 ? cidr : cidr.slice(0, slash);
+  const family = isIP(addr);
+  if (family === 0) throw invalidInput(field, cidr, 'an IPv4 or IPv6 address with /prefix');
+  const max = family === 4 ? 32 : 128;
+  if (slash < 0) {
+    if (requirePrefix) throw invalidInput(field, cidr, 'a /prefix is required');
+    return { family: family as 4 | 6, addr, prefix: max };
+  }
+  const prefixText = cidr.slice(slash + 1);
+  const prefix = Number(prefixText);
+  if (!/^\d{1,3}$/.test(prefixText) || prefix > max) throw invalidInput(field, cidr, `prefix must be 0..${max}`);
+  return { family: family as 4 | 6, addr, prefix };
+}
+
+export function checkMac(mac: unknown, field = 'MAC address'): string {
+  if (typeof mac !== 'string' || !MAC_RE.test(mac)) throw invalidInput(field, mac, 'six hex octets like 02:42:ac:11:00:02');
+  const first = parseInt(mac.slice(0, 2), 16);
+  if ((first & 1) === 1) throw invalidInput(field, mac, 'a multicast address cannot be assigned');
+  if (/^(00:){5}00$/.test(mac)) throw invalidInput(field, mac, 'the all-zero address cannot be assigned');
+  return mac;
+}
+
+export function checkMtu(mtu: unknown): number {
+  if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+    throw invalidInput('MTU', mtu, 'an integer in 68..65535');
+  }
+  return mtu;
+}
+
+function checkRouteDst(dst: unknown): 4 | 6 | undefined {
+  if (dst === 'default') return undefined;
+  return checkCidr(dst, 'route destination', false).family;
+}
+
+/** Validates every op of a batch (all of them, before anything runs). */
+export function checkOps(ops: readonly IpOp[]): void {
+  if (!Array.isArray(ops)) throw invalidInput('ip ops', ops, 'an array');
+  ops.forEach(checkOp);
+}
+
+export function checkOp(op: IpOp): void {
+  switch (op?.op) {
+    case 'bridge.add':
+      checkIfname(op.name);
+      if (op.mtu !== undefined) checkMtu(op.mtu);
+      if (op.mac !== undefined) checkMac(op.mac);
+      return;
+    case 'veth.add':
+      checkIfname(op.name);
+      checkIfname(op.peer, 'veth peer name');
+      checkNetnsRef(op.peerNetns);
+      if (op.mtu !== undefined) checkMtu(op.mtu);
+      if (op.mac !== undefined) checkMac(op.mac);
+      if (op.peerMac !== undefined) checkMac(op.peerMac, 'peer MAC address');
+      return;
+    case 'link.set':
+      checkIfname(op.name);
+      if (op.master !== undefined) checkIfname(op.master, 'master');
+      if (op.master !== undefined && op.nomaster) throw invalidInput('link.set', op.name, 'master and nomaster together');
+      if (op.mtu !== undefined) checkMtu(op.mtu);
+      if (op.mac !== undefined) checkMac(op.mac);
+      if (op.up !== undefined && typeof op.up !== 'boolean') throw invalidInput('link.set up', op.up, 'a boolean');
+      return;
+    case 'link.del':
+      checkIfname(op.name);
+      return;
+    case 'addr.add':
+    case 'addr.del':
+      checkIfname(op.dev);
+      checkCidr(op.cidr, 'interface address');
+      return;
+    case 'route.add':
+    case 'route.del': {
+      const family = checkRouteDst(op.dst);
+      if (op.dev !== undefined) checkIfname(op.dev);
+      if (op.via !== undefined) {
+        const viaFamily = isIP(checkAddress(op.via, 'gateway'));
+        if (family !== undefined && viaFamily !== family) throw invalidInput('gateway', op.via, `not in the family of ${op.dst}`);
+      }
+      if (op.op === 'route.add' && op.via === undefined && op.dev === undefined) {
+        throw invalidInput('route', op.dst, 'needs a gateway (via) or a device (dev)');
+      }
+      return;
+    }
+    default:
+      throw invalidInput('ip op', (op as { op?: unknown })?.op, 'unknown operation');
+  }
+}
+
+export function checkNftTable(family: unknown, name: unknown): void {
+  if (typeof family !== 'string' || !NFT_FAMILIES.has(family)) {
+    throw invalidInput('nft family', family, [...NFT_FAMILIES].join('|'));
+  }
+  if (typeof name !== 'string' || !NFT_NAME_RE.test(name)) throw invalidInput('nft table name', name, 'an nft identifier');
+}
+
+/** 'net.ipv4.conf.eth0/100.forwarding' → '/proc/sys/net/ipv4/conf/eth0.100/forwarding' */
+export function sysctlPath(key: unknown): string {
+  if (typeof key !== 'string' || key.length > 255) throw invalidInput('sysctl key', key, 'a dotted sysctl name');
+  const parts = key.split('.');
+  if (parts.length < 2 || !parts.every((p) => SYSCTL_PART_RE.test(p))) {
+    throw invalidInput('sysctl key', key, 'a dotted sysctl name like net.ipv4.ip_forward');
+  }
+  return '/proc/sys/' + parts.map((p) => p.replaceAll('/', '.')).join('/');
+}
+
+export function checkSysctlValue(value: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  if (typeof value !== 'string' || value.length > 4096 || /[\x00-\x08\x0a-\x1f]/.test(value)) {
+    throw invalidInput('sysctl value', value, 'a single-line string');
+  }
+  return value;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// Runs the three test tiers with node's test runner (TypeScript through tsx).
+//  - unit and API tests (`*.test.ts`): one run, no kernel access;
+//  - integration tests (`*.int.test.ts`): each file in a fresh network+mount namespace made here
+//    with `unshare`, with a private tmpfs on /run/netns, so nothing touches the host.
+// Usage: node scripts/run-tests.mjs [--unit|--int] [files...]
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const only = args.find((a) => a === '--unit' || a === '--int');
+const explicit = args.filter((a) => !a.startsWith('--'));
+
+function walk(dir, out) {
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules' || entry === 'dist' || entry.startsWith('.')) continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (entry.endsWith('.test.ts')) out.push(relative(root, path));
+  }
+  return out;
+}
+
+const files = explicit.length > 0 ? explicit : walk(root, []).sort();
+const unit = files.filter((f) => !f.endsWith('.int.test.ts'));
+const integration = files.filter((f) => f.endsWith('.int.test.ts'));
+const nodeArgs = ['--import', 'tsx', '--conditions=development', '--test', '--test-reporter=spec'];
+
+function run(cmd, argv, env) {
+  return new Promise((resolve) => {
+    let out = '';
+    const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      out += d.toString();
+    });
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+const totals = { pass: 0, fail: 0, skipped: 0 };
+function count(out) {
+  // spec reporter closing lines: "ℹ pass N", "ℹ fail N", "ℹ skipped N"
+  const grab = (k) => Number((out.match(new RegExp(`^\\S*\\s*${k} (\\d+)$`, 'm')) ?? [])[1] ?? 0);
+  totals.pass += grab('pass');
+  totals.fail += grab('fail');
+  totals.skipped += grab('skipped');
+}
+
+let failed = false;
+if (only !== '--int' && unit.length > 0) {
+  const r = await run(process.execPath, [...nodeArgs, ...unit], {});
+  count(r.out);
+  if (r.code !== 0) failed = true;
+}
+if (only !== '--unit') {
+  const setup = 'mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; ip link set lo up; exec "$@"';
+  for (const file of integration) {
+    const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...nodeArgs, file], {
+      PATCHBAY_TEST_NETNS: '1',
+    });
+    count(r.out);
+    if (r.code !== 0) failed = true;
+  }
+}
+console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+process.exit(failed || totals.fail > 0 ? 1 : 0);

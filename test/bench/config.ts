@@ -1,0 +1,36 @@
+/** Sizes of one bench run: full (the numbers in BENCHMARKS.md) or --quick (a < 1 minute smoke run). */
+export interface BenchConfig {
+  mode: 'full' | 'quick';
+  /** timed attach+detach rounds per side, after `warmup` untimed ones */
+  iterations: number;
+  warmup: number;
+  /** timed network create+delete rounds */
+  networkIterations: number;
+  /** endpoints on one network for the growth run (a Linux bridge takes at most 1024 ports) */
+  growthEndpoints: number;
+  growthNetworks: number;
+  /** first-N vs last-N window of the growth runs */
+  growthWindow: number;
+  /** attaches fired at once (and the same number one after another) */
+  concurrency: number;
+  restarts: number;
+  /** report file, relative to the repository root */
+  out: string;
+  /** why the patchbay side is skipped, when it is */
+  patchbaySkip?: string;
+}
+
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): BenchConfig {
+  const quick = argv.includes('--quick');
+  const outIndex = argv.indexOf('--out');
+  const base: BenchConfig = quick
+    ? { mode: 'quick', iterations: 20, warmup: 2, networkIterations: 20, growthEndpoints: 100, growthNetworks: 20, growthWindow: 100, concurrency: 16, restarts: 1, out: 'BENCHMARKS.tmp' }
+    : { mode: 'full', iterations: 200, warmup: 3, networkIterations: 100, growthEndpoints: 1000, growthNetworks: 200, growthWindow: 100, concurrency: 64, restarts: 3, out: 'BENCHMARKS.md' };
+  if (outIndex >= 0) {
+    const out = argv[outIndex + 1];
+    if (!out) throw new Error('--out needs a file name');
+    base.out = out;
+  }
+  const skip = env.PATCHBAY_BENCH_SKIP_DAEMON;
+  return skip ? { ...base, patchbaySkip: skip } : base;
+}

@@ -1,0 +1,87 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UnixHttpClient } from './http.js';
+import { nowMs } from './stats.js';
+
+export interface DaemonPaths {
+  /** daemon/dist/main.js */
+  entry: string;
+  /** scratch dir holding the socket, data root, exec root and log */
+  dir: string;
+}
+
+/** A patchbayd child process in the bench namespace, restartable with the same store. */
+export class BenchDaemon {
+  readonly socket: string;
+  readonly client: UnixHttpClient;
+  private child?: ChildProcess;
+  private readonly log: string;
+
+  constructor(private readonly paths: DaemonPaths) {
+    this.socket = join(paths.dir, 'pb.sock');
+    this.log = join(paths.dir, 'daemon.log');
+    this.client = new UnixHttpClient(this.socket);
+    // never leave a daemon behind, whatever happens to the bench
+    process.on('exit', () => this.child?.kill('SIGKILL'));
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the daemon and returns the milliseconds from spawn until GET /v1/health answered 200. */
+  async start(timeoutMs = 30_000): Promise<number> {
+    const fd = openSync(this.log, 'a');
+    const args = [
+      this.paths.entry,
+      '--host', `unix://${this.socket}`,
+      '--data-root', join(this.paths.dir, 'data'),
+      '--exec-root', join(this.paths.dir, 'exec'),
+      '--bridge', 'none',
+      '--log-level', 'warn',
+    ];
+    const started = nowMs();
+    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    this.child = child;
+    let exited: string | undefined;
+    child.once('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
+    while (nowMs() - started < timeoutMs) {
+      if (exited) throw new Error(`daemon ${exited} before it was ready: ${this.logTail()}`);
+      const status = await this.client.send('GET', '/v1/health').then((r) => r.status, () => 0);
+      if (status === 200) return nowMs() - started;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`daemon not ready after ${timeoutMs} ms: ${this.logTail()}`);
+  }
+
+  /** SIGTERM, then wait for the process to exit (SIGKILL after the timeout). */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.client.dropConnections(); // idle keep-alive sockets must not keep the server from closing
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  /** Resident set size in MB, from /proc/PID/status (VmRSS). */
+  rssMb(): number {
+    if (!this.pid) throw new Error('daemon not running');
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+    if (!Number.isFinite(kb)) throw new Error('no VmRSS in /proc/PID/status');
+    return kb / 1024;
+  }
+
+  logTail(lines = 5): string {
+    try {
+      return readFileSync(this.log, 'utf8').trim().split('\n').slice(-lines).join(' | ') || '(log empty)';
+    } catch {
+      return '(no log)';
+    }
+  }
+}

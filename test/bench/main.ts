@@ -1,0 +1,166 @@
+/**
+ * The benchmark of issue 6: patchbay vs the CNI reference plugins vs raw `ip` (the floor).
+ * Run it with `npm run bench [-- --quick]`; scripts/run-bench.mjs starts this file inside a
+ * network + mount namespace of its own, so every interface, rule and netns made here dies with it.
+ */
+import { readlinkSync } from 'node:fs';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type BenchConfig } from './config.js';
+import { createCniSide } from './cni.js';
+import { BenchDaemon } from './daemon.js';
+import { createFloorAttachSide, createFloorNetworkSide } from './floor.js';
+import { describeMachine } from './machine.js';
+import { createSlots, deleteSlots } from './netns.js';
+import { createPatchbayAttachSide, createPatchbayNetworkSide, patchbayRuleCount } from './patchbay.js';
+import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds } from './phases.js';
+import { run } from './proc.js';
+import { renderDocument, renderTable } from './report.js';
+import { errorCell, Results } from './results.js';
+import type { AttachSide, NetworkSide } from './sides.js';
+import { summarize } from './stats.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
+
+/**
+ * Refuses to run unless this process sits in a namespace other than the one run-bench.mjs was
+ * started in (it passes that one's id), so nothing here can ever touch the host's interfaces.
+ */
+function requireBenchNamespace(): void {
+  const outer = process.env.PATCHBAY_BENCH_OUTER_NETNS;
+  if (process.env.PATCHBAY_BENCH_NETNS !== '1' || !outer || readlinkSync('/proc/self/ns/net') === outer) {
+    throw new Error('run the benchmark with `npm run bench` (it makes its own network namespace); refusing to touch this one');
+  }
+}
+
+/** A /24 per network index, e.g. subnet24(10.110, 3) = 10.110.3.0/24 (the second octet moves on past 255). */
+function subnet24(firstTwo: number, index: number): { subnet: string; gateway: string; prefixLength: number } {
+  const base = `10.${firstTwo + (index >> 8)}.${index & 255}`;
+  return { subnet: `${base}.0/24`, gateway: `${base}.1`, prefixLength: 24 };
+}
+
+async function main(): Promise<void> {
+  requireBenchNamespace();
+  let cfg: BenchConfig = parseConfig(process.argv.slice(2), process.env);
+  const scratch = await mkdtemp(join(tmpdir(), 'pb-bench-'));
+  const results = new Results();
+  const machine = await describeMachine();
+  const hasIptables = (await run('iptables', ['-V']).catch(() => undefined))?.code === 0;
+  const rounds = { warmup: cfg.warmup, timed: cfg.iterations };
+  const cni = (key: 'cni' | 'cniMasq', bridge: string, prefix16: string): AttachSide =>
+    createCniSide({ key, bridge, subnet: `${prefix16}.0.0/16`, ipMasq: key === 'cniMasq', dataDir: join(scratch, `cni-${bridge}`) });
+
+  let daemon: BenchDaemon | undefined;
+  if (!cfg.patchbaySkip) {
+    daemon = new BenchDaemon({ entry: join(root, 'daemon/dist/main.js'), dir: scratch });
+    try {
+      await daemon.start();
+      await new Promise((r) => setTimeout(r, 500));
+      results.set('rssIdle', 'patchbay', { kind: 'scalar', value: daemon.rssMb(), unit: 'MB' });
+    } catch (err) {
+      results.set('rssIdle', 'patchbay', errorCell(err));
+      cfg = { ...cfg, patchbaySkip: 'daemon did not start' };
+      daemon = undefined;
+    }
+  }
+  const client = daemon?.client;
+  const withPatchbay = <T>(make: () => T): T[] => (client ? [make()] : []);
+
+  log(`attach/detach: ${rounds.warmup}+${rounds.timed} rounds`);
+  const masq: AttachSide[] = hasIptables ? [cni('cniMasq', 'cnim0', '10.76')] : [];
+  if (!hasIptables) results.set('attach', 'cniMasq', { kind: 'na', reason: 'no iptables' });
+  await attachDetachRounds(
+    [...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-attach', subnet: '10.78.0.0/16' })), cni('cni', 'cni0', '10.77'), createFloorAttachSide({ bridge: 'flr0', prefix16: '10.79' }), ...masq],
+    rounds,
+    results,
+  );
+
+  log(`network create/delete: ${cfg.networkIterations} rounds`);
+  await networkRounds(
+    [
+      ...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-net-', subnetOf: (i) => subnet24(101, i % 256).subnet })),
+      createFloorNetworkSide({ namePrefix: 'fbr', subnetOf: (i) => subnet24(102, i % 256) }),
+    ],
+    { warmup: cfg.warmup, timed: cfg.networkIterations },
+    results,
+  );
+
+  log(`concurrency: ${cfg.concurrency} attaches`);
+  for (const side of [
+    ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-conc', subnet: '10.81.0.0/16' })),
+    cni('cni', 'cni1', '10.82'),
+    createFloorAttachSide({ bridge: 'flc0', prefix16: '10.83' }),
+  ]) {
+    await concurrencyRun(side, cfg.concurrency, results);
+  }
+
+  log(`growth: ${cfg.growthNetworks} networks`);
+  const networkSides: NetworkSide[] = [
+    createFloorNetworkSide({ namePrefix: 'fbg', subnetOf: (i) => subnet24(120, i) }),
+    ...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-grow-', subnetOf: (i) => subnet24(110, i).subnet })),
+  ];
+  for (const side of networkSides) await growthNetworksRun(side, cfg.growthNetworks, cfg.growthWindow, results);
+
+  log(`growth: ${cfg.growthEndpoints} endpoints`);
+  // one pool, reused by each side in turn (a detach leaves the namespace empty again); patchbay last
+  const slots = await createSlots('g', cfg.growthEndpoints);
+  const growthSides: AttachSide[] = [
+    createFloorAttachSide({ bridge: 'flg0', prefix16: '10.86' }),
+    cni('cni', 'cni2', '10.85'),
+    ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-growth', subnet: '10.84.0.0/16' })),
+  ];
+  for (const side of growthSides) {
+    const baseline = await rulesetLines();
+    await growthEndpointsRun(side, slots, cfg.growthWindow, results, async () => {
+      const lines = await rulesetLines();
+      results.set('rulesetLines', side.key, lines === undefined || baseline === undefined ? { kind: 'na', reason: 'nft failed' } : { kind: 'scalar', value: lines - baseline, unit: 'rules' });
+      if (side.key === 'patchbay' && daemon) await measurePatchbayPeak(daemon, cfg.restarts, results);
+    });
+  }
+  await daemon?.stop();
+  await deleteSlots(slots, 0);
+
+  const table = renderTable(results, cfg);
+  process.stdout.write(`\n${table}\n\n`);
+  const file = join(root, cfg.out);
+  await writeFile(`${file}.partial`, renderDocument(results, cfg, machine, new Date()));
+  await rename(`${file}.partial`, file);
+  log(`wrote ${cfg.out}`);
+  await rm(scratch, { recursive: true, force: true });
+  for (const e of results.errors()) log(`error: ${e.side}, ${e.metric}: ${e.message}`);
+  process.exitCode = results.errors().length > 0 ? 1 : 0;
+}
+
+/** Non-empty lines of `nft list ruleset` in the bench namespace (all tables, any owner). */
+async function rulesetLines(): Promise<number | undefined> {
+  const listing = await run('nft', ['list', 'ruleset']).catch(() => undefined);
+  return listing?.code === 0 ? listing.stdout.split('\n').filter((l) => l.trim()).length : undefined;
+}
+
+/** With all growth endpoints in place: firewall rules, memory, and restart to ready. */
+async function measurePatchbayPeak(daemon: BenchDaemon, restarts: number, results: Results): Promise<void> {
+  try {
+    results.set('firewallRules', 'patchbay', { kind: 'scalar', value: await patchbayRuleCount(daemon.client), unit: 'rules' });
+  } catch (err) {
+    results.set('firewallRules', 'patchbay', errorCell(err));
+  }
+  results.set('rssLoaded', 'patchbay', { kind: 'scalar', value: daemon.rssMb(), unit: 'MB' });
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < restarts; i++) {
+      await daemon.stop();
+      times.push(await daemon.start());
+    }
+    results.set('restart', 'patchbay', { kind: 'samples', summary: summarize(times) });
+  } catch (err) {
+    results.set('restart', 'patchbay', errorCell(err));
+    throw err; // without a daemon the growth run cannot detach
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,149 @@
+import { createSlots, deleteSlots, type Slot } from './netns.js';
+import { errorCell, type Results } from './results.js';
+import type { AttachSide, NetworkSide } from './sides.js';
+import { growth, nowMs, summarize, timed } from './stats.js';
+
+const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
+
+/**
+ * Attach and detach, round-robin over the sides (the starting side rotates every round) so that
+ * background load falls on all of them alike. Each attach gets a fresh, pre-made namespace.
+ * A side that fails is dropped from the remaining rounds; its cells carry the error.
+ */
+export async function attachDetachRounds(sides: readonly AttachSide[], rounds: { warmup: number; timed: number }, results: Results): Promise<void> {
+  const live: AttachSide[] = [];
+  for (const side of sides) {
+    try {
+      await side.setup();
+      live.push(side);
+    } catch (err) {
+      fail(results, side, ['attach', 'detach'], err);
+    }
+  }
+  const total = rounds.warmup + rounds.timed;
+  const slots = new Map<AttachSide, Slot[]>();
+  for (const side of live) slots.set(side, await createSlots(`a${side.key[0]}`, total));
+  const samples = new Map(live.map((s) => [s, { attach: [] as number[], detach: [] as number[] }]));
+  for (let round = 0; round < total; round++) {
+    const order = live.map((_, i) => live[(i + round) % live.length]!);
+    for (const op of ['attach', 'detach'] as const) {
+      for (const side of order) {
+        if (!live.includes(side)) continue;
+        const slot = slots.get(side)![round]!;
+        try {
+          if (op === 'attach') await side.prepare(slot);
+          const ms = await timed(() => side[op](slot));
+          if (op === 'detach') await side.release(slot);
+          if (round >= rounds.warmup) samples.get(side)![op].push(ms);
+        } catch (err) {
+          fail(results, side, ['attach', 'detach'], err);
+          live.splice(live.indexOf(side), 1);
+        }
+      }
+    }
+  }
+  for (const side of live) {
+    results.set('attach', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.attach) });
+    results.set('detach', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.detach) });
+  }
+  for (const side of sides) await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
+  await deleteSlots([...slots.values()].flat());
+}
+
+/** Network create and delete, round-robin over the sides like attachDetachRounds. */
+export async function networkRounds(sides: readonly NetworkSide[], rounds: { warmup: number; timed: number }, results: Results): Promise<void> {
+  const live = [...sides];
+  const samples = new Map(live.map((s) => [s, { create: [] as number[], delete: [] as number[] }]));
+  for (let round = 0; round < rounds.warmup + rounds.timed; round++) {
+    for (const side of live.map((_, i) => live[(i + round) % live.length]!)) {
+      try {
+        const create = await timed(() => side.createNetwork(round));
+        const del = await timed(() => side.deleteNetwork(round));
+        if (round >= rounds.warmup) {
+          samples.get(side)!.create.push(create);
+          samples.get(side)!.delete.push(del);
+        }
+      } catch (err) {
+        fail(results, side, ['netCreate', 'netDelete'], err);
+        live.splice(live.indexOf(side), 1);
+      }
+    }
+  }
+  for (const side of live) {
+    results.set('netCreate', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.create) });
+    results.set('netDelete', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.delete) });
+  }
+}
+
+/** `count` attaches one after another, then `count` fired at once; wall time of each batch. */
+export async function concurrencyRun(side: AttachSide, count: number, results: Results): Promise<void> {
+  const slots = await createSlots(`c${side.key[0]}`, 2 * count);
+  try {
+    await side.setup();
+    for (const mode of ['sequential', 'parallel'] as const) {
+      const batch = mode === 'sequential' ? slots.slice(0, count) : slots.slice(count);
+      for (const slot of batch) await side.prepare(slot);
+      const start = nowMs();
+      if (mode === 'sequential') for (const slot of batch) await side.attach(slot);
+      else await settleAll(batch.map((slot) => side.attach(slot)));
+      results.set(mode, side.key, { kind: 'wall', ms: nowMs() - start, count });
+      for (const slot of batch) {
+        await side.detach(slot);
+        await side.release(slot);
+      }
+    }
+  } catch (err) {
+    fail(results, side, ['sequential', 'parallel'], err);
+  } finally {
+    await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
+    await deleteSlots(slots);
+  }
+}
+
+/**
+ * `slots.length` endpoints on one network, timed one by one, then detached one by one.
+ * `atPeak` runs while all endpoints exist (patchbay: memory, firewall rules, restart).
+ */
+export async function growthEndpointsRun(side: AttachSide, slots: readonly Slot[], window: number, results: Results, atPeak?: () => Promise<void>): Promise<void> {
+  const attach: number[] = [];
+  const detach: number[] = [];
+  try {
+    await side.setup();
+    for (const slot of slots) await side.prepare(slot);
+    for (const slot of slots) attach.push(await timed(() => side.attach(slot)));
+    results.set('growthEndpoints', side.key, { kind: 'growth', growth: growth(attach, window) });
+    if (atPeak) await atPeak();
+    for (const slot of slots) detach.push(await timed(() => side.detach(slot)));
+    results.set('growthEndpointsDetach', side.key, { kind: 'growth', growth: growth(detach, window) });
+    for (const slot of slots) await side.release(slot);
+  } catch (err) {
+    fail(results, side, ['growthEndpoints', 'growthEndpointsDetach'], err, `after ${attach.length} attaches, ${detach.length} detaches`);
+  } finally {
+    await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
+  }
+}
+
+/** `count` networks created one by one (timed), then deleted. */
+export async function growthNetworksRun(side: NetworkSide, count: number, window: number, results: Results): Promise<void> {
+  const create: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) create.push(await timed(() => side.createNetwork(i)));
+    results.set('growthNetworks', side.key, { kind: 'growth', growth: growth(create, window) });
+  } catch (err) {
+    fail(results, side, ['growthNetworks'], err, `after ${create.length} networks`);
+  } finally {
+    for (let i = create.length - 1; i >= 0; i--) await side.deleteNetwork(i).catch((err) => log(`${side.key} delete network ${i}: ${String(err)}`));
+  }
+}
+
+/** Like Promise.all, but waits for every promise before rethrowing the first failure. */
+async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+function fail(results: Results, side: { key: AttachSide['key'] }, metrics: Parameters<Results['set']>[0][], err: unknown, context?: string): void {
+  const cell = errorCell(context ? new Error(`${err instanceof Error ? err.message : String(err)} (${context})`) : err);
+  log(`${side.key}: ${cell.kind === 'error' ? cell.message : ''}`);
+  for (const metric of metrics) results.setIfAbsent(metric, side.key, cell);
+}

@@ -1,0 +1,111 @@
+import type { BenchConfig } from './config.js';
+import type { Machine } from './machine.js';
+import type { Cell, Results } from './results.js';
+import { ratio, ROWS, type RowDef } from './rows.js';
+import type { SideKey } from './sides.js';
+
+const SIDE_COLUMNS: readonly { key: SideKey; title: string }[] = [
+  { key: 'patchbay', title: 'patchbay' },
+  { key: 'cni', title: 'CNI bridge + host-local' },
+  { key: 'floor', title: 'raw `ip` floor' },
+  { key: 'cniMasq', title: 'CNI + ipMasq (info)' },
+];
+
+/** Milliseconds with precision that suits their size. */
+export function ms(value: number): string {
+  if (value >= 100) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+export function formatCell(cell: Cell | undefined, fallback: string): string {
+  if (!cell) return fallback;
+  switch (cell.kind) {
+    case 'samples':
+      return `${ms(cell.summary.median)} (${ms(cell.summary.p90)})`;
+    case 'growth':
+      return `${ms(cell.growth.first.median)} → ${ms(cell.growth.last.median)} (${cell.growth.ratio.toFixed(2)}×)`;
+    case 'wall':
+      return `${ms(cell.ms)} ms, ${((cell.count * 1000) / cell.ms).toFixed(0)}/s`;
+    case 'scalar':
+      return cell.unit === 'MB' ? `${cell.value.toFixed(1)} MB` : String(cell.value);
+    case 'na':
+      return `n/a (${cell.reason})`;
+    case 'error':
+      return 'failed (see below)';
+  }
+}
+
+function fallbackFor(row: RowDef, side: SideKey, cfg: BenchConfig): string {
+  const reason = row.notApplicable?.[side];
+  if (reason) return `n/a (${reason})`;
+  if (side === 'patchbay' && cfg.patchbaySkip) return `n/a (${cfg.patchbaySkip})`;
+  return '—';
+}
+
+function ratioText(results: Results, row: RowDef, other: SideKey): string {
+  if (!row.ratios) return '';
+  const x = ratio(results, row.metric, other);
+  return x === undefined ? '—' : `${x.toFixed(2)}×`;
+}
+
+/** The one table: medians (p90) per side, ratios, and the issue's targets with PASS/MISS. */
+export function renderTable(results: Results, cfg: BenchConfig): string {
+  const header = ['measurement (ms: median (p90))', ...SIDE_COLUMNS.map((c) => c.title), 'patchbay ÷ CNI', 'patchbay ÷ floor', 'target (patchbay)', 'result'];
+  const body = ROWS.map((row) => {
+    const verdicts = (row.targets ?? []).map((t) => {
+      const ok = t.check(results);
+      return ok === undefined ? 'n/a' : ok ? 'PASS' : 'MISS';
+    });
+    return [
+      row.label(cfg),
+      ...SIDE_COLUMNS.map((c) => formatCell(results.get(row.metric, c.key), fallbackFor(row, c.key, cfg))),
+      ratioText(results, row, 'cni'),
+      ratioText(results, row, 'floor'),
+      (row.targets ?? []).map((t) => t.text).join('; '),
+      verdicts.join('; '),
+    ];
+  });
+  return markdownTable(header, body);
+}
+
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function notes(cfg: BenchConfig): string[] {
+  const windowOf = (n: number): number => Math.min(cfg.growthWindow, Math.floor(n / 2));
+  return [
+    `Sizes: ${cfg.iterations} timed rounds (after ${cfg.warmup} warm-up rounds) for attach/detach, ${cfg.networkIterations} for network create/delete; ${cfg.concurrency} concurrent attaches. Growth rows show the median of the first ${windowOf(cfg.growthEndpoints)} → the last ${windowOf(cfg.growthEndpoints)} of ${cfg.growthEndpoints} attaches (and detaches), and of the first ${windowOf(cfg.growthNetworks)} → the last ${windowOf(cfg.growthNetworks)} of ${cfg.growthNetworks} network creates, with last ÷ first in parentheses.`,
+    ...(cfg.mode === 'quick' ? ['**Quick run**: sizes are shrunk for a smoke test; the targets are only meaningful for a full run.'] : []),
+    'Targets are issue 6\'s and concern patchbay; PASS/MISS compare medians (wall time for the concurrency row).',
+    'Times are wall-clock milliseconds per operation as the caller sees them: process spawn to exit for CNI and `ip`, request to response for patchbay.',
+    '**Network namespaces are pre-created and not timed**, for all sides (one `ip -batch` of `netns add`); every attach goes into a fresh one.',
+    'patchbay: the namespace is adopted first (`POST /v1/sandboxes {netnsPath}`, untimed); the timed call is `POST /v1/networks/{id}/connect {sandbox}` (detach: `…/disconnect`) over the daemon\'s unix socket, keep-alive HTTP, as an engine would call it. Network create/delete are `POST /v1/networks` and `DELETE /v1/networks/{id}` and include patchbay\'s firewall rules for the network.',
+    'CNI: `/usr/lib/cni/bridge` executed directly the way a runtime does (CNI_* environment, config on stdin; no libcni/cnitool), `isGateway: true`, `host-local` IPAM with its `dataDir` in a temp dir. `ipMasq: false` in the compared column. The bench\'s patchbay networks are not internal, so patchbay masquerades for them; it sets that up per network at network create (DESIGN.md), while CNI\'s ipMasq adds iptables rules on every ADD and DEL. The "CNI + ipMasq" column shows what those cost, for information only.',
+    'raw `ip` floor: the same kernel changes with no bookkeeping, in the fewest processes: attach = `ip -batch -` on the host side (veth with its peer created in the netns, enslave, up) + `ip -n NS -batch -` (address, up, default route); detach = `ip link del`; network = bridge + address + up in one `ip -batch -`. Addresses are computed, not allocated.',
+    'Each round runs every side once, with the starting side rotated, so background load falls on all sides alike. Growth and concurrency runs go side by side in turn. For CNI the bridge is created by an untimed ADD+DEL before each run, as the other sides create their network untimed.',
+    'The whole run happens as root in a network + mount namespace of its own (`unshare --net --mount`, private tmpfs on /run/netns); the host\'s interfaces and firewall are never touched.',
+  ];
+}
+
+export function renderDocument(results: Results, cfg: BenchConfig, machine: Machine, date: Date): string {
+  const errors = results.errors();
+  return [
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench${cfg.mode === 'quick' ? ' -- --quick' : ''}\` on ${date.toISOString().slice(0, 16).replace('T', ' ')} UTC (${cfg.mode} run).`,
+    '',
+    `Machine: ${machine.cores} cores (${machine.cpu}), Linux ${machine.kernel}, Node ${machine.node}, ${machine.tools.join(', ')}.`,
+    '',
+    renderTable(results, cfg),
+    '',
+    '## Notes',
+    '',
+    ...notes(cfg).map((n) => `- ${n}`),
+    ...(errors.length === 0 ? [] : ['', '## Errors', '', ...errors.map((e) => `- ${e.side}, ${e.metric}: ${e.message.replace(/\s+/g, ' ')}`)]),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,99 @@
+import type { BenchConfig } from './config.js';
+import { centralMs, type Cell, type MetricId, type Results } from './results.js';
+import type { SideKey } from './sides.js';
+
+/** A target from issue 6: true = PASS, false = MISS, undefined = not measurable in this run. */
+export interface Target {
+  text: string;
+  check(results: Results): boolean | undefined;
+}
+
+export interface RowDef {
+  metric: MetricId;
+  label(cfg: BenchConfig): string;
+  /** show patchbay ÷ CNI and patchbay ÷ floor */
+  ratios?: boolean;
+  /** why a side has no value on this row */
+  notApplicable?: Partial<Record<SideKey, string>>;
+  targets?: Target[];
+}
+
+const pb = (r: Results, m: MetricId): Cell | undefined => r.get(m, 'patchbay');
+
+/** patchbay's median ÷ another side's median on the same row. */
+export function ratio(results: Results, metric: MetricId, other: SideKey): number | undefined {
+  const a = centralMs(results.get(metric, 'patchbay'));
+  const b = centralMs(results.get(metric, other));
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
+
+const ratioAtMost = (metric: MetricId, other: 'cni' | 'floor', limit: number, name: string): Target => ({
+  text: `≤ ${limit}× ${name}`,
+  check: (r) => {
+    const x = ratio(r, metric, other);
+    return x === undefined ? undefined : x <= limit;
+  },
+});
+
+const growthAtMost = (metric: MetricId, limit: number): Target => ({
+  text: `last ≤ ${limit}× first`,
+  check: (r) => {
+    const c = pb(r, metric);
+    return c?.kind === 'growth' ? c.growth.ratio <= limit : undefined;
+  },
+});
+
+const scalarAtMost = (metric: MetricId, limit: number, unit: string): Target => ({
+  text: `≤ ${limit} ${unit}`,
+  check: (r) => {
+    const c = pb(r, metric);
+    return c?.kind === 'scalar' ? c.value <= limit : undefined;
+  },
+});
+
+const noCni = { cni: 'no network object' };
+const noDaemon = { cni: 'no daemon', floor: 'no daemon' };
+
+export const ROWS: readonly RowDef[] = [
+  { metric: 'attach', label: () => 'attach: fresh netns → bridge network', ratios: true, targets: [ratioAtMost('attach', 'cni', 0.5, 'CNI ADD'), ratioAtMost('attach', 'floor', 2, 'floor')] },
+  { metric: 'detach', label: () => 'detach', ratios: true, targets: [ratioAtMost('detach', 'cni', 0.3, 'CNI DEL')] },
+  { metric: 'netCreate', label: () => 'network create', ratios: true, notApplicable: noCni },
+  { metric: 'netDelete', label: () => 'network delete', ratios: true, notApplicable: noCni },
+  { metric: 'sequential', label: (c) => `${c.concurrency} attaches one after another (wall)`, ratios: true },
+  {
+    metric: 'parallel',
+    label: (c) => `${c.concurrency} attaches in parallel (wall)`,
+    ratios: true,
+    targets: [
+      {
+        text: 'faster than sequential',
+        check: (r) => {
+          const par = centralMs(pb(r, 'parallel'));
+          const seq = centralMs(pb(r, 'sequential'));
+          return par === undefined || seq === undefined ? undefined : par < seq;
+        },
+      },
+    ],
+  },
+  { metric: 'growthEndpoints', label: (c) => `growth: attach ${c.growthEndpoints} endpoints to one network`, targets: [growthAtMost('growthEndpoints', 1.5)] },
+  { metric: 'growthEndpointsDetach', label: (c) => `growth: detach those ${c.growthEndpoints}` },
+  { metric: 'growthNetworks', label: (c) => `growth: create ${c.growthNetworks} networks`, notApplicable: noCni, targets: [growthAtMost('growthNetworks', 1.5)] },
+  { metric: 'firewallRules', label: (c) => `firewall rules with ${c.growthEndpoints} endpoints (GET /v1/firewall/rules)`, notApplicable: { cni: 'ipMasq off', floor: 'none' } },
+  { metric: 'rulesetLines', label: (c) => `\`nft list ruleset\` lines added by the ${c.growthEndpoints}-endpoint run` },
+  { metric: 'rssIdle', label: () => 'daemon RSS, idle', notApplicable: noDaemon, targets: [scalarAtMost('rssIdle', 80, 'MB')] },
+  { metric: 'rssLoaded', label: (c) => `daemon RSS with ${c.growthEndpoints} endpoints`, notApplicable: noDaemon, targets: [scalarAtMost('rssLoaded', 150, 'MB')] },
+  {
+    metric: 'restart',
+    label: (c) => `restart to ready with ${c.growthEndpoints} endpoints (${c.restarts}×)`,
+    notApplicable: noDaemon,
+    targets: [
+      {
+        text: '≤ 2 s',
+        check: (r) => {
+          const ms = centralMs(pb(r, 'restart'));
+          return ms === undefined ? undefined : ms <= 2000;
+        },
+      },
+    ],
+  },
+];

@@ -1,0 +1,14 @@
+import { readlinkSync } from 'node:fs';
+
+/**
+ * Integration tests call this first. It throws unless the process runs in a throw-away network
+ * namespace made by scripts/run-tests.mjs, so a stray run can never touch the host's interfaces.
+ */
+export function requireIsolatedNamespace(): void {
+  if (process.env.PATCHBAY_TEST_NETNS !== '1') {
+    throw new Error('integration tests run only through `node scripts/run-tests.mjs FILE` (in their own namespace)');
+  }
+  if (readlinkSync('/proc/self/ns/net') === readlinkSync('/proc/1/ns/net')) {
+    throw new Error('refusing to run: this is the host network namespace');
+  }
+}
