@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- --quick] [--out FILE] [--no-build]`: the benchmark of issue 6.
+// PATCHBAY_BENCH_DAEMON=/path/to/main.js benchmarks that daemon entry instead (no build).
 // Builds the daemon (tsc -b daemon), then runs test/bench/main.ts as root inside a network + mount
 // namespace made here with `unshare`, with a private tmpfs on /run/netns and lo up, so every
 // interface, firewall rule and netns the bench makes lives and dies inside it. When the daemon
@@ -10,7 +11,8 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
-const noBuild = args.includes('--no-build');
+const entry = process.env.PATCHBAY_BENCH_DAEMON;
+const noBuild = args.includes('--no-build') || entry !== undefined;
 const benchArgs = args.filter((a) => a !== '--no-build');
 
 if (process.getuid?.() !== 0) {
@@ -28,7 +30,7 @@ if (!noBuild) {
     skip = 'daemon build failed';
   }
 }
-if (!skip && !existsSync(join(root, 'daemon/dist/main.js'))) skip = 'daemon not built';
+if (!skip && !existsSync(entry ?? join(root, 'daemon/dist/main.js'))) skip = 'daemon not built';
 
 const setup = 'mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; ip link set lo up; exec "$@"';
 const node = [process.execPath, '--import', 'tsx', '--conditions=development', 'test/bench/main.ts', ...benchArgs];

@@ -160,3 +160,13 @@ test('remove() leaves no patchbay table, twice', async () => {
   assert.match(tables(), /table inet bystander/);
   assert.equal(await fw.show(), undefined);
 });
+test('probe self hairpin', async () => {
+  await fw.apply(model);
+  console.log('SELF HAIRPIN', ask('d1', 'tcp', HOST, 8080), ask('d1', 'tcp', '172.17.0.1', 8080));
+  run(['ip', 'link', 'set', 'v-d1', 'type', 'bridge_slave', 'hairpin', 'on']);
+  console.log('SELF HAIRPIN with hairpin mode', ask('d1', 'tcp', HOST, 8080));
+  setSysctl('net.bridge.bridge-nf-call-iptables', '0');
+  run(['ip', 'link', 'set', 'v-d1', 'type', 'bridge_slave', 'hairpin', 'off']);
+  console.log('SELF HAIRPIN no brnf', ask('d1', 'tcp', HOST, 8080), 'same-net', ask('d2', 'tcp', HOST, 8080), 'lo', ask(null, 'tcp', '127.0.0.1', 8080));
+  console.log('QUIET hairpin', ask('q1', 'tcp', '10.0.4.1', 8080));
+});

@@ -18,6 +18,8 @@ export interface BenchConfig {
   out: string;
   /** why the patchbay side is skipped, when it is */
   patchbaySkip?: string;
+  /** daemon entry to run instead of daemon/dist/main.js (PATCHBAY_BENCH_DAEMON) */
+  daemonEntry?: string;
 }
 
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): BenchConfig {
@@ -31,6 +33,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Be
     if (!out) throw new Error('--out needs a file name');
     base.out = out;
   }
-  const skip = env.PATCHBAY_BENCH_SKIP_DAEMON;
-  return skip ? { ...base, patchbaySkip: skip } : base;
+  if (env.PATCHBAY_BENCH_SKIP_DAEMON) base.patchbaySkip = env.PATCHBAY_BENCH_SKIP_DAEMON;
+  if (env.PATCHBAY_BENCH_DAEMON) base.daemonEntry = env.PATCHBAY_BENCH_DAEMON;
+  return base;
 }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseConfig } from './config.js';
+import { countNftRules } from './patchbay.js';
+import { formatCell, markdownTable, renderTable } from './report.js';
+import { Results } from './results.js';
+import { ROWS } from './rows.js';
+import { hostInSlash16 } from './sides.js';
+import { growth, summarize } from './stats.js';
+
+const samples = (...ms: number[]) => ({ kind: 'samples', summary: summarize(ms) }) as const;
+const verdict = (results: Results, metric: string, text: string): boolean | undefined =>
+  ROWS.find((r) => r.metric === metric)!.targets!.find((t) => t.text.includes(text))!.check(results);
+
+test('attach targets compare patchbay medians with CNI and the floor', () => {
+  const r = new Results();
+  r.set('attach', 'patchbay', samples(4, 4, 4));
+  r.set('attach', 'cni', samples(10, 10, 10));
+  r.set('attach', 'floor', samples(1.9, 1.9));
+  assert.equal(verdict(r, 'attach', 'CNI'), true);
+  assert.equal(verdict(r, 'attach', 'floor'), false);
+  r.set('attach', 'patchbay', samples(6));
+  assert.equal(verdict(r, 'attach', 'CNI'), false);
+  assert.equal(verdict(r, 'detach', 'CNI'), undefined);
+});
+
+test('growth, memory, restart and concurrency targets', () => {
+  const r = new Results();
+  r.set('growthEndpoints', 'patchbay', { kind: 'growth', growth: growth([2, 2, 3, 3], 100) });
+  assert.equal(verdict(r, 'growthEndpoints', 'last'), true);
+  r.set('growthEndpoints', 'patchbay', { kind: 'growth', growth: growth([2, 2, 3.1, 3.1], 100) });
+  assert.equal(verdict(r, 'growthEndpoints', 'last'), false);
+  r.set('rssIdle', 'patchbay', { kind: 'scalar', value: 80.5, unit: 'MB' });
+  assert.equal(verdict(r, 'rssIdle', 'MB'), false);
+  r.set('restart', 'patchbay', samples(1500));
+  assert.equal(verdict(r, 'restart', 's'), true);
+  r.set('sequential', 'patchbay', { kind: 'wall', ms: 100, count: 64 });
+  r.set('parallel', 'patchbay', { kind: 'wall', ms: 100, count: 64 });
+  assert.equal(verdict(r, 'parallel', 'faster'), false);
+});
+
+test('the table marks a skipped daemon and shows ratios, errors and PASS/MISS', () => {
+  const cfg = { ...parseConfig(['--quick'], {}), patchbaySkip: 'daemon not built' };
+  const r = new Results();
+  r.set('attach', 'cni', samples(20));
+  r.set('detach', 'cni', { kind: 'error', message: 'boom' });
+  const skipped = renderTable(r, cfg);
+  assert.match(skipped, /\| attach: [^\n]*\| n\/a \(daemon not built\) +\| 20\.0 \(20\.0\)/);
+  assert.match(skipped, /failed \(see below\)/);
+  r.set('attach', 'patchbay', samples(5));
+  const table = renderTable(r, { ...cfg, patchbaySkip: undefined });
+  assert.match(table, /\| 5\.00 \(5\.00\) +\| 20\.0 \(20\.0\) [^\n]*\| 0\.25× [^\n]*\| PASS; n\/a +\|/);
+});
+
+test('cells format by kind', () => {
+  assert.equal(formatCell(undefined, '—'), '—');
+  assert.equal(formatCell({ kind: 'wall', ms: 500, count: 64 }, ''), '500 ms, 128/s');
+  assert.equal(formatCell({ kind: 'growth', growth: growth([1, 2], 1) }, ''), '1.00 → 2.00 (2.00×)');
+  assert.equal(formatCell({ kind: 'scalar', value: 42.25, unit: 'MB' }, ''), '42.3 MB');
+});
+
+test('markdownTable pads every column to its widest cell', () => {
+  assert.equal(markdownTable(['a', 'bb'], [['ccc', 'd']]), '| a   | bb |\n| --- | -- |\n| ccc | d  |');
+});
+
+test('countNftRules counts rules, not tables, chains or set elements', () => {
+  const listing = [
+    'table inet patchbay {',
+    '\tset nets {',
+    '\t\ttype ipv4_addr',
+    '\t\tflags interval',
+    '\t\telements = { 10.1.0.0/24,',
+    '\t\t\t     10.2.0.0/24 }',
+    '\t}',
+    '\tchain forward {',
+    '\t\ttype filter hook forward priority filter; policy accept;',
+    '\t\tip saddr @nets accept',
+    '\t\tct state established,related accept',
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+  assert.equal(countNftRules(listing), 2);
+});
+
+test('hostInSlash16 numbers hosts from .0.1 and refuses to overflow', () => {
+  assert.equal(hostInSlash16('10.79', 0), '10.79.0.1');
+  assert.equal(hostInSlash16('10.79', 255), '10.79.1.0');
+  assert.throws(() => hostInSlash16('10.79', 65534), /does not fit/);
+});
