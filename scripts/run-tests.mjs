@@ -5,7 +5,7 @@
 //    with `unshare`, with a private tmpfs on /run/netns, so nothing touches the host.
 // Usage: node scripts/run-tests.mjs [--unit|--int] [files...]
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -60,6 +60,7 @@ if (only !== '--unit') {
   for (const file of integration) {
     const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...nodeArgs, file], {
       PATCHBAY_TEST_NETNS: '1',
+      PATCHBAY_OUTER_NETNS: readlinkSync('/proc/self/ns/net'),
     });
     count(r.out);
     if (r.code !== 0) failed = true;

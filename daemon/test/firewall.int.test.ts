@@ -18,7 +18,8 @@ const kernel: FirewallKernel = { ...realNft, nftApply: (doc) => (applied.push(do
 const log = { debug() {}, info() {}, warn() {} };
 const fw = createFirewall({ kernel, log, enabled: true });
 
-const model: FirewallModel = { networks: [defaultBridge, userNetwork, internalNetwork, iccOffNetwork], ports: [web, dns] };
+const quietWeb = { ...web, endpointId: 'ep-q2', bridge: 'br-quiet', containerIp: '10.0.4.3', hostPort: 8082 };
+const model: FirewallModel = { networks: [defaultBridge, userNetwork, internalNetwork, iccOffNetwork], ports: [web, dns, quietWeb] };
 const HOST = '10.250.0.1';
 const OUT = '10.250.0.2';
 const tables = () => run(['nft', 'list', 'tables']);
@@ -37,7 +38,11 @@ before(async () => {
   // routes back to the container subnets, so that without the firewall everything is reachable
   addSandbox('out', { hostIf: 'v-out', hostCidr: `${HOST}/24`, cidr: `${OUT}/24`, routes: [`172.16.0.0/12 via ${HOST}`, `10.0.0.0/16 via ${HOST}`] });
   for (const [key, value] of Object.entries(requiredSysctls(model))) setSysctl(key, value);
+  // as the bridge driver does when there is no userland proxy: with br_netfilter, a container
+  // reaching its own published port is bridged back out of its own port
+  run(['ip', 'link', 'set', 'v-d1', 'type', 'bridge_slave', 'hairpin', 'on']);
   await serve('d1', 'tcp', 80);
+  await serve('q2', 'tcp', 80);
   await serve('d2', 'udp', 53);
   await serve('out', 'tcp', 7000);
   run(['nft', '-f', '-'], 'table inet bystander {\n\tchain c {\n\t\ttype filter hook forward priority 10; policy accept;\n\t\tcounter\n\t}\n}\n');
@@ -110,10 +115,21 @@ test('published tcp port: from outside, other networks, the same network, and th
   assert.ok(ask('a1', 'tcp', HOST, 8080), 'other network via a host address');
   assert.ok(ask('q1', 'tcp', HOST, 8080), 'from an ICC-off network');
   assert.equal(ask('d2', 'tcp', '172.17.0.1', 8080), '172.17.0.1', 'hairpin from the same network is masqueraded');
+  assert.equal(ask('d1', 'tcp', HOST, 8080), '172.17.0.1', 'a container reaches its own published port');
   assert.ok(ask(null, 'tcp', HOST, 8080), 'host to its own address');
   assert.equal(ask(null, 'tcp', '127.0.0.1', 8080), '172.17.0.1', 'host loopback, no userland proxy');
   assert.equal(ask('i1', 'tcp', '10.0.3.1', 8080), undefined, 'not from an internal network');
   assert.equal(ask('out', 'tcp', '172.17.0.2', 80), undefined, 'container port not reachable directly');
+});
+
+test('ICC off also covers published ports of the same network (with and without br_netfilter)', () => {
+  assert.equal(ask('out', 'tcp', HOST, 8082), OUT);
+  for (const callIptables of ['1', '0']) {
+    setSysctl('net.bridge.bridge-nf-call-iptables', callIptables);
+    assert.equal(ask('q1', 'tcp', HOST, 8082), undefined, `bridge-nf-call-iptables=${callIptables}`);
+    assert.ok(ask('d1', 'tcp', HOST, 8082), 'other networks still reach it');
+  }
+  setSysctl('net.bridge.bridge-nf-call-iptables', '1');
 });
 
 test('published udp port bound to one host address', () => {

@@ -14,7 +14,7 @@ export interface BenchConfig {
   /** attaches fired at once (and the same number one after another) */
   concurrency: number;
   restarts: number;
-  /** report file, relative to the repository root */
+  /** report file (relative paths are taken from the repository root) */
   out: string;
   /** why the patchbay side is skipped, when it is */
   patchbaySkip?: string;

@@ -6,7 +6,7 @@
 import { readlinkSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseConfig, type BenchConfig } from './config.js';
 import { createCniSide } from './cni.js';
 import { BenchDaemon } from './daemon.js';
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
 
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);
-  const file = join(root, cfg.out);
+  const file = resolve(root, cfg.out);
   await writeFile(`${file}.partial`, renderDocument(results, cfg, machine, new Date()));
   await rename(`${file}.partial`, file);
   log(`wrote ${cfg.out}`);

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { createTestDaemon, inNs, sh, type TestDaemon } from '../helpers/daemon.js';
+import { requireIsolatedNamespace } from '../helpers/isolation.js';
+
+requireIsolatedNamespace();
+
+const links = () => JSON.parse(sh(['ip', '-json', '-details', 'link', 'show']).out) as { ifname: string; linkinfo?: { info_kind?: string } }[];
+const addrOf = (dev: string) =>
+  (JSON.parse(sh(['ip', '-json', 'addr', 'show', 'dev', dev]).out) as { addr_info: { family: string; local: string; prefixlen: number }[] }[])[0]!.addr_info
+    .filter((a) => a.family === 'inet')
+    .map((a) => `${a.local}/${a.prefixlen}`);
+const ping = (key: string, ip: string) => inNs(key, ['ping', '-c', '1', '-W', '2', ip], { allowFail: true }).code === 0;
+
+describe('core daemon on the real kernel', () => {
+  let d: TestDaemon;
+  after(async () => d?.cleanup());
+
+  it('refuses --bridge with --bip', async () => {
+    const x = createTestDaemon(['--bridge', 'br0', '--bip', '10.1.0.1/24']);
+    await assert.rejects(x.start(), /mutually exclusive/);
+    await x.cleanup();
+  });
+
+  it('creates pb0 with the --bip address', async () => {
+    d = createTestDaemon(['--bip', '10.123.0.1/24']);
+    await d.start();
+    assert.ok(links().some((l) => l.ifname === 'pb0' && l.linkinfo?.info_kind === 'bridge'));
+    assert.deepEqual(addrOf('pb0'), ['10.123.0.1/24']);
+  });
+
+  const sandboxes: Record<string, { id: string; key: string }> = {};
+  it('two sandboxes on bridge ping each other and their gateway', async () => {
+    for (const name of ['a', 'b']) {
+      const r = await d.req('POST', '/v1/sandboxes', { name });
+      assert.equal(r.status, 201, r.text);
+      sandboxes[name] = r.body;
+      const c = await d.req('POST', '/v1/networks/bridge/connect', { sandbox: name });
+      assert.equal(c.status, 201, c.text);
+    }
+    const eps = (await d.req('GET', '/v1/networks/bridge/endpoints')).body as { ipv4Address: string }[];
+    assert.deepEqual(eps.map((e) => e.ipv4Address).sort(), ['10.123.0.2/24', '10.123.0.3/24']);
+    assert.ok(ping(sandboxes.a!.key, '10.123.0.1'), 'a → gateway');
+    assert.ok(ping(sandboxes.a!.key, '10.123.0.3'), 'a → b');
+    assert.ok(ping(sandboxes.b!.key, '10.123.0.2'), 'b → a');
+    const route = inNs(sandboxes.a!.key, ['ip', 'route', 'show', 'default']).out;
+    assert.match(route, /default via 10\.123\.0\.1 dev eth0/);
+  });
+
+  it('a user network with --subnet and --gateway works the same', async () => {
+    const n = await d.req('POST', '/v1/networks', { name: 'user1', ipam: { config: [{ subnet: '10.124.0.0/24', gateway: '10.124.0.254' }] } });
+    assert.equal(n.status, 201, n.text);
+    assert.deepEqual(addrOf(n.body.bridge), ['10.124.0.254/24']);
+    for (const name of ['c', 'e']) {
+      sandboxes[name] = (await d.req('POST', '/v1/sandboxes', { name })).body;
+      const c = await d.req('POST', '/v1/networks/user1/connect', { sandbox: name });
+      assert.equal(c.status, 201, c.text);
+    }
+    assert.ok(ping(sandboxes.c!.key, '10.124.0.254'), 'c → gateway');
+    assert.ok(ping(sandboxes.c!.key, '10.124.0.2') || ping(sandboxes.c!.key, '10.124.0.1'));
+    const e = (await d.req('GET', '/v1/networks/user1/endpoints')).body as { ipv4Address: string; name: string }[];
+    const eIp = e.find((x) => x.name === 'e')!.ipv4Address.split('/')[0]!;
+    assert.ok(ping(sandboxes.c!.key, eIp), 'c → e');
+  });
+
+  it('an adopted namespace (by path) joins and is never deleted', async () => {
+    sh(['ip', 'netns', 'add', 'foreign']);
+    const s = await d.req('POST', '/v1/sandboxes', { name: 'adopted', netnsPath: '/run/netns/foreign' });
+    assert.equal(s.status, 201, s.text);
+    assert.equal(s.body.external, true);
+    const c = await d.req('POST', '/v1/networks/bridge/connect', { sandbox: 'adopted' });
+    assert.equal(c.status, 201, c.text);
+    assert.ok(ping('/run/netns/foreign', '10.123.0.1'));
+    assert.equal((await d.req('DELETE', '/v1/sandboxes/adopted')).status, 204);
+    assert.ok(existsSync('/run/netns/foreign'), 'adopted namespace kept');
+    assert.equal(inNs('/run/netns/foreign', ['ip', '-o', 'link']).out.includes('eth0'), false);
+    sh(['ip', 'netns', 'delete', 'foreign']);
+  });
+
+  it('a restart keeps every endpoint working', async () => {
+    assert.equal(await d.stop('SIGTERM'), 0);
+    assert.ok(ping(sandboxes.a!.key, '10.123.0.3'), 'traffic flows while the daemon is down');
+    await d.start();
+    const eps = (await d.req('GET', '/v1/endpoints')).body as unknown[];
+    assert.equal(eps.length, 4);
+    assert.ok(ping(sandboxes.a!.key, '10.123.0.3'));
+    assert.ok(ping(sandboxes.c!.key, '10.124.0.254'));
+    // allocations survived: the next address is not a reused one
+    sandboxes.f = (await d.req('POST', '/v1/sandboxes', { name: 'f' })).body;
+    const c = await d.req('POST', '/v1/networks/bridge/connect', { sandbox: 'f' });
+    assert.equal(c.body.ipv4Address, '10.123.0.4/24');
+  });
+
+  it('deleting everything leaves no bridge, veth or namespace behind', async () => {
+    for (const s of (await d.req('GET', '/v1/sandboxes')).body as { id: string }[]) {
+      assert.equal((await d.req('DELETE', `/v1/sandboxes/${s.id}`)).status, 204);
+    }
+    assert.equal((await d.req('DELETE', '/v1/networks/user1')).status, 204);
+    const left = links().filter((l) => l.ifname.startsWith('pbv') || l.ifname.startsWith('pb-'));
+    assert.deepEqual(left.map((l) => l.ifname), []);
+    assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith('pb-')), []);
+    const alloc = (await d.req('GET', '/v1/networks/bridge/ipam')).body;
+    assert.deepEqual(alloc.subnets[0].allocations.map((a: { kind: string }) => a.kind), ['gateway']);
+  });
+});
