@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createFakeKernel } from '@patchbay/kernel';
+import { createStore, openDb } from '../src/store/index.js';
+import { buildTestApp } from './helpers/native-app.js';
+
+describe('store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pbstore-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('migrates a new file to the current schema with WAL and foreign keys', () => {
+    const db = openDb(join(dir, 'a.db'));
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    db.close();
+  });
+
+  it('refuses a store from a newer patchbayd', () => {
+    const path = join(dir, 'newer.db');
+    const db = openDb(path);
+    db.pragma('user_version = 99');
+    db.close();
+    assert.throws(() => openDb(path), /newer than this patchbayd/);
+  });
+
+  it('an allocation is unique per pool and address', () => {
+    const store = createStore(openDb(':memory:'));
+    store.insertNetwork({ id: 'n1', name: 'n', driver: 'bridge', created: 'x', internal: false, attachable: false, enableIPv6: false, predefined: false, ipamDriver: 'default', ipamOptions: {}, options: {}, labels: {}, driverState: {}, state: 'ready' });
+    const pool = store.insertPool({ networkId: 'n1', family: 4, subnet: '10.0.0.0/24', aux: {}, serial: false });
+    store.insertAllocation({ poolId: pool, address: '10.0.0.2', kind: 'endpoint', owner: 'a' });
+    assert.throws(() => store.insertAllocation({ poolId: pool, address: '10.0.0.2', kind: 'endpoint', owner: 'b' }), /UNIQUE/);
+  });
+
+  it('a restart (reopen) keeps networks, sandboxes, endpoints and allocations', async () => {
+    const dbPath = join(dir, 'restart.db');
+    const kernel = createFakeKernel();
+    const first = await buildTestApp(['--bip', '10.210.0.1/24'], { kernel, dbPath });
+    const sb = await first.app.inject({ method: 'POST', url: '/v1/sandboxes', payload: { name: 's1' } });
+    await first.app.inject({ method: 'POST', url: '/v1/networks', payload: { name: 'keep', ipam: { config: [{ subnet: '10.211.0.0/24' }] } } });
+    const c = await first.app.inject({ method: 'POST', url: '/v1/networks/keep/connect', payload: { sandbox: 's1' } });
+    assert.equal(c.statusCode, 201, c.body);
+    await first.close();
+
+    const second = await buildTestApp(['--bip', '10.210.0.1/24'], { kernel, dbPath });
+    const nets = JSON.parse((await second.app.inject({ method: 'GET', url: '/v1/networks' })).body) as { name: string; id: string }[];
+    assert.deepEqual(nets.map((n) => n.name).sort(), ['bridge', 'host', 'keep', 'none']);
+    const eps = JSON.parse((await second.app.inject({ method: 'GET', url: '/v1/networks/keep/endpoints' })).body);
+    assert.equal(eps.length, 1);
+    assert.equal(eps[0].ipv4Address, '10.211.0.2/24');
+    assert.equal(eps[0].sandboxId, JSON.parse(sb.body).id);
+    // the restored allocator knows .2 is taken
+    await second.app.inject({ method: 'POST', url: '/v1/sandboxes', payload: { name: 's2' } });
+    const c2 = await second.app.inject({ method: 'POST', url: '/v1/networks/keep/connect', payload: { sandbox: 's2' } });
+    assert.equal(JSON.parse(c2.body).ipv4Address, '10.211.0.3/24');
+    await second.close();
+  });
+});
