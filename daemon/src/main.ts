@@ -30,6 +30,12 @@ async function main(argv: string[]): Promise<void> {
   const db = openDb(join(config.dataRoot, 'patchbay.db'));
   const store = createStore(db);
   const controller = createController({ store, kernel, registry: createBuiltinRegistry(), config, log });
+  if (config.cleanup) {
+    await controller.cleanup();
+    db.close();
+    log.info('cleanup done: no patchbay network, sandbox or firewall table is left');
+    return;
+  }
   await controller.start();
   const app = buildApp({ controller, log });
   const closeListeners = await listenAll(app, config, log);

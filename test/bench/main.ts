@@ -4,7 +4,7 @@
  * network + mount namespace of its own, so every interface, rule and netns made here dies with it.
  */
 import { readlinkSync } from 'node:fs';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig, type BenchConfig } from './config.js';
@@ -125,8 +125,7 @@ async function main(): Promise<void> {
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);
   const file = resolve(root, cfg.out);
-  await writeFile(`${file}.partial`, renderDocument(results, cfg, machine, new Date()));
-  await rename(`${file}.partial`, file);
+  await writeFile(file, renderDocument(results, cfg, machine, new Date()));
   log(`wrote ${cfg.out}`);
   await rm(scratch, { recursive: true, force: true });
   for (const e of results.errors()) log(`error: ${e.side}, ${e.metric}: ${e.message}`);

@@ -84,7 +84,7 @@ export const ROWS: readonly RowDef[] = [
   { metric: 'rssLoaded', label: (c) => `daemon RSS with ${c.growthEndpoints} endpoints`, notApplicable: noDaemon, targets: [scalarAtMost('rssLoaded', 150, 'MB')] },
   {
     metric: 'restart',
-    label: (c) => `restart to ready with ${c.growthEndpoints} endpoints (${c.restarts}×)`,
+    label: (c) => `restart to ready with ${c.growthEndpoints} endpoints (${c.restarts === 1 ? '1 restart' : `median of ${c.restarts}`})`,
     notApplicable: noDaemon,
     targets: [
       {

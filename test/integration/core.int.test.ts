@@ -103,4 +103,12 @@ describe('core daemon on the real kernel', () => {
     const alloc = (await d.req('GET', '/v1/networks/bridge/ipam')).body;
     assert.deepEqual(alloc.subnets[0].allocations.map((a: { kind: string }) => a.kind), ['gateway']);
   });
+
+  it('patchbayd --cleanup removes the default bridge and the firewall tables', async () => {
+    await d.stop('SIGTERM');
+    const cleaner = createTestDaemon(['--cleanup'], { dir: d.dir });
+    await assert.rejects(cleaner.start(), /exited with 0/);
+    assert.equal(links().some((l) => l.ifname === 'pb0'), false);
+    assert.equal(sh(['nft', 'list', 'tables']).out.includes('patchbay'), false);
+  });
 });

@@ -44,7 +44,10 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
   let queued: Promise<void> | undefined;
 
   async function applySysctls(model: FirewallModel) {
-    for (const [key, value] of Object.entries(requiredSysctls(model))) {
+    const wanted = requiredSysctls(model);
+    // A bridge that went away takes its per-device sysctls with it; forget them so a new one gets set.
+    for (const key of [...sysctlsSet.keys()]) if (!(key in wanted)) sysctlsSet.delete(key);
+    for (const [key, value] of Object.entries(wanted)) {
       if (key.endsWith('forwarding') || key === 'net.ipv4.ip_forward') {
         if (!config.ipForward) continue;
       }

@@ -15,6 +15,7 @@ import { findEndpoint, findNetwork, findSandbox } from './lookup.js';
 import { createNetworks } from './networks.js';
 import { createSandboxes } from './sandboxes.js';
 import { recoverInterrupted } from './recovery.js';
+import { reconcile } from './reconcile.js';
 import { createViews } from './views.js';
 
 export interface ControllerDeps {
@@ -46,6 +47,13 @@ export function createController(deps: ControllerDeps) {
   const endpoints = createEndpoints(core);
   const sandboxes = createSandboxes(core, endpoints.leaveAll);
   const views = createViews(core);
+  const firewallCheck = {
+    check: () => firewall.check(firewallModel(store)),
+    repair: async () => {
+      await fwSync.repairIfNeeded('reconcile');
+    },
+  };
+  const reconcileNow = (opts: { dryRun: boolean }) => core.locks.with(['reconcile'], () => reconcile(core, { ...opts, firewall: firewallCheck }));
 
   return {
     core,
@@ -58,6 +66,23 @@ export function createController(deps: ControllerDeps) {
       await recoverInterrupted(core);
       await bootstrapNetworks(core, networks);
       await fwSync.applyAll();
+      await reconcileNow({ dryRun: false });
+    },
+    /** Compare store and kernel; repair every drift unless dryRun. */
+    reconcile: reconcileNow,
+    /** A dry-run reconcile: do store and kernel agree? */
+    async check() {
+      const { drifts } = await reconcileNow({ dryRun: true });
+      return { consistent: drifts.length === 0, drifts };
+    },
+    /** `patchbayd --cleanup`: remove every sandbox, network and firewall table patchbay made. */
+    async cleanup() {
+      await recoverInterrupted(core);
+      for (const sb of store.sandboxes()) await sandboxes.remove(sb.id);
+      for (const net of store.networks()) {
+        if (net.driver === 'bridge') await networks.remove(net.id, { allowPredefined: true });
+      }
+      await firewall.remove();
     },
     networks: {
       ...networks,

@@ -1,8 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Controller } from '../controller/index.js';
 import { installErrorHandler } from './errors.js';
 import { registerNativeRoutes } from './native-routes.js';
+import { registerSystemRoutes } from './system-routes.js';
 
 export const VERSION = '0.1.0';
 export const BODY_LIMIT = 1024 * 1024;
@@ -16,7 +17,7 @@ export interface AppOptions {
 
 /** Builds the HTTP app; tests use it through app.inject(). */
 export function buildApp({ controller, log, plugins = [] }: AppOptions): FastifyInstance {
-  const app: FastifyInstance = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, disableRequestLogging: true, return503OnClosing: true });
+  const app: FastifyInstance = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
   // An empty body on a JSON POST counts as {} (clients such as docker send none for some calls).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -36,6 +37,7 @@ export function buildApp({ controller, log, plugins = [] }: AppOptions): Fastify
     void reply.status(404).type('application/json').send({ message: `no route for ${req.method} ${req.url.split('?')[0]}`, code: 'PB_ERR_NOT_FOUND' });
   });
   registerNativeRoutes(app, controller, VERSION);
+  registerSystemRoutes(app, controller);
   for (const plugin of plugins) plugin(app);
   return app;
 }

@@ -1,0 +1,255 @@
+import { PATCHBAY_LINK_PREFIXES, hostVethFor } from '@patchbay/drivers';
+import { runSteps, type IpOp, type LinkInfo } from '@patchbay/kernel';
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
+import { driverNetwork, type Core } from './core.js';
+import { electGateway } from './gateway.js';
+import { sandboxNetnsName } from './sandboxes.js';
+
+/** One difference between what the store says and what the kernel has. */
+export interface Drift {
+  kind: string;
+  object: string;
+  action: string;
+  /** set when the repair itself failed */
+  error?: string;
+}
+
+export interface ReconcileResult {
+  drifts: Drift[];
+  repaired: boolean;
+}
+
+/** The firewall seen by reconcile: compare with the store, re-apply on drift. */
+export interface FirewallCheck {
+  check(): Promise<{ ok: boolean; reason?: string }>;
+  repair(): Promise<void>;
+}
+
+interface Planned {
+  drift: Drift;
+  repair(): Promise<void>;
+}
+
+const PREFIX_OPTION = 'com.docker.network.container_iface_prefix';
+const ifNameOf = (net: NetworkRecord, ifIndex: number) => `${net.options[PREFIX_OPTION] ?? 'eth'}${ifIndex}`;
+const gatewayCidrs = (core: Core, net: NetworkRecord) =>
+  core.store.poolsOf(net.id).flatMap((p) => (p.gateway ? [`${p.gateway}/${p.subnet.split('/')[1]}`] : []));
+
+/**
+ * Compare store and kernel and (unless dryRun) repair every drift: lost bridges, gateway
+ * addresses, veths and sandbox interfaces are re-made; sandboxes whose namespace vanished are
+ * re-created (own) or dropped with their endpoints (adopted); kernel objects with patchbay's
+ * names that no record owns are deleted; a missing or changed firewall is re-applied.
+ */
+export async function reconcile(core: Core, opts: { dryRun: boolean; firewall?: FirewallCheck }): Promise<ReconcileResult> {
+  const { store, kernel, registry, log } = core;
+  // Kernel first, then the store: an object made in between already has its row (intent first).
+  const rootLinks = await kernel.links(null);
+  const rootAddrs = await kernel.addresses(null);
+  const netnsNames = await kernel.netnsList();
+  const networks = store.networks();
+  const sandboxes = store.sandboxes();
+  const endpoints = store.endpoints();
+  const planned: Planned[] = [];
+  const linkByName = new Map(rootLinks.map((l) => [l.name, l]));
+  const ipRoot = (ops: IpOp[], ignoreMissing = false) => kernel.ip(null, ops, { ignoreMissing });
+
+  function gatewayOf(sb: SandboxRecord): EndpointRecord | undefined {
+    return electGateway(
+      store.endpointsInSandbox(sb.id).map((endpoint) => {
+        const network = store.networkById(endpoint.networkId)!;
+        const pools = store.poolsOf(network.id);
+        const hasV4Gateway = pools.some((p) => p.family === 4 && p.gateway);
+        const hasV6Gateway = pools.some((p) => p.family === 6 && p.gateway);
+        const providesGateway = !!registry.get(network.driver).gatewayOps && !network.internal && (hasV4Gateway || hasV6Gateway);
+        return { endpoint, network, hasV4Gateway, hasV6Gateway, providesGateway };
+      }),
+    );
+  }
+
+  /** Delete what is left of the endpoint's links and run the driver's join again, same ifIndex and addresses. */
+  async function rejoin(ep: EndpointRecord, net: NetworkRecord, sb: SandboxRecord) {
+    const driver = registry.get(net.driver);
+    const ifIndex = ep.ifIndex ?? 0;
+    await ipRoot([{ op: 'link.del', name: ep.hostIf ?? hostVethFor(ep.id) }], true);
+    await kernel.ip(sb.key, [{ op: 'link.del', name: ifNameOf(net, ifIndex) }], { ignoreMissing: true });
+    const plan = driver.planJoin?.(
+      driverNetwork(core, net),
+      { id: ep.id, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}), ...(ep.mac ? { mac: ep.mac } : {}) },
+      { id: sb.id, key: sb.key },
+      { ifIndex, isGateway: gatewayOf(sb)?.id === ep.id },
+      core.driverCtx,
+    );
+    await runSteps(plan?.steps ?? [], log.child({ op: 'reconcile.rejoin', endpoint: ep.name }));
+  }
+
+  const gone = new Set<string>(); // sandboxes whose endpoints are handled with the sandbox
+  for (const sb of sandboxes) {
+    if (sb.state !== 'ready') continue;
+    const present = sb.external ? await kernel.isNetns(sb.key) : netnsNames.includes(sandboxNetnsName(sb.id));
+    if (present) continue;
+    gone.add(sb.id);
+    const joined = endpoints.filter((e) => e.sandboxId === sb.id);
+    if (sb.external) {
+      planned.push({
+        drift: { kind: 'sandbox-netns-gone', object: `sandbox ${sb.name}`, action: `remove the sandbox and its ${joined.length} endpoint(s)` },
+        repair: async () => {
+          for (const ep of store.endpointsInSandbox(sb.id)) {
+            await ipRoot([{ op: 'link.del', name: ep.hostIf ?? hostVethFor(ep.id) }], true);
+            const net = store.networkById(ep.networkId)!;
+            store.tx(() => store.deleteEndpoint(ep.id));
+            core.ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
+          }
+          store.deleteSandbox(sb.id);
+          await core.firewall.sync();
+          core.events.emit('sandbox', 'destroy', sb.id, { name: sb.name });
+        },
+      });
+    } else {
+      planned.push({
+        drift: { kind: 'sandbox-netns-missing', object: `sandbox ${sb.name}`, action: `re-create namespace ${sandboxNetnsName(sb.id)} and re-join ${joined.length} endpoint(s)` },
+        repair: async () => {
+          await kernel.netnsAdd(sandboxNetnsName(sb.id));
+          for (const ep of store.endpointsInSandbox(sb.id)) await rejoin(ep, store.networkById(ep.networkId)!, sb);
+        },
+      });
+    }
+  }
+
+  const bridgeOf = new Map<string, string>();
+  for (const net of networks) {
+    const bridge = registry.get(net.driver).hostInterface?.(driverNetwork(core, net));
+    if (bridge) bridgeOf.set(net.id, bridge);
+  }
+
+  for (const net of networks) {
+    const driver = registry.get(net.driver);
+    const bridge = bridgeOf.get(net.id);
+    if (net.state !== 'ready' || !bridge || !driver.planCreateNetwork) continue;
+    const link = linkByName.get(bridge);
+    if (!link) {
+      planned.push({
+        drift: { kind: 'bridge-missing', object: `network ${net.name}`, action: `re-create bridge ${bridge}` },
+        repair: async () => {
+          const plan = await driver.planCreateNetwork!(driverNetwork(core, net), core.driverCtx);
+          await runSteps(plan.steps, log.child({ op: 'reconcile.bridge', network: net.name }));
+        },
+      });
+      continue;
+    }
+    for (const cidr of gatewayCidrs(core, net)) {
+      if (rootAddrs.some((a) => a.dev === bridge && a.cidr === cidr)) continue;
+      planned.push({
+        drift: { kind: 'gateway-address-missing', object: `network ${net.name}`, action: `add ${cidr} to ${bridge}` },
+        repair: () => ipRoot([{ op: 'addr.add', dev: bridge, cidr }]),
+      });
+    }
+    if (!link.up) {
+      planned.push({
+        drift: { kind: 'bridge-down', object: `network ${net.name}`, action: `set ${bridge} up` },
+        repair: () => ipRoot([{ op: 'link.set', name: bridge, up: true }]),
+      });
+    }
+  }
+
+  const sbLinks = new Map<string, LinkInfo[]>();
+  for (const ep of endpoints) {
+    if (ep.state !== 'ready' || !ep.sandboxId || gone.has(ep.sandboxId)) continue;
+    const net = store.networkById(ep.networkId);
+    const sb = sandboxes.find((s) => s.id === ep.sandboxId);
+    if (!net || !sb || sb.state !== 'ready' || !registry.get(net.driver).planJoin) continue;
+    const hostIf = ep.hostIf ?? hostVethFor(ep.id);
+    const ifName = ifNameOf(net, ep.ifIndex ?? 0);
+    if (!sbLinks.has(sb.id)) sbLinks.set(sb.id, await kernel.links(sb.key));
+    const hostLink = linkByName.get(hostIf);
+    const inside = sbLinks.get(sb.id)!.find((l) => l.name === ifName);
+    const object = `endpoint ${ep.name} (network ${net.name}, sandbox ${sb.name})`;
+    if (!hostLink || !inside) {
+      const lost = [!hostLink ? `host veth ${hostIf}` : '', !inside ? `${ifName} in the sandbox` : ''].filter(Boolean).join(' and ');
+      planned.push({
+        drift: { kind: 'endpoint-link-missing', object, action: `re-join (lost ${lost})` },
+        repair: () => rejoin(ep, net, sb),
+      });
+      continue;
+    }
+    const bridge = bridgeOf.get(net.id);
+    if (bridge && hostLink.master !== bridge) {
+      planned.push({
+        drift: { kind: 'veth-detached', object, action: `attach ${hostIf} to ${bridge}` },
+        repair: () => ipRoot([{ op: 'link.set', name: hostIf, master: bridge, up: true }]),
+      });
+    }
+    const addrs = await kernel.addresses(sb.key);
+    for (const cidr of [ep.ipv4, ep.ipv6]) {
+      if (!cidr || addrs.some((a) => a.dev === ifName && a.cidr === cidr)) continue;
+      planned.push({
+        drift: { kind: 'endpoint-address-missing', object, action: `add ${cidr} to ${ifName}` },
+        repair: () => kernel.ip(sb.key, [{ op: 'addr.add', dev: ifName, cidr }]),
+      });
+    }
+    if (gatewayOf(sb)?.id === ep.id) {
+      const routes = await kernel.routes(sb.key);
+      const ops = registry.get(net.driver).gatewayOps?.(driverNetwork(core, net), ifName) ?? [];
+      const missing = ops.filter((op) => op.op === 'route.add' && !routes.some((r) => (r.dst === op.dst || (r.dst === 'default' && op.dst === '::/0' && r.family === 6)) && r.gateway === op.via));
+      if (missing.length > 0) {
+        planned.push({
+          drift: { kind: 'default-route-missing', object, action: `add ${missing.map((op) => (op.op === 'route.add' ? `${op.dst} via ${op.via}` : '')).join(', ')}` },
+          repair: () => kernel.ip(sb.key, missing),
+        });
+      }
+    }
+  }
+
+  const ownedLinks = new Set([...bridgeOf.values(), ...endpoints.map((e) => e.hostIf ?? hostVethFor(e.id))]);
+  for (const link of rootLinks) {
+    if (!PATCHBAY_LINK_PREFIXES.some((p) => link.name.startsWith(p)) || ownedLinks.has(link.name)) continue;
+    planned.push({
+      drift: { kind: 'orphan-link', object: `link ${link.name}`, action: 'delete' },
+      repair: () => ipRoot([{ op: 'link.del', name: link.name }], true),
+    });
+  }
+  const ownedNetns = new Set(sandboxes.map((s) => sandboxNetnsName(s.id)));
+  for (const name of netnsNames) {
+    if (!name.startsWith('pb-') || ownedNetns.has(name)) continue;
+    planned.push({
+      drift: { kind: 'orphan-netns', object: `namespace ${name}`, action: 'delete' },
+      repair: () => kernel.netnsDelete(name),
+    });
+  }
+
+  const drifts = planned.map((p) => p.drift);
+  let failed = false;
+  if (!opts.dryRun) {
+    for (const p of planned) {
+      try {
+        await p.repair();
+        log.warn({ drift: p.drift }, 'reconcile: repaired');
+      } catch (err) {
+        failed = true;
+        p.drift.error = err instanceof Error ? err.message : String(err);
+        log.error({ drift: p.drift, err }, 'reconcile: repair failed');
+      }
+    }
+  }
+
+  // Last: the repairs above may have changed the model (a dropped sandbox's ports).
+  if (opts.firewall) {
+    const fw = await opts.firewall.check();
+    if (!fw.ok) {
+      const drift: Drift = { kind: 'firewall', object: 'patchbay nft tables', action: `re-apply the rules (${fw.reason ?? 'differ'})` };
+      drifts.push(drift);
+      if (!opts.dryRun) {
+        try {
+          await opts.firewall.repair();
+          log.warn({ drift }, 'reconcile: repaired');
+        } catch (err) {
+          failed = true;
+          drift.error = err instanceof Error ? err.message : String(err);
+          log.error({ drift, err }, 'reconcile: repair failed');
+        }
+      }
+    }
+  }
+
+  return { drifts, repaired: !opts.dryRun && drifts.length > 0 && !failed };
+}

@@ -1,0 +1,43 @@
+import { createBuiltinRegistry } from '@patchbay/drivers';
+import { createFakeKernel, type FakeKernel, type FakeKernelOptions } from '@patchbay/kernel';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { parseFlags } from '../../src/config.js';
+import { createController, type Controller } from '../../src/controller/index.js';
+import { buildApp, type AppOptions } from '../../src/http/app.js';
+import { createStore, openDb } from '../../src/store/index.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  controller: Controller;
+  kernel: FakeKernel;
+  close: () => Promise<void>;
+}
+
+/**
+ * The daemon's HTTP app on a fake kernel and an in-memory store, for `app.inject()` tests.
+ * `flags` are patchbayd flags (e.g. ['--bip', '10.200.0.1/24'] or ['--bridge', 'none']);
+ * `plugins` receive the controller, e.g. `(app, c) => registerDockerRoutes(app, c)`.
+ */
+export async function buildTestApp(
+  opts: { flags?: string[]; kernel?: FakeKernelOptions; plugins?: ((app: FastifyInstance, controller: Controller) => void)[] } = {},
+): Promise<TestApp> {
+  const kernel = createFakeKernel(opts.kernel);
+  const db = openDb(':memory:');
+  const log = pino({ level: process.env.PB_TEST_LOG ?? 'silent' });
+  const config = parseFlags(opts.flags ?? []);
+  const controller = createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log });
+  await controller.start();
+  const plugins: AppOptions['plugins'] = (opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller));
+  const app = buildApp({ controller, log, plugins });
+  await app.ready();
+  return {
+    app,
+    controller,
+    kernel,
+    async close() {
+      await app.close();
+      db.close();
+    },
+  };
+}
