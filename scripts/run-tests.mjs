@@ -26,7 +26,7 @@ function walk(dir, out) {
 const files = explicit.length > 0 ? explicit : walk(root, []).sort();
 const unit = files.filter((f) => !f.endsWith('.int.test.ts'));
 const integration = files.filter((f) => f.endsWith('.int.test.ts'));
-const nodeArgs = ['--import', 'tsx', '--conditions=development', '--test', '--test-reporter=spec'];
+const nodeArgs = ['--import', 'tsx', '--conditions=development', '--test', '--test-reporter=spec', '--test-timeout=180000'];
 
 function run(cmd, argv, env) {
   return new Promise((resolve) => {

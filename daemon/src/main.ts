@@ -6,6 +6,7 @@ import { createRealKernel } from '@patchbay/kernel';
 import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
 import { createController } from './controller/index.js';
+import { registerDockerRoutes } from './docker/index.js';
 import { buildApp } from './http/app.js';
 import { openDb, createStore } from './store/index.js';
 import { listenAll } from './listen.js';
@@ -37,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   await controller.start();
-  const app = buildApp({ controller, log });
+  const app = buildApp({ controller, log, plugins: [(app) => registerDockerRoutes(app, controller)] });
   const closeListeners = await listenAll(app, config, log);
 
   let checking = false;

@@ -51,13 +51,16 @@ before(async () => {
 after(() => stopServers());
 
 test('every golden document applies with the real nft (twice) and check() accepts the result', async () => {
-  for (const [name, golden] of Object.entries(goldenModels)) {
-    const document = readFileSync(new URL(`./golden/firewall-${name}.nft`, import.meta.url), 'utf8');
-    await kernel.nftApply(document);
-    await kernel.nftApply(document);
-    assert.deepEqual(await fw.check(golden), { ok: true }, name);
+  try {
+    for (const [name, golden] of Object.entries(goldenModels)) {
+      const document = readFileSync(new URL(`./golden/firewall-${name}.nft`, import.meta.url), 'utf8');
+      await kernel.nftApply(document);
+      await kernel.nftApply(document);
+      assert.deepEqual(await fw.check(golden), { ok: true }, name);
+    }
+  } finally {
+    await fw.remove();
   }
-  await fw.remove();
 });
 
 test('baseline without patchbay rules: everything reaches everything, without NAT', () => {

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSlots, deleteSlots, type Slot } from './netns.js';
+import { createSlots, type Slot } from './netns.js';
 import { run, runOk } from './proc.js';
 import type { AttachSide, SideKey } from './sides.js';
 
@@ -66,7 +66,6 @@ export function createCniSide(o: CniOptions): AttachSide {
       const [warm] = await createSlots('w', 1);
       await exec('ADD', warm!);
       await exec('DEL', warm!);
-      await deleteSlots([warm!], 0);
     },
     async prepare() {},
     attach: (slot) => exec('ADD', slot),

@@ -12,7 +12,7 @@ import { createCniSide } from './cni.js';
 import { BenchDaemon } from './daemon.js';
 import { createFloorAttachSide, createFloorNetworkSide } from './floor.js';
 import { describeMachine } from './machine.js';
-import { createSlots, deleteSlots } from './netns.js';
+import { createSlots, deleteAllSlots } from './netns.js';
 import { createPatchbayAttachSide, createPatchbayNetworkSide, patchbayRuleCount } from './patchbay.js';
 import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds } from './phases.js';
 import { run } from './proc.js';
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
 
   log(`attach/detach: ${rounds.warmup}+${rounds.timed} rounds`);
   const masq: AttachSide[] = hasIptables ? [cni('cniMasq', 'cnim0', '10.76')] : [];
-  if (!hasIptables) results.set('attach', 'cniMasq', { kind: 'na', reason: 'no iptables' });
+  if (!hasIptables) for (const metric of ['attach', 'detach'] as const) results.set(metric, 'cniMasq', { kind: 'na', reason: 'no iptables' });
   await attachDetachRounds(
     [...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-attach', subnet: '10.78.0.0/16' })), cni('cni', 'cni0', '10.77'), createFloorAttachSide({ bridge: 'flr0', prefix16: '10.79' }), ...masq],
     rounds,
@@ -120,16 +120,18 @@ async function main(): Promise<void> {
     });
   }
   await daemon?.stop();
-  await deleteSlots(slots, 0);
+  await deleteAllSlots();
 
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);
   const file = resolve(root, cfg.out);
   await writeFile(file, renderDocument(results, cfg, machine, new Date()));
   log(`wrote ${cfg.out}`);
-  await rm(scratch, { recursive: true, force: true });
-  for (const e of results.errors()) log(`error: ${e.side}, ${e.metric}: ${e.message}`);
-  process.exitCode = results.errors().length > 0 ? 1 : 0;
+  const errors = results.errors();
+  for (const e of errors) log(`error: ${e.side}, ${e.metric}: ${e.message}`);
+  if (errors.length === 0) await rm(scratch, { recursive: true, force: true });
+  else if (daemon) log(`daemon log kept: ${join(scratch, 'daemon.log')}`);
+  process.exitCode = errors.length > 0 ? 1 : 0;
 }
 
 /** Non-empty lines of `nft list ruleset` in the bench namespace (all tables, any owner). */
@@ -137,6 +139,9 @@ async function rulesetLines(): Promise<number | undefined> {
   const listing = await run('nft', ['list', 'ruleset']).catch(() => undefined);
   return listing?.code === 0 ? listing.stdout.split('\n').filter((l) => l.trim()).length : undefined;
 }
+
+/** Long enough to measure a slow restart rather than only report that it missed 2 s. */
+const RESTART_TIMEOUT_MS = 120_000;
 
 /** With all growth endpoints in place: firewall rules, memory, and restart to ready. */
 async function measurePatchbayPeak(daemon: BenchDaemon, restarts: number, results: Results): Promise<void> {
@@ -150,7 +155,7 @@ async function measurePatchbayPeak(daemon: BenchDaemon, restarts: number, result
     const times: number[] = [];
     for (let i = 0; i < restarts; i++) {
       await daemon.stop();
-      times.push(await daemon.start());
+      times.push(await daemon.start(RESTART_TIMEOUT_MS));
     }
     results.set('restart', 'patchbay', { kind: 'samples', summary: summarize(times) });
   } catch (err) {

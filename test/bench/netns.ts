@@ -11,6 +11,7 @@ export interface Slot {
 }
 
 let nextId = 0;
+const created: Slot[] = [];
 
 /**
  * Creates `count` namespaces with one `ip -batch -` process (not timed by any measurement).
@@ -26,16 +27,18 @@ export async function createSlots(prefix: string, count: number): Promise<Slot[]
   for (let i = 0; i < slots.length; i += 500) {
     await ipBatch(null, slots.slice(i, i + 500).map((s) => `netns add ${s.name}`));
   }
+  created.push(...slots);
   return slots;
 }
 
 /**
- * Deletes the namespaces, then waits a moment: the kernel dismantles namespaces in a worker that
- * takes the RTNL lock, which would otherwise slow down whatever is measured next.
+ * Deletes every namespace made so far. Only called at the very end: the kernel dismantles
+ * namespaces in a worker that takes the RTNL lock for a long time after many deletions, which
+ * would slow down whatever is measured next (many idle namespaces cost nothing measurable).
  */
-export async function deleteSlots(slots: readonly Slot[], settleMs = 1000): Promise<void> {
-  if (slots.length === 0) return;
+export async function deleteAllSlots(): Promise<void> {
+  if (created.length === 0) return;
   // -force: keep going past namespaces that are already gone; failures here are not results
-  await run('ip', ['-force', '-batch', '-'], { stdin: slots.map((s) => `netns del ${s.name}`).join('\n') + '\n' });
-  await new Promise((r) => setTimeout(r, settleMs));
+  await run('ip', ['-force', '-batch', '-'], { stdin: created.map((s) => `netns del ${s.name}`).join('\n') + '\n' });
+  created.length = 0;
 }

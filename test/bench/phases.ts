@@ -1,4 +1,4 @@
-import { createSlots, deleteSlots, type Slot } from './netns.js';
+import { createSlots, type Slot } from './netns.js';
 import { errorCell, type Results } from './results.js';
 import type { AttachSide, NetworkSide } from './sides.js';
 import { growth, nowMs, summarize, timed } from './stats.js';
@@ -47,7 +47,6 @@ export async function attachDetachRounds(sides: readonly AttachSide[], rounds: {
     results.set('detach', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.detach) });
   }
   for (const side of sides) await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
-  await deleteSlots([...slots.values()].flat());
 }
 
 /** Network create and delete, round-robin over the sides like attachDetachRounds. */
@@ -96,7 +95,6 @@ export async function concurrencyRun(side: AttachSide, count: number, results: R
     fail(results, side, ['sequential', 'parallel'], err);
   } finally {
     await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
-    await deleteSlots(slots);
   }
 }
 

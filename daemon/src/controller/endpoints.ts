@@ -165,11 +165,12 @@ export function createEndpoints(core: Core) {
     const wasGateway = gatewayOf(sb)?.id === ep.id;
     const driver = registry.get(net.driver);
     store.setEndpointState(ep.id, 'leaving');
-    const steps = driver.planLeave?.(driverNetwork(core, net), { id: ep.id, hostIf: ep.hostIf }, { id: sb.id, key: sb.key }, core.driverCtx) ?? [];
-    if (wasGateway) {
-      const next = gatewayOf(sb, undefined, ep.id);
-      if (next) steps.push(...routeSteps(sb, next, true));
-    }
+    const leaveSteps = driver.planLeave?.(driverNetwork(core, net), { id: ep.id, hostIf: ep.hostIf }, { id: sb.id, key: sb.key }, core.driverCtx) ?? [];
+    const steps: Step[] = [];
+    // The route moves before the veth goes: deleting a veth has no undo, so it must be the last step.
+    const next = wasGateway ? gatewayOf(sb, undefined, ep.id) : undefined;
+    if (next) steps.push(...routeSteps(sb, ep, false), ...routeSteps(sb, next, true));
+    steps.push(...leaveSteps);
     try {
       await runSteps(steps, log.child({ op: 'leave', endpoint: ep.name, sandbox: sb.name }));
     } catch (err) {
@@ -211,7 +212,9 @@ export function createEndpoints(core: Core) {
       try {
         return await joinLocked(net, ep, sb);
       } catch (err) {
-        dropEndpoint(net, ep);
+        // Only a rolled-back join leaves the endpoint unjoined; after a committed join (a failed
+        // firewall sync) the endpoint stays, and the firewall drift is for reconcile.
+        if (!store.endpointById(ep.id)?.sandboxId) dropEndpoint(net, ep);
         throw err;
       }
     });

@@ -173,7 +173,7 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
   function releaseEndpoint(networkId: string, networkName: string, addresses: (string | null)[]) {
     for (const pool of store.poolsOf(networkId)) {
       const alloc = allocatorOf(pool, networkName);
-      for (const cidr of addresses) if (cidr) alloc.release(cidr.split('/')[0]!);
+      for (const cidr of addresses) if (cidr && cidr.includes(':') === (pool.family === 6)) alloc.release(cidr.split('/')[0]!);
     }
   }
 

@@ -79,8 +79,8 @@ export const INET_CHAINS: readonly ChainSpec[] = [
       'oifname @internal_bridges oifname . ip6 saddr != @internal_v6 drop comment "internal: nothing enters the subnet"',
       // before the published-port accept, so ICC off also covers hairpin through a published port,
       // which keeps the result the same with and without br_netfilter
-      'oifname @bridges ct status dnat accept comment "published ports"',
       'iifname . oifname vmap @same_bridge comment "icc"',
+      'oifname @bridges ct status dnat accept comment "published ports"',
       'oifname @bridges drop comment "isolation: no new traffic into a network from elsewhere"',
     ],
   },

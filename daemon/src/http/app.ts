@@ -34,7 +34,11 @@ export function buildApp({ controller, log, plugins = [] }: AppOptions): Fastify
   });
   installErrorHandler(app, (_req, body) => ({ message: body.message, code: body.code }));
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).type('application/json').send({ message: `no route for ${req.method} ${req.url.split('?')[0]}`, code: 'PB_ERR_NOT_FOUND' });
+    const path = req.url.split('?')[0]!;
+    // Outside /v1 the caller speaks Docker's API: its 404 body, with the type exactly application/json
+    // (a Buffer, because fastify appends a charset to JSON strings).
+    if (path !== '/v1' && !path.startsWith('/v1/')) return void reply.status(404).type('application/json').send(Buffer.from('{"message":"page not found"}'));
+    void reply.status(404).type('application/json').send({ message: `no route for ${req.method} ${path}`, code: 'PB_ERR_NOT_FOUND' });
   });
   registerNativeRoutes(app, controller, VERSION);
   registerSystemRoutes(app, controller);

@@ -29,7 +29,11 @@ export interface ErrorBodyShape {
   code: string;
 }
 
-/** Any thrown value → status, message and code; 5xx messages are generic (the cause is logged). */
+/**
+ * Any thrown value → status, message and code. Domain errors keep their message, so a failed
+ * kernel step is named with its command, exit code and stderr; anything unexpected gets a generic
+ * message (the cause is logged).
+ */
 export function toErrorBody(err: unknown): ErrorBodyShape {
   if (err instanceof PatchbayError) {
     const status = STATUS[err.kind];

@@ -1,2 +1,3 @@
 export * from './common.js';
 export * from './native.js';
+export * from './docker.js';

@@ -18,8 +18,12 @@ export class PatchbayError extends Error {
     Object.defineProperty(this, brand, { value: true });
   }
 
-  /** Works across duplicate module copies (like undici's errors). */
+  /**
+   * `x instanceof PatchbayError` works across duplicate module copies (like undici's errors);
+   * subclasses keep the ordinary prototype check.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== PatchbayError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 }

@@ -94,8 +94,9 @@ export class NetModel {
   setUp(link: FakeLink, up: boolean): void {
     if (link.up === up) return;
     link.up = up;
-    if (up && link.kind === 'loopback') {
-      for (const a of ['127.0.0.1/8', '::1/128']) {
+    if (up) {
+      const automatic = link.kind === 'loopback' ? ['127.0.0.1/8', '::1/128'] : [linkLocalOf(link.mac)];
+      for (const a of automatic) {
         const p = parsePrefix(a);
         if (!link.addrs.some((x) => sameAddress(x, p))) link.addrs.push(p);
       }
@@ -177,6 +178,14 @@ export class NetModel {
     if (at < 0) throw new FakeOpError(addr.family === 4 ? 'Error: ipv4: Address not found.' : 'Error: ipv6: address not found.');
     link.addrs.splice(at, 1);
   }
+}
+
+/** The EUI-64 link-local address the kernel gives an Ethernet link when it comes up. */
+function linkLocalOf(mac: string): string {
+  const b = mac.split(':').map((h) => parseInt(h, 16));
+  const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
+  const groups = [0, 2, 4, 6].map((i) => ((eui[i]! << 8) | eui[i + 1]!).toString(16));
+  return `fe80::${groups.join(':')}/64`;
 }
 
 export function listLinks(ns: FakeNs): LinkInfo[] {

@@ -1,0 +1,100 @@
+import { DockerNetworkConnect, DockerNetworkCreate, DockerNetworkDisconnect } from '@patchbay/api';
+import { isPatchbayError, PatchbayError } from '@patchbay/errors';
+import type { Controller } from '../controller/index.js';
+import type { CreateEndpointInput } from '../controller/endpoints.js';
+import { parse } from '../http/errors.js';
+import { toCreateNetworkInput } from './create-input.js';
+import { parseFilters } from './filters.js';
+import { filterNetworks } from './network-filters.js';
+import { createDockerViews } from './network-view.js';
+import { apiVersionOf, findContainer, idParam, noSuchContainer, parseGoBool, queryParam, type DockerRoute } from './request.js';
+import { versionLessThan } from './version.js';
+
+/** GET/POST/DELETE /networks…: Docker's network routes over the controller. */
+export function registerNetworkRoutes(route: DockerRoute, controller: Controller) {
+  const views = createDockerViews(controller);
+  const { store } = controller.core;
+
+  const list: Parameters<DockerRoute>[2] = async (req) => {
+    const args = parseFilters(queryParam(req, 'filters'));
+    // Since API 1.28 the list leaves Containers empty; older clients get the detailed form.
+    const withContainers = versionLessThan(apiVersionOf(req), '1.28');
+    const all = controller.networks.list().map((n) => ({
+      view: views.network(n, { withContainers }),
+      predefined: n.predefined,
+      endpointCount: store.endpointCount(n.id),
+    }));
+    return filterNetworks(all, args).map((n) => n.view);
+  };
+  route('GET', '/networks', list);
+  route('GET', '/networks/', list);
+
+  route('GET', '/networks/:id', async (req) => {
+    const id = idParam(req);
+    const verbose = queryParam(req, 'verbose');
+    if (verbose !== '' && parseGoBool(verbose) === undefined) {
+      throw new PatchbayError('PB_ERR_INVALID', `invalid value for verbose: ${verbose}: strconv.ParseBool: parsing ${JSON.stringify(verbose)}: invalid syntax`);
+    }
+    const scope = queryParam(req, 'scope');
+    if (scope !== '' && scope !== 'local') throw new PatchbayError('PB_ERR_NETWORK_NOT_FOUND', `network ${id} not found`);
+    return views.network(controller.networks.get(id), { withContainers: true });
+  });
+
+  route('POST', '/networks/create', async (req, reply) => {
+    const body = parse(DockerNetworkCreate, req.body, 'body');
+    const net = await controller.networks.create(toCreateNetworkInput(body));
+    return reply.status(201).send({ Id: net.id, Warning: '' });
+  });
+
+  route('DELETE', '/networks/:id', async (req, reply) => {
+    await controller.networks.remove(idParam(req));
+    return reply.status(204).send();
+  });
+
+  route('POST', '/networks/:id/connect', async (req, reply) => {
+    const body = parse(DockerNetworkConnect, req.body, 'body');
+    const ref = body.Container ?? '';
+    const sb = findContainer(controller, ref);
+    if (!sb) throw noSuchContainer(ref);
+    const net = controller.networks.get(idParam(req));
+    const cfg = body.EndpointConfig;
+    const input: Partial<CreateEndpointInput> = {};
+    if (cfg?.IPAMConfig?.IPv4Address) input.ipv4Address = cfg.IPAMConfig.IPv4Address;
+    if (cfg?.IPAMConfig?.IPv6Address) input.ipv6Address = cfg.IPAMConfig.IPv6Address;
+    if (cfg?.MacAddress) input.macAddress = cfg.MacAddress;
+    if (cfg?.Aliases?.length) input.aliases = cfg.Aliases;
+    // Only the predefined networks are known to lack a user-configured subnet (the store does not record it).
+    if ((input.ipv4Address || input.ipv6Address) && net.predefined) {
+      throw new PatchbayError('PB_ERR_INVALID_ADDRESS', 'user specified IP address is supported on user defined networks only');
+    }
+    try {
+      await controller.endpoints.connect(net.id, sb.id, input);
+    } catch (err) {
+      if (isPatchbayError(err) && err.code === 'PB_ERR_ALREADY_CONNECTED') {
+        throw new PatchbayError('PB_ERR_FORBIDDEN', `endpoint with name ${sb.name} already exists in network ${net.name}`, { cause: err });
+      }
+      throw err;
+    }
+    return reply.status(200).send();
+  });
+
+  route('POST', '/networks/:id/disconnect', async (req, reply) => {
+    const body = parse(DockerNetworkDisconnect, req.body, 'body');
+    const ref = body.Container ?? '';
+    const sb = findContainer(controller, ref);
+    if (sb) {
+      await controller.endpoints.disconnect(idParam(req), sb.id, body.Force ?? false);
+    } else if (body.Force) {
+      // dockerd's ForceEndpointDelete: the container is gone, so the endpoint goes by its name.
+      try {
+        await controller.endpoints.disconnect(idParam(req), ref, true);
+      } catch (err) {
+        if (isPatchbayError(err) && err.code === 'PB_ERR_SANDBOX_NOT_FOUND') throw noSuchContainer(ref);
+        throw err;
+      }
+    } else {
+      throw noSuchContainer(ref);
+    }
+    return reply.status(200).send();
+  });
+}
