@@ -10,6 +10,7 @@ import { registerDockerRoutes } from './docker/index.js';
 import { buildApp } from './http/app.js';
 import { openDb, createStore } from './store/index.js';
 import { listenAll } from './listen.js';
+import { testSeamsEnabled, wrapKernelForTests } from './test-seams.js';
 
 async function main(argv: string[]): Promise<void> {
   let config: DaemonConfig & { help?: boolean };
@@ -24,7 +25,10 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const kernel = createRealKernel({ log: log.child({ component: 'kernel' }) });
+  const realKernel = createRealKernel({ log: log.child({ component: 'kernel' }) });
+  const seams = testSeamsEnabled() ? wrapKernelForTests(realKernel) : undefined;
+  if (seams) log.warn('PATCHBAY_TEST_SEAMS=1: fault and crash injection routes are enabled (tests only)');
+  const kernel = seams?.kernel ?? realKernel;
   await kernel.checkTools(config.iptables ? ['ip', 'nft'] : ['ip']);
 
   mkdirSync(config.execRoot, { recursive: true, mode: 0o755 });
@@ -38,7 +42,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   await controller.start();
-  const app = buildApp({ controller, log, plugins: [(app) => registerDockerRoutes(app, controller)] });
+  const app = buildApp({
+    controller,
+    log,
+    plugins: [(app) => registerDockerRoutes(app, controller), ...(seams ? [seams.registerRoutes] : [])],
+  });
   const closeListeners = await listenAll(app, config, log);
 
   let checking = false;

@@ -57,7 +57,7 @@ export interface TestDaemon {
  * A patchbayd for integration tests, run from source in the test's own (already isolated)
  * namespace, with its socket, store and exec root in a temporary directory.
  */
-export function createTestDaemon(args: string[] = [], opts: { dir?: string } = {}): TestDaemon {
+export function createTestDaemon(args: string[] = [], opts: { dir?: string; env?: Record<string, string> } = {}): TestDaemon {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pbd-'));
   const socket = join(dir, 'pb.sock');
   let child: ChildProcess | undefined;
@@ -74,6 +74,7 @@ export function createTestDaemon(args: string[] = [], opts: { dir?: string } = {
       output = '';
       child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', join(root, 'daemon/src/main.ts'), ...base, ...extraArgs], {
         cwd: root,
+        env: { ...process.env, ...opts.env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (b) => (output += b));

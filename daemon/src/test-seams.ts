@@ -1,0 +1,45 @@
+import { withFaults, MUTATING_METHODS, type Kernel } from '@patchbay/kernel';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+/**
+ * Test-only seams, off in production: with PATCHBAY_TEST_SEAMS=1 the kernel is wrapped so a test
+ * can make the Nth mutating kernel call fail (rollback tests) or kill the daemon with SIGKILL just
+ * before it (crash tests), through routes under /v1/debug.
+ */
+export const testSeamsEnabled = () => process.env.PATCHBAY_TEST_SEAMS === '1';
+
+export function wrapKernelForTests(inner: Kernel) {
+  const faulty = withFaults(inner);
+  let crashAt = 0;
+  let count = 0;
+  const crashing = Object.fromEntries(
+    MUTATING_METHODS.map((m) => [
+      m,
+      async (...args: unknown[]) => {
+        count += 1;
+        if (crashAt > 0 && count >= crashAt) process.kill(process.pid, 'SIGKILL');
+        return (faulty.kernel[m] as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    ]),
+  );
+  const kernel: Kernel = { ...faulty.kernel, ...crashing } as Kernel;
+  const Arm = z.object({ after: z.number().int().min(1).max(10_000) }).strict();
+
+  function registerRoutes(app: FastifyInstance) {
+    app.get('/v1/debug/mutations', async () => ({ count }));
+    /** fail the mutation `after` calls from now */
+    app.post('/v1/debug/fail', async (req) => {
+      const { after } = Arm.parse(req.body);
+      faulty.failAt(faulty.mutations() + after);
+      return { at: count + after };
+    });
+    /** SIGKILL the daemon just before the mutation `after` calls from now */
+    app.post('/v1/debug/crash', async (req) => {
+      const { after } = Arm.parse(req.body);
+      crashAt = count + after;
+      return { at: crashAt };
+    });
+  }
+  return { kernel, registerRoutes };
+}
