@@ -81,6 +81,16 @@ describe('POST /networks/{id}/connect', () => {
     assert.equal(t.controller.endpoints.list('bridge').length, 0);
   });
 
+  test('a static IP on a user network without a user-configured subnet is refused with Docker message', async () => {
+    const before = t.controller.endpoints.list('auto').length;
+    assertDockerError(
+      await connect('auto', { Container: 'db', EndpointConfig: { IPAMConfig: { IPv4Address: '172.17.0.50' } } }),
+      400,
+      'user specified IP address is supported only when connecting to networks with user configured subnets',
+    );
+    assert.equal(t.controller.endpoints.list('auto').length, before);
+  });
+
   test('the default bridge accepts a container without a static IP', async () => {
     assert.equal((await connect('bridge', { Container: 'db' })).status, 200);
     assert.equal((await inspect('bridge')).Containers[db.id]!.Name, 'db');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createFakeKernel } from '@patchbay/kernel';
 import { createStore, openDb } from '../src/store/index.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
 import { buildTestApp } from './helpers/native-app.js';
 
 describe('store', () => {
@@ -15,7 +16,7 @@ describe('store', () => {
     const db = openDb(join(dir, 'a.db'));
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
-    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
     db.close();
   });
 
@@ -30,7 +31,7 @@ describe('store', () => {
   it('an allocation is unique per pool and address', () => {
     const store = createStore(openDb(':memory:'));
     store.insertNetwork({ id: 'n1', name: 'n', driver: 'bridge', created: 'x', internal: false, attachable: false, enableIPv6: false, predefined: false, ipamDriver: 'default', ipamOptions: {}, options: {}, labels: {}, driverState: {}, state: 'ready' });
-    const pool = store.insertPool({ networkId: 'n1', family: 4, subnet: '10.0.0.0/24', aux: {}, serial: false });
+    const pool = store.insertPool({ networkId: 'n1', family: 4, subnet: '10.0.0.0/24', aux: {}, serial: false, userConfigured: true });
     store.insertAllocation({ poolId: pool, address: '10.0.0.2', kind: 'endpoint', owner: 'a' });
     assert.throws(() => store.insertAllocation({ poolId: pool, address: '10.0.0.2', kind: 'endpoint', owner: 'b' }), /UNIQUE/);
   });
@@ -57,5 +58,24 @@ describe('store', () => {
     const c2 = await second.app.inject({ method: 'POST', url: '/v1/networks/keep/connect', payload: { sandbox: 's2' } });
     assert.equal(JSON.parse(c2.body).ipv4Address, '10.211.0.3/24');
     await second.close();
+  });
+});
+
+describe('store migrations', () => {
+  it('upgrades a version-1 store in place and keeps its rows', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pbmig-'));
+    const path = join(dir, 'v1.db');
+    const Database = openDb(':memory:').constructor as new (p: string) => ReturnType<typeof openDb>;
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    old.exec(`INSERT INTO networks (id, name, driver, created, state) VALUES ('n1', 'old', 'bridge', 'x', 'ready');
+      INSERT INTO pools (network_id, family, subnet) VALUES ('n1', 4, '10.9.0.0/24');`);
+    old.close();
+    const store = createStore(openDb(path));
+    assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    assert.deepEqual(store.poolsOf('n1').map((p) => [p.subnet, p.userConfigured]), [['10.9.0.0/24', false]]);
+    store.db.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -22,6 +22,9 @@ export interface PoolRequest {
 
 const SERIAL_OPTION = 'com.docker.network.ipam.serial';
 
+/** A validated pool, and whether its subnet came from the request. */
+export type PlannedPool = NormalizedPool & { userConfigured: boolean };
+
 function nameservers(): string[] {
   try {
     return readFileSync('/etc/resolv.conf', 'utf8')
@@ -64,9 +67,9 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
     networkName: string,
     requests: PoolRequest[],
     opts: { enableIPv6: boolean; internal?: boolean },
-  ): Promise<NormalizedPool[]> {
+  ): Promise<PlannedPool[]> {
     const existing = store.pools().map((p) => ({ subnet: p.subnet, networkName: store.networkById(p.networkId)?.name ?? p.networkId }));
-    const out: NormalizedPool[] = [];
+    const out: PlannedPool[] = [];
     for (const req of requests) {
       if (!req.subnet) {
         if (req.ipRange || req.gateway || req.auxAddresses) {
@@ -75,7 +78,7 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
         continue;
       }
       const family = req.subnet.includes(':') ? 6 : 4;
-      const pool = validatePoolConfig(req as { subnet: string }, { family, networkName });
+      const pool = { ...validatePoolConfig(req as { subnet: string }, { family, networkName }), userConfigured: true };
       assertNoPoolOverlap(pool.subnet, [...existing, ...out.map((p) => ({ subnet: p.subnet, networkName }))]);
       out.push(pool);
     }
@@ -91,7 +94,7 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
         nameservers: nameservers(),
         family: 4,
       });
-      out.unshift(validatePoolConfig({ subnet }, { family: 4, networkName }));
+      out.unshift({ ...validatePoolConfig({ subnet }, { family: 4, networkName }), userConfigured: false });
     }
     if (opts.enableIPv6 && !out.some((p) => p.family === 6)) {
       throw new PatchbayError('PB_ERR_INVALID_SUBNET', 'enableIPv6 needs an IPv6 subnet in the IPAM config');
@@ -106,7 +109,7 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
    * Record the pools of a new network with their gateway and aux allocations. Synchronous: call it
    * inside the store transaction that inserts the network.
    */
-  function commitPools(networkId: string, networkName: string, planned: NormalizedPool[], ipamOptions: Record<string, string>) {
+  function commitPools(networkId: string, networkName: string, planned: PlannedPool[], ipamOptions: Record<string, string>) {
     const serial = ipamOptions[SERIAL_OPTION] === 'true';
     const made: PoolRecord[] = [];
     for (const p of planned) {
@@ -120,12 +123,13 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
         gateway,
         aux: p.auxAddresses,
         serial,
+        userConfigured: p.userConfigured,
       });
       store.insertAllocation({ poolId: id, address: gateway, kind: 'gateway', owner: networkName, ownerId: networkId });
       for (const [name, address] of Object.entries(p.auxAddresses)) {
         if (address !== gateway) store.insertAllocation({ poolId: id, address, kind: 'aux', owner: name, ownerId: networkId });
       }
-      made.push({ id, networkId, family: p.family, subnet: p.subnet, gateway, aux: p.auxAddresses, serial, ...(p.ipRange ? { ipRange: p.ipRange } : {}) });
+      made.push({ id, networkId, family: p.family, subnet: p.subnet, gateway, aux: p.auxAddresses, serial, userConfigured: p.userConfigured, ...(p.ipRange ? { ipRange: p.ipRange } : {}) });
     }
     return made;
   }

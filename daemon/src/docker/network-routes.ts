@@ -63,9 +63,13 @@ export function registerNetworkRoutes(route: DockerRoute, controller: Controller
     if (cfg?.IPAMConfig?.IPv6Address) input.ipv6Address = cfg.IPAMConfig.IPv6Address;
     if (cfg?.MacAddress) input.macAddress = cfg.MacAddress;
     if (cfg?.Aliases?.length) input.aliases = cfg.Aliases;
-    // Only the predefined networks are known to lack a user-configured subnet (the store does not record it).
-    if ((input.ipv4Address || input.ipv6Address) && net.predefined) {
-      throw new PatchbayError('PB_ERR_INVALID_ADDRESS', 'user specified IP address is supported on user defined networks only');
+    if (input.ipv4Address || input.ipv6Address) {
+      if (net.predefined) {
+        throw new PatchbayError('PB_ERR_INVALID_ADDRESS', 'user specified IP address is supported on user defined networks only');
+      }
+      if (!controller.core.store.poolsOf(net.id).some((p) => p.userConfigured)) {
+        throw new PatchbayError('PB_ERR_INVALID_ADDRESS', 'user specified IP address is supported only when connecting to networks with user configured subnets');
+      }
     }
     try {
       await controller.endpoints.connect(net.id, sb.id, input);

@@ -74,4 +74,6 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  // 2: remember whether a pool's subnet came from the user (Docker refuses static IPs otherwise)
+  `ALTER TABLE pools ADD COLUMN user_configured INTEGER NOT NULL DEFAULT 0;`,
 ];

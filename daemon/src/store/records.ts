@@ -30,6 +30,8 @@ export interface PoolRecord {
   aux: Record<string, string>;
   serial: boolean;
   cursor?: string;
+  /** the subnet was given by the user, not chosen from the default pools */
+  userConfigured: boolean;
 }
 
 export interface SandboxRecord {

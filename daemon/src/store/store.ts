@@ -41,6 +41,7 @@ const toPool = (r: Row): PoolRecord => ({
   aux: JSON.parse(r.aux as string),
   serial: bool(r.serial),
   ...(r.cursor ? { cursor: r.cursor as string } : {}),
+  userConfigured: bool(r.user_configured),
 });
 const toSandbox = (r: Row): SandboxRecord => ({
   id: r.id as string,
@@ -95,8 +96,8 @@ export function createStore(db: Db) {
     netState: q('UPDATE networks SET state = ? WHERE id = ?'),
     netDriverState: q('UPDATE networks SET driver_state = ? WHERE id = ?'),
     netDelete: q('DELETE FROM networks WHERE id = ?'),
-    poolInsert: q(`INSERT INTO pools (network_id, family, subnet, ip_range, gateway, aux, serial)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    poolInsert: q(`INSERT INTO pools (network_id, family, subnet, ip_range, gateway, aux, serial, user_configured)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     poolsOf: q('SELECT * FROM pools WHERE network_id = ? ORDER BY family, id'),
     poolsAll: q('SELECT * FROM pools ORDER BY id'),
     poolCursor: q('UPDATE pools SET cursor = ? WHERE id = ?'),
@@ -167,7 +168,7 @@ export function createStore(db: Db) {
 
     insertPool: (p: Omit<PoolRecord, 'id' | 'cursor'>) =>
       Number(
-        s.poolInsert.run(p.networkId, p.family, p.subnet, p.ipRange ?? null, p.gateway ?? null, json(p.aux), +p.serial)
+        s.poolInsert.run(p.networkId, p.family, p.subnet, p.ipRange ?? null, p.gateway ?? null, json(p.aux), +p.serial, +p.userConfigured)
           .lastInsertRowid,
       ),
     poolsOf: (networkId: string) => many(s.poolsOf, toPool, networkId),

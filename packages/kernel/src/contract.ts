@@ -19,6 +19,8 @@ export interface LinkInfo {
   mtu: number;
   mac: string;
   up: boolean;
+  /** bridge ports only: hairpin mode (frames may leave by the port they came in on) */
+  hairpin?: boolean;
 }
 
 export interface AddrInfo {
@@ -46,7 +48,12 @@ export type IpOp =
   | { op: 'bridge.add'; name: string; mtu?: number; mac?: string }
   /** veth pair: `name` stays in the batch's namespace, `peer` is created directly in `peerNetns`. */
   | { op: 'veth.add'; name: string; peer: string; peerNetns: NetnsRef; mtu?: number; mac?: string; peerMac?: string }
-  | { op: 'link.set'; name: string; up?: boolean; master?: string; nomaster?: boolean; mtu?: number; mac?: string }
+  /**
+   * `hairpin` sets the bridge-port flag; the link must already be a bridge port, so it cannot be
+   * combined with `master`/`nomaster` in one op (the kernel applies it before the master change):
+   * enslave in one op, set hairpin in a later one.
+   */
+  | { op: 'link.set'; name: string; up?: boolean; master?: string; nomaster?: boolean; mtu?: number; mac?: string; hairpin?: boolean }
   | { op: 'link.del'; name: string }
   | { op: 'addr.add'; dev: string; cidr: string }
   | { op: 'addr.del'; dev: string; cidr: string }

@@ -10,7 +10,7 @@ interface JsonLink {
   master?: string;
   address?: string;
   link_type?: string;
-  linkinfo?: { info_kind?: string };
+  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
   addr_info?: JsonAddr[];
 }
 
@@ -48,6 +48,8 @@ export function parseLinks(stdout: string): LinkInfo[] {
       up: (l.flags ?? []).includes('UP'),
     };
     if (l.master !== undefined) link.master = l.master;
+    const port = l.linkinfo?.info_slave_kind === 'bridge' ? l.linkinfo.info_slave_data : undefined;
+    if (typeof port?.hairpin === 'boolean') link.hairpin = port.hairpin;
     return link;
   });
 }

@@ -133,6 +133,10 @@ export function checkOp(op: IpOp): void {
       if (op.mtu !== undefined) checkMtu(op.mtu);
       if (op.mac !== undefined) checkMac(op.mac);
       if (op.up !== undefined && typeof op.up !== 'boolean') throw invalidInput('link.set up', op.up, 'a boolean');
+      if (op.hairpin !== undefined && typeof op.hairpin !== 'boolean') throw invalidInput('link.set hairpin', op.hairpin, 'a boolean');
+      if (op.hairpin !== undefined && (op.master !== undefined || op.nomaster)) {
+        throw invalidInput('link.set', op.name, 'hairpin together with master/nomaster (set it in a later op)');
+      }
       return;
     case 'link.del':
       checkIfname(op.name);

@@ -82,7 +82,7 @@ export class NetModel {
     if (ns.links.get(link.name) !== link) return;
     ns.links.delete(link.name);
     dropRoutesOn(ns, link.name);
-    for (const port of ns.links.values()) if (port.master === link.name) delete port.master;
+    for (const port of ns.links.values()) if (port.master === link.name) leaveBridge(port);
     const peer = link.peer;
     if (peer) {
       delete link.peer;
@@ -147,8 +147,14 @@ export class NetModel {
   private setLink(ns: FakeNs, op: Extract<IpOp, { op: 'link.set' }>): void {
     const link = this.link(ns, op.name);
     if (op.master !== undefined) this.checkMaster(ns, link, op.master);
-    if (op.master !== undefined) link.master = op.master;
-    if (op.nomaster) delete link.master;
+    // bridge-port attributes go to the port's current bridge, before anything else is applied
+    if (op.hairpin !== undefined && link.master === undefined) throw new FakeOpError('RTNETLINK answers: Operation not supported');
+    if (op.hairpin !== undefined) link.hairpin = op.hairpin;
+    if (op.master !== undefined && link.master !== op.master) {
+      leaveBridge(link);
+      link.master = op.master;
+    }
+    if (op.nomaster) leaveBridge(link);
     if (op.mtu !== undefined) link.mtu = op.mtu;
     if (op.mac !== undefined) link.mac = op.mac;
     if (op.up !== undefined) this.setUp(link, op.up);
@@ -180,6 +186,12 @@ export class NetModel {
   }
 }
 
+/** A port leaving its bridge loses its port attributes. */
+function leaveBridge(link: FakeLink): void {
+  delete link.master;
+  delete link.hairpin;
+}
+
 /** The EUI-64 link-local address the kernel gives an Ethernet link when it comes up. */
 function linkLocalOf(mac: string): string {
   const b = mac.split(':').map((h) => parseInt(h, 16));
@@ -194,6 +206,7 @@ export function listLinks(ns: FakeNs): LinkInfo[] {
     .map((l) => {
       const info: LinkInfo = { name: l.name, index: l.index, kind: l.kind, mtu: l.mtu, mac: l.mac, up: l.up };
       if (l.master !== undefined) info.master = l.master;
+      if (l.master !== undefined && ns.links.get(l.master)?.kind === 'bridge') info.hairpin = l.hairpin === true;
       return info;
     });
 }

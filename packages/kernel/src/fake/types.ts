@@ -12,6 +12,8 @@ export interface FakeLink {
   index: number;
   kind: string;
   master?: string;
+  /** the bridge-port flag; meaningful only while `master` is set (a new port starts without it) */
+  hairpin?: boolean;
   mtu: number;
   mac: string;
   up: boolean;
