@@ -1,4 +1,6 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { dirname } from 'node:path';
 import { PatchbayError } from '@patchbay/errors';
 import type { FastifyInstance } from 'fastify';
@@ -23,7 +25,7 @@ export function parseHost(spec: string): ListenTarget {
   return { kind: 'tcp', host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 function groupId(name: string): number {
   if (/^\d+$/.test(name)) return Number(name);
@@ -32,41 +34,61 @@ function groupId(name: string): number {
   return Number(line.split(':')[2]);
 }
 
+function tlsOptions(config: DaemonConfig) {
+  if (!config.tlsCert && !config.tlsKey) return undefined;
+  if (!config.tlsCert || !config.tlsKey) throw new PatchbayError('PB_ERR_INVALID', '--tlscert and --tlskey go together');
+  return {
+    cert: readFileSync(config.tlsCert),
+    key: readFileSync(config.tlsKey),
+    ...(config.tlsCaCert ? { ca: readFileSync(config.tlsCaCert), requestCert: true, rejectUnauthorized: true } : {}),
+  };
+}
+
 /**
- * Listen on every -H target. The unix socket is made 0660 root (or --group); TCP is refused on a
- * non-loopback address (TLS listeners are not built in).
+ * Listen on every -H target with plain node servers that hand requests to the fastify app. The
+ * unix socket is made 0660, owned by root and --group. TCP is plain HTTP on loopback only; any
+ * other address needs --tlscert/--tlskey (and --tlscacert to require client certificates).
+ * Returns a close function that stops accepting and waits for in-flight requests.
  */
 export async function listenAll(app: FastifyInstance, config: DaemonConfig, log: Logger): Promise<() => Promise<void>> {
   const targets = config.hosts.map(parseHost);
+  const tls = tlsOptions(config);
   for (const t of targets) {
-    if (t.kind === 'tcp' && !isLoopback(t.host!)) {
-      throw new PatchbayError('PB_ERR_INVALID', `refusing to listen on ${t.host}:${t.port} without TLS: use a loopback address or a unix socket`);
+    if (t.kind === 'tcp' && !isLoopback(t.host!) && !tls) {
+      throw new PatchbayError('PB_ERR_INVALID', `refusing to listen on ${t.host}:${t.port} without TLS: give --tlscert and --tlskey, or use a loopback address or a unix socket`);
     }
   }
   const gid = config.group ? groupId(config.group) : 0;
   await app.ready();
-  const servers: { close(): void }[] = [];
-  for (const [i, t] of targets.entries()) {
-    // Fastify listens once; further targets get their own node server sharing the same handler.
+  const handler = (req: Parameters<FastifyInstance['routing']>[0], res: Parameters<FastifyInstance['routing']>[1]) => app.routing(req, res);
+  const servers: Server[] = [];
+  for (const t of targets) {
+    const server: Server = t.kind === 'tcp' && tls ? (createHttpsServer(tls, handler) as unknown as Server) : createHttpServer(handler);
     if (t.kind === 'unix') {
       mkdirSync(dirname(t.path!), { recursive: true, mode: 0o755 });
       if (existsSync(t.path!)) rmSync(t.path!);
     }
-    const opts = t.kind === 'unix' ? { path: t.path! } : { host: t.host!, port: t.port! };
-    if (i === 0) await app.listen(opts);
-    else {
-      const { createServer } = await import('node:http');
-      const server = createServer((req, res) => app.routing(req, res));
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(opts, resolve));
-      servers.push(server);
-    }
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      if (t.kind === 'unix') server.listen(t.path!, resolve);
+      else server.listen(t.port!, t.host!, resolve);
+    });
     if (t.kind === 'unix') {
       chmodSync(t.path!, 0o660);
       chownSync(t.path!, 0, gid);
     }
-    log.info({ listen: t }, 'listening');
+    servers.push(server);
+    log.info({ listen: t, tls: t.kind === 'tcp' && tls !== undefined }, 'listening');
   }
   return async () => {
-    for (const s of servers) s.close();
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          }),
+      ),
+    );
   };
 }

@@ -69,8 +69,8 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down; networks, sandboxes and endpoints stay in place');
     if (timer) clearInterval(timer);
-    await app.close(); // waits for in-flight requests
-    await closeListeners();
+    await closeListeners(); // stop accepting; in-flight requests finish
+    await app.close();
     db.close();
     process.exit(0);
   };

@@ -69,7 +69,6 @@ const table: Bad[] = [
   // subnets
   { what: '/0 subnet', method: 'POST', url: '/v1/networks', body: pool({ subnet: '0.0.0.0/0' }), names: /subnet/ },
   { what: '/32 subnet', method: 'POST', url: '/v1/networks', body: pool({ subnet: '10.140.0.1/32' }), names: /subnet/ },
-  { what: '/31 subnet', method: 'POST', url: '/v1/networks', body: pool({ subnet: '10.140.0.0/31' }), names: /subnet/ },
   { what: 'subnet without prefix', method: 'POST', url: '/v1/networks', body: pool({ subnet: '10.140.0.0' }), names: /subnet/ },
   { what: 'subnet prefix 33', method: 'POST', url: '/v1/networks', body: pool({ subnet: '10.140.0.0/33' }), names: /subnet/ },
   { what: 'subnet not an address', method: 'POST', url: '/v1/networks', body: pool({ subnet: 'hello/24' }), names: /subnet/ },
@@ -112,8 +111,8 @@ const table: Bad[] = [
   { what: 'endpoint name with quotes', method: 'POST', url: '/v1/networks/bridge/endpoints', body: { name: '"ep"' }, names: /name/ },
   { what: 'endpoint ipv4Address out of range', method: 'POST', url: '/v1/networks/bridge/endpoints', body: { name: 'ep1', ipv4Address: '10.99.0.5' }, names: /10\.99\.0\.5|address/ },
   { what: 'join without sandbox', method: 'POST', url: '/v1/networks/bridge/endpoints/whatever/join', body: { sbx: 'a' }, names: /sandbox|sbx/ },
-  { what: 'endpoint path too long', method: 'GET', url: `/v1/networks/bridge/endpoints/${'e'.repeat(200)}`, names: /ep/ },
-  { what: 'network id path too long', method: 'DELETE', url: `/v1/networks/${'n'.repeat(200)}`, names: /id/ },
+  { what: 'endpoint path too long', method: 'GET', url: `/v1/networks/bridge/endpoints/${'e'.repeat(200)}`, names: /e{50}/, status: [414] },
+  { what: 'network id path too long', method: 'DELETE', url: `/v1/networks/${'n'.repeat(200)}`, names: /n{50}/, status: [414] },
   // system
   { what: 'reconcile dryRun=maybe', method: 'POST', url: '/v1/system/reconcile?dryRun=maybe', names: /dryRun/ },
   { what: 'reconcile unknown query', method: 'POST', url: '/v1/system/reconcile?force=1', names: /force/ },
@@ -129,14 +128,15 @@ describe('hostile input (fake kernel)', () => {
   it(`a table of ${table.length} bad requests: each a 4xx naming the field, nothing changes`, async () => {
     assert.ok(table.length >= 40);
     const before = await snapshot();
+    const wrong: string[] = [];
     for (const c of table) {
       const r = await send(c.method, c.url, c.body);
       const ok = [400, ...(c.status ?? [])];
-      assert.ok(ok.includes(r.status), `${c.what}: status ${r.status} ${r.text.slice(0, 300)}`);
-      assert.equal(typeof r.body?.message, 'string', `${c.what}: message`);
-      assert.match(r.body!.message!, c.names, `${c.what}: message names the field`);
+      if (!ok.includes(r.status)) wrong.push(`${c.what}: status ${r.status} ${r.text.slice(0, 200)}`);
+      else if (typeof r.body?.message !== 'string' || !c.names.test(r.body.message)) wrong.push(`${c.what}: message ${r.text.slice(0, 200)} does not match ${c.names}`);
       assert.deepEqual(await snapshot(), before, `${c.what}: nothing changed`);
     }
+    assert.deepEqual(wrong, []);
     assert.equal((await send('GET', '/v1/health')).status, 200);
   });
 

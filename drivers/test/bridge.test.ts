@@ -47,7 +47,7 @@ describe('bridge driver on the fake kernel', () => {
     await assert.rejects(driver.planCreateNetwork(net({ options: { 'com.docker.network.bridge.name': 'eth9' } }), { kernel, defaults: { mtu: 1500 } }), /not a bridge/);
   });
 
-  it('join puts eth<N> in the sandbox with address, MAC, MTU and default route; leave removes the veth', async () => {
+  it('join puts eth<N> in the sandbox with address, MAC, MTU and default route, its host veth on the bridge in hairpin mode; leave removes the veth', async () => {
     const kernel = createFakeKernel();
     const ctx = { kernel, defaults: { mtu: 1500 } };
     const n = net({ options: { 'com.docker.network.driver.mtu': '1400' } });
@@ -57,11 +57,15 @@ describe('bridge driver on the fake kernel', () => {
     const ep = { id: 'ffeeddccbbaa99887766', ipv4: '10.50.0.2/24', mac: '02:42:0a:32:00:02' };
     const plan = driver.planJoin(net({ ...n, state: created.state }), ep, { id: 'sb', key }, { ifIndex: 0, isGateway: true }, ctx);
     assert.equal(plan.hostIf, 'pbvffeeddccbbaa');
+    const before = kernel.calls.length;
     await runSteps(plan.steps);
+    const hostBatches = kernel.calls.slice(before).filter((c) => c.method === 'ip' && c.args[0] === null);
+    assert.equal(hostBatches.length, 1, 'the host side is one ip process');
     const inside = (await kernel.links(key)).find((l) => l.name === 'eth0');
     assert.ok(inside && inside.up && inside.mtu === 1400 && inside.mac === ep.mac);
     const host = (await kernel.links(null)).find((l) => l.name === plan.hostIf);
     assert.ok(host && host.master === 'pb-a1b2c3d4e5f6' && host.mtu === 1400);
+    assert.equal(host.hairpin, true, 'hairpin: a sandbox can reach its own published port through the bridge');
     assert.ok((await kernel.routes(key)).some((r) => r.dst === 'default' && r.gateway === '10.50.0.1'));
     await runSteps(driver.planLeave(n, { ...ep, hostIf: plan.hostIf }, { id: 'sb', key }, ctx));
     assert.equal((await kernel.links(key)).some((l) => l.name === 'eth0'), false);

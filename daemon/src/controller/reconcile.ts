@@ -176,7 +176,7 @@ export async function reconcile(core: Core, opts: { dryRun: boolean; firewall?: 
     if (bridge && hostLink.master !== bridge) {
       planned.push({
         drift: { kind: 'veth-detached', object, action: `attach ${hostIf} to ${bridge}` },
-        repair: () => ipRoot([{ op: 'link.set', name: hostIf, master: bridge, up: true }]),
+        repair: () => ipRoot([{ op: 'link.set', name: hostIf, master: bridge, up: true }, { op: 'link.set', name: hostIf, hairpin: true }]),
       });
     }
     const addrs = await kernel.addresses(sb.key);

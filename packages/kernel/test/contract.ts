@@ -304,6 +304,33 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
       assert.equal((await link(null, a))?.master, br);
     });
 
+    it('hairpin is a bridge-port flag: set after the master, lost with it, refused on a link without one', async () => {
+      const [br, a, b] = [nm('pbhb'), nm('pbha'), nm('pbhp')];
+      cleanups.push(() => k.ip(null, [a, br].map((name) => ({ op: 'link.del' as const, name })), { ignoreMissing: true }));
+      await k.ip(null, [
+        { op: 'bridge.add', name: br },
+        { op: 'veth.add', name: a, peer: b, peerNetns: null },
+        { op: 'link.set', name: a, master: br, up: true },
+        { op: 'link.set', name: a, hairpin: true },
+      ]);
+      assert.deepEqual([(await link(null, a))?.master, (await link(null, a))?.hairpin], [br, true]);
+      await k.ip(null, [{ op: 'link.set', name: a, hairpin: false, mtu: 1400 }]);
+      assert.deepEqual([(await link(null, a))?.hairpin, (await link(null, a))?.mtu], [false, 1400]);
+      await k.ip(null, [{ op: 'link.set', name: a, hairpin: true }]);
+      // a link that leaves the bridge is no port any more; enslaved again, it starts without hairpin
+      await k.ip(null, [{ op: 'link.set', name: a, nomaster: true }]);
+      assert.equal((await link(null, a))?.hairpin, undefined);
+      await k.ip(null, [{ op: 'link.set', name: a, master: br }]);
+      assert.equal((await link(null, a))?.hairpin, false);
+      // not a port: the whole op fails, nothing of it applies
+      await rejectsKernel(k.ip(null, [{ op: 'link.set', name: b, up: true, hairpin: true }]), 0);
+      assert.deepEqual([(await link(null, b))?.up, (await link(null, b))?.hairpin], [false, undefined]);
+      // the kernel reads port flags before a master change, so one op cannot do both
+      await rejectsInvalid(k.ip(null, [{ op: 'link.set', name: b, master: br, hairpin: true }]));
+      await rejectsInvalid(k.ip(null, [{ op: 'link.set', name: a, nomaster: true, hairpin: false }]));
+      await rejectsInvalid(k.ip(null, [{ op: 'link.set', name: a, hairpin: 'on' as unknown as boolean }]));
+    });
+
     it('a veth into a namespace that does not exist fails at that op', async () => {
       const x = nm('pbnx');
       cleanups.push(() => k.ip(null, [{ op: 'link.del', name: x }], { ignoreMissing: true }));
