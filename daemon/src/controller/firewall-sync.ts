@@ -11,7 +11,6 @@ export function firewallModel(store: Store): FirewallModel {
   const networks = store.networks().filter((n) => n.driver === 'bridge' && n.state !== 'creating');
   const byId = new Map(networks.map((n) => [n.id, n]));
   const bridgeOf = (id: string) => bridgeStateOf({ id, name: '', options: byId.get(id)!.options, internal: false, isDefault: false, state: byId.get(id)!.driverState }).bridge;
-  const endpoints = new Map(store.endpoints().map((e) => [e.id, e]));
   return {
     networks: networks.map((n) => ({
       id: n.id,
@@ -23,12 +22,11 @@ export function firewallModel(store: Store): FirewallModel {
       masquerade: n.options[BRIDGE_OPTIONS.masquerade] !== 'false',
       ...(n.options[BRIDGE_OPTIONS.hostBinding] && n.options[BRIDGE_OPTIONS.hostBinding] !== '0.0.0.0' ? { hostBindingIpv4: n.options[BRIDGE_OPTIONS.hostBinding] } : {}),
     })),
-    ports: store.ports().flatMap((p) => {
-      const ep = endpoints.get(p.endpointId);
-      if (!ep || !ep.sandboxId || !byId.has(ep.networkId)) return [];
-      const ip = p.hostIp.includes(':') ? ep.ipv6 : ep.ipv4;
+    ports: store.publishedPorts().flatMap((p) => {
+      if (!byId.has(p.networkId)) return [];
+      const ip = p.hostIp.includes(':') ? p.ipv6 : p.ipv4;
       if (!ip) return [];
-      return [{ endpointId: ep.id, bridge: bridgeOf(ep.networkId), containerIp: ip.split('/')[0]!, containerPort: p.containerPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), hostPort: p.hostPort, protocol: p.protocol }];
+      return [{ endpointId: p.endpointId, bridge: bridgeOf(p.networkId), containerIp: ip.split('/')[0]!, containerPort: p.containerPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), hostPort: p.hostPort, protocol: p.protocol }];
     }),
   };
 }
