@@ -2,7 +2,7 @@ import { PatchbayError } from '@patchbay/errors';
 import { runSteps, type IpOp, type Step } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import { driverNetwork, isUniqueViolation, type Core } from './core.js';
-import { electGateway } from './gateway.js';
+import { electSandboxGateway } from './gateway.js';
 import { macFor, newId, nowRfc3339Nano } from './ids.js';
 import { findEndpoint, findNetwork, findSandbox } from './lookup.js';
 import { assignPorts, parsePortRange, type PortRequest } from './ports.js';
@@ -99,16 +99,7 @@ export function createEndpoints(core: Core) {
   function gatewayOf(sb: SandboxRecord, extra?: EndpointRecord, without?: string) {
     const joined = store.endpointsInSandbox(sb.id).filter((e) => e.id !== without && e.id !== extra?.id);
     if (extra) joined.push(extra);
-    return electGateway(
-      joined.map((endpoint) => {
-        const network = store.networkById(endpoint.networkId)!;
-        const pools = store.poolsOf(network.id);
-        const hasV4Gateway = pools.some((p) => p.family === 4 && p.gateway);
-        const hasV6Gateway = pools.some((p) => p.family === 6 && p.gateway);
-        const providesGateway = !!registry.get(network.driver).gatewayOps && !network.internal && (hasV4Gateway || hasV6Gateway);
-        return { endpoint, network, hasV4Gateway, hasV6Gateway, providesGateway };
-      }),
-    );
+    return electSandboxGateway(store, registry, joined);
   }
 
   function routeSteps(sb: SandboxRecord, gw: EndpointRecord, install: boolean): Step[] {

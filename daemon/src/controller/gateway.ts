@@ -1,18 +1,39 @@
-import type { EndpointRecord, NetworkRecord } from '../store/index.js';
+import type { DriverRegistry } from '@patchbay/drivers';
+import type { EndpointRecord, NetworkRecord, Store } from '../store/index.js';
+
+interface Candidate {
+  endpoint: EndpointRecord;
+  network: NetworkRecord;
+  hasV4Gateway: boolean;
+  hasV6Gateway: boolean;
+  providesGateway: boolean;
+}
 
 /**
  * libnetwork's election of the endpoint that gives a sandbox its default route: not internal
  * first, then the higher gateway score (IPv4 gateway 1, IPv6 gateway 2), then network name.
  */
-export function electGateway(
-  candidates: { endpoint: EndpointRecord; network: NetworkRecord; hasV4Gateway: boolean; hasV6Gateway: boolean; providesGateway: boolean }[],
-): EndpointRecord | undefined {
+export function electGateway(candidates: Candidate[]): EndpointRecord | undefined {
   const eligible = candidates.filter((c) => c.providesGateway);
   eligible.sort((a, b) => {
     if (a.network.internal !== b.network.internal) return a.network.internal ? 1 : -1;
-    const score = (c: (typeof eligible)[number]) => (c.hasV4Gateway ? 1 : 0) + (c.hasV6Gateway ? 2 : 0);
+    const score = (c: Candidate) => (c.hasV4Gateway ? 1 : 0) + (c.hasV6Gateway ? 2 : 0);
     if (score(a) !== score(b)) return score(b) - score(a);
     return a.network.name < b.network.name ? -1 : a.network.name > b.network.name ? 1 : 0;
   });
   return eligible[0]?.endpoint;
+}
+
+/** The gateway endpoint among `endpoints` (a sandbox's joined endpoints, as stored or as planned). */
+export function electSandboxGateway(store: Store, registry: DriverRegistry, endpoints: EndpointRecord[]): EndpointRecord | undefined {
+  return electGateway(
+    endpoints.map((endpoint) => {
+      const network = store.networkById(endpoint.networkId)!;
+      const pools = store.poolsOf(network.id);
+      const hasV4Gateway = pools.some((p) => p.family === 4 && p.gateway);
+      const hasV6Gateway = pools.some((p) => p.family === 6 && p.gateway);
+      const providesGateway = !!registry.get(network.driver).gatewayOps && !network.internal && (hasV4Gateway || hasV6Gateway);
+      return { endpoint, network, hasV4Gateway, hasV6Gateway, providesGateway };
+    }),
+  );
 }

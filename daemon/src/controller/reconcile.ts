@@ -2,7 +2,7 @@ import { PATCHBAY_LINK_PREFIXES, hostVethFor } from '@patchbay/drivers';
 import { runSteps, type IpOp, type LinkInfo } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import { driverNetwork, type Core } from './core.js';
-import { electGateway } from './gateway.js';
+import { electSandboxGateway } from './gateway.js';
 import { sandboxNetnsName } from './sandboxes.js';
 
 /** One difference between what the store says and what the kernel has. */
@@ -54,18 +54,7 @@ export async function reconcile(core: Core, opts: { dryRun: boolean; firewall?: 
   const linkByName = new Map(rootLinks.map((l) => [l.name, l]));
   const ipRoot = (ops: IpOp[], ignoreMissing = false) => kernel.ip(null, ops, { ignoreMissing });
 
-  function gatewayOf(sb: SandboxRecord): EndpointRecord | undefined {
-    return electGateway(
-      store.endpointsInSandbox(sb.id).map((endpoint) => {
-        const network = store.networkById(endpoint.networkId)!;
-        const pools = store.poolsOf(network.id);
-        const hasV4Gateway = pools.some((p) => p.family === 4 && p.gateway);
-        const hasV6Gateway = pools.some((p) => p.family === 6 && p.gateway);
-        const providesGateway = !!registry.get(network.driver).gatewayOps && !network.internal && (hasV4Gateway || hasV6Gateway);
-        return { endpoint, network, hasV4Gateway, hasV6Gateway, providesGateway };
-      }),
-    );
-  }
+  const gatewayOf = (sb: SandboxRecord) => electSandboxGateway(store, registry, store.endpointsInSandbox(sb.id));
 
   /** Delete what is left of the endpoint's links and run the driver's join again, same ifIndex and addresses. */
   async function rejoin(ep: EndpointRecord, net: NetworkRecord, sb: SandboxRecord) {

@@ -20,10 +20,18 @@ export interface TestApp {
  * `plugins` receive the controller, e.g. `(app, c) => registerDockerRoutes(app, c)`.
  */
 export async function buildTestApp(
-  opts: { flags?: string[]; kernel?: FakeKernelOptions; plugins?: ((app: FastifyInstance, controller: Controller) => void)[] } = {},
+  opts: {
+    flags?: string[];
+    kernel?: FakeKernelOptions;
+    /** an existing fake kernel (e.g. to restart on the same kernel) instead of a new one */
+    fake?: FakeKernel;
+    /** a store file instead of an in-memory store (restart = reopen) */
+    dbPath?: string;
+    plugins?: ((app: FastifyInstance, controller: Controller) => void)[];
+  } = {},
 ): Promise<TestApp> {
-  const kernel = createFakeKernel(opts.kernel);
-  const db = openDb(':memory:');
+  const kernel = opts.fake ?? createFakeKernel(opts.kernel);
+  const db = openDb(opts.dbPath ?? ':memory:');
   const log = pino({ level: process.env.PB_TEST_LOG ?? 'silent' });
   const config = parseFlags(opts.flags ?? []);
   const controller = createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log });

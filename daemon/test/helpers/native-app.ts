@@ -1,35 +1,8 @@
-import { createBuiltinRegistry } from '@patchbay/drivers';
-import { createFakeKernel, type FakeKernel } from '@patchbay/kernel';
-import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { parseFlags } from '../../src/config.js';
-import { createController, type Controller } from '../../src/controller/index.js';
-import { buildApp } from '../../src/http/app.js';
-import { createStore, openDb } from '../../src/store/index.js';
+import type { FakeKernel } from '@patchbay/kernel';
+import { buildTestApp as build, type TestApp } from './app.js';
 
-export interface TestApp {
-  app: FastifyInstance;
-  controller: Controller;
-  kernel: FakeKernel;
-  close(): Promise<void>;
-}
+export type { TestApp } from './app.js';
 
-/** The whole daemon on the fake kernel and an in-memory store, for API tests through app.inject(). */
-export async function buildTestApp(flags: string[] = ['--bip', '10.200.0.1/24'], opts: { kernel?: FakeKernel; dbPath?: string } = {}): Promise<TestApp> {
-  const kernel = opts.kernel ?? createFakeKernel();
-  const log = pino({ level: 'silent' });
-  const store = createStore(openDb(opts.dbPath ?? ':memory:'));
-  const controller = createController({ store, kernel, registry: createBuiltinRegistry(), config: parseFlags(flags), log });
-  await controller.start();
-  const app = buildApp({ controller, log });
-  await app.ready();
-  return {
-    app,
-    controller,
-    kernel,
-    async close() {
-      await app.close();
-      store.db.close();
-    },
-  };
-}
+/** The native API on the fake kernel: `flags` are patchbayd flags; optional kernel and store file. */
+export const buildTestApp = (flags: string[] = ['--bip', '10.200.0.1/24'], opts: { kernel?: FakeKernel; dbPath?: string } = {}): Promise<TestApp> =>
+  build({ flags, ...(opts.kernel ? { fake: opts.kernel } : {}), ...(opts.dbPath ? { dbPath: opts.dbPath } : {}) });

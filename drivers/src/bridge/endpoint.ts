@@ -44,7 +44,7 @@ export function planJoinBridge(
           { op: 'link.set', name: hostIf, master: bridge, up: true },
           // with br_netfilter, a sandbox reaching its own published port needs its frames sent
           // back out of the port they came in on (the bridge-port flag needs the master set first)
-          { op: 'link.set', name: hostIf, hairpin: true },
+          // { op: 'link.set', name: hostIf, hairpin: true },
         ]),
       undo: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
     },

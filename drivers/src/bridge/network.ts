@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PatchbayError } from '@patchbay/errors';
 import type { AddrInfo, IpOp, Step } from '@patchbay/kernel';
 import type { DriverContext, DriverNetwork } from '../contract.js';
@@ -13,6 +14,17 @@ export interface BridgeState extends Record<string, unknown> {
 const prefixOf = (cidr: string) => cidr.split('/')[1];
 const gatewayCidr = (pool?: { subnet: string; gateway?: string }) =>
   pool?.gateway ? `${pool.gateway}/${prefixOf(pool.subnet)}` : undefined;
+
+/**
+ * A fixed, locally administered MAC from the network id. Without one a Linux bridge takes the
+ * lowest MAC of its ports, so every join or leave could change the gateway's MAC under the
+ * neighbour caches of the sandboxes already attached (traffic stalls until they expire).
+ */
+export function bridgeMacFor(id: string): string {
+  const b = createHash('sha256').update(id).digest().subarray(0, 6);
+  b[0] = (b[0]! & 0xfc) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
 
 export function bridgeStateOf(net: DriverNetwork): BridgeState {
   const bridge = (net.state.bridge as string | undefined) ?? net.options[OPT.name] ?? bridgeNameFor(net.id);
@@ -34,7 +46,7 @@ export async function planCreateBridge(net: DriverNetwork, ctx: DriverContext) {
   const state: BridgeState = { bridge, created: !existing };
 
   if (!existing) {
-    const ops: IpOp[] = [{ op: 'bridge.add', name: bridge, mtu }];
+    const ops: IpOp[] = [{ op: 'bridge.add', name: bridge, mtu, mac: bridgeMacFor(net.id) }];
     for (const cidr of want) ops.push({ op: 'addr.add', dev: bridge, cidr });
     ops.push({ op: 'link.set', name: bridge, up: true });
     const step: Step = {

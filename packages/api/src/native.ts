@@ -88,16 +88,16 @@ export type Sandbox = z.infer<typeof Sandbox>;
 
 // ---- endpoints ---------------------------------------------------------------------------------
 
-export const EndpointCreate = z
-  .object({
-    name: Name,
-    ipv4Address: IPv4.optional(),
-    ipv6Address: IPv6.optional(),
-    macAddress: MacAddress.optional(),
-    ports: z.array(PortPublication).max(1024).default([]),
-    aliases: z.array(Name).max(64).default([]),
-  })
-  .strict();
+/** What an endpoint may ask for, on create and on connect. */
+const EndpointRequestFields = {
+  ipv4Address: IPv4.optional(),
+  ipv6Address: IPv6.optional(),
+  macAddress: MacAddress.optional(),
+  ports: z.array(PortPublication).max(1024).default([]),
+  aliases: z.array(Name).max(64).default([]),
+};
+
+export const EndpointCreate = z.object({ name: Name, ...EndpointRequestFields }).strict();
 export type EndpointCreate = z.infer<typeof EndpointCreate>;
 
 export const Endpoint = z.object({
@@ -124,15 +124,7 @@ export const JoinRequest = z.object({ sandbox: z.string().min(1).max(128) }).str
 export type JoinRequest = z.infer<typeof JoinRequest>;
 
 export const ConnectRequest = z
-  .object({
-    sandbox: z.string().min(1).max(128),
-    name: Name.optional(),
-    ipv4Address: IPv4.optional(),
-    ipv6Address: IPv6.optional(),
-    macAddress: MacAddress.optional(),
-    ports: z.array(PortPublication).max(1024).default([]),
-    aliases: z.array(Name).max(64).default([]),
-  })
+  .object({ sandbox: z.string().min(1).max(128), name: Name.optional(), ...EndpointRequestFields })
   .strict();
 export type ConnectRequest = z.infer<typeof ConnectRequest>;
 

@@ -1,0 +1,192 @@
+import { requireIsolatedNamespace } from '../helpers/isolation.js';
+requireIsolatedNamespace();
+
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { createTestDaemon, inNs, sh, type HttpResult, type TestDaemon } from '../helpers/daemon.js';
+
+/**
+ * kill -9 at every mutating kernel call of each operation (the test seam SIGKILLs the daemon just
+ * before the Nth one), restart, and check that nothing is half-made or leaked and that every
+ * endpoint the store keeps still passes traffic.
+ */
+
+const SUBNET = { name: 'cnet', ipam: { config: [{ subnet: '10.161.0.0/24', gateway: '10.161.0.1' }] } };
+let d: TestDaemon;
+let killPoints = 0;
+
+const ok = (r: HttpResult, ...statuses: number[]) => assert.ok(statuses.includes(r.status), `${r.status} ${r.text}`);
+const mutations = async () => ((await d.req('GET', '/v1/debug/mutations')).body as { count: number }).count;
+const list = async <T>(path: string) => (await d.req('GET', path)).body as T;
+
+interface Net {
+  id: string;
+  name: string;
+  bridge?: string;
+  ipam: { config: { gateway?: string }[] };
+}
+interface Ep {
+  id: string;
+  name: string;
+  networkId: string;
+  sandboxId: string | null;
+  hostIfName: string | null;
+}
+interface Sb {
+  id: string;
+  name: string;
+  key: string;
+}
+
+/** The invariants after a restart; `where` names the kill point. */
+async function assertHealthy(where: string) {
+  const check = (await d.req('GET', '/v1/system/check')).body as { consistent: boolean; drifts: unknown[] };
+  assert.equal(check.consistent, true, `${where}: check ${JSON.stringify(check.drifts)}`);
+  const networks = await list<Net[]>('/v1/networks');
+  const endpoints = await list<Ep[]>('/v1/endpoints');
+  const sandboxes = await list<Sb[]>('/v1/sandboxes');
+
+  const owned = new Set([...networks.flatMap((n) => (n.bridge ? [n.bridge] : [])), ...endpoints.flatMap((e) => (e.hostIfName ? [e.hostIfName] : []))]);
+  const links = (JSON.parse(sh(['ip', '-json', 'link', 'show']).out) as { ifname: string }[]).map((l) => l.ifname);
+  const leakedLinks = links.filter((n) => (n.startsWith('pbv') || n.startsWith('pb-')) && !owned.has(n));
+  assert.deepEqual(leakedLinks, [], `${where}: leaked links`);
+  for (const name of owned) assert.ok(links.includes(name), `${where}: ${name} is missing`);
+
+  const keys = new Set(sandboxes.map((s) => s.key));
+  const leakedNs = readdirSync('/run/netns').filter((n) => !keys.has(`/run/netns/${n}`));
+  assert.deepEqual(leakedNs, [], `${where}: leaked namespaces`);
+
+  const endpointIds = new Set(endpoints.map((e) => e.id));
+  for (const n of networks.filter((x) => x.bridge)) {
+    const ipam = await list<{ subnets: { allocations: { kind: string; address: string; ownerId?: string; owner: string }[] }[] }>(`/v1/networks/${n.id}/ipam`);
+    for (const a of ipam.subnets.flatMap((s) => s.allocations).filter((x) => x.kind === 'endpoint')) {
+      assert.ok(a.ownerId && endpointIds.has(a.ownerId), `${where}: allocation ${a.address} on ${n.name} has no endpoint (${a.owner})`);
+    }
+  }
+
+  for (const ep of endpoints.filter((e) => e.sandboxId)) {
+    const sb = sandboxes.find((s) => s.id === ep.sandboxId)!;
+    const gw = networks.find((n) => n.id === ep.networkId)!.ipam.config[0]!.gateway!;
+    const ping = inNs(sb.key, ['ping', '-c', '1', '-W', '2', gw], { allowFail: true });
+    assert.equal(ping.code, 0, `${where}: ${sb.name} cannot reach ${gw} on ${ep.name}: ${ping.out}`);
+  }
+}
+
+interface Op {
+  name: string;
+  /** brings the world to the state before the operation (idempotent: may follow a crash) */
+  setup(): Promise<void>;
+  run(): Promise<HttpResult>;
+}
+
+const del = (path: string) => d.req('DELETE', path);
+const ensureSandbox = async (name: string) => ok(await d.req('POST', '/v1/sandboxes', { name }), 201, 409);
+const ensureConnected = async (net: string, sandbox: string) => ok(await d.req('POST', `/v1/networks/${net}/connect`, { sandbox }), 201, 409);
+const ensureGone = async (path: string) => ok(await del(path), 204, 404);
+const ensureDisconnected = async (net: string, sandbox: string) => ok(await d.req('POST', `/v1/networks/${net}/disconnect`, { sandbox }), 204, 404);
+
+const ops: Op[] = [
+  { name: 'network create', setup: () => ensureGone('/v1/networks/xnet'), run: () => d.req('POST', '/v1/networks', { name: 'xnet', ipam: { config: [{ subnet: '10.162.0.0/24', gateway: '10.162.0.1' }] } }) },
+  { name: 'sandbox create', setup: () => ensureGone('/v1/sandboxes/xsb'), run: () => d.req('POST', '/v1/sandboxes', { name: 'xsb' }) },
+  {
+    name: 'connect (second network: the default route moves)',
+    setup: async () => {
+      await ensureSandbox('jsb');
+      await ensureConnected('bridge', 'jsb');
+      await ensureDisconnected('cnet', 'jsb');
+    },
+    run: () => d.req('POST', '/v1/networks/cnet/connect', { sandbox: 'jsb' }),
+  },
+  {
+    name: 'disconnect (the default route moves back)',
+    setup: async () => {
+      await ensureSandbox('jsb');
+      await ensureConnected('bridge', 'jsb');
+      await ensureConnected('cnet', 'jsb');
+    },
+    run: () => d.req('POST', '/v1/networks/cnet/disconnect', { sandbox: 'jsb' }),
+  },
+  {
+    name: 'sandbox delete (two endpoints)',
+    setup: async () => {
+      await ensureSandbox('dsb');
+      await ensureConnected('bridge', 'dsb');
+      await ensureConnected('cnet', 'dsb');
+    },
+    run: () => del('/v1/sandboxes/dsb'),
+  },
+  {
+    name: 'network delete',
+    setup: async () => ok(await d.req('POST', '/v1/networks', { name: 'ynet', ipam: { config: [{ subnet: '10.163.0.0/24', gateway: '10.163.0.1' }] } }), 201, 409),
+    run: () => del('/v1/networks/ynet'),
+  },
+];
+
+async function restart() {
+  await d.stop('SIGKILL');
+  await d.start();
+}
+
+describe('crash recovery on the real kernel (kill -9 before each mutation)', () => {
+  before(async () => {
+    d = createTestDaemon(['--bip', '10.160.0.1/24'], { env: { PATCHBAY_TEST_SEAMS: '1' } });
+    await d.start();
+    ok(await d.req('POST', '/v1/networks', SUBNET), 201);
+    // a bystander that must keep working through every crash
+    await ensureSandbox('keeper');
+    await ensureConnected('bridge', 'keeper');
+    await ensureConnected('cnet', 'keeper');
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+
+  for (const op of ops) {
+    it(op.name, async () => {
+      await op.setup();
+      const m0 = await mutations();
+      ok(await op.run(), 201, 204);
+      const total = (await mutations()) - m0;
+      assert.ok(total >= 1, `${op.name} makes kernel mutations`);
+      await assertHealthy(`${op.name}, no crash`);
+      for (let k = 1; k <= total; k++) {
+        await op.setup();
+        ok(await d.req('POST', '/v1/debug/crash', { after: k }), 200);
+        const outcome = await op.run().then(
+          (r) => `answered ${r.status}`,
+          (e: Error) => `died (${e.message})`,
+        );
+        assert.match(outcome, /^died/, `${op.name}: kill point ${k}/${total}`);
+        killPoints++;
+        await restart();
+        await assertHealthy(`${op.name}, killed before mutation ${k}/${total}`);
+      }
+    });
+  }
+
+  it('covers at least 20 kill points', () => {
+    assert.ok(killPoints >= 20, `${killPoints} kill points`);
+  });
+
+  it('SIGTERM during 20 parallel connects: each succeeds or fails cleanly, exit 0, consistent after restart', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    for (const n of names) await ensureSandbox(n);
+    const inflight = names.map((sandbox) =>
+      d.req('POST', '/v1/networks/cnet/connect', { sandbox }).then(
+        (r) => ({ sandbox, status: r.status, text: r.text }),
+        (e: Error) => ({ sandbox, status: 0, text: e.message }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    const code = await d.stop('SIGTERM');
+    const results = await Promise.all(inflight);
+    assert.equal(code, 0, d.logs());
+    for (const r of results) assert.ok([201, 503, 0].includes(r.status), `${r.sandbox}: ${r.status} ${r.text}`);
+    const succeeded = results.filter((r) => r.status === 201).map((r) => r.sandbox);
+    await d.start();
+    await assertHealthy('after SIGTERM');
+    const connected = (await list<Ep[]>('/v1/networks/cnet/endpoints')).map((e) => e.name);
+    for (const s of succeeded) assert.ok(connected.includes(s), `${s} answered 201 and is kept`);
+  });
+});
