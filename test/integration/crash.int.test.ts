@@ -86,6 +86,7 @@ const ensureConnected = async (net: string, sandbox: string) => ok(await d.req('
 const ensureGone = async (path: string) => ok(await del(path), 204, 404);
 const ensureDisconnected = async (net: string, sandbox: string) => ok(await d.req('POST', `/v1/networks/${net}/disconnect`, { sandbox }), 204, 404);
 
+const ICC = 'com.docker.network.bridge.enable_icc';
 const ops: Op[] = [
   { name: 'network create', setup: () => ensureGone('/v1/networks/xnet'), run: () => d.req('POST', '/v1/networks', { name: 'xnet', ipam: { config: [{ subnet: '10.162.0.0/24', gateway: '10.162.0.1' }] } }) },
   { name: 'sandbox create', setup: () => ensureGone('/v1/sandboxes/xsb'), run: () => d.req('POST', '/v1/sandboxes', { name: 'xsb' }) },
@@ -115,6 +116,32 @@ const ops: Op[] = [
       await ensureConnected('cnet', 'dsb');
     },
     run: () => del('/v1/sandboxes/dsb'),
+  },
+  {
+    name: 'connect with a published port (first network)',
+    setup: async () => {
+      await ensureSandbox('psb');
+      await ensureDisconnected('bridge', 'psb');
+    },
+    run: () => d.req('POST', '/v1/networks/bridge/connect', { sandbox: 'psb', ports: [{ containerPort: 80, hostPort: 18080 }] }),
+  },
+  {
+    name: 'disconnect with a published port',
+    setup: async () => {
+      await ensureSandbox('psb');
+      ok(await d.req('POST', '/v1/networks/bridge/connect', { sandbox: 'psb', ports: [{ containerPort: 80, hostPort: 18080 }] }), 201, 409);
+    },
+    run: () => d.req('POST', '/v1/networks/bridge/disconnect', { sandbox: 'psb' }),
+  },
+  {
+    name: 'network create without inter-container traffic',
+    setup: () => ensureGone('/v1/networks/inet'),
+    run: () => d.req('POST', '/v1/networks', { name: 'inet', options: { [ICC]: 'false' }, ipam: { config: [{ subnet: '10.164.0.0/24', gateway: '10.164.0.1' }] } }),
+  },
+  {
+    name: 'network delete without inter-container traffic',
+    setup: async () => ok(await d.req('POST', '/v1/networks', { name: 'inet', options: { [ICC]: 'false' }, ipam: { config: [{ subnet: '10.164.0.0/24', gateway: '10.164.0.1' }] } }), 201, 409),
+    run: () => del('/v1/networks/inet'),
   },
   {
     name: 'network delete',
@@ -149,6 +176,7 @@ describe('crash recovery on the real kernel (kill -9 before each mutation)', () 
       ok(await op.run(), 201, 204);
       const total = (await mutations()) - m0;
       assert.ok(total >= 1, `${op.name} makes kernel mutations`);
+      console.log(`${op.name}: ${total} mutations`);
       await assertHealthy(`${op.name}, no crash`);
       for (let k = 1; k <= total; k++) {
         await op.setup();

@@ -30,7 +30,7 @@ export function createEndpoints(core: Core) {
   }
 
   /** Synchronous intent: endpoint row, addresses and ports in one transaction. */
-  function insertEndpoint(net: NetworkRecord, input: CreateEndpointInput, range: [number, number]): EndpointRecord {
+  function insertEndpoint(net: NetworkRecord, input: CreateEndpointInput, range: [number, number], state: 'ready' | 'creating' = 'ready'): EndpointRecord {
     const driver = registry.get(net.driver);
     if (store.endpointByName(net.id, input.name)) {
       throw new PatchbayError('PB_ERR_ENDPOINT_EXISTS', `endpoint with name ${input.name} already exists in network ${net.name}`);
@@ -58,7 +58,7 @@ export function createEndpoints(core: Core) {
           ipv6: addrs.ipv6 ?? null,
           aliases: input.aliases ?? [],
           created: nowRfc3339Nano(),
-          state: 'ready',
+          state,
         };
         store.insertEndpoint(record);
         assignPorts(store, id, input.ports ?? [], range);
@@ -139,7 +139,8 @@ export function createEndpoints(core: Core) {
     if (isGateway && oldGw) steps.push(...routeSteps(sb, oldGw, false));
     steps.push(...(plan?.steps ?? []));
     // Intent first: the row says where the endpoint is going before the kernel changes.
-    store.attachEndpoint(ep.id, sb.id, ifIndex, plan?.hostIf ?? null, 'joining');
+    // A connect keeps 'creating': recovery then removes the endpoint, not just its join.
+    store.attachEndpoint(ep.id, sb.id, ifIndex, plan?.hostIf ?? null, current.state === 'creating' ? 'creating' : 'joining');
     try {
       await runSteps(steps, log.child({ op: 'join', endpoint: ep.name, sandbox: sb.name }));
     } catch (err) {
@@ -152,10 +153,11 @@ export function createEndpoints(core: Core) {
     return store.endpointById(ep.id)!;
   }
 
-  async function leaveLocked(net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord): Promise<EndpointRecord> {
+  /** `intent` 'deleting' (a disconnect) tells recovery to remove the endpoint after the leave. */
+  async function leaveLocked(net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, intent: 'leaving' | 'deleting' = 'leaving'): Promise<EndpointRecord> {
     const wasGateway = gatewayOf(sb)?.id === ep.id;
     const driver = registry.get(net.driver);
-    store.setEndpointState(ep.id, 'leaving');
+    store.setEndpointState(ep.id, intent);
     const leaveSteps = driver.planLeave?.(driverNetwork(core, net), { id: ep.id, hostIf: ep.hostIf }, { id: sb.id, key: sb.key }, core.driverCtx) ?? [];
     const steps: Step[] = [];
     // The route moves before the veth goes: deleting a veth has no undo, so it must be the last step.
@@ -199,7 +201,7 @@ export function createEndpoints(core: Core) {
       if (store.endpointsInSandbox(sb.id).some((e) => e.networkId === net.id)) {
         throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
       }
-      const ep = insertEndpoint(readyNetwork(net.id), { ...input, name: input.name ?? sb.name }, range);
+      const ep = insertEndpoint(readyNetwork(net.id), { ...input, name: input.name ?? sb.name }, range, 'creating');
       try {
         return await joinLocked(net, ep, sb);
       } catch (err) {
@@ -229,7 +231,7 @@ export function createEndpoints(core: Core) {
     await locks.with([`sb:${target.id}`], async () => {
       const ep = store.endpointsInSandbox(target.id).find((e) => e.networkId === net.id);
       if (!ep) throw new PatchbayError('PB_ERR_ENDPOINT_NOT_FOUND', `container ${sbRef} is not connected to network ${net.name}`);
-      await leaveLocked(net, ep, target);
+      await leaveLocked(net, ep, target, 'deleting');
       dropEndpoint(net, ep);
     });
     await core.firewall.sync();

@@ -53,7 +53,8 @@ export function createController(deps: ControllerDeps) {
       await fwSync.repairIfNeeded('reconcile');
     },
   };
-  const reconcileNow = (opts: { dryRun: boolean }) => core.locks.with(['reconcile'], () => reconcile(core, { ...opts, firewall: firewallCheck }));
+  const reconcileNow = (opts: { dryRun: boolean; depth?: 'host' | 'full' }) =>
+    core.locks.with(['reconcile'], () => reconcile(core, { ...opts, firewall: firewallCheck }));
 
   return {
     core,
@@ -63,10 +64,12 @@ export function createController(deps: ControllerDeps) {
     fwModel: () => firewallModel(store),
     events: core.events,
     async start() {
-      await recoverInterrupted(core);
+      const recovered = await recoverInterrupted(core);
       await bootstrapNetworks(core, networks);
       await fwSync.applyAll();
-      await reconcileNow({ dryRun: false });
+      // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
+      // After a crash recovery, inside too: an undone join or leave may have taken a default route.
+      await reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' });
     },
     /** Compare store and kernel; repair every drift unless dryRun. */
     reconcile: reconcileNow,

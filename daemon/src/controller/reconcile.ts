@@ -1,5 +1,5 @@
 import { PATCHBAY_LINK_PREFIXES, hostVethFor } from '@patchbay/drivers';
-import { runSteps, type IpOp, type LinkInfo } from '@patchbay/kernel';
+import { runSteps, type AddrInfo, type IpOp, type LinkInfo } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import { driverNetwork, type Core } from './core.js';
 import { electSandboxGateway } from './gateway.js';
@@ -41,7 +41,20 @@ const gatewayCidrs = (core: Core, net: NetworkRecord) =>
  * re-created (own) or dropped with their endpoints (adopted); kernel objects with patchbay's
  * names that no record owns are deleted; a missing or changed firewall is re-applied.
  */
-export async function reconcile(core: Core, opts: { dryRun: boolean; firewall?: FirewallCheck }): Promise<ReconcileResult> {
+export async function reconcile(
+  core: Core,
+  opts: {
+    dryRun: boolean;
+    firewall?: FirewallCheck;
+    /**
+     * 'host' checks only what the daemon's namespace shows (bridges, addresses, host veths,
+     * orphans): a live host veth proves its peer lives too. 'full' (default) also looks inside
+     * every sandbox (interface, addresses, default route): a few processes per sandbox.
+     */
+    depth?: 'host' | 'full';
+  },
+): Promise<ReconcileResult> {
+  const deep = opts.depth !== 'host';
   const { store, kernel, registry, log } = core;
   // Kernel first, then the store: an object made in between already has its row (intent first).
   const rootLinks = await kernel.links(null);
@@ -142,16 +155,18 @@ export async function reconcile(core: Core, opts: { dryRun: boolean; firewall?: 
   }
 
   const sbLinks = new Map<string, LinkInfo[]>();
+  const sbAddrs = new Map<string, AddrInfo[]>();
+  const sandboxById = new Map(sandboxes.map((sb) => [sb.id, sb]));
   for (const ep of endpoints) {
     if (ep.state !== 'ready' || !ep.sandboxId || gone.has(ep.sandboxId)) continue;
     const net = store.networkById(ep.networkId);
-    const sb = sandboxes.find((s) => s.id === ep.sandboxId);
+    const sb = sandboxById.get(ep.sandboxId);
     if (!net || !sb || sb.state !== 'ready' || !registry.get(net.driver).planJoin) continue;
     const hostIf = ep.hostIf ?? hostVethFor(ep.id);
     const ifName = ifNameOf(net, ep.ifIndex ?? 0);
-    if (!sbLinks.has(sb.id)) sbLinks.set(sb.id, await kernel.links(sb.key));
+    if (deep && !sbLinks.has(sb.id)) sbLinks.set(sb.id, await kernel.links(sb.key));
     const hostLink = linkByName.get(hostIf);
-    const inside = sbLinks.get(sb.id)!.find((l) => l.name === ifName);
+    const inside = deep ? sbLinks.get(sb.id)!.find((l) => l.name === ifName) : hostLink;
     const object = `endpoint ${ep.name} (network ${net.name}, sandbox ${sb.name})`;
     if (!hostLink || !inside) {
       const lost = [!hostLink ? `host veth ${hostIf}` : '', !inside ? `${ifName} in the sandbox` : ''].filter(Boolean).join(' and ');
@@ -168,7 +183,9 @@ export async function reconcile(core: Core, opts: { dryRun: boolean; firewall?: 
         repair: () => ipRoot([{ op: 'link.set', name: hostIf, master: bridge, up: true }, { op: 'link.set', name: hostIf, hairpin: true }]),
       });
     }
-    const addrs = await kernel.addresses(sb.key);
+    if (!deep) continue;
+    if (!sbAddrs.has(sb.id)) sbAddrs.set(sb.id, await kernel.addresses(sb.key));
+    const addrs = sbAddrs.get(sb.id)!;
     for (const cidr of [ep.ipv4, ep.ipv6]) {
       if (!cidr || addrs.some((a) => a.dev === ifName && a.cidr === cidr)) continue;
       planned.push({

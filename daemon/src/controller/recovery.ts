@@ -13,7 +13,14 @@ export async function recoverInterrupted(core: Core): Promise<string[]> {
   const linkDel = (name: string) => kernel.ip(null, [{ op: 'link.del', name }], { ignoreMissing: true });
 
   for (const ep of store.endpoints()) {
-    if (ep.state === 'joining' || ep.state === 'leaving') {
+    // An interrupted connect (creating) or disconnect (deleting): the endpoint goes with its join.
+    if (ep.state === 'creating' || ep.state === 'deleting') {
+      await linkDel(ep.hostIf ?? hostVethFor(ep.id));
+      store.tx(() => store.deleteEndpoint(ep.id));
+      const net = store.networkById(ep.networkId);
+      if (net) ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
+      repairs.push(`endpoint ${ep.name}: interrupted ${ep.state === 'creating' ? 'connect undone' : 'disconnect completed'}`);
+    } else if (ep.state === 'joining' || ep.state === 'leaving') {
       await linkDel(ep.hostIf ?? hostVethFor(ep.id));
       store.attachEndpoint(ep.id, null, null, null, 'ready');
       repairs.push(`endpoint ${ep.name}: interrupted ${ep.state === 'joining' ? 'join undone' : 'leave completed'}`);

@@ -16,7 +16,8 @@ export function gatewayOps(net: DriverNetwork, ifName: string): IpOp[] {
 
 /**
  * Join: a veth pair whose peer is created directly inside the sandbox as eth<N>, enslaved to the
- * bridge in hairpin mode (one process on the host side), then addresses, link up and the default route inside the sandbox (one more).
+ * bridge in hairpin mode (one process on the host side), then addresses, link up and the default
+ * route inside the sandbox (one more).
  */
 export function planJoinBridge(
   net: DriverNetwork,
@@ -44,7 +45,7 @@ export function planJoinBridge(
           { op: 'link.set', name: hostIf, master: bridge, up: true },
           // with br_netfilter, a sandbox reaching its own published port needs its frames sent
           // back out of the port they came in on (the bridge-port flag needs the master set first)
-          // { op: 'link.set', name: hostIf, hairpin: true },
+          { op: 'link.set', name: hostIf, hairpin: true },
         ]),
       undo: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
     },
