@@ -4,4 +4,4 @@ RUN apt-get update && apt-get install -y --no-install-recommends iproute2 nftabl
 WORKDIR /opt/patchbay
 COPY . .
 RUN npm ci && npm run build && npm prune --omit=dev
-ENTRYPOINT ["node", "daemon/bin/patchbayd.js"]
+ENTRYPOINT ["daemon/bin/patchbayd.js"]

@@ -5,7 +5,7 @@ import { UnixHttpClient } from './http.js';
 import { nowMs } from './stats.js';
 
 export interface DaemonPaths {
-  /** daemon/dist/main.js */
+  /** daemon/bin/patchbayd.js (run as an executable, so its shebang's node flags apply) */
   entry: string;
   /** scratch dir holding the socket, data root, exec root and log */
   dir: string;
@@ -34,7 +34,6 @@ export class BenchDaemon {
   async start(timeoutMs = 30_000): Promise<number> {
     const fd = openSync(this.log, 'a');
     const args = [
-      this.paths.entry,
       '--host', `unix://${this.socket}`,
       '--data-root', join(this.paths.dir, 'data'),
       '--exec-root', join(this.paths.dir, 'exec'),
@@ -42,7 +41,12 @@ export class BenchDaemon {
       '--log-level', 'warn',
     ];
     const started = nowMs();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    // A .js bin runs as an executable (its shebang carries the daemon's node flags); a plain
+    // module path (PATCHBAY_BENCH_DAEMON) runs under this node.
+    const direct = this.paths.entry.includes('/bin/');
+    const child = direct
+      ? spawn(this.paths.entry, args, { stdio: ['ignore', fd, fd] })
+      : spawn(process.execPath, [this.paths.entry, ...args], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.child = child;
     let exited: string | undefined;

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
   let daemon: BenchDaemon | undefined;
   if (!cfg.patchbaySkip) {
-    daemon = new BenchDaemon({ entry: cfg.daemonEntry ?? join(root, 'daemon/dist/main.js'), dir: scratch });
+    daemon = new BenchDaemon({ entry: cfg.daemonEntry ?? join(root, 'daemon/bin/patchbayd.js'), dir: scratch });
     try {
       await daemon.start();
       await new Promise((r) => setTimeout(r, 500));

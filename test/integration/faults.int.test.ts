@@ -1,0 +1,128 @@
+import { requireIsolatedNamespace } from '../helpers/isolation.js';
+requireIsolatedNamespace();
+
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { createTestDaemon, inNs, sh, type HttpResult, type TestDaemon } from '../helpers/daemon.js';
+
+/** Fail each mutating kernel call of an operation in turn (real kernel); a failure changes nothing. */
+
+let d: TestDaemon;
+const ok = (r: HttpResult, ...statuses: number[]) => assert.ok(statuses.includes(r.status), `${r.status} ${r.text}`);
+const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
+
+/** Links, addresses and routes of the main and every sandbox namespace, the netns list, the ruleset. */
+function kernelState() {
+  const names = readdirSync('/run/netns').sort();
+  const spaces: Record<string, unknown> = {};
+  for (const ns of [null, ...names]) {
+    const run = (argv: string[]) => JSON.parse((ns === null ? sh(argv) : inNs(`/run/netns/${ns}`, argv)).out || '[]') as Record<string, unknown>[];
+    // Index, MAC and link-local addresses of a re-made link are the kernel's choice, not state we own.
+    spaces[ns ?? 'main'] = {
+      links: sorted(run(['ip', '-json', 'link', 'show']).map((l) => ({ name: l.ifname, master: l.master, mtu: l.mtu, up: (l.flags as string[]).includes('UP') }))),
+      addrs: sorted(
+        run(['ip', '-json', 'addr', 'show']).flatMap((l) =>
+          (l.addr_info as { local: string; prefixlen: number; scope: string }[]).filter((a) => a.scope !== 'link').map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`),
+        ),
+      ),
+      routes: sorted(run(['ip', '-json', 'route', 'show']).map((r) => ({ dst: r.dst, gateway: r.gateway, dev: r.dev }))),
+    };
+  }
+  return { names, spaces, ruleset: sh(['nft', 'list', 'ruleset']).out };
+}
+
+async function apiState() {
+  const get = async (p: string) => (await d.req('GET', p)).body;
+  const networks = (await get('/v1/networks')) as { name: string; bridge?: string }[];
+  const ipam: Record<string, unknown> = {};
+  for (const n of networks) if (n.bridge) ipam[n.name] = await get(`/v1/networks/${n.name}/ipam`);
+  return { networks, sandboxes: await get('/v1/sandboxes'), endpoints: await get('/v1/endpoints'), ipam };
+}
+
+interface Op {
+  name: string;
+  setup(): Promise<void>;
+  run(): Promise<HttpResult>;
+}
+
+const ensureSandbox = async (name: string) => ok(await d.req('POST', '/v1/sandboxes', { name }), 201, 409);
+const ensureConnected = async (net: string, sandbox: string) => ok(await d.req('POST', `/v1/networks/${net}/connect`, { sandbox }), 201, 409);
+const ensureDisconnected = async (net: string, sandbox: string) => ok(await d.req('POST', `/v1/networks/${net}/disconnect`, { sandbox }), 204, 404);
+const ensureGone = async (path: string) => ok(await d.req('DELETE', path), 204, 404);
+
+const ops: Op[] = [
+  { name: 'network create', setup: () => ensureGone('/v1/networks/fnet'), run: () => d.req('POST', '/v1/networks', { name: 'fnet', ipam: { config: [{ subnet: '10.172.0.0/24', gateway: '10.172.0.1' }] } }) },
+  { name: 'sandbox create', setup: () => ensureGone('/v1/sandboxes/fsb'), run: () => d.req('POST', '/v1/sandboxes', { name: 'fsb' }) },
+  {
+    name: 'connect (the default route moves)',
+    setup: async () => {
+      await ensureSandbox('jsb');
+      await ensureConnected('bridge', 'jsb');
+      await ensureDisconnected('anet', 'jsb');
+    },
+    run: () => d.req('POST', '/v1/networks/anet/connect', { sandbox: 'jsb', ports: [{ containerPort: 80, hostPort: 18081 }] }),
+  },
+  {
+    name: 'disconnect (the default route moves back)',
+    setup: async () => {
+      await ensureSandbox('jsb');
+      await ensureConnected('bridge', 'jsb');
+      ok(await d.req('POST', '/v1/networks/anet/connect', { sandbox: 'jsb', ports: [{ containerPort: 80, hostPort: 18081 }] }), 201, 409);
+    },
+    run: () => d.req('POST', '/v1/networks/anet/disconnect', { sandbox: 'jsb' }),
+  },
+  {
+    name: 'sandbox delete',
+    setup: async () => {
+      await ensureSandbox('dsb');
+      await ensureConnected('bridge', 'dsb');
+    },
+    run: () => d.req('DELETE', '/v1/sandboxes/dsb'),
+  },
+];
+
+describe('fault injection on the real kernel: a failed step leaves kernel and store as before', () => {
+  before(async () => {
+    d = createTestDaemon(['--bip', '10.170.0.1/24'], { env: { PATCHBAY_TEST_SEAMS: '1' } });
+    await d.start();
+    // `anet` sorts before `bridge`, so joining it takes the default route
+    ok(await d.req('POST', '/v1/networks', { name: 'anet', ipam: { config: [{ subnet: '10.171.0.0/24', gateway: '10.171.0.1' }] } }), 201);
+  });
+  after(async () => d?.cleanup());
+
+  for (const op of ops) {
+    it(op.name, async () => {
+      let failures = 0;
+      for (let n = 1; n < 30; n++) {
+        await op.setup();
+        const kernelBefore = kernelState();
+        const apiBefore = await apiState();
+        ok(await d.req('POST', '/v1/debug/fail', { after: n }), 200);
+        const r = await op.run();
+        if (r.status < 300) {
+          assert.ok(failures > 0, 'at least one mutation was broken');
+          assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true);
+          // the armed fault lies beyond this operation: fire it on a harmless call, then go on
+          ok(await d.req('POST', '/v1/networks', { name: 'burn', ipam: { config: [{ subnet: '10.179.0.0/24' }] } }), 201, 500);
+          await ensureGone('/v1/networks/burn');
+          return;
+        }
+        failures++;
+        const where = `${op.name}, mutation ${n}: ${r.text}`;
+        assert.equal(r.status, 500, where);
+        assert.match(r.body.message, /injected fault/, where);
+        if (/nftApply|sysctlSet/.test(r.body.message)) {
+          // the firewall sync after a committed change failed: reconcile repairs it
+          ok(await d.req('POST', '/v1/system/reconcile'), 200);
+          assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true, where);
+          continue;
+        }
+        assert.match(r.body.message, /^[^:]+: /, `the error names the failing step — ${where}`);
+        assert.deepEqual(kernelState(), kernelBefore, `kernel restored — ${where}`);
+        assert.deepEqual(await apiState(), apiBefore, `store restored — ${where}`);
+      }
+      assert.fail(`${op.name} never succeeded`);
+    });
+  }
+});
