@@ -18,9 +18,15 @@ export function createFloorAttachSide(o: { bridge: string; prefix16: string }): 
     },
     async prepare() {},
     async attach(slot) {
-      await ipBatch(null, [`link add ${veth(slot)} type veth peer name eth0 netns ${slot.name}`, `link set ${veth(slot)} master ${o.bridge} up`]);
+      // the same kernel changes as patchbay's join on an IPv4-only network (no IPv6 link-local, hairpin)
+      await ipBatch(null, [
+        `link add ${veth(slot)} type veth peer name eth0 netns ${slot.name}`,
+        `link set dev ${veth(slot)} addrgenmode none`,
+        `link set ${veth(slot)} master ${o.bridge} up`,
+        `link set dev ${veth(slot)} type bridge_slave hairpin on`,
+      ]);
       const address = hostInSlash16(o.prefix16, 1 + slot.id);
-      await ipBatch(slot.name, [`addr add ${address}/16 dev eth0`, 'link set eth0 up', `route add default via ${gateway}`]);
+      await ipBatch(slot.name, ['link set dev eth0 addrgenmode none', `addr add ${address}/16 dev eth0`, 'link set eth0 up', `route add default via ${gateway}`]);
     },
     async detach(slot) {
       await ipBatch(null, [`link del ${veth(slot)}`]);

@@ -51,9 +51,21 @@ export type IpOp =
   /**
    * `hairpin` sets the bridge-port flag; the link must already be a bridge port, so it cannot be
    * combined with `master`/`nomaster` in one op (the kernel applies it before the master change):
-   * enslave in one op, set hairpin in a later one.
+   * enslave in one op, set hairpin in a later one. `addrgenmode: 'none'` (before the link goes up,
+   * in an earlier op) keeps the link without an IPv6 link-local address: no IPv6 chatter (router
+   * solicitations, MLD) flooded to every port of a bridge on IPv4-only networks.
    */
-  | { op: 'link.set'; name: string; up?: boolean; master?: string; nomaster?: boolean; mtu?: number; mac?: string; hairpin?: boolean }
+  | {
+      op: 'link.set';
+      name: string;
+      up?: boolean;
+      master?: string;
+      nomaster?: boolean;
+      mtu?: number;
+      mac?: string;
+      hairpin?: boolean;
+      addrgenmode?: 'none' | 'eui64';
+    }
   | { op: 'link.del'; name: string }
   | { op: 'addr.add'; dev: string; cidr: string }
   | { op: 'addr.del'; dev: string; cidr: string }

@@ -48,7 +48,8 @@ export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = sel
       const master = op.master !== undefined ? ['master', op.master] : op.nomaster ? ['nomaster'] : [];
       const state = op.up === undefined ? [] : [op.up ? 'up' : 'down'];
       const port = op.hairpin === undefined ? [] : ['type', 'bridge_slave', 'hairpin', op.hairpin ? 'on' : 'off'];
-      return ['link', 'set', 'dev', op.name, ...master, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...state, ...port];
+      const addrgen = op.addrgenmode === undefined ? [] : ['addrgenmode', op.addrgenmode];
+      return ['link', 'set', 'dev', op.name, ...master, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...addrgen, ...state, ...port];
     }
     case 'link.del':
       return ['link', 'del', 'dev', op.name];

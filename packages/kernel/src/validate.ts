@@ -134,6 +134,9 @@ export function checkOp(op: IpOp): void {
       if (op.mac !== undefined) checkMac(op.mac);
       if (op.up !== undefined && typeof op.up !== 'boolean') throw invalidInput('link.set up', op.up, 'a boolean');
       if (op.hairpin !== undefined && typeof op.hairpin !== 'boolean') throw invalidInput('link.set hairpin', op.hairpin, 'a boolean');
+      if (op.addrgenmode !== undefined && op.addrgenmode !== 'none' && op.addrgenmode !== 'eui64') {
+        throw invalidInput('link.set addrgenmode', op.addrgenmode, "'none' or 'eui64'");
+      }
       if (op.hairpin !== undefined && (op.master !== undefined || op.nomaster)) {
         throw invalidInput('link.set', op.name, 'hairpin together with master/nomaster (set it in a later op)');
       }

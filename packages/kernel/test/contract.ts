@@ -304,6 +304,23 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
       assert.equal((await link(null, a))?.master, br);
     });
 
+    it('addrgenmode none before up leaves a link without an IPv6 link-local address', async () => {
+      const [a, b] = [nm('pbga'), nm('pbgp')];
+      cleanups.push(() => k.ip(null, [{ op: 'link.del', name: a }], { ignoreMissing: true }));
+      await k.ip(null, [
+        { op: 'veth.add', name: a, peer: b, peerNetns: null },
+        { op: 'link.set', name: a, addrgenmode: 'none' },
+        { op: 'link.set', name: a, up: true },
+        { op: 'link.set', name: b, up: true },
+      ]);
+      const v6 = async (dev: string) => (await k.addresses(null)).filter((x) => x.dev === dev && x.family === 6);
+      assert.deepEqual(await v6(a), []);
+      // the other end kept the default mode; the kernel adds its link-local address (real kernel: soon after up)
+      for (let i = 0; i < 50 && (await v6(b)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal((await v6(b)).length, 1);
+      await assert.rejects(k.ip(null, [{ op: 'link.set', name: a, addrgenmode: 'bogus' as 'none' }]), /addrgenmode/);
+    });
+
     it('hairpin is a bridge-port flag: set after the master, lost with it, refused on a link without one', async () => {
       const [br, a, b] = [nm('pbhb'), nm('pbha'), nm('pbhp')];
       cleanups.push(() => k.ip(null, [a, br].map((name) => ({ op: 'link.del' as const, name })), { ignoreMissing: true }));

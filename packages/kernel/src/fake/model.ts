@@ -95,7 +95,7 @@ export class NetModel {
     if (link.up === up) return;
     link.up = up;
     if (up) {
-      const automatic = link.kind === 'loopback' ? ['127.0.0.1/8', '::1/128'] : [linkLocalOf(link.mac)];
+      const automatic = link.kind === 'loopback' ? ['127.0.0.1/8', '::1/128'] : link.addrgenmode === 'none' ? [] : [linkLocalOf(link.mac)];
       for (const a of automatic) {
         const p = parsePrefix(a);
         if (!link.addrs.some((x) => sameAddress(x, p))) link.addrs.push(p);
@@ -150,6 +150,7 @@ export class NetModel {
     // bridge-port attributes go to the port's current bridge, before anything else is applied
     if (op.hairpin !== undefined && link.master === undefined) throw new FakeOpError('RTNETLINK answers: Operation not supported');
     if (op.hairpin !== undefined) link.hairpin = op.hairpin;
+    if (op.addrgenmode !== undefined) link.addrgenmode = op.addrgenmode;
     if (op.master !== undefined && link.master !== op.master) {
       leaveBridge(link);
       link.master = op.master;
