@@ -56,7 +56,6 @@ const cases: Case[] = [
   { name: 'disconnect (leave, gateway moves back)', setup: (c) => twoNetworks(c, true), op: (c) => c.endpoints.disconnect('anet', 's1') },
   {
     name: 'sandbox delete',
-    todo: 'a fault at the firewall update of the first disconnect is absorbed, yet a dnat_any_v4 element of the removed port stays (firewall incremental→full fallback?)',
     setup: (c) => twoNetworks(c, true), op: (c) => c.sandboxes.remove('s1') },
 ];
 

@@ -457,6 +457,35 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
       assert.equal(await k.nftListTable('ip', 'pbnever'), undefined);
     });
 
+    it('adds and deletes elements of named sets and maps, as `nft list` shows them', async () => {
+      const table = 'pbelems';
+      cleanups.push(() => k.nftDeleteTable('inet', table));
+      const elements = async (name: string) => {
+        const listing = (await k.nftListTable('inet', table)) ?? '';
+        const m = new RegExp(`(?:set|map) ${name} \\{[^}]*?elements = \\{([^}]*)\\}`).exec(listing);
+        return (m?.[1] ?? '').split(',').map((e) => e.replace(/\s+/g, ' ').trim()).filter(Boolean).sort();
+      };
+      await k.nftApply(
+        `table inet ${table} {\n\tset ports {\n\t\ttype inet_service\n\t}\n` +
+          `\tmap pmap {\n\t\ttype inet_proto . inet_service : ipv4_addr . inet_service\n\t\telements = { tcp . 8080 : 10.9.0.2 . 80 }\n\t}\n}\n`,
+      );
+      await k.nftApply(`add element inet ${table} ports { 8081, 8082 }\nadd element inet ${table} pmap { tcp . 8081 : 10.9.0.3 . 81 }\n`);
+      assert.deepEqual(await elements('ports'), ['8081', '8082']);
+      assert.deepEqual(await elements('pmap'), ['tcp . 8080 : 10.9.0.2 . 80', 'tcp . 8081 : 10.9.0.3 . 81']);
+
+      await k.nftApply(`delete element inet ${table} ports { 8081 }\ndelete element inet ${table} pmap { tcp . 8080 }\n`);
+      assert.deepEqual(await elements('ports'), ['8082']);
+      assert.deepEqual(await elements('pmap'), ['tcp . 8081 : 10.9.0.3 . 81']);
+
+      // a missing element or set fails the whole batch
+      await rejectsKernel(k.nftApply(`delete element inet ${table} ports { 8082 }\ndelete element inet ${table} ports { 9999 }\n`));
+      await rejectsKernel(k.nftApply(`add element inet ${table} ports { 8083 }\nadd element inet ${table} nope { 1 }\n`));
+      assert.deepEqual(await elements('ports'), ['8082']);
+
+      await k.nftApply(`flush set inet ${table} ports\n`);
+      assert.deepEqual(await elements('ports'), []);
+    });
+
     it('reads and writes sysctls', async () => {
       const before = await k.sysctlGet('net.ipv4.ip_forward');
       assert.match(before ?? '', /^[01]$/);
