@@ -32,7 +32,6 @@ async function apiState(t: TestApp) {
 interface Case {
   name: string;
   /** a known bug, reported by node:test without failing the run */
-  todo?: string;
   setup(c: Controller): Promise<void>;
   op(c: Controller): Promise<unknown>;
 }
@@ -61,7 +60,7 @@ const cases: Case[] = [
 
 describe('fault injection (fake kernel): a failure at any mutation leaves store and kernel as before', () => {
   for (const c of cases) {
-    it(c.name, c.todo ? { todo: c.todo } : {}, async () => {
+    it(c.name, async () => {
       let failures = 0;
       for (let n = 1; n < 50; n++) {
         const inner: FakeKernel = createFakeKernel();

@@ -10,6 +10,8 @@ import type { Locks } from './locks.js';
 /** Keeps the firewall in step with the store; `sync()` resolves when the rules are applied. */
 export interface FirewallSync {
   sync(): Promise<void>;
+  /** Forget what was applied (rules and per-device sysctls): the next sync applies everything. */
+  forgetApplied(): void;
 }
 
 /** What every controller module shares. */

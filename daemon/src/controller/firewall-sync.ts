@@ -55,12 +55,18 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
     }
   }
 
-  async function once() {
-    const next = firewallModel(store);
+  /** No bridge network, no table: patchbay leaves nothing in nftables it does not need. */
+  const empty = (m: FirewallModel) => m.networks.length === 0;
+
+  async function applyModel(next: FirewallModel, prev: FirewallModel | undefined) {
     if (config.iptables) await applySysctls(next);
-    await firewall.update(applied, next);
+    if (empty(next)) await firewall.remove();
+    else if (prev === undefined || empty(prev)) await firewall.apply(next);
+    else await firewall.update(prev, next);
     applied = next;
   }
+
+  const once = () => applyModel(firewallModel(store), applied);
 
   const sync: FirewallSync['sync'] = () => {
     if (queued) return queued;
@@ -76,26 +82,30 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
   /** Re-apply everything when the tables are missing or differ (a flush by another tool). */
   async function repairIfNeeded(reason: string): Promise<boolean> {
     const model = firewallModel(store);
-    const check = await firewall.check(model);
+    const check = await firewallCheck(model);
     if (check.ok) return false;
     log.warn({ reason, drift: check.reason }, 'firewall rules missing or changed; re-applying');
-    await firewall.apply(model);
-    applied = model;
+    // a re-made bridge lost its per-device sysctls too
+    sysctlsSet.clear();
+    await applyModel(model, undefined);
     return true;
+  }
+
+  async function firewallCheck(model: FirewallModel): Promise<{ ok: boolean; reason?: string }> {
+    if (!empty(model)) return firewall.check(model);
+    return (await firewall.show()) === undefined ? { ok: true } : { ok: false, reason: 'a patchbay table exists but no bridge network does' };
   }
 
   return {
     sync,
     repairIfNeeded,
     /** Full apply (start-up). */
-    async applyAll() {
-      const model = firewallModel(store);
-      if (config.iptables) await applySysctls(model);
-      await firewall.apply(model);
-      applied = model;
-    },
+    applyAll: () => applyModel(firewallModel(store), undefined),
+    /** Whether the applied tables are what the store gives (reconcile's firewall check). */
+    check: () => firewallCheck(firewallModel(store)),
     forgetApplied() {
       applied = undefined;
+      sysctlsSet.clear();
     },
   };
 }

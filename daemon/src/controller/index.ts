@@ -48,7 +48,7 @@ export function createController(deps: ControllerDeps) {
   const sandboxes = createSandboxes(core, endpoints.leaveAll);
   const views = createViews(core);
   const firewallCheck = {
-    check: () => firewall.check(firewallModel(store)),
+    check: () => fwSync.check(),
     repair: async () => {
       await fwSync.repairIfNeeded('reconcile');
     },

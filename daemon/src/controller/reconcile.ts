@@ -135,6 +135,9 @@ export async function reconcile(
         repair: async () => {
           const plan = await driver.planCreateNetwork!(driverNetwork(core, net), core.driverCtx);
           await runSteps(plan.steps, log.child({ op: 'reconcile.bridge', network: net.name }));
+          // the new device has none of the old one's sysctls (route_localnet for published ports)
+          core.firewall.forgetApplied();
+          await core.firewall.sync();
         },
       });
       continue;
