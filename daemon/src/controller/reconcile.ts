@@ -88,7 +88,9 @@ export async function reconcile(
   const gone = new Set<string>(); // sandboxes whose endpoints are handled with the sandbox
   for (const sb of sandboxes) {
     if (sb.state !== 'ready') continue;
-    const present = sb.external ? await kernel.isNetns(sb.key) : netnsNames.includes(sandboxNetnsName(sb.id));
+    // Named namespaces are looked up in the one listing; only other paths (/proc/PID/ns/net) are probed.
+    const named = /^\/run\/netns\/([^/]+)$/.exec(sb.key)?.[1];
+    const present = sb.external && !named ? await kernel.isNetns(sb.key) : netnsNames.includes(named ?? sandboxNetnsName(sb.id));
     if (present) continue;
     gone.add(sb.id);
     const joined = endpoints.filter((e) => e.sandboxId === sb.id);
