@@ -148,6 +148,21 @@ describe('reconcile (fake kernel)', () => {
     assert.deepEqual(await kernelState(t.kernel), healthy, 'the host veth is gone too');
     assert.equal((await inject('GET', '/v1/system/check')).body.consistent, true);
   });
+
+  it('an address held by no endpoint is freed, and the allocator hands it out again', async () => {
+    const pool = t.controller.core.store.poolsOf(n1.id)[0]!;
+    t.controller.core.store.insertAllocation({ poolId: pool.id, address: '10.124.0.200', kind: 'endpoint', owner: 'ghost', ownerId: 'f'.repeat(64) });
+    t.controller.core.ipam.allocatorOf(pool, 'n1').reserve('10.124.0.200');
+    const dry = await inject('POST', '/v1/system/reconcile?dryRun=true');
+    assert.deepEqual(dry.body.drifts, [{ kind: 'orphan-allocation', object: 'address 10.124.0.200 in network n1', action: 'free it (owner ghost is gone)' }]);
+    assert.ok(t.controller.core.store.allocationsOf(pool.id).some((a) => a.address === '10.124.0.200'), 'dry run kept it');
+    assert.equal((await inject('POST', '/v1/system/reconcile')).body.repaired, true);
+    assert.ok(!t.controller.core.store.allocationsOf(pool.id).some((a) => a.address === '10.124.0.200'));
+    await inject('POST', '/v1/sandboxes', { name: 'c' });
+    const c = await inject('POST', '/v1/networks/n1/connect', { sandbox: 'c', ipv4Address: '10.124.0.200' });
+    assert.equal(c.status, 201, JSON.stringify(c.body));
+    assert.equal((await inject('GET', '/v1/system/check')).body.consistent, true);
+  });
 });
 
 describe('reconcile at start-up', () => {

@@ -212,12 +212,12 @@ export async function reconcile(
   }
 
   const ownedLinks = new Set([...bridgeOf.values(), ...endpoints.map((e) => e.hostIf ?? hostVethFor(e.id))]);
-  for (const link of rootLinks) {
-    if (!PATCHBAY_LINK_PREFIXES.some((p) => link.name.startsWith(p)) || ownedLinks.has(link.name)) continue;
-    planned.push({
-      drift: { kind: 'orphan-link', object: `link ${link.name}`, action: 'delete' },
-      repair: () => ipRoot([{ op: 'link.del', name: link.name }], true),
-    });
+  const orphans = rootLinks.filter((l) => PATCHBAY_LINK_PREFIXES.some((p) => l.name.startsWith(p)) && !ownedLinks.has(l.name));
+  // one process deletes them all (after a crash there may be hundreds)
+  let orphansGone: Promise<void> | undefined;
+  const deleteOrphans = () => (orphansGone ??= ipRoot(orphans.map((l): IpOp => ({ op: 'link.del', name: l.name })), true));
+  for (const link of orphans) {
+    planned.push({ drift: { kind: 'orphan-link', object: `link ${link.name}`, action: 'delete' }, repair: deleteOrphans });
   }
   const ownedNetns = new Set(sandboxes.map((s) => sandboxNetnsName(s.id)));
   for (const name of netnsNames) {
@@ -225,6 +225,21 @@ export async function reconcile(
     planned.push({
       drift: { kind: 'orphan-netns', object: `namespace ${name}`, action: 'delete' },
       repair: () => kernel.netnsDelete(name),
+    });
+  }
+
+  // Addresses whose endpoint no longer exists (a store edited by hand, an older bug): give them back.
+  const endpointIds = new Set(endpoints.map((e) => e.id));
+  for (const a of store.allocations()) {
+    if (a.kind !== 'endpoint' || (a.ownerId !== undefined && endpointIds.has(a.ownerId))) continue;
+    const pool = store.pools().find((p) => p.id === a.poolId);
+    const net = pool ? store.networkById(pool.networkId) : undefined;
+    planned.push({
+      drift: { kind: 'orphan-allocation', object: `address ${a.address}${net ? ` in network ${net.name}` : ''}`, action: `free it (owner ${a.owner} is gone)` },
+      repair: async () => {
+        store.deleteAllocation(a.poolId, a.address);
+        if (pool && net) core.ipam.allocatorOf(pool, net.name).release(a.address);
+      },
     });
   }
 
