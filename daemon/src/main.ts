@@ -17,7 +17,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     config = parseFlags(argv);
   } catch (err) {
-    process.stderr.write(`patchbayd: ${(err as Error).message}\n${usage()}\n`);
+    process.stderr.write(`patchbayd: ${(err as Error).message}\nSee 'patchbayd --help'.\n`);
     process.exit(2);
   }
   if (config.help) {
