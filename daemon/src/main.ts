@@ -69,8 +69,9 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down; networks, sandboxes and endpoints stay in place');
     if (timer) clearInterval(timer);
-    await closeListeners(); // stop accepting; in-flight requests finish
-    await app.close();
+    const listenersClosed = closeListeners(); // stop accepting; resolves when in-flight requests are done
+    await app.close(); // ends open event streams, which would otherwise hold their connections
+    await listenersClosed;
     db.close();
     process.exit(0);
   };
