@@ -2,32 +2,56 @@ import type { Logger } from 'pino';
 import { BRIDGE_OPTIONS, bridgeStateOf } from '@patchbay/drivers';
 import type { Kernel } from '@patchbay/kernel';
 import type { DaemonConfig } from '../config.js';
-import { requiredSysctls, type Firewall, type FirewallModel } from '../firewall/index.js';
+import { requiredSysctls, type Firewall, type FirewallModel, type FirewallNetwork } from '../firewall/index.js';
 import type { Store } from '../store/index.js';
 import type { FirewallSync } from './core.js';
 
-/** The firewall model as the store says it should be: bridge networks and joined endpoints' ports. */
-export function firewallModel(store: Store): FirewallModel {
-  const networks = store.networks().filter((n) => n.driver === 'bridge' && n.state !== 'creating');
-  const byId = new Map(networks.map((n) => [n.id, n]));
-  const bridgeOf = (id: string) => bridgeStateOf({ id, name: '', options: byId.get(id)!.options, internal: false, isDefault: false, state: byId.get(id)!.driverState }).bridge;
+type NetworksPart = { networks: FirewallNetwork[]; bridgeOf: Map<string, string> };
+
+/** The bridge networks of the store as the firewall sees them. */
+function firewallNetworks(store: Store): NetworksPart {
+  const records = store.networks().filter((n) => n.driver === 'bridge' && n.state !== 'creating');
+  const bridgeOf = new Map(
+    records.map((n) => [n.id, bridgeStateOf({ id: n.id, name: '', options: n.options, internal: false, isDefault: false, state: n.driverState }).bridge]),
+  );
+  const networks = records.map((n) => ({
+    id: n.id,
+    name: n.name,
+    bridge: bridgeOf.get(n.id)!,
+    subnets: store.poolsOf(n.id).map((p) => p.subnet),
+    internal: n.internal,
+    icc: n.options[BRIDGE_OPTIONS.icc] !== 'false',
+    masquerade: n.options[BRIDGE_OPTIONS.masquerade] !== 'false',
+    ...(n.options[BRIDGE_OPTIONS.hostBinding] && n.options[BRIDGE_OPTIONS.hostBinding] !== '0.0.0.0' ? { hostBindingIpv4: n.options[BRIDGE_OPTIONS.hostBinding] } : {}),
+  }));
+  return { networks, bridgeOf };
+}
+
+function withPorts(store: Store, { networks, bridgeOf }: NetworksPart): FirewallModel {
   return {
-    networks: networks.map((n) => ({
-      id: n.id,
-      name: n.name,
-      bridge: bridgeOf(n.id),
-      subnets: store.poolsOf(n.id).map((p) => p.subnet),
-      internal: n.internal,
-      icc: n.options[BRIDGE_OPTIONS.icc] !== 'false',
-      masquerade: n.options[BRIDGE_OPTIONS.masquerade] !== 'false',
-      ...(n.options[BRIDGE_OPTIONS.hostBinding] && n.options[BRIDGE_OPTIONS.hostBinding] !== '0.0.0.0' ? { hostBindingIpv4: n.options[BRIDGE_OPTIONS.hostBinding] } : {}),
-    })),
+    networks,
     ports: store.publishedPorts().flatMap((p) => {
-      if (!byId.has(p.networkId)) return [];
+      const bridge = bridgeOf.get(p.networkId);
       const ip = p.hostIp.includes(':') ? p.ipv6 : p.ipv4;
-      if (!ip) return [];
-      return [{ endpointId: p.endpointId, bridge: bridgeOf(p.networkId), containerIp: ip.split('/')[0]!, containerPort: p.containerPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), hostPort: p.hostPort, protocol: p.protocol }];
+      if (!bridge || !ip) return [];
+      return [{ endpointId: p.endpointId, bridge, containerIp: ip.split('/')[0]!, containerPort: p.containerPort, ...(p.hostIp ? { hostIp: p.hostIp } : {}), hostPort: p.hostPort, protocol: p.protocol }];
     }),
+  };
+}
+
+/** The firewall model as the store says it should be: bridge networks and joined endpoints' ports. */
+export const firewallModel = (store: Store): FirewallModel => withPorts(store, firewallNetworks(store));
+
+/**
+ * The same, with the networks part kept while the store's networks are unchanged: an endpoint
+ * change then costs no work per network (and the renderer hashes the same array only once).
+ */
+export function createModelCache(store: Store) {
+  let cached: { signature: string; part: NetworksPart } | undefined;
+  return () => {
+    const signature = store.networksSignature();
+    if (cached?.signature !== signature) cached = { signature, part: firewallNetworks(store) };
+    return withPorts(store, cached.part);
   };
 }
 
@@ -37,6 +61,7 @@ export function firewallModel(store: Store): FirewallModel {
  */
 export function createFirewallSync(store: Store, firewall: Firewall, kernel: Kernel, config: DaemonConfig, log: Logger) {
   let applied: FirewallModel | undefined;
+  const currentModel = createModelCache(store);
   const sysctlsSet = new Map<string, string>();
   let running: Promise<void> = Promise.resolve();
   let queued: Promise<void> | undefined;
@@ -66,7 +91,7 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
     applied = next;
   }
 
-  const once = () => applyModel(firewallModel(store), applied);
+  const once = () => applyModel(currentModel(), applied);
 
   const sync: FirewallSync['sync'] = () => {
     if (queued) return queued;
@@ -81,7 +106,7 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
 
   /** Re-apply everything when the tables are missing or differ (a flush by another tool). */
   async function repairIfNeeded(reason: string): Promise<boolean> {
-    const model = firewallModel(store);
+    const model = currentModel();
     const check = await firewallCheck(model);
     if (check.ok) return false;
     log.warn({ reason, drift: check.reason }, 'firewall rules missing or changed; re-applying');
@@ -100,9 +125,9 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
     sync,
     repairIfNeeded,
     /** Full apply (start-up). */
-    applyAll: () => applyModel(firewallModel(store), undefined),
+    applyAll: () => applyModel(currentModel(), undefined),
     /** Whether the applied tables are what the store gives (reconcile's firewall check). */
-    check: () => firewallCheck(firewallModel(store)),
+    check: () => firewallCheck(currentModel()),
     forgetApplied() {
       applied = undefined;
       sysctlsSet.clear();

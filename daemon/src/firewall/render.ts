@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { elementText, modelElements, normalizeNetworks, portElements, type Element } from './elements.js';
-import type { FirewallModel } from './model.js';
+import type { FirewallModel, FirewallNetwork } from './model.js';
 import {
   BRIDGE_CHAINS, BRIDGE_SETS, BRIDGE_TABLE, INET_CHAINS, INET_SETS, INET_TABLE, PORT_MAPS,
   type ChainSpec, type SetSpec,
@@ -14,13 +14,19 @@ const RULESET_VERSION = 1;
  * whether the applied tables were rendered for these networks (ports are checked by element count).
  */
 export function networksFingerprint(model: FirewallModel): string {
+  // Callers that keep the same networks array between changes (the daemon does) hash it once.
+  const known = fingerprints.get(model.networks);
+  if (known !== undefined) return known;
   const canonical = normalizeNetworks(model.networks).map(({ network, subnets }) => [
     network.bridge, subnets.map((s) => s.cidr), network.internal, network.icc, network.masquerade,
     network.hostBindingIpv4 ?? '',
   ]);
   const hash = createHash('sha256').update(JSON.stringify([RULESET_VERSION, canonical])).digest('hex');
-  return `patchbay v${RULESET_VERSION} networks ${hash.slice(0, 16)}`;
+  const fingerprint = `patchbay v${RULESET_VERSION} networks ${hash.slice(0, 16)}`;
+  fingerprints.set(model.networks, fingerprint);
+  return fingerprint;
 }
+const fingerprints = new WeakMap<readonly FirewallNetwork[], string>();
 
 /** True when some network needs the bridge-family table (ICC off). */
 export const needsBridgeTable = (model: FirewallModel): boolean => model.networks.some((n) => !n.icc);

@@ -96,6 +96,7 @@ export function createStore(db: Db) {
     netState: q('UPDATE networks SET state = ? WHERE id = ?'),
     netDriverState: q('UPDATE networks SET driver_state = ? WHERE id = ?'),
     netDelete: q('DELETE FROM networks WHERE id = ?'),
+    netSignature: q("SELECT count(*) AS n, coalesce(group_concat(id || '/' || state, ','), '') AS sig FROM networks"),
     poolInsert: q(`INSERT INTO pools (network_id, family, subnet, ip_range, gateway, aux, serial, user_configured)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     poolsOf: q('SELECT * FROM pools WHERE network_id = ? ORDER BY family, id'),
@@ -167,6 +168,11 @@ export function createStore(db: Db) {
     setNetworkState: (id: string, state: RowState) => s.netState.run(state, id),
     setNetworkDriverState: (id: string, st: Record<string, unknown>) => s.netDriverState.run(json(st), id),
     deleteNetwork: (id: string) => s.netDelete.run(id),
+    /** Changes whenever a network is added, removed or changes state (networks are otherwise immutable). */
+    networksSignature: () => {
+      const r = s.netSignature.get() as { n: number; sig: string };
+      return `${r.n}:${r.sig}`;
+    },
 
     insertPool: (p: Omit<PoolRecord, 'id' | 'cursor'>) =>
       Number(
