@@ -1,23 +1,12 @@
 import { PATCHBAY_LINK_PREFIXES, hostVethFor } from '@patchbay/drivers';
+import type { Drift, ReconcileResult } from '@patchbay/api';
 import { runSteps, type AddrInfo, type IpOp, type LinkInfo } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import { driverNetwork, type Core } from './core.js';
 import { electSandboxGateway } from './gateway.js';
 import { sandboxNetnsName } from './sandboxes.js';
 
-/** One difference between what the store says and what the kernel has. */
-export interface Drift {
-  kind: string;
-  object: string;
-  action: string;
-  /** set when the repair itself failed */
-  error?: string;
-}
-
-export interface ReconcileResult {
-  drifts: Drift[];
-  repaired: boolean;
-}
+export type { Drift, ReconcileResult } from '@patchbay/api';
 
 /** The firewall seen by reconcile: compare with the store, re-apply on drift. */
 export interface FirewallCheck {

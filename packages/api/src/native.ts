@@ -162,6 +162,24 @@ export type IpamView = z.infer<typeof IpamView>;
 
 // ---- system ------------------------------------------------------------------------------------
 
+/** One difference between the store and the kernel, found by check/reconcile. */
+export const Drift = z.object({
+  kind: z.string(),
+  object: z.string(),
+  action: z.string(),
+  /** set when the repair itself failed */
+  error: z.string().optional(),
+});
+export type Drift = z.infer<typeof Drift>;
+
+/** POST /v1/system/reconcile */
+export const ReconcileResult = z.object({ drifts: z.array(Drift), repaired: z.boolean() });
+export type ReconcileResult = z.infer<typeof ReconcileResult>;
+
+/** GET /v1/system/check */
+export const CheckResult = z.object({ consistent: z.boolean(), drifts: z.array(Drift) });
+export type CheckResult = z.infer<typeof CheckResult>;
+
 export const Health = z.object({
   status: z.literal('ok'),
   version: z.string(),

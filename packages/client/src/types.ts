@@ -19,21 +19,4 @@ export type EndpointCreateInput = Input<typeof EndpointCreateSchema>;
 export type ConnectInput = Input<typeof ConnectRequestSchema>;
 export type DisconnectInput = Input<typeof DisconnectRequestSchema>;
 
-/** One difference between the store and the kernel found by check/reconcile. */
-export interface Drift {
-  kind: string;
-  object: string;
-  action: string;
-}
-
-/** GET /v1/system/check */
-export interface CheckResult {
-  consistent: boolean;
-  drifts: Drift[];
-}
-
-/** POST /v1/system/reconcile */
-export interface ReconcileResult {
-  drifts: Drift[];
-  repaired: boolean;
-}
+export type { CheckResult, Drift, ReconcileResult } from '@patchbay/api';
