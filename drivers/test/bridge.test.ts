@@ -73,9 +73,9 @@ describe('bridge driver on the fake kernel', () => {
   });
 
   it('validates its options', () => {
-    assert.throws(() => driver.validateOptions({ 'com.docker.network.bridge.name': 'x;rm -rf' }, { name: 'n', isDefault: false }), /bridge.name/);
-    assert.throws(() => driver.validateOptions({ 'com.docker.network.driver.mtu': '70000' }, { name: 'n', isDefault: false }), /68 to 65535/);
-    assert.deepEqual(driver.validateOptions({ 'com.docker.network.bridge.enable_icc': '0' }, { name: 'n', isDefault: false }), { 'com.docker.network.bridge.enable_icc': 'false' });
+    assert.throws(() => driver.validateOptions({ 'com.docker.network.bridge.name': 'x;rm -rf' }), /bridge.name/);
+    assert.throws(() => driver.validateOptions({ 'com.docker.network.driver.mtu': '70000' }), /68 to 65535/);
+    assert.deepEqual(driver.validateOptions({ 'com.docker.network.bridge.enable_icc': '0' }), { 'com.docker.network.bridge.enable_icc': 'false' });
   });
 
   it('the registry knows bridge, null and host and refuses unknown drivers', () => {
