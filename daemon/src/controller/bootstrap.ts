@@ -29,7 +29,7 @@ async function planDefaultBridge(core: Core): Promise<DefaultBridgePlan> {
   const ipRange = config.fixedCidr ? normalizeSubnet(config.fixedCidr) : undefined;
   const base = { bridge, options, ...(ipRange ? { ipRange } : {}) };
   if (config.bip) return { ...base, subnet: normalizeSubnet(config.bip), gateway: config.bip.split('/')[0]! };
-  const link = (await kernel.links(null)).find((l) => l.name === bridge);
+  const link = await kernel.link(null, bridge);
   if (config.bridge && !link) {
     throw new PatchbayError('PB_ERR_INVALID', `bridge device with non default name ${bridge} must be created manually`);
   }

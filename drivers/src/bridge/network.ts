@@ -38,7 +38,7 @@ export function bridgeStateOf(net: DriverNetwork): BridgeState {
 export async function planCreateBridge(net: DriverNetwork, ctx: DriverContext) {
   const bridge = net.options[OPT.name] ?? bridgeNameFor(net.id);
   const mtu = bridgeMtu(net.options, ctx.defaults.mtu);
-  const existing = (await ctx.kernel.links(null)).find((l) => l.name === bridge);
+  const existing = await ctx.kernel.link(null, bridge);
   if (existing && existing.kind !== 'bridge') {
     throw new PatchbayError('PB_ERR_BRIDGE_IN_USE', `device ${bridge} exists and is not a bridge`);
   }

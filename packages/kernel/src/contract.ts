@@ -85,6 +85,8 @@ export interface Kernel {
   ip(netns: NetnsRef, ops: readonly IpOp[], options?: IpBatchOptions): Promise<void>;
 
   links(netns: NetnsRef): Promise<LinkInfo[]>;
+  /** One link by name, undefined when there is none (cheaper than listing every link). */
+  link(netns: NetnsRef, name: string): Promise<LinkInfo | undefined>;
   addresses(netns: NetnsRef): Promise<AddrInfo[]>;
   routes(netns: NetnsRef): Promise<RouteInfo[]>;
 

@@ -8,7 +8,7 @@ import { FakeNft, NftError } from './fake/nft.js';
 import { FakeSysctl } from './fake/sysctl.js';
 import { FakeOpError, type FakeNs } from './fake/types.js';
 import {
-  checkNetnsName, checkNetnsRef, checkNftTable, checkOps, checkSysctlValue, isSafeNetnsPath, namedNetns, netnsPathOf, sysctlPath,
+  checkIfname, checkNetnsName, checkNetnsRef, checkNftTable, checkOps, checkSysctlValue, isSafeNetnsPath, namedNetns, netnsPathOf, sysctlPath,
 } from './validate.js';
 
 export { BRIDGE_MAX_PORTS } from './fake/model.js';
@@ -143,6 +143,11 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
       enter('links', [netns]);
       const argv = ipArgv(checkNetnsRef(netns), ['-details', '-json', 'link', 'show']);
       return listLinks(nsOrThrow(netns, argv));
+    },
+    async link(netns, name) {
+      enter('link', [netns, name]);
+      const argv = ipArgv(checkNetnsRef(netns), ['-details', '-json', 'link', 'show', 'dev', checkIfname(name)]);
+      return listLinks(nsOrThrow(netns, argv)).find((l) => l.name === name);
     },
     async addresses(netns) {
       enter('addresses', [netns]);

@@ -37,6 +37,7 @@ export function withFaults(inner: Kernel): FaultyKernel {
   const kernel: Kernel = {
     ip: wrap('ip'),
     links: (netns) => inner.links(netns),
+    link: (netns, name) => inner.link(netns, name),
     addresses: (netns) => inner.addresses(netns),
     routes: (netns) => inner.routes(netns),
     netnsAdd: wrap('netnsAdd'),

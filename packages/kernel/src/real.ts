@@ -7,7 +7,7 @@ import { ipArgv, selfNetnsPath } from './ip-batch.js';
 import { parseAddresses, parseLinks, parseRoutes } from './ip-json.js';
 import { runIpBatch } from './ip-run.js';
 import { probeNetns } from './netns-probe.js';
-import { checkNetnsName, checkNetnsRef, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
+import { checkIfname, checkNetnsName, checkNetnsRef, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
 
 export interface RealKernelOptions {
   /** pino-like logger; every command is logged at debug with argv and duration */
@@ -45,6 +45,15 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
 
     async links(netns) {
       return parseLinks(await ipJson(netns, ['-details', '-json', 'link', 'show']));
+    },
+    async link(netns, name) {
+      const argv = ipArgv(checkNetnsRef(netns), ['-details', '-json', 'link', 'show', 'dev', checkIfname(name)]);
+      const r = await run(argv);
+      if (r.exitCode !== 0) {
+        if (/does not exist/.test(r.stderr)) return undefined;
+        throw new KernelError(argv, r.exitCode, r.stderr);
+      }
+      return parseLinks(r.stdout)[0];
     },
     async addresses(netns) {
       return parseAddresses(await ipJson(netns, ['-json', 'addr', 'show']));

@@ -304,6 +304,19 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
       assert.equal((await link(null, a))?.master, br);
     });
 
+    it('link(name) finds one link, or undefined when there is none', async () => {
+      const br = nm('pblk');
+      cleanups.push(() => k.ip(null, [{ op: 'link.del', name: br }], { ignoreMissing: true }));
+      await k.ip(null, [{ op: 'bridge.add', name: br, mtu: 1400 }]);
+      const one = await k.link(null, br);
+      assert.equal(one?.name, br);
+      assert.equal(one?.kind, 'bridge');
+      assert.equal(one?.mtu, 1400);
+      assert.deepEqual(one, (await k.links(null)).find((l) => l.name === br));
+      assert.equal(await k.link(null, nm('pbnone')), undefined);
+      await assert.rejects(k.link(null, 'eth0;rm'), /interface name|invalid/i);
+    });
+
     it('addrgenmode none before up leaves a link without an IPv6 link-local address', async () => {
       const [a, b] = [nm('pbga'), nm('pbgp')];
       cleanups.push(() => k.ip(null, [{ op: 'link.del', name: a }], { ignoreMissing: true }));
