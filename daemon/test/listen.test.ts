@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -14,6 +15,18 @@ import { requestSocket } from '../../test/helpers/daemon.js';
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'pblisten-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A loopback port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 function app() {
   const a = Fastify();
@@ -47,9 +60,10 @@ describe('listeners', () => {
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    const close = await listenAll(app(), parseFlags(['-H', 'tcp://127.0.0.1:23876', '--tlscert', cert, '--tlskey', key]), log);
+    const port = await freePort();
+    const close = await listenAll(app(), parseFlags(['-H', `tcp://127.0.0.1:${port}`, '--tlscert', cert, '--tlskey', key]), log);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port: 23876, path: '/ping', ca: readFileSync(cert) }, (res) => {
+      const req = httpsRequest({ host: '127.0.0.1', port, path: '/ping', ca: readFileSync(cert) }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
