@@ -63,7 +63,7 @@ const FLAGS: Record<string, { key: keyof DaemonConfig; kind: Kind; short?: strin
   tlscert: { key: 'tlsCert', kind: 'string', help: 'TLS certificate for TCP listeners' },
   tlskey: { key: 'tlsKey', kind: 'string', help: 'TLS key for TCP listeners' },
   tlscacert: { key: 'tlsCaCert', kind: 'string', help: 'CA for client certificates' },
-  'firewall-check-interval': { key: 'firewallCheckInterval', kind: 'string', help: 'seconds between firewall checks (0 = off, default 10)' },
+  'firewall-check-interval': { key: 'firewallCheckInterval', kind: 'string', help: 'seconds between checks: firewall tables in place, adopted namespaces still alive (0 = off, default 10)' },
   cleanup: { key: 'cleanup', kind: 'bool', help: 'remove every network, sandbox and firewall table patchbay made, then exit' },
 };
 

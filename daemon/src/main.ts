@@ -51,13 +51,13 @@ async function main(argv: string[]): Promise<void> {
 
   let checking = false;
   const timer =
-    config.iptables && config.firewallCheckInterval > 0
+    config.firewallCheckInterval > 0
       ? setInterval(() => {
           if (checking) return;
           checking = true;
-          controller.fwSync
-            .repairIfNeeded('periodic check')
-            .catch((err) => log.error({ err }, 'firewall check failed'))
+          controller
+            .periodicCheck()
+            .catch((err) => log.error({ err }, 'periodic check failed'))
             .finally(() => (checking = false));
         }, config.firewallCheckInterval * 1000)
       : undefined;

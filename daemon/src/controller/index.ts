@@ -15,6 +15,7 @@ import { findEndpoint, findNetwork, findSandbox } from './lookup.js';
 import { createNetworks } from './networks.js';
 import { createSandboxes } from './sandboxes.js';
 import { recoverInterrupted } from './recovery.js';
+import { reapVanishedSandboxes } from './vanished.js';
 import { reconcile } from './reconcile.js';
 import { createViews } from './views.js';
 
@@ -70,6 +71,14 @@ export function createController(deps: ControllerDeps) {
       // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
       // After a crash recovery, inside too: an undone join or leave may have taken a default route.
       await reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' });
+    },
+    /**
+     * The periodic sweep: adopted namespaces that vanished lose their sandbox and endpoints (no
+     * leaked addresses), and firewall tables someone removed or changed are re-applied.
+     */
+    async periodicCheck() {
+      await reapVanishedSandboxes(core);
+      if (config.iptables) await fwSync.repairIfNeeded('periodic check');
     },
     /** Compare store and kernel; repair every drift unless dryRun. */
     reconcile: reconcileNow,

@@ -5,6 +5,7 @@ import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/inde
 import { driverNetwork, type Core } from './core.js';
 import { electSandboxGateway } from './gateway.js';
 import { sandboxNetnsName } from './sandboxes.js';
+import { dropVanishedSandbox, namespacePresent } from './vanished.js';
 
 export type { Drift, ReconcileResult } from '@patchbay/api';
 
@@ -77,26 +78,14 @@ export async function reconcile(
   const gone = new Set<string>(); // sandboxes whose endpoints are handled with the sandbox
   for (const sb of sandboxes) {
     if (sb.state !== 'ready') continue;
-    // Named namespaces are looked up in the one listing; only other paths (/proc/PID/ns/net) are probed.
-    const named = /^\/run\/netns\/([^/]+)$/.exec(sb.key)?.[1];
-    const present = sb.external && !named ? await kernel.isNetns(sb.key) : netnsNames.includes(named ?? sandboxNetnsName(sb.id));
+    const present = await namespacePresent(core, sb, netnsNames, sandboxNetnsName(sb.id));
     if (present) continue;
     gone.add(sb.id);
     const joined = endpoints.filter((e) => e.sandboxId === sb.id);
     if (sb.external) {
       planned.push({
         drift: { kind: 'sandbox-netns-gone', object: `sandbox ${sb.name}`, action: `remove the sandbox and its ${joined.length} endpoint(s)` },
-        repair: async () => {
-          for (const ep of store.endpointsInSandbox(sb.id)) {
-            await ipRoot([{ op: 'link.del', name: ep.hostIf ?? hostVethFor(ep.id) }], true);
-            const net = store.networkById(ep.networkId)!;
-            store.tx(() => store.deleteEndpoint(ep.id));
-            core.ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
-          }
-          store.deleteSandbox(sb.id);
-          await core.firewall.sync();
-          core.events.emit('sandbox', 'destroy', sb.id, { name: sb.name });
-        },
+        repair: () => dropVanishedSandbox(core, sb),
       });
     } else {
       planned.push({

@@ -1,0 +1,49 @@
+import { hostVethFor } from '@patchbay/drivers';
+import type { SandboxRecord } from '../store/index.js';
+import type { Core } from './core.js';
+
+/** Is the sandbox's namespace still there? Named ones are looked up in one listing of /run/netns. */
+export async function namespacePresent(core: Core, sb: SandboxRecord, netnsNames: readonly string[], ownName: string): Promise<boolean> {
+  const named = /^\/run\/netns\/([^/]+)$/.exec(sb.key)?.[1];
+  if (sb.external && !named) return core.kernel.isNetns(sb.key);
+  return netnsNames.includes(named ?? ownName);
+}
+
+/**
+ * An adopted namespace went away (its process exited without a disconnect): its endpoints go,
+ * their addresses and ports are freed, and the sandbox record is removed. Nothing is done inside
+ * the dead namespace; the host ends of its veths died with it (deleted again in case).
+ */
+export async function dropVanishedSandbox(core: Core, sb: SandboxRecord): Promise<void> {
+  const { store, kernel } = core;
+  for (const ep of store.endpointsInSandbox(sb.id)) {
+    await kernel.ip(null, [{ op: 'link.del', name: ep.hostIf ?? hostVethFor(ep.id) }], { ignoreMissing: true });
+    const net = store.networkById(ep.networkId)!;
+    store.tx(() => store.deleteEndpoint(ep.id));
+    core.ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
+    core.events.emit('network', 'disconnect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
+  }
+  store.deleteSandbox(sb.id);
+  await core.firewall.sync();
+  core.events.emit('sandbox', 'destroy', sb.id, { name: sb.name });
+}
+
+/**
+ * The periodic sweep: adopted sandboxes whose namespace vanished are dropped, so their addresses
+ * never leak until the pool runs dry (host-local's failure). Each runs under its sandbox's lock.
+ */
+export async function reapVanishedSandboxes(core: Core): Promise<string[]> {
+  const names = await core.kernel.netnsList();
+  const reaped: string[] = [];
+  for (const sb of core.store.sandboxes()) {
+    if (!sb.external || sb.state !== 'ready' || (await namespacePresent(core, sb, names, ''))) continue;
+    await core.locks.with([`sb:${sb.id}`], async () => {
+      const current = core.store.sandboxById(sb.id);
+      if (!current || current.state !== 'ready' || (await namespacePresent(core, current, await core.kernel.netnsList(), ''))) return;
+      await dropVanishedSandbox(core, current);
+      reaped.push(current.name);
+      core.log.warn({ sandbox: current.name, key: current.key }, 'namespace vanished: sandbox and its endpoints removed');
+    });
+  }
+  return reaped;
+}
