@@ -1,3 +1,4 @@
+import { ifNameFor } from '@patchbay/drivers';
 import { PatchbayError } from '@patchbay/errors';
 import { runSteps, type IpOp, type Step } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
@@ -105,7 +106,7 @@ export function createEndpoints(core: Core) {
   function routeSteps(sb: SandboxRecord, gw: EndpointRecord, install: boolean): Step[] {
     const net = store.networkById(gw.networkId)!;
     const driver = registry.get(net.driver);
-    const ifName = `${net.options['com.docker.network.container_iface_prefix'] ?? 'eth'}${gw.ifIndex}`;
+    const ifName = ifNameFor(net, gw.ifIndex ?? 0);
     const add = driver.gatewayOps?.(driverNetwork(core, net), ifName) ?? [];
     const del: IpOp[] = add.flatMap((op) => (op.op === 'route.add' ? [{ ...op, op: 'route.del' as const }] : []));
     const ensure = () => kernel.ip(sb.key, add);

@@ -1,4 +1,4 @@
-import { PATCHBAY_LINK_PREFIXES, hostVethFor } from '@patchbay/drivers';
+import { PATCHBAY_LINK_PREFIXES, hostVethFor, ifNameFor } from '@patchbay/drivers';
 import type { Drift, ReconcileResult } from '@patchbay/api';
 import { runSteps, type AddrInfo, type IpOp, type LinkInfo } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
@@ -20,8 +20,6 @@ interface Planned {
   repair(): Promise<void>;
 }
 
-const PREFIX_OPTION = 'com.docker.network.container_iface_prefix';
-const ifNameOf = (net: NetworkRecord, ifIndex: number) => `${net.options[PREFIX_OPTION] ?? 'eth'}${ifIndex}`;
 const gatewayCidrs = (core: Core, net: NetworkRecord) =>
   core.store.poolsOf(net.id).flatMap((p) => (p.gateway ? [`${p.gateway}/${p.subnet.split('/')[1]}`] : []));
 
@@ -64,7 +62,7 @@ export async function reconcile(
     const driver = registry.get(net.driver);
     const ifIndex = ep.ifIndex ?? 0;
     await ipRoot([{ op: 'link.del', name: ep.hostIf ?? hostVethFor(ep.id) }], true);
-    await kernel.ip(sb.key, [{ op: 'link.del', name: ifNameOf(net, ifIndex) }], { ignoreMissing: true });
+    await kernel.ip(sb.key, [{ op: 'link.del', name: ifNameFor(net, ifIndex) }], { ignoreMissing: true });
     const plan = driver.planJoin?.(
       driverNetwork(core, net),
       { id: ep.id, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}), ...(ep.mac ? { mac: ep.mac } : {}) },
@@ -146,7 +144,7 @@ export async function reconcile(
     const sb = sandboxById.get(ep.sandboxId);
     if (!net || !sb || sb.state !== 'ready' || !registry.get(net.driver).planJoin) continue;
     const hostIf = ep.hostIf ?? hostVethFor(ep.id);
-    const ifName = ifNameOf(net, ep.ifIndex ?? 0);
+    const ifName = ifNameFor(net, ep.ifIndex ?? 0);
     if (deep && !sbLinks.has(sb.id)) sbLinks.set(sb.id, await kernel.links(sb.key));
     const hostLink = linkByName.get(hostIf);
     const inside = deep ? sbLinks.get(sb.id)!.find((l) => l.name === ifName) : hostLink;
@@ -208,9 +206,10 @@ export async function reconcile(
 
   // Addresses whose endpoint no longer exists (a store edited by hand, an older bug): give them back.
   const endpointIds = new Set(endpoints.map((e) => e.id));
+  const poolById = new Map(store.pools().map((p) => [p.id, p]));
   for (const a of store.allocations()) {
     if (a.kind !== 'endpoint' || (a.ownerId !== undefined && endpointIds.has(a.ownerId))) continue;
-    const pool = store.pools().find((p) => p.id === a.poolId);
+    const pool = poolById.get(a.poolId);
     const net = pool ? store.networkById(pool.networkId) : undefined;
     planned.push({
       drift: { kind: 'orphan-allocation', object: `address ${a.address}${net ? ` in network ${net.name}` : ''}`, action: `free it (owner ${a.owner} is gone)` },

@@ -1,5 +1,6 @@
 import type { Endpoint, IpamView, Network, Sandbox } from '@patchbay/api';
 import { toCount } from '@patchbay/api';
+import { ifNameFor } from '@patchbay/drivers';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import type { Core } from './core.js';
 
@@ -39,7 +40,6 @@ export function createViews(core: Core) {
 
   function endpoint(e: EndpointRecord, net?: NetworkRecord): Endpoint {
     const n = net ?? store.networkById(e.networkId)!;
-    const prefix = n.options['com.docker.network.container_iface_prefix'] ?? 'eth';
     const gateway = store.poolsOf(n.id).find((p) => p.family === 4)?.gateway ?? null;
     return {
       id: e.id,
@@ -47,7 +47,7 @@ export function createViews(core: Core) {
       networkId: n.id,
       networkName: n.name,
       sandboxId: e.sandboxId,
-      ifName: e.ifIndex === null ? null : n.driver === 'bridge' ? `${prefix}${e.ifIndex}` : null,
+      ifName: e.ifIndex === null ? null : n.driver === 'bridge' ? ifNameFor(n, e.ifIndex) : null,
       hostIfName: e.hostIf,
       ipv4Address: e.ipv4,
       ipv6Address: e.ipv6,
@@ -63,7 +63,7 @@ export function createViews(core: Core) {
     const eps = store.endpointsInSandbox(s.id);
     const rows = eps.map((e) => {
       const n = store.networkById(e.networkId)!;
-      return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: n.driver === 'bridge' ? `eth${e.ifIndex}` : '' };
+      return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: n.driver === 'bridge' ? ifNameFor(n, e.ifIndex ?? 0) : '' };
     });
     return { id: s.id, name: s.name, containerId: s.containerId, key: s.key, external: s.external, created: s.created, endpoints: rows };
   }

@@ -4,7 +4,8 @@ import { hostVethFor } from './names.js';
 import { OPT, bridgeMtu } from './options.js';
 import { bridgeStateOf } from './network.js';
 
-export const ifNameFor = (net: DriverNetwork, ifIndex: number) => `${net.options[OPT.ifacePrefix] ?? 'eth'}${ifIndex}`;
+/** eth<N> (or the network's container_iface_prefix) inside the sandbox. */
+export const ifNameFor = (net: Pick<DriverNetwork, 'options'>, ifIndex: number) => `${net.options[OPT.ifacePrefix] ?? 'eth'}${ifIndex}`;
 
 export function gatewayOps(net: DriverNetwork, ifName: string): IpOp[] {
   if (net.internal) return [];
