@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBuiltinRegistry } from '@patchbay/drivers';
 import { isPatchbayError } from '@patchbay/errors';
-import { createRealKernel } from '@patchbay/kernel';
+import { createRealKernel, resolveKernelBackend, type KernelBackendChoice } from '@patchbay/kernel';
 import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
 import { createController } from './controller/index.js';
@@ -11,6 +11,14 @@ import { buildApp } from './http/app.js';
 import { openDb, createStore } from './store/index.js';
 import { listenAll } from './listen.js';
 import { testSeamsEnabled, wrapKernelForTests } from './test-seams.js';
+
+/** PATCHBAY_KERNEL_BACKEND=ip|netlink|auto: a troubleshooting switch (default auto). */
+function kernelBackendFromEnv(): KernelBackendChoice {
+  const value = process.env.PATCHBAY_KERNEL_BACKEND ?? 'auto';
+  if (value === 'auto' || value === 'ip' || value === 'netlink') return value;
+  process.stderr.write(`patchbayd: PATCHBAY_KERNEL_BACKEND must be auto, ip or netlink, not ${JSON.stringify(value)}\n`);
+  process.exit(2);
+}
 
 async function main(argv: string[]): Promise<void> {
   let config: DaemonConfig & { help?: boolean };
@@ -25,7 +33,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
-  const realKernel = createRealKernel({ log: log.child({ component: 'kernel' }) });
+  const backend = kernelBackendFromEnv();
+  const resolved = resolveKernelBackend(backend);
+  if (resolved.backend === 'netlink') log.info('kernel backend: in-process netlink (native addon)');
+  else log.warn({ reason: resolved.reason }, 'kernel backend: ip processes (the netlink addon is not in use)');
+  const realKernel = createRealKernel({ log: log.child({ component: 'kernel' }), backend });
   const seams = testSeamsEnabled() ? wrapKernelForTests(realKernel) : undefined;
   if (seams) log.warn('PATCHBAY_TEST_SEAMS=1: fault and crash injection routes are enabled (tests only)');
   const kernel = seams?.kernel ?? realKernel;

@@ -41,9 +41,19 @@ export class KernelError extends PatchbayError {
   readonly exitCode: number | undefined;
   readonly stderr: string;
 
-  constructor(argv: readonly string[], exitCode: number | undefined, stderr: string, options?: { cause?: unknown }) {
+  /**
+   * `options.status` replaces "exit N" for calls that are not processes (a netlink request
+   * reports an errno name instead, e.g. "EEXIST").
+   */
+  constructor(
+    argv: readonly string[],
+    exitCode: number | undefined,
+    stderr: string,
+    options?: { cause?: unknown; status?: string },
+  ) {
     const shown = argv.join(' ');
-    super('PB_ERR_KERNEL', `${shown}: exit ${exitCode ?? 'signal'}: ${stderr.trim() || 'no output'}`, {
+    const status = options?.status ?? `exit ${exitCode ?? 'signal'}`;
+    super('PB_ERR_KERNEL', `${shown}: ${status}: ${stderr.trim() || 'no output'}`, {
       cause: options?.cause,
       details: { argv, exitCode, stderr: stderr.trim() },
     });

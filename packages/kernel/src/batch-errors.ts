@@ -87,9 +87,10 @@ export function batchError(
   stderr: string,
   failures: readonly OpFailure[],
   lines: readonly string[],
+  status?: string,
 ): KernelError {
   const first = failures[0];
-  return withDetails(new KernelError(argv, exitCode, stderr), {
+  return withDetails(new KernelError(argv, exitCode, stderr, status === undefined ? undefined : { status }), {
     failedOp: first?.index,
     failedLine: first === undefined ? undefined : lines[first.index],
     failures: failures.map((f) => ({ op: f.index, line: lines[f.index], message: f.message })),

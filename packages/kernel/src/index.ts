@@ -1,6 +1,6 @@
 export * from './contract.js';
 export * from './steps.js';
-export { createRealKernel, type RealKernelOptions } from './real.js';
+export { createRealKernel, resolveKernelBackend, type RealKernelOptions, type KernelBackendChoice } from './real.js';
 export { createFakeKernel, BRIDGE_MAX_PORTS, type FakeKernel, type FakeKernelOptions, type FakeCall, type KernelMethod } from './fake.js';
 export { withFaults, MUTATING_METHODS, type FaultyKernel, type MutatingMethod } from './faulty.js';
 export { execaRunner, type Runner, type RunResult, type KernelLogger } from './exec.js';

@@ -6,6 +6,8 @@ import { createExec, execaRunner, toolMissing, type KernelLogger, type Runner } 
 import { ipArgv, selfNetnsPath } from './ip-batch.js';
 import { parseAddresses, parseLinks, parseRoutes } from './ip-json.js';
 import { runIpBatch } from './ip-run.js';
+import { loadNetlinkAddon } from './netlink/addon.js';
+import { runNetlinkBatch } from './netlink/run.js';
 import { probeNetns } from './netns-probe.js';
 import { checkIfname, checkNetnsName, checkNetnsRef, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
 
@@ -14,6 +16,23 @@ export interface RealKernelOptions {
   log?: KernelLogger;
   /** how processes are run (default: execa); tests substitute a recorder */
   runner?: Runner;
+  /**
+   * How `ip()` batches reach the kernel: 'netlink' (in-process rtnetlink through the native
+   * addon, no process per batch), 'ip' (an `ip -batch -` process), or 'auto' (default): netlink
+   * when the addon is built, else ip.
+   */
+  backend?: KernelBackendChoice;
+}
+
+export type KernelBackendChoice = 'auto' | 'netlink' | 'ip';
+
+/** Which backend `createRealKernel` would use, and why not netlink when it falls back. */
+export function resolveKernelBackend(choice: KernelBackendChoice = 'auto'): { backend: 'netlink' | 'ip'; reason?: string } {
+  if (choice === 'ip') return { backend: 'ip', reason: 'chosen' };
+  const load = loadNetlinkAddon();
+  if (load.addon !== undefined) return { backend: 'netlink' };
+  if (choice === 'netlink') throw new KernelError(['netlink'], undefined, `the netlink addon is not available: ${load.error}`, { status: 'not built' });
+  return { backend: 'ip', reason: load.error };
 }
 
 const NETNS_DIR = '/run/netns';
@@ -24,6 +43,7 @@ const NETNS_MISSING_RE = /No such file or directory/;
 export function createRealKernel(options: RealKernelOptions = {}): Kernel {
   const run = createExec(options.runner ?? execaRunner, options.log);
   const selfNetns = selfNetnsPath();
+  const addon = resolveKernelBackend(options.backend).backend === 'netlink' ? loadNetlinkAddon().addon : undefined;
 
   /** Runs argv and returns stdout; a non-zero exit is a KernelError. */
   async function query(argv: string[], input?: string): Promise<string> {
@@ -41,7 +61,10 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
   const ipJson = (netns: NetnsRef, args: string[]): Promise<string> => query(ipArgv(checkNetnsRef(netns), args));
 
   return {
-    ip: (netns, ops, opts) => runIpBatch(run, netns, ops, opts, selfNetns),
+    ip: (netns, ops, opts) =>
+      addon !== undefined
+        ? runNetlinkBatch(addon, netns, ops, opts, selfNetns, options.log)
+        : runIpBatch(run, netns, ops, opts, selfNetns),
 
     async links(netns) {
       return parseLinks(await ipJson(netns, ['-details', '-json', 'link', 'show']));

@@ -28,7 +28,7 @@ const failedOp = (err: unknown) => (err as KernelError).details?.failedOp;
 describe('real kernel: argv and batch input', () => {
   it('runs a batch as one `ip -batch -` with one line per op', async () => {
     const { runner, calls } = scripted();
-    await createRealKernel({ runner }).ip(null, [
+    await createRealKernel({ runner, backend: 'ip' }).ip(null, [
       { op: 'bridge.add', name: 'br0', mtu: 1400, mac: '02:00:00:00:00:01' },
       { op: 'link.set', name: 'br0', up: true },
       { op: 'addr.add', dev: 'br0', cidr: '10.0.0.1/24' },
@@ -60,7 +60,7 @@ describe('real kernel: argv and batch input', () => {
 
   it('addresses namespaces by name, by path through nsenter, and sends veth peers to the right place', async () => {
     const { runner, calls } = scripted();
-    const k = createRealKernel({ runner });
+    const k = createRealKernel({ runner, backend: 'ip' });
     const veth = (peerNetns: string | null): IpOp => ({ op: 'veth.add', name: 'a', peer: 'b', peerNetns, mac: '02:00:00:00:00:0a', peerMac: '02:00:00:00:00:0b' });
     await k.ip(null, [veth('/run/netns/sb1'), veth('/proc/42/ns/net'), veth(null)]);
     await k.ip('/run/netns/sb1', [veth(null), veth('/run/netns/sb1')]);
@@ -80,7 +80,7 @@ describe('real kernel: argv and batch input', () => {
 
   it('starts no process for an empty batch, and none for invalid input', async () => {
     const { runner, calls } = scripted();
-    const k = createRealKernel({ runner });
+    const k = createRealKernel({ runner, backend: 'ip' });
     await k.ip(null, []);
     await assert.rejects(k.ip(null, [{ op: 'link.del', name: 'x y' }]), (e: PatchbayError) => e.code === 'PB_ERR_INVALID');
     assert.equal(calls.length, 0);
@@ -89,7 +89,7 @@ describe('real kernel: argv and batch input', () => {
   it('reads the failing op from "Command failed -:LINE"', async () => {
     const { runner } = scripted({ exitCode: 1, stderr: 'RTNETLINK answers: File exists\nCommand failed -:3\n' });
     const ops: IpOp[] = ['a', 'b', 'c', 'd'].map((name) => ({ op: 'bridge.add', name }));
-    await assert.rejects(createRealKernel({ runner }).ip(null, ops), (err: KernelError) => {
+    await assert.rejects(createRealKernel({ runner, backend: 'ip' }).ip(null, ops), (err: KernelError) => {
       assert.equal(err.code, 'PB_ERR_KERNEL');
       assert.equal(failedOp(err), 2);
       assert.equal(err.details?.failedLine, 'link add c type bridge');
@@ -106,7 +106,7 @@ describe('real kernel: argv and batch input', () => {
       { op: 'link.del', name: 'x' },
       { op: 'link.set', name: 'x', master: 'nope' },
     ];
-    await assert.rejects(createRealKernel({ runner }).ip(null, ops), (err) => failedOp(err) === 2);
+    await assert.rejects(createRealKernel({ runner, backend: 'ip' }).ip(null, ops), (err) => failedOp(err) === 2);
   });
 
   it('in teardown mode, runs the rest of a batch that iproute2 ended early, and ignores "already gone"', async () => {
@@ -114,7 +114,7 @@ describe('real kernel: argv and batch input', () => {
       { exitCode: 255, stderr: 'Cannot find device "a"\nCommand failed -:1\nError: argument "nope" is wrong: Device does not exist\n' },
       { exitCode: 1, stderr: 'RTNETLINK answers: No such process\nCommand failed -:1\n' },
     );
-    await createRealKernel({ runner }).ip(
+    await createRealKernel({ runner, backend: 'ip' }).ip(
       null,
       [
         { op: 'link.del', name: 'a' },
@@ -136,7 +136,7 @@ describe('real kernel: argv and batch input', () => {
       stderr: 'Cannot find device "a"\nCommand failed -:1\nRTNETLINK answers: File exists\nCommand failed -:2\n',
     });
     const ops: IpOp[] = [{ op: 'link.del', name: 'a' }, { op: 'bridge.add', name: 'b' }];
-    await assert.rejects(createRealKernel({ runner }).ip(null, ops, { ignoreMissing: true }), (err: KernelError) => {
+    await assert.rejects(createRealKernel({ runner, backend: 'ip' }).ip(null, ops, { ignoreMissing: true }), (err: KernelError) => {
       assert.equal(failedOp(err), 1);
       assert.equal((err.details?.failures as unknown[]).length, 1);
       return true;
@@ -147,7 +147,7 @@ describe('real kernel: argv and batch input', () => {
 describe('real kernel: other commands', () => {
   it('netnsAdd brings lo up, and deletes the namespace again when that fails', async () => {
     const { runner, calls } = scripted({}, { exitCode: 2, stderr: 'RTNETLINK answers: Operation not permitted\n' }, {});
-    await assert.rejects(createRealKernel({ runner }).netnsAdd('sb1'), /Operation not permitted/);
+    await assert.rejects(createRealKernel({ runner, backend: 'ip' }).netnsAdd('sb1'), /Operation not permitted/);
     assert.deepEqual(
       calls.map((c) => c.argv),
       [
@@ -164,7 +164,7 @@ describe('real kernel: other commands', () => {
       { exitCode: 1, stderr: 'Error: Could not process rule: No such file or directory\ndelete table inet x\n' },
       { exitCode: 1, stderr: 'Error: Could not process rule: Device or resource busy\n' },
     );
-    const k = createRealKernel({ runner });
+    const k = createRealKernel({ runner, backend: 'ip' });
     await k.netnsDelete('x');
     await k.nftDeleteTable('inet', 'x');
     await assert.rejects(k.nftDeleteTable('inet', 'x'), /resource busy/);
@@ -172,7 +172,7 @@ describe('real kernel: other commands', () => {
 
   it('nft gets the document on stdin; a missing table lists as undefined', async () => {
     const { runner, calls } = scripted({}, { exitCode: 1, stderr: 'Error: No such file or directory\nlist table inet t\n' });
-    const k = createRealKernel({ runner });
+    const k = createRealKernel({ runner, backend: 'ip' });
     await k.nftApply('table inet t {}\n');
     assert.deepEqual(calls[0], { argv: ['nft', '-f', '-'], input: 'table inet t {}\n' });
     assert.equal(await k.nftListTable('inet', 't'), undefined);
@@ -182,7 +182,7 @@ describe('real kernel: other commands', () => {
     const missing: RunResult = { exitCode: undefined, stdout: '', stderr: '', spawnError: 'ENOENT' };
     for (const [tool, pkg] of [['ip', 'iproute2'], ['nft', 'nftables']] as const) {
       const { runner } = scripted(missing);
-      await assert.rejects(createRealKernel({ runner }).checkTools([tool]), (err: PatchbayError) => {
+      await assert.rejects(createRealKernel({ runner, backend: 'ip' }).checkTools([tool]), (err: PatchbayError) => {
         assert.equal(err.code, 'PB_ERR_INTERNAL');
         assert.equal(err.message, `${pkg} is not installed: run \`apt-get install -y ${pkg}\``);
         return true;
@@ -196,7 +196,7 @@ describe('real kernel: other commands', () => {
       { ifindex: 4, ifname: 'v0', flags: ['BROADCAST'], mtu: 1500, master: 'br0', address: '02:00:00:00:00:01', linkinfo: { info_kind: 'veth' } },
     ]);
     const { runner } = scripted({ stdout: links }, { stdout: '[{"dst":"default","gateway":"10.0.0.1","dev":"v0","flags":[]}]' }, { stdout: '[]' });
-    const k = createRealKernel({ runner });
+    const k = createRealKernel({ runner, backend: 'ip' });
     assert.deepEqual(await k.links(null), [
       { name: 'lo', index: 1, kind: 'loopback', mtu: 65536, mac: '00:00:00:00:00:00', up: true },
       { name: 'v0', index: 4, kind: 'veth', mtu: 1500, mac: '02:00:00:00:00:01', up: false, master: 'br0' },

@@ -3,7 +3,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { requireIsolatedNamespace } from '../../../test/helpers/isolation.js';
-import { createRealKernel } from '../src/index.js';
+import type { KernelError } from '@patchbay/errors';
+import { createRealKernel, resolveKernelBackend } from '../src/index.js';
 import { kernelContract, type ForeignNetns } from './contract.js';
 
 requireIsolatedNamespace();
@@ -30,7 +31,50 @@ async function containerNetns(): Promise<ForeignNetns> {
   };
 }
 
-kernelContract('real', () => createRealKernel(), { foreignNetns: containerNetns });
+kernelContract('real, in-process netlink', () => createRealKernel({ backend: 'netlink' }), { foreignNetns: containerNetns });
+kernelContract('real, ip processes', () => createRealKernel({ backend: 'ip' }), { foreignNetns: containerNetns });
+
+const ipLinkNames = (ns?: string): string[] =>
+  (JSON.parse(execFileSync('ip', [...(ns ? ['-n', ns] : []), '-json', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
+
+describe('real kernel: the netlink backend', () => {
+  it('is what the default kernel uses once the addon is built', () => {
+    assert.equal(resolveKernelBackend('auto').backend, 'netlink');
+  });
+
+  it('worker threads always return to the daemon namespace: 40 concurrent batches land where they were sent', async () => {
+    const k = createRealKernel({ backend: 'netlink' });
+    const sb = await k.netnsAdd('pbt-threads');
+    try {
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => k.ip(i % 2 === 0 ? null : sb, [{ op: 'bridge.add', name: `pbthr${i}` }])),
+      );
+      const host = ipLinkNames().filter((n) => n.startsWith('pbthr'));
+      const inside = ipLinkNames('pbt-threads').filter((n) => n.startsWith('pbthr'));
+      const want = (parity: number) => Array.from({ length: 20 }, (_, j) => `pbthr${j * 2 + parity}`).sort();
+      assert.deepEqual(host.sort(), want(0));
+      assert.deepEqual(inside.sort(), want(1));
+    } finally {
+      await k.ip(null, Array.from({ length: 40 }, (_, i) => ({ op: 'link.del' as const, name: `pbthr${i}` })), { ignoreMissing: true });
+      await k.netnsDelete('pbt-threads');
+    }
+  });
+
+  it('a failure names the op, the errno and the kernel\'s own words', async () => {
+    const k = createRealKernel({ backend: 'netlink' });
+    await k.ip(null, [{ op: 'bridge.add', name: 'pbnl0' }, { op: 'addr.add', dev: 'pbnl0', cidr: '10.77.0.1/24' }]);
+    try {
+      await assert.rejects(k.ip(null, [{ op: 'link.set', name: 'pbnl0', up: true }, { op: 'addr.add', dev: 'pbnl0', cidr: '10.77.0.1/24' }]), (err: KernelError) => {
+        assert.equal(err.details?.failedOp, 1);
+        assert.match(err.message, /^netlink: EEXIST: addr add 10\.77\.0\.1\/24 dev pbnl0: RTNETLINK answers: File already exists/);
+        return true;
+      });
+      await assert.rejects(k.ip(null, [{ op: 'link.set', name: 'pbnl0', master: 'pbnope9' }]), /ENODEV: .*Cannot find device "pbnope9"/);
+    } finally {
+      await k.ip(null, [{ op: 'link.del', name: 'pbnl0' }]);
+    }
+  });
+});
 
 describe('real kernel: specifics', () => {
   it('logs every command with argv and duration', async () => {

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "patchbay_netlink",
+      "sources": ["netlink.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    }
+  ]
+}

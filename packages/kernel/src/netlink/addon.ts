@@ -1,0 +1,39 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { NlRequest } from './message.js';
+
+/** One request's outcome: errno 0 = done, -1 = not run (an earlier one failed). */
+export interface NlResult {
+  error: number;
+  /** the kernel's extended-ack text, or the native side's own words (e.g. a missing device) */
+  message?: string;
+  /** answers to a get or dump: the raw netlink messages */
+  reply?: Buffer;
+}
+
+export interface NetlinkAddon {
+  /**
+   * Sends the requests in order from inside `netns` (a namespace file; null = the daemon's own)
+   * on a worker thread. Rejects (with `errno`) only when the namespace or socket cannot be had.
+   */
+  exchange(netns: string | null, requests: readonly NlRequest[], stopOnError: boolean): Promise<NlResult[]>;
+}
+
+/** Where `npm ci` / `npm run build` put the compiled addon (see packages/kernel/native). */
+export const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/patchbay_netlink.node', import.meta.url));
+
+export type AddonLoad = { addon: NetlinkAddon; error?: undefined } | { addon?: undefined; error: string };
+
+let loaded: AddonLoad | undefined;
+
+/** Loads the addon once; the error says why when it is not there (not built, wrong platform). */
+export function loadNetlinkAddon(): AddonLoad {
+  if (loaded === undefined) {
+    try {
+      loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as NetlinkAddon };
+    } catch (err) {
+      loaded = { error: (err as Error).message.split('\n')[0] ?? String(err) };
+    }
+  }
+  return loaded;
+}

@@ -1,0 +1,156 @@
+import { isIP } from 'node:net';
+import type { IpOp, NetnsRef } from '../contract.js';
+import {
+  FAMILY_HEADER_OFFSET, FIXUP_IFINDEX, FIXUP_NETNS_FD, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NlMessage, type NlRequest,
+} from './message.js';
+
+/** rtnetlink numbers (linux/rtnetlink.h, if_link.h, if_addr.h), only those we send. */
+const RTM = { NEWLINK: 16, DELLINK: 17, NEWADDR: 20, DELADDR: 21, NEWROUTE: 24, DELROUTE: 25 } as const;
+const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, AF_SPEC: 26, NET_NS_FD: 28 } as const;
+const INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
+const VETH_INFO_PEER = 1;
+const IFLA_BRPORT_MODE = 4;
+const IFLA_INET6_ADDR_GEN_MODE = 8;
+const IFA = { ADDRESS: 1, LOCAL: 2 } as const;
+const RTA = { DST: 1, OIF: 4, GATEWAY: 5 } as const;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const IFF_UP = 0x1;
+const RT_TABLE_MAIN = 254;
+const RTPROT_BOOT = 3;
+const RT_SCOPE = { UNIVERSE: 0, LINK: 253, NOWHERE: 255 } as const;
+const RTN_UNICAST = 1;
+const ADDR_GEN_MODE = { eui64: 0, none: 1 } as const;
+
+const CREATE = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+
+/** struct ifinfomsg: family, type, index, flags, change (16 bytes). */
+function ifinfomsg(flags = 0, change = 0): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt32LE(flags, 8);
+  b.writeUInt32LE(change, 12);
+  return b;
+}
+
+const macBytes = (mac: string): Buffer => Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
+
+function ipBytes(addr: string): Buffer {
+  if (isIP(addr) === 4) return Buffer.from(addr.split('.').map(Number));
+  // IPv6: expand '::' then write 8 groups
+  const [head, tail] = addr.includes('::') ? addr.split('::') : [addr, undefined];
+  const parse = (s: string | undefined): string[] => (s ? s.split(':') : []);
+  let groups = parse(head);
+  const last = parse(tail);
+  const embedded = (list: string[]): string[] => {
+    const v4 = list.at(-1);
+    if (v4 === undefined || !v4.includes('.')) return list;
+    const b = v4.split('.').map(Number);
+    return [...list.slice(0, -1), ((b[0]! << 8) | b[1]!).toString(16), ((b[2]! << 8) | b[3]!).toString(16)];
+  };
+  groups = embedded(groups);
+  const rest = embedded(last);
+  const zeros = tail === undefined ? [] : new Array<string>(8 - groups.length - rest.length).fill('0');
+  const all = [...groups, ...zeros, ...rest];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+function splitCidr(cidr: string): { addr: string; prefix: number; family: 4 | 6 } {
+  const [addr, prefix] = cidr.split('/') as [string, string | undefined];
+  const family = isIP(addr) as 4 | 6;
+  return { addr, family, prefix: prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix) };
+}
+
+/** The link attributes shared by `link add` and `link set`: name, mtu, mac. */
+function linkAttrs(m: NlMessage, name: string, mtu?: number, mac?: string): void {
+  m.str(IFLA.IFNAME, name);
+  if (mtu !== undefined) m.u32(IFLA.MTU, mtu);
+  if (mac !== undefined) m.attr(IFLA.ADDRESS, macBytes(mac));
+}
+
+/**
+ * The namespace a veth peer goes to, as a file the native side opens: the daemon's own
+ * namespace by its /proc path when the batch runs elsewhere.
+ */
+function peerNetnsFile(peerNetns: NetnsRef, batchNetns: NetnsRef, selfNetns: string): string | undefined {
+  if (peerNetns === batchNetns) return undefined;
+  return peerNetns ?? selfNetns;
+}
+
+function addrMessage(type: number, flags: number, dev: string, cidr: string): NlRequest {
+  const { addr, prefix, family } = splitCidr(cidr);
+  const hdr = Buffer.alloc(8);
+  hdr.writeUInt8(family === 4 ? AF_INET : AF_INET6, 0);
+  hdr.writeUInt8(prefix, 1);
+  const m = new NlMessage(type, flags, hdr);
+  m.fixupAt(FAMILY_HEADER_OFFSET + 4, FIXUP_IFINDEX, dev);
+  const bytes = ipBytes(addr);
+  m.attr(IFA.LOCAL, bytes).attr(IFA.ADDRESS, bytes);
+  return m.build();
+}
+
+function routeMessage(op: Extract<IpOp, { op: 'route.add' | 'route.del' }>): NlRequest {
+  const add = op.op === 'route.add';
+  const dst = op.dst === 'default' ? undefined : splitCidr(op.dst);
+  const family = dst?.family ?? (op.via !== undefined ? (isIP(op.via) as 4 | 6) : 4);
+  const hdr = Buffer.alloc(12);
+  hdr.writeUInt8(family === 4 ? AF_INET : AF_INET6, 0);
+  hdr.writeUInt8(dst?.prefix ?? 0, 1);
+  hdr.writeUInt8(RT_TABLE_MAIN, 4);
+  // what `ip route add|del` sends: boot protocol, universe scope via a gateway, link scope on a device
+  hdr.writeUInt8(add ? RTPROT_BOOT : 0, 5);
+  hdr.writeUInt8(add ? (op.via === undefined && op.dev !== undefined ? RT_SCOPE.LINK : RT_SCOPE.UNIVERSE) : RT_SCOPE.NOWHERE, 6);
+  hdr.writeUInt8(add ? RTN_UNICAST : 0, 7);
+  const m = new NlMessage(add ? RTM.NEWROUTE : RTM.DELROUTE, add ? CREATE : NLM_F_ACK, hdr);
+  if (dst !== undefined && dst.prefix > 0) m.attr(RTA.DST, ipBytes(dst.addr));
+  if (op.via !== undefined) m.attr(RTA.GATEWAY, ipBytes(op.via));
+  if (op.dev !== undefined) m.fixed(RTA.OIF, FIXUP_IFINDEX, op.dev);
+  return m.build();
+}
+
+/** One op as one rtnetlink request, run inside `batchNetns`. Inputs are validated beforehand. */
+export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlRequest {
+  switch (op.op) {
+    case 'bridge.add': {
+      const m = new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg());
+      linkAttrs(m, op.name, op.mtu, op.mac);
+      return m.begin(IFLA.LINKINFO).str(INFO.KIND, 'bridge').end().build();
+    }
+    case 'veth.add': {
+      const m = new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg());
+      linkAttrs(m, op.name, op.mtu, op.mac);
+      m.begin(IFLA.LINKINFO).str(INFO.KIND, 'veth').begin(INFO.DATA).begin(VETH_INFO_PEER);
+      m.raw(ifinfomsg());
+      linkAttrs(m, op.peer, op.mtu, op.peerMac);
+      const netnsFile = peerNetnsFile(op.peerNetns, batchNetns, selfNetns);
+      if (netnsFile !== undefined) m.fixed(IFLA.NET_NS_FD, FIXUP_NETNS_FD, netnsFile);
+      return m.end().end().end().build();
+    }
+    case 'link.set': {
+      const up = op.up === undefined ? ifinfomsg() : ifinfomsg(op.up ? IFF_UP : 0, IFF_UP);
+      const m = new NlMessage(RTM.NEWLINK, NLM_F_ACK, up);
+      linkAttrs(m, op.name, op.mtu, op.mac);
+      if (op.master !== undefined) m.fixed(IFLA.MASTER, FIXUP_IFINDEX, op.master);
+      else if (op.nomaster) m.u32(IFLA.MASTER, 0);
+      if (op.addrgenmode !== undefined) {
+        m.begin(IFLA.AF_SPEC).begin(AF_INET6).u8(IFLA_INET6_ADDR_GEN_MODE, ADDR_GEN_MODE[op.addrgenmode]).end().end();
+      }
+      if (op.hairpin !== undefined) {
+        m.begin(IFLA.LINKINFO).str(INFO.SLAVE_KIND, 'bridge').begin(INFO.SLAVE_DATA).u8(IFLA_BRPORT_MODE, op.hairpin ? 1 : 0).end().end();
+      }
+      return m.build();
+    }
+    case 'link.del': {
+      const m = new NlMessage(RTM.DELLINK, NLM_F_ACK, ifinfomsg());
+      return m.str(IFLA.IFNAME, op.name).build();
+    }
+    case 'addr.add':
+      return addrMessage(RTM.NEWADDR, CREATE, op.dev, op.cidr);
+    case 'addr.del':
+      return addrMessage(RTM.DELADDR, NLM_F_ACK, op.dev, op.cidr);
+    case 'route.add':
+    case 'route.del':
+      return routeMessage(op);
+  }
+}

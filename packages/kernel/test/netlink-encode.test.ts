@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { encodeOp } from '../src/netlink/encode.js';
+import { FIXUP_IFINDEX, FIXUP_NETNS_FD } from '../src/netlink/message.js';
+import { describeErrno, isMissingErrno } from '../src/netlink/run.js';
+
+interface Attr {
+  type: number;
+  start: number;
+  payload: Buffer;
+}
+
+/** Attributes of `buf` from `from` to its end, checking every length stays inside. */
+function attrs(buf: Buffer, from: number, to = buf.length): Attr[] {
+  const out: Attr[] = [];
+  let at = from;
+  while (at < to) {
+    const len = buf.readUInt16LE(at);
+    assert.ok(len >= 4 && at + len <= to, `attribute at ${at} (length ${len}) overruns ${to}`);
+    out.push({ type: buf.readUInt16LE(at + 2), start: at, payload: buf.subarray(at + 4, at + len) });
+    at += (len + 3) & ~3;
+  }
+  assert.equal(at, to);
+  return out;
+}
+const attr = (list: Attr[], type: number): Attr => {
+  const found = list.find((a) => a.type === type);
+  assert.ok(found, `attribute ${type} missing`);
+  return found;
+};
+const nested = (a: Attr, skip = 0): Attr[] => attrs(a.payload, skip);
+
+describe('netlink encoding', () => {
+  it('a veth with its peer in another namespace: nested lengths add up, the netns fd is a fixup', () => {
+    const { msg, fixups } = encodeOp(
+      { op: 'veth.add', name: 'pbvabc', peer: 'eth0', peerNetns: '/run/netns/sb', mtu: 1400, peerMac: '02:42:0a:00:00:02' },
+      null,
+      '/proc/1/ns/net',
+    );
+    assert.equal(msg.readUInt32LE(0), msg.length);
+    assert.equal(msg.readUInt16LE(4), 16); // RTM_NEWLINK
+    assert.equal(msg.readUInt16LE(6), 0x1 | 0x4 | 0x200 | 0x400); // request, ack, excl, create
+    const top = attrs(msg, 32);
+    assert.equal(attr(top, 3).payload.toString(), 'pbvabc\0');
+    assert.equal(attr(top, 4).payload.readUInt32LE(0), 1400);
+    const info = nested(attr(top, 18));
+    assert.equal(attr(info, 1).payload.toString(), 'veth\0');
+    const peer = attr(nested(attr(info, 2)), 1);
+    const peerAttrs = attrs(peer.payload, 16); // after the peer's ifinfomsg
+    assert.equal(attr(peerAttrs, 3).payload.toString(), 'eth0\0');
+    assert.deepEqual([...attr(peerAttrs, 1).payload], [0x02, 0x42, 0x0a, 0, 0, 2]);
+    assert.ok(peerAttrs.some((a) => a.type === 28), 'IFLA_NET_NS_FD');
+    assert.equal(fixups.length, 1);
+    assert.equal(fixups[0]!.kind, FIXUP_NETNS_FD);
+    assert.equal(fixups[0]!.value, '/run/netns/sb');
+    // the fixup points at the 4 payload bytes of an IFLA_NET_NS_FD attribute (length 8, type 28)
+    assert.equal(msg.readUInt16LE(fixups[0]!.offset - 4), 8);
+    assert.equal(msg.readUInt16LE(fixups[0]!.offset - 2), 28);
+  });
+
+  it('no netns attribute when the peer stays in the batch namespace; the host is named by its /proc path', () => {
+    assert.deepEqual(encodeOp({ op: 'veth.add', name: 'a', peer: 'b', peerNetns: null }, null, '/proc/9/ns/net').fixups, []);
+    const { fixups } = encodeOp({ op: 'veth.add', name: 'a', peer: 'b', peerNetns: null }, '/run/netns/x', '/proc/9/ns/net');
+    assert.equal(fixups[0]?.value, '/proc/9/ns/net');
+  });
+
+  it('addresses: IPv6 with ::, the prefix, and the interface index as a fixup in ifaddrmsg', () => {
+    const { msg, fixups } = encodeOp({ op: 'addr.add', dev: 'eth0', cidr: 'fd00:7::2/64' }, null, '/proc/1/ns/net');
+    assert.equal(msg.readUInt8(16), 10); // AF_INET6
+    assert.equal(msg.readUInt8(17), 64);
+    assert.deepEqual(fixups, [{ offset: 20, kind: FIXUP_IFINDEX, value: 'eth0' }]);
+    const local = attr(attrs(msg, 24), 2).payload;
+    assert.equal(local.toString('hex'), 'fd000007000000000000000000000002');
+    const v4 = encodeOp({ op: 'addr.add', dev: 'eth0', cidr: '172.18.0.5/16' }, null, '/proc/1/ns/net').msg;
+    assert.deepEqual([...attr(attrs(v4, 24), 2).payload], [172, 18, 0, 5]);
+    const mapped = encodeOp({ op: 'addr.add', dev: 'eth0', cidr: '::ffff:10.1.2.3/128' }, null, '/proc/1/ns/net').msg;
+    assert.equal(attr(attrs(mapped, 24), 2).payload.toString('hex'), '00000000000000000000ffff0a010203');
+  });
+
+  it('routes: default via a gateway in the main table, on the named device', () => {
+    const { msg, fixups } = encodeOp({ op: 'route.add', dst: '::/0', via: 'fd00::1', dev: 'eth1' }, null, '/proc/1/ns/net');
+    assert.deepEqual([...msg.subarray(16, 24)], [10, 0, 0, 0, 254, 3, 0, 1]);
+    const list = attrs(msg, 28);
+    assert.equal(list.some((a) => a.type === 1), false, 'no RTA_DST for a /0');
+    assert.equal(attr(list, 5).payload.toString('hex'), 'fd000000000000000000000000000001');
+    assert.equal(fixups[0]?.kind, FIXUP_IFINDEX);
+    assert.equal(fixups[0]?.value, 'eth1');
+  });
+
+  it('link set: up flag with its change mask, master by index, hairpin as bridge-port data', () => {
+    const up = encodeOp({ op: 'link.set', name: 'pbv1', master: 'pb0', up: true }, null, '/p').msg;
+    assert.equal(up.readUInt32LE(24), 1);
+    assert.equal(up.readUInt32LE(28), 1);
+    const hp = encodeOp({ op: 'link.set', name: 'pbv1', hairpin: true }, null, '/p').msg;
+    const info = nested(attr(attrs(hp, 32), 18));
+    assert.equal(attr(info, 4).payload.toString(), 'bridge\0');
+    assert.deepEqual([...attr(nested(attr(info, 5)), 4).payload], [1]);
+    const down = encodeOp({ op: 'link.set', name: 'x', up: false, nomaster: true }, null, '/p').msg;
+    assert.equal(down.readUInt32LE(24), 0);
+    assert.equal(down.readUInt32LE(28), 1);
+    assert.equal(attr(attrs(down, 32), 10).payload.readUInt32LE(0), 0);
+  });
+
+  it('errno names and what counts as already gone in teardown', () => {
+    assert.deepEqual(describeErrno(17), { name: 'EEXIST', text: 'File already exists' });
+    assert.equal(isMissingErrno({ op: 'link.del', name: 'x' }, 19), true);
+    assert.equal(isMissingErrno({ op: 'addr.del', dev: 'x', cidr: '10.0.0.1/8' }, 99), true);
+    assert.equal(isMissingErrno({ op: 'addr.add', dev: 'x', cidr: '10.0.0.1/8' }, 99), false);
+    assert.equal(isMissingErrno({ op: 'route.del', dst: 'default' }, 3), true);
+    assert.equal(isMissingErrno({ op: 'link.del', name: 'x' }, 1), false);
+  });
+});
