@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createBuiltinRegistry } from '@patchbay/drivers';
 import { isPatchbayError } from '@patchbay/errors';
 import { createRealKernel, resolveKernelBackend, type KernelBackendChoice } from '@patchbay/kernel';
+import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
 import { createController } from './controller/index.js';
@@ -57,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
   const app = buildApp({
     controller,
     log,
-    plugins: [(app) => registerDockerRoutes(app, controller), ...(seams ? [seams.registerRoutes] : [])],
+    plugins: [(app) => registerDockerRoutes(app, controller), ...(seams ? [(app: FastifyInstance) => seams.registerRoutes(app, controller.settled)] : [])],
   });
   const closeListeners = await listenAll(app, config, log);
 
@@ -84,6 +85,7 @@ async function main(argv: string[]): Promise<void> {
     const listenersClosed = closeListeners(); // stop accepting; resolves when in-flight requests are done
     await app.close(); // ends open event streams, which would otherwise hold their connections
     await listenersClosed;
+    await controller.settled(); // retired links are deleted, not left for the next start
     db.close();
     process.exit(0);
   };

@@ -26,8 +26,13 @@ export function wrapKernelForTests(inner: Kernel) {
   const kernel: Kernel = { ...faulty.kernel, ...crashing } as Kernel;
   const Arm = z.object({ after: z.number().int().min(1).max(10_000) }).strict();
 
-  function registerRoutes(app: FastifyInstance) {
-    app.get('/v1/debug/mutations', async () => ({ count }));
+  /** `settled` resolves when background kernel work (deleting retired links) is done. */
+  function registerRoutes(app: FastifyInstance, settled: () => Promise<void>) {
+    /** mutations so far, counted once the background work has settled */
+    app.get('/v1/debug/mutations', async () => {
+      await settled();
+      return { count };
+    });
     /** fail the mutation `after` calls from now */
     app.post('/v1/debug/fail', async (req) => {
       const { after } = Arm.parse(req.body);

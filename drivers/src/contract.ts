@@ -46,7 +46,17 @@ export interface DriverContext {
   kernel: Kernel;
   /** daemon-wide defaults, e.g. the default MTU */
   defaults: { mtu: number };
+  /**
+   * When set, a leave retires its host link instead of deleting it: down (so no frame passes)
+   * and moved into this link group, which the daemon's reaper deletes in the background in one
+   * kernel operation. Deleting a veth waits about 20 ms for the kernel's RCU grace period;
+   * nothing the caller sees needs to wait for it.
+   */
+  retiredLinkGroup?: number;
 }
+
+/** The link group of retired links (see DriverContext.retiredLinkGroup): "pb" and 1. */
+export const RETIRED_LINK_GROUP = 0x7062_0001;
 
 /**
  * A network driver: a plain object from a factory. Optional members are capabilities; a driver

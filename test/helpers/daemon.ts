@@ -50,6 +50,8 @@ export interface TestDaemon {
   req: (method: string, path: string, body?: unknown) => Promise<HttpResult>;
   start: (extraArgs?: string[]) => Promise<void>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+  /** True once the daemon process has exited, waiting up to `ms` for it. */
+  exited: (ms: number) => Promise<boolean>;
   cleanup: () => Promise<void>;
 }
 
@@ -98,6 +100,17 @@ export function createTestDaemon(args: string[] = [], opts: { dir?: string; env?
       const done = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
       child.kill(signal);
       return done;
+    },
+    async exited(ms) {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return true;
+      const c = child;
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        c.once('exit', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
     },
     async cleanup() {
       await d.stop('SIGKILL');

@@ -92,6 +92,27 @@ describe('core daemon on the real kernel', () => {
     assert.equal(c.body.ipv4Address, '10.123.0.4/24');
   });
 
+  it('a detach cuts the sandbox off at once; its veth is deleted in the background; a reconnect right after gets eth0 back', async () => {
+    const sb = sandboxes.f!;
+    for (let round = 0; round < 5; round++) {
+      const gone = await d.req('POST', '/v1/networks/bridge/disconnect', { sandbox: 'f' });
+      assert.equal(gone.status, 204, gone.text);
+      // whatever is left of eth0 for the next few ms carries nothing
+      const eth0 = inNs(sb.key, ['ip', '-json', 'link', 'show'], { allowFail: true }).out;
+      for (const l of JSON.parse(eth0 || '[]') as { ifname: string; flags: string[] }[]) {
+        if (l.ifname === 'eth0') assert.ok(l.flags.includes('NO-CARRIER'), `eth0 still has a carrier: ${l.flags.join(',')}`);
+      }
+      const back = await d.req('POST', '/v1/networks/bridge/connect', { sandbox: 'f' });
+      assert.equal(back.status, 201, back.text);
+      assert.ok(ping(sb.key, '10.123.0.1'), `round ${round}: f → gateway after reconnecting`);
+    }
+    // once the reaper is done, only the live endpoints' veths are left
+    const check = await d.req('GET', '/v1/system/check');
+    assert.equal(check.body.consistent, true, check.text);
+    const owned = new Set(((await d.req('GET', '/v1/endpoints')).body as { hostIfName: string | null }[]).map((e) => e.hostIfName));
+    assert.deepEqual(links().filter((l) => l.ifname.startsWith('pbv') && !owned.has(l.ifname)).map((l) => l.ifname), []);
+  });
+
   it('deleting everything leaves no bridge, veth or namespace behind', async () => {
     for (const s of (await d.req('GET', '/v1/sandboxes')).body as { id: string }[]) {
       assert.equal((await d.req('DELETE', `/v1/sandboxes/${s.id}`)).status, 204);

@@ -185,7 +185,11 @@ describe('crash recovery on the real kernel (kill -9 before each mutation)', () 
           (r) => `answered ${r.status}`,
           (e: Error) => `died (${e.message})`,
         );
-        assert.match(outcome, /^died/, `${op.name}: kill point ${k}/${total}`);
+        // The last mutations of a leave (deleting retired links) run after the answer: then the
+        // daemon answers and dies right after, in the background work.
+        if (!outcome.startsWith('died')) {
+          assert.ok(await d.exited(3000), `${op.name}: kill point ${k}/${total} (${outcome}) never came`);
+        }
         killPoints++;
         await restart();
         await assertHealthy(`${op.name}, killed before mutation ${k}/${total}`);

@@ -6,6 +6,7 @@ import type { EventBus } from '../events.js';
 import type { NetworkRecord, Store } from '../store/index.js';
 import type { IpamService } from './ipam-service.js';
 import type { Locks } from './locks.js';
+import type { LinkReaper } from './reaper.js';
 
 /** Keeps the firewall in step with the store; `sync()` resolves when the rules are applied. */
 export interface FirewallSync {
@@ -26,6 +27,7 @@ export interface Core {
   events: EventBus;
   firewall: FirewallSync;
   driverCtx: DriverContext;
+  reaper: LinkReaper;
 }
 
 export const DEFAULT_NETWORK = 'bridge';

@@ -127,6 +127,8 @@ export function createEndpoints(core: Core) {
     if (onHost || (net.driver === 'host' && joined.length > 0)) {
       throw new PatchbayError('PB_ERR_FORBIDDEN', 'a sandbox on the host network cannot join other networks');
     }
+    // a link this sandbox just left may still hold its eth<N> name until the reaper deletes it
+    await core.reaper.settled(sb.id);
     const used = new Set(joined.map((e) => e.ifIndex));
     let ifIndex = 0;
     while (used.has(ifIndex)) ifIndex++;
@@ -171,9 +173,13 @@ export function createEndpoints(core: Core) {
       store.setEndpointState(ep.id, 'ready');
       throw err;
     }
-    store.attachEndpoint(ep.id, null, null, null, 'ready');
+    // The leave and (for a disconnect) the endpoint's removal commit together, before the
+    // retired link is handed to the reaper: a crash after this point leaves nothing half-done.
+    if (intent === 'deleting') dropEndpoint(net, ep);
+    else store.attachEndpoint(ep.id, null, null, null, 'ready');
+    if (leaveSteps.length > 0) core.reaper.retired(sb.id);
     core.events.emit('network', 'disconnect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
-    return store.endpointById(ep.id)!;
+    return store.endpointById(ep.id) ?? { ...ep, sandboxId: null, ifIndex: null, hostIf: null };
   }
 
   async function join(netRef: string, epRef: string, sbRef: string): Promise<EndpointRecord> {
@@ -233,7 +239,6 @@ export function createEndpoints(core: Core) {
       const ep = store.endpointsInSandbox(target.id).find((e) => e.networkId === net.id);
       if (!ep) throw new PatchbayError('PB_ERR_ENDPOINT_NOT_FOUND', `container ${sbRef} is not connected to network ${net.name}`);
       await leaveLocked(net, ep, target, 'deleting');
-      dropEndpoint(net, ep);
     });
     await core.firewall.sync();
   }

@@ -1,4 +1,4 @@
-import type { DriverRegistry } from '@patchbay/drivers';
+import { RETIRED_LINK_GROUP, type DriverRegistry } from '@patchbay/drivers';
 import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
@@ -17,6 +17,7 @@ import { createSandboxes } from './sandboxes.js';
 import { recoverInterrupted } from './recovery.js';
 import { reapVanishedSandboxes } from './vanished.js';
 import { reconcile } from './reconcile.js';
+import { createLinkReaper } from './reaper.js';
 import { createViews } from './views.js';
 
 export interface ControllerDeps {
@@ -42,7 +43,8 @@ export function createController(deps: ControllerDeps) {
     locks: createLocks(),
     events: createEventBus(),
     firewall: fwSync,
-    driverCtx: { kernel, defaults: { mtu: 1500 } },
+    driverCtx: { kernel, defaults: { mtu: 1500 }, retiredLinkGroup: RETIRED_LINK_GROUP },
+    reaper: createLinkReaper(kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' })),
   };
   const networks = createNetworks(core);
   const endpoints = createEndpoints(core);
@@ -66,6 +68,8 @@ export function createController(deps: ControllerDeps) {
     events: core.events,
     async start() {
       const recovered = await recoverInterrupted(core);
+      // links a previous run retired but did not get to delete (and any the recovery retired)
+      await core.reaper.reapNow();
       await bootstrapNetworks(core, networks);
       await fwSync.applyAll();
       // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
@@ -80,6 +84,8 @@ export function createController(deps: ControllerDeps) {
       await reapVanishedSandboxes(core);
       if (config.iptables) await fwSync.repairIfNeeded('periodic check');
     },
+    /** Resolves when every retired link is deleted (shutdown waits for it). */
+    settled: () => core.reaper.settled(),
     /** Compare store and kernel; repair every drift unless dryRun. */
     reconcile: reconcileNow,
     /** A dry-run reconcile: do store and kernel agree? */
@@ -90,6 +96,7 @@ export function createController(deps: ControllerDeps) {
     /** `patchbayd --cleanup`: remove every sandbox, network and firewall table patchbay made. */
     async cleanup() {
       await recoverInterrupted(core);
+      await core.reaper.reapNow();
       for (const sb of store.sandboxes()) await sandboxes.remove(sb.id);
       for (const net of store.networks()) {
         if (net.driver === 'bridge') await networks.remove(net.id, { allowPredefined: true });

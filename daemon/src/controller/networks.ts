@@ -115,6 +115,8 @@ export function createNetworks(core: Core) {
         throw new PatchbayError('PB_ERR_ACTIVE_ENDPOINTS', `error while removing network: network ${net.name} id ${net.id} has active endpoints`);
       }
       store.setNetworkState(net.id, 'deleting');
+      // retired ports of this bridge go first, so the delete leaves no link behind
+      await core.reaper.settled();
       const driver = registry.get(net.driver);
       try {
         await runSteps(driver.planDeleteNetwork?.(driverNetwork(core, net), core.driverCtx) ?? [], log.child({ op: 'network.delete', network: net.name }));

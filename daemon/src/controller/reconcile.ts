@@ -44,6 +44,8 @@ export async function reconcile(
 ): Promise<ReconcileResult> {
   const deep = opts.depth !== 'host';
   const { store, kernel, registry, log } = core;
+  // compare the settled state: links retired by a recent leave are deleted first
+  await core.reaper.settled();
   // Kernel first, then the store: an object made in between already has its row (intent first).
   const rootLinks = await kernel.links(null);
   const rootAddrs = await kernel.addresses(null);
@@ -188,7 +190,10 @@ export async function reconcile(
   }
 
   const ownedLinks = new Set([...bridgeOf.values(), ...endpoints.map((e) => e.hostIf ?? hostVethFor(e.id))]);
-  const orphans = rootLinks.filter((l) => PATCHBAY_LINK_PREFIXES.some((p) => l.name.startsWith(p)) && !ownedLinks.has(l.name));
+  // retired links are the reaper's (see reaper.ts), not orphans
+  const orphans = rootLinks.filter(
+    (l) => PATCHBAY_LINK_PREFIXES.some((p) => l.name.startsWith(p)) && !ownedLinks.has(l.name) && l.group !== core.driverCtx.retiredLinkGroup,
+  );
   // one process deletes them all (after a crash there may be hundreds)
   let orphansGone: Promise<void> | undefined;
   const deleteOrphans = () => (orphansGone ??= ipRoot(orphans.map((l): IpOp => ({ op: 'link.del', name: l.name })), true));

@@ -58,6 +58,7 @@ export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Pro
     const sb = findSandbox(store, ref);
     await leaveAll(sb);
     await locks.with([`sb:${sb.id}`], async () => {
+      await core.reaper.settled(sb.id);
       store.setSandboxState(sb.id, 'deleting');
       if (!sb.external) await kernel.netnsDelete(sandboxNetnsName(sb.id));
       store.deleteSandbox(sb.id);

@@ -59,8 +59,23 @@ export function planJoinBridge(
   return { steps, hostIf, ifName };
 }
 
+/**
+ * Leave: the host end goes down (its peer in the sandbox loses carrier, the bridge port stops
+ * forwarding) and into the retired group, for the reaper to delete; without a retired group the
+ * veth is deleted here and now.
+ */
 export function planLeaveBridge(ep: DriverEndpoint & { hostIf: string | null }, ctx: DriverContext): Step[] {
   const hostIf = ep.hostIf ?? hostVethFor(ep.id);
+  const group = ctx.retiredLinkGroup;
+  if (group !== undefined) {
+    return [
+      {
+        name: `retire veth ${hostIf}`,
+        run: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, up: false, group }], { ignoreMissing: true }),
+        undo: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, group: 0, up: true }], { ignoreMissing: true }),
+      },
+    ];
+  }
   return [
     {
       name: `delete veth ${hostIf}`,

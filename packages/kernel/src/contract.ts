@@ -21,6 +21,8 @@ export interface LinkInfo {
   up: boolean;
   /** bridge ports only: hairpin mode (frames may leave by the port they came in on) */
   hairpin?: boolean;
+  /** the link's group, when not the default group 0 */
+  group?: number;
 }
 
 export interface AddrInfo {
@@ -65,8 +67,12 @@ export type IpOp =
       mac?: string;
       hairpin?: boolean;
       addrgenmode?: 'none' | 'eui64';
+      /** the link's group (a number; 0 is the default group) */
+      group?: number;
     }
   | { op: 'link.del'; name: string }
+  /** Deletes every link of a group in one kernel operation (one RCU wait, however many links). */
+  | { op: 'group.del'; group: number }
   | { op: 'addr.add'; dev: string; cidr: string }
   | { op: 'addr.del'; dev: string; cidr: string }
   | { op: 'route.add'; dst: string; via?: string; dev?: string }

@@ -49,10 +49,13 @@ export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = sel
       const state = op.up === undefined ? [] : [op.up ? 'up' : 'down'];
       const port = op.hairpin === undefined ? [] : ['type', 'bridge_slave', 'hairpin', op.hairpin ? 'on' : 'off'];
       const addrgen = op.addrgenmode === undefined ? [] : ['addrgenmode', op.addrgenmode];
-      return ['link', 'set', 'dev', op.name, ...master, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...addrgen, ...state, ...port];
+      const group = opt('group', op.group);
+      return ['link', 'set', 'dev', op.name, ...master, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...addrgen, ...group, ...state, ...port];
     }
     case 'link.del':
       return ['link', 'del', 'dev', op.name];
+    case 'group.del':
+      return ['link', 'del', 'group', String(op.group)];
     case 'addr.add':
     case 'addr.del':
       return ['addr', op.op === 'addr.add' ? 'add' : 'del', op.cidr, 'dev', op.dev];

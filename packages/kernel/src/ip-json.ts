@@ -10,6 +10,8 @@ interface JsonLink {
   master?: string;
   address?: string;
   link_type?: string;
+  /** "default", or the number as a string */
+  group?: string;
   linkinfo?: { info_kind?: string; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
   addr_info?: JsonAddr[];
 }
@@ -50,6 +52,8 @@ export function parseLinks(stdout: string): LinkInfo[] {
     if (l.master !== undefined) link.master = l.master;
     const port = l.linkinfo?.info_slave_kind === 'bridge' ? l.linkinfo.info_slave_data : undefined;
     if (typeof port?.hairpin === 'boolean') link.hairpin = port.hairpin;
+    const group = Number(l.group);
+    if (Number.isInteger(group) && group !== 0) link.group = group;
     return link;
   });
 }

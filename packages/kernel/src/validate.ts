@@ -105,6 +105,13 @@ function checkRouteDst(dst: unknown): 4 | 6 | undefined {
   return checkCidr(dst, 'route destination', false).family;
 }
 
+function checkGroup(group: unknown): number {
+  if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group > 0xffffffff) {
+    throw invalidInput('link group', group, 'an integer 0..4294967295');
+  }
+  return group;
+}
+
 /** Validates every op of a batch (all of them, before anything runs). */
 export function checkOps(ops: readonly IpOp[]): void {
   if (!Array.isArray(ops)) throw invalidInput('ip ops', ops, 'an array');
@@ -137,12 +144,18 @@ export function checkOp(op: IpOp): void {
       if (op.addrgenmode !== undefined && op.addrgenmode !== 'none' && op.addrgenmode !== 'eui64') {
         throw invalidInput('link.set addrgenmode', op.addrgenmode, "'none' or 'eui64'");
       }
+      if (op.group !== undefined) checkGroup(op.group);
       if (op.hairpin !== undefined && (op.master !== undefined || op.nomaster)) {
         throw invalidInput('link.set', op.name, 'hairpin together with master/nomaster (set it in a later op)');
       }
       return;
     case 'link.del':
       checkIfname(op.name);
+      return;
+    case 'group.del':
+      checkGroup(op.group);
+      // group 0 holds every link nobody grouped, loopback and the host's NICs among them
+      if (op.group === 0) throw invalidInput('link group', op.group, 'the default group cannot be deleted');
       return;
     case 'addr.add':
     case 'addr.del':

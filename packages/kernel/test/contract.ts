@@ -206,6 +206,31 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
       assert.equal(await link(null, other), undefined);
     });
 
+    it('group.del deletes every link of a group in one op, veth peers in other namespaces with them', async () => {
+      const ns = await newNetns();
+      const group = 0x7062_0000 + n;
+      const [a, b, keep] = [nm('pbga'), nm('pbgb'), nm('pbgk')];
+      cleanups.push(() => k.ip(null, [a, b, keep].map((name) => ({ op: 'link.del' as const, name })), { ignoreMissing: true }));
+      await k.ip(null, [
+        { op: 'veth.add', name: a, peer: 'eth0', peerNetns: ns },
+        { op: 'veth.add', name: b, peer: 'eth1', peerNetns: ns },
+        { op: 'bridge.add', name: keep },
+        { op: 'link.set', name: a, group, up: false },
+        { op: 'link.set', name: b, group },
+      ]);
+      assert.equal((await link(null, a))?.group, group);
+      assert.equal((await link(null, keep))?.group, undefined);
+      await k.ip(null, [{ op: 'group.del', group }]);
+      assert.equal(await link(null, a), undefined);
+      assert.equal(await link(null, b), undefined);
+      assert.equal(await link(ns, 'eth0'), undefined);
+      assert.equal(await link(ns, 'eth1'), undefined);
+      assert.equal((await link(null, keep))?.kind, 'bridge');
+      await rejectsKernel(k.ip(null, [{ op: 'group.del', group }]), 0);
+      await k.ip(null, [{ op: 'group.del', group }], { ignoreMissing: true });
+      await assert.rejects(k.ip(null, [{ op: 'group.del', group: 0 }]), /default group cannot be deleted/);
+    });
+
     it('rejects a duplicate link, naming the failing op; earlier ops stay, later ones never run', async () => {
       const [a, b, c] = [nm('pbda'), nm('pbdb'), nm('pbdc')];
       cleanups.push(() => k.ip(null, [a, b, c].map((name) => ({ op: 'link.del' as const, name })), { ignoreMissing: true }));

@@ -133,6 +133,12 @@ export class NetModel {
         this.deleteLink(link);
         return;
       }
+      case 'group.del': {
+        const members = [...ns.links.values()].filter((l) => (l.group ?? 0) === op.group);
+        if (members.length === 0) throw new FakeOpError('RTNETLINK answers: No such device');
+        for (const link of members) this.deleteLink(link);
+        return;
+      }
       case 'addr.add':
         return this.addAddress(this.link(ns, op.dev), parsePrefix(op.cidr));
       case 'addr.del':
@@ -158,6 +164,7 @@ export class NetModel {
     if (op.nomaster) leaveBridge(link);
     if (op.mtu !== undefined) link.mtu = op.mtu;
     if (op.mac !== undefined) link.mac = op.mac;
+    if (op.group !== undefined) link.group = op.group;
     if (op.up !== undefined) this.setUp(link, op.up);
   }
 
@@ -208,6 +215,7 @@ export function listLinks(ns: FakeNs): LinkInfo[] {
       const info: LinkInfo = { name: l.name, index: l.index, kind: l.kind, mtu: l.mtu, mac: l.mac, up: l.up };
       if (l.master !== undefined) info.master = l.master;
       if (l.master !== undefined && ns.links.get(l.master)?.kind === 'bridge') info.hairpin = l.hairpin === true;
+      if (l.group) info.group = l.group;
       return info;
     });
 }

@@ -20,6 +20,8 @@ export interface FakeLink {
   ns: FakeNs;
   /** the other end of a veth pair (possibly in another namespace) */
   peer?: FakeLink;
+  /** the link group (0 unless set) */
+  group?: number;
   /** IPv6 address generation; 'none' = no link-local address when the link goes up */
   addrgenmode?: 'none' | 'eui64';
   /** addresses with their prefix length (host bits kept, as assigned) */

@@ -6,7 +6,7 @@ import {
 
 /** rtnetlink numbers (linux/rtnetlink.h, if_link.h, if_addr.h), only those we send. */
 const RTM = { NEWLINK: 16, DELLINK: 17, NEWADDR: 20, DELADDR: 21, NEWROUTE: 24, DELROUTE: 25 } as const;
-const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, AF_SPEC: 26, NET_NS_FD: 28 } as const;
+const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, AF_SPEC: 26, GROUP: 27, NET_NS_FD: 28 } as const;
 const INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
 const VETH_INFO_PEER = 1;
 const IFLA_BRPORT_MODE = 4;
@@ -133,6 +133,7 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
       linkAttrs(m, op.name, op.mtu, op.mac);
       if (op.master !== undefined) m.fixed(IFLA.MASTER, FIXUP_IFINDEX, op.master);
       else if (op.nomaster) m.u32(IFLA.MASTER, 0);
+      if (op.group !== undefined) m.u32(IFLA.GROUP, op.group);
       if (op.addrgenmode !== undefined) {
         m.begin(IFLA.AF_SPEC).begin(AF_INET6).u8(IFLA_INET6_ADDR_GEN_MODE, ADDR_GEN_MODE[op.addrgenmode]).end().end();
       }
@@ -145,6 +146,8 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
       const m = new NlMessage(RTM.DELLINK, NLM_F_ACK, ifinfomsg());
       return m.str(IFLA.IFNAME, op.name).build();
     }
+    case 'group.del':
+      return new NlMessage(RTM.DELLINK, NLM_F_ACK, ifinfomsg()).u32(IFLA.GROUP, op.group).build();
     case 'addr.add':
       return addrMessage(RTM.NEWADDR, CREATE, op.dev, op.cidr);
     case 'addr.del':

@@ -1,0 +1,71 @@
+import type { Kernel } from '@patchbay/kernel';
+import type { Logger } from 'pino';
+
+/**
+ * Deletes retired links (see DriverContext.retiredLinkGroup) in the background.
+ *
+ * A leave only takes its host link down and moves it into the retired group; deleting a veth
+ * then costs the kernel an RCU grace period (about 20 ms) that no caller needs to wait for. One
+ * `group.del` deletes every retired link at once, so a burst of detaches pays that wait once.
+ * Retirements that arrive while a deletion runs are taken by the next one.
+ *
+ * Interface names inside a sandbox stay taken until its links are gone: a join into that
+ * sandbox waits for `settled(sandboxId)`; deleting a sandbox or a network, and shutting down,
+ * wait for everything. Links left in the group by a crash are deleted at the next start.
+ */
+export interface LinkReaper {
+  /** Links of `owner` (a sandbox id) were just retired. */
+  retired(owner: string): void;
+  /** Resolves when the retired links of `owner` (of everyone, without one) are deleted. */
+  settled(owner?: string): Promise<void>;
+  /** Deletes whatever is in the retired group now (retired links of an earlier run). */
+  reapNow(): Promise<void>;
+}
+
+const RETRY_MS = 1000;
+
+export function createLinkReaper(kernel: Kernel, group: number, log: Logger): LinkReaper {
+  /** the deletion running now (or the last one), and the one that will follow it */
+  let current: Promise<void> = Promise.resolve();
+  let next: Promise<void> | undefined;
+  const waiting = new Map<string, Promise<void>>();
+
+  async function reapOnce(): Promise<void> {
+    try {
+      await kernel.ip(null, [{ op: 'group.del', group }], { ignoreMissing: true });
+    } catch (err) {
+      // they stay down and in the group; the next retirement (or this retry) takes them
+      log.warn({ err }, 'deleting retired links failed; retrying');
+      setTimeout(() => schedule(), RETRY_MS).unref();
+    }
+  }
+
+  function schedule(): Promise<void> {
+    if (next === undefined) {
+      const run = current.then(() => {
+        if (next === run) next = undefined;
+        return reapOnce();
+      });
+      next = run;
+      current = run;
+    }
+    return next;
+  }
+
+  return {
+    retired(owner) {
+      const done = schedule();
+      waiting.set(owner, done);
+      void done.then(() => {
+        if (waiting.get(owner) === done) waiting.delete(owner);
+      });
+    },
+    settled(owner) {
+      if (owner === undefined) return current;
+      return waiting.get(owner) ?? Promise.resolve();
+    },
+    reapNow() {
+      return schedule();
+    },
+  };
+}

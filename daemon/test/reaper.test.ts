@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { IpOp, Kernel } from '@patchbay/kernel';
+import { pino } from 'pino';
+import { createLinkReaper } from '../src/controller/reaper.js';
+import { buildTestApp } from './helpers/native-app.js';
+
+const GROUP = 0x7062_0001;
+
+/** A kernel whose `ip` calls wait until the test lets them finish. */
+function gatedKernel() {
+  const calls: IpOp[][] = [];
+  const gates: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  const kernel = {
+    ip: (_ns: unknown, ops: readonly IpOp[]) =>
+      new Promise<void>((resolve, reject) => {
+        calls.push([...ops]);
+        gates.push({ resolve, reject });
+      }),
+  } as unknown as Kernel;
+  const tick = () => new Promise((r) => setImmediate(r));
+  return { kernel, calls, gates, tick };
+}
+
+describe('link reaper', () => {
+  it('deletes the retired group once for a burst, and once more for what arrives meanwhile', async () => {
+    const k = gatedKernel();
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }));
+    reaper.retired('sb1');
+    reaper.retired('sb2');
+    await k.tick();
+    assert.deepEqual(k.calls, [[{ op: 'group.del', group: GROUP }]]);
+    // retired while the first deletion runs: waits for a second one
+    reaper.retired('sb3');
+    reaper.retired('sb4');
+    let sb1 = false;
+    let sb3 = false;
+    void reaper.settled('sb1').then(() => (sb1 = true));
+    void reaper.settled('sb3').then(() => (sb3 = true));
+    await k.tick();
+    assert.equal(k.calls.length, 1, 'the second deletion waits for the first');
+    k.gates[0]!.resolve();
+    await k.tick();
+    assert.equal(sb1, true);
+    assert.equal(sb3, false);
+    assert.equal(k.calls.length, 2);
+    k.gates[1]!.resolve();
+    await k.tick();
+    assert.equal(sb3, true);
+    await reaper.settled();
+    await reaper.settled('nobody');
+  });
+
+  it('a failed deletion is retried; waiting owners are released, not stuck', async () => {
+    const k = gatedKernel();
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }));
+    reaper.retired('sb1');
+    await k.tick();
+    k.gates[0]!.reject(new Error('EBUSY'));
+    await reaper.settled('sb1');
+    assert.equal(k.calls.length, 1);
+  });
+});
+
+describe('detach on the fake kernel', () => {
+  it('retires the host veth (down, in the retired group) and the reaper deletes it', async () => {
+    const t = await buildTestApp();
+    try {
+      const inject = async (method: 'POST' | 'DELETE' | 'GET', url: string, payload?: object) => {
+        const r = await t.app.inject({ method, url, ...(payload ? { payload } : {}) });
+        return { status: r.statusCode, body: r.body ? JSON.parse(r.body) : undefined };
+      };
+      assert.equal((await inject('POST', '/v1/sandboxes', { name: 'c1' })).status, 201);
+      const ep = await inject('POST', '/v1/networks/bridge/connect', { sandbox: 'c1' });
+      assert.equal(ep.status, 201);
+      const hostIf = ep.body.hostIfName as string;
+      const sb = (await inject('GET', '/v1/sandboxes/c1')).body as { key: string };
+      const before = t.kernel.calls.length;
+      assert.equal((await inject('POST', '/v1/networks/bridge/disconnect', { sandbox: 'c1' })).status, 204);
+      const ops = t.kernel.calls.slice(before).filter((c) => c.method === 'ip').map((c) => c.args[1]);
+      assert.deepEqual(ops[0], [{ op: 'link.set', name: hostIf, up: false, group: GROUP }]);
+      await t.controller.settled();
+      assert.equal(await t.kernel.link(null, hostIf), undefined);
+      assert.equal(await t.kernel.link(sb.key, 'eth0'), undefined);
+
+      // reconnecting right after a disconnect gets eth0 again: the join waits for the reaper
+      await inject('POST', '/v1/networks/bridge/connect', { sandbox: 'c1' });
+      const again = await inject('POST', '/v1/networks/bridge/disconnect', { sandbox: 'c1' });
+      assert.equal(again.status, 204);
+      const third = await inject('POST', '/v1/networks/bridge/connect', { sandbox: 'c1' });
+      assert.equal(third.status, 201, JSON.stringify(third.body));
+      assert.equal((await t.kernel.link(sb.key, 'eth0'))?.up, true);
+      const check = await inject('GET', '/v1/system/check');
+      assert.equal(check.body.consistent, true, JSON.stringify(check.body));
+    } finally {
+      await t.close();
+    }
+  });
+});
