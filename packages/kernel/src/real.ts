@@ -1,15 +1,16 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { KernelError } from '@patchbay/errors';
-import type { Kernel, NetnsRef } from './contract.js';
+import type { Kernel } from './contract.js';
 import { withDetails } from './batch-errors.js';
 import { createExec, execaRunner, toolMissing, type KernelLogger, type Runner } from './exec.js';
-import { ipArgv, selfNetnsPath } from './ip-batch.js';
-import { parseAddresses, parseLinks, parseRoutes } from './ip-json.js';
+import { selfNetnsPath } from './ip-batch.js';
+import { createIpReads } from './ip-read.js';
 import { runIpBatch } from './ip-run.js';
 import { loadNetlinkAddon } from './netlink/addon.js';
+import { createNetlinkReads } from './netlink/dump.js';
 import { runNetlinkBatch } from './netlink/run.js';
 import { probeNetns } from './netns-probe.js';
-import { checkIfname, checkNetnsName, checkNetnsRef, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
+import { checkNetnsName, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
 
 export interface RealKernelOptions {
   /** pino-like logger; every command is logged at debug with argv and duration */
@@ -17,9 +18,9 @@ export interface RealKernelOptions {
   /** how processes are run (default: execa); tests substitute a recorder */
   runner?: Runner;
   /**
-   * How `ip()` batches reach the kernel: 'netlink' (in-process rtnetlink through the native
-   * addon, no process per batch), 'ip' (an `ip -batch -` process), or 'auto' (default): netlink
-   * when the addon is built, else ip.
+   * How `ip()` batches and the link/address/route reads reach the kernel: 'netlink' (in-process
+   * rtnetlink through the native addon, no process per call), 'ip' (`ip -batch -` and `ip -json`
+   * processes), or 'auto' (default): netlink when the addon is built, else ip.
    */
   backend?: KernelBackendChoice;
 }
@@ -58,7 +59,7 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
     if (r.exitCode !== 0 && !missing.test(r.stderr)) throw new KernelError(argv, r.exitCode, r.stderr);
   }
 
-  const ipJson = (netns: NetnsRef, args: string[]): Promise<string> => query(ipArgv(checkNetnsRef(netns), args));
+  const reads = addon !== undefined ? createNetlinkReads(addon, options.log) : createIpReads(run);
 
   return {
     ip: (netns, ops, opts) =>
@@ -66,28 +67,7 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
         ? runNetlinkBatch(addon, netns, ops, opts, selfNetns, options.log)
         : runIpBatch(run, netns, ops, opts, selfNetns),
 
-    async links(netns) {
-      return parseLinks(await ipJson(netns, ['-details', '-json', 'link', 'show']));
-    },
-    async link(netns, name) {
-      const argv = ipArgv(checkNetnsRef(netns), ['-details', '-json', 'link', 'show', 'dev', checkIfname(name)]);
-      const r = await run(argv);
-      if (r.exitCode !== 0) {
-        if (/does not exist/.test(r.stderr)) return undefined;
-        throw new KernelError(argv, r.exitCode, r.stderr);
-      }
-      return parseLinks(r.stdout)[0];
-    },
-    async addresses(netns) {
-      return parseAddresses(await ipJson(netns, ['-json', 'addr', 'show']));
-    },
-    async routes(netns) {
-      const [v4, v6] = await Promise.all([
-        ipJson(netns, ['-json', 'route', 'show']),
-        ipJson(netns, ['-6', '-json', 'route', 'show']),
-      ]);
-      return [...parseRoutes(v4, 4), ...parseRoutes(v6, 6)];
-    },
+    ...reads,
 
     async netnsAdd(name) {
       checkNetnsName(name);

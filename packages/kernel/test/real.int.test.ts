@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { describe, it } from 'node:test';
 import { requireIsolatedNamespace } from '../../../test/helpers/isolation.js';
 import type { KernelError } from '@patchbay/errors';
@@ -79,7 +80,7 @@ describe('real kernel: the netlink backend', () => {
 describe('real kernel: specifics', () => {
   it('logs every command with argv and duration', async () => {
     const entries: { obj: Record<string, unknown>; msg: string }[] = [];
-    const k = createRealKernel({ log: { debug: (obj, msg) => entries.push({ obj: obj as Record<string, unknown>, msg }) } });
+    const k = createRealKernel({ backend: 'ip', log: { debug: (obj, msg) => entries.push({ obj: obj as Record<string, unknown>, msg }) } });
     await k.links(null);
     assert.equal(entries.length, 1);
     assert.equal(entries[0]!.msg, 'kernel call');
@@ -105,5 +106,123 @@ describe('real kernel: specifics', () => {
     await k.ip('/proc/self/ns/net', [{ op: 'bridge.add', name: 'pbself0' }]);
     assert.ok((await k.links(null)).some((l) => l.name === 'pbself0'));
     await k.ip(null, [{ op: 'link.del', name: 'pbself0' }]);
+  });
+});
+
+describe('real kernel: netlink reads return exactly what the ip -json reads return', () => {
+  const viaNetlink = createRealKernel({ backend: 'netlink' });
+  const viaIp = createRealKernel({ backend: 'ip' });
+
+  /** ip, netlink, ip again: a state that moved under the reads (IPv6 DAD) is read once more. */
+  async function sameFromBoth<T>(what: string, read: (k: typeof viaIp) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const before = await read(viaIp);
+      const fromNetlink = await read(viaNetlink);
+      const after = await read(viaIp);
+      if (attempt < 3 && !isDeepStrictEqual(before, after)) continue;
+      assert.deepEqual(fromNetlink, before, what);
+      // the same key order too: these objects reach logs and the API as JSON
+      assert.equal(JSON.stringify(fromNetlink), JSON.stringify(before), what);
+      return fromNetlink;
+    }
+  }
+
+  it('links, link(name), addresses and routes of a bridge, a hairpin veth into another namespace, a group, and routes', async () => {
+    const a = await viaNetlink.netnsAdd('pbt-eq-a');
+    const b = await viaNetlink.netnsAdd('pbt-eq-b');
+    try {
+      await viaNetlink.ip(a, [
+        { op: 'bridge.add', name: 'pbeqbr', mtu: 1400 },
+        { op: 'link.set', name: 'pbeqbr', up: true },
+        { op: 'addr.add', dev: 'pbeqbr', cidr: '10.66.0.1/24' },
+        { op: 'addr.add', dev: 'pbeqbr', cidr: 'fd66::1/64' },
+        { op: 'addr.add', dev: 'pbeqbr', cidr: '10.66.1.1/24' },
+        { op: 'veth.add', name: 'pbeqv', peer: 'eth0', peerNetns: b, mac: '02:42:0A:42:00:0a' },
+        { op: 'link.set', name: 'pbeqv', master: 'pbeqbr', up: true },
+        { op: 'link.set', name: 'pbeqv', hairpin: true },
+        { op: 'bridge.add', name: 'pbeqg' },
+        { op: 'link.set', name: 'pbeqg', group: 9 },
+        { op: 'veth.add', name: 'pbeqx', peer: 'pbeqy', peerNetns: a },
+        { op: 'link.set', name: 'pbeqx', master: 'pbeqbr' },
+      ]);
+      await viaNetlink.ip(b, [
+        { op: 'link.set', name: 'eth0', up: true },
+        { op: 'addr.add', dev: 'eth0', cidr: '10.66.0.2/24' },
+        { op: 'addr.add', dev: 'eth0', cidr: 'fd66::2/64' },
+        { op: 'route.add', dst: 'default', via: '10.66.0.1' },
+        { op: 'route.add', dst: 'default', via: 'fd66::1' },
+      ]);
+      await viaNetlink.ip(a, [
+        { op: 'route.add', dst: 'default', via: '10.66.0.254' },
+        { op: 'route.add', dst: 'default', via: 'fd66::fe' },
+        { op: 'route.add', dst: '10.67.0.0/16', via: '10.66.0.5' },
+        { op: 'route.add', dst: '10.68.0.9/32', dev: 'pbeqbr' },
+        { op: 'route.add', dst: '10.69.0.0/24', dev: 'pbeqbr' },
+        { op: 'route.add', dst: 'fd67::9/128', dev: 'pbeqbr' },
+        { op: 'route.add', dst: 'fd68::/48', via: 'fd66::5' },
+      ]);
+
+      const linksA = await sameFromBoth('links in a', (k) => k.links(a));
+      const veth = linksA.find((l) => l.name === 'pbeqv');
+      assert.deepEqual(
+        { kind: veth?.kind, master: veth?.master, hairpin: veth?.hairpin, mac: veth?.mac, up: veth?.up },
+        { kind: 'veth', master: 'pbeqbr', hairpin: true, mac: '02:42:0a:42:00:0a', up: true },
+        'the state the comparison is about is really there',
+      );
+      assert.equal(linksA.find((l) => l.name === 'pbeqg')?.group, 9);
+      assert.equal(linksA.find((l) => l.name === 'pbeqx')?.hairpin, false);
+      for (const name of ['lo', 'pbeqbr', 'pbeqv', 'pbeqg', 'pbeqx', 'pbeqy', 'pbeqnone']) {
+        await sameFromBoth(`link ${name} in a`, (k) => k.link(a, name));
+      }
+      assert.equal(await viaNetlink.link(a, 'pbeqnone'), undefined);
+      const addrsA = await sameFromBoth('addresses in a', (k) => k.addresses(a));
+      assert.ok(addrsA.some((x) => x.cidr === 'fd66::1/64' && x.scope === 'global'));
+      const routesA = await sameFromBoth('routes in a', (k) => k.routes(a));
+      for (const dst of ['default', '10.67.0.0/16', '10.68.0.9', '10.69.0.0/24', 'fd67::9', 'fd68::/48']) {
+        assert.ok(routesA.some((r) => r.dst === dst), `route ${dst} listed`);
+      }
+      assert.equal(routesA.filter((r) => r.dst === 'default').length, 2);
+
+      await sameFromBoth('links in b', (k) => k.links(b));
+      await sameFromBoth('link eth0 in b', (k) => k.link(b, 'eth0'));
+      await sameFromBoth('addresses in b', (k) => k.addresses(b));
+      await sameFromBoth('routes in b', (k) => k.routes(b));
+
+      // the test's own namespace, by null and by path (nsenter on the ip side)
+      for (const ns of [null, '/proc/self/ns/net']) {
+        await sameFromBoth(`links in ${ns}`, (k) => k.links(ns));
+        await sameFromBoth(`addresses in ${ns}`, (k) => k.addresses(ns));
+        await sameFromBoth(`routes in ${ns}`, (k) => k.routes(ns));
+        await sameFromBoth(`link lo in ${ns}`, (k) => k.link(ns, 'lo'));
+      }
+    } finally {
+      await viaNetlink.netnsDelete('pbt-eq-a');
+      await viaNetlink.netnsDelete('pbt-eq-b');
+    }
+  });
+
+  it('a missing namespace is a KernelError on both, for every read', async () => {
+    const gone = '/run/netns/pbt-eq-never';
+    for (const k of [viaNetlink, viaIp]) {
+      for (const read of [() => k.links(gone), () => k.link(gone, 'lo'), () => k.addresses(gone), () => k.routes(gone)]) {
+        await assert.rejects(read(), (err: KernelError) => {
+          assert.equal(err.name, 'KernelError');
+          assert.equal(err.code, 'PB_ERR_KERNEL');
+          assert.match(err.message, /Cannot open network namespace "(pbt-eq-never|\/run\/netns\/pbt-eq-never)": No such file or directory/);
+          return true;
+        });
+      }
+    }
+  });
+
+  it('each netlink read is logged with where it ran and how long it took', async () => {
+    const entries: { obj: Record<string, unknown>; msg: string }[] = [];
+    const k = createRealKernel({ backend: 'netlink', log: { debug: (obj, msg) => entries.push({ obj: obj as Record<string, unknown>, msg }) } });
+    await k.links(null);
+    await k.routes('/proc/self/ns/net');
+    assert.deepEqual(entries.map((e) => [e.msg, e.obj.netlink, e.obj.read, typeof e.obj.ms]), [
+      ['kernel call', 'host', 'link show', 'number'],
+      ['kernel call', '--net=/proc/self/ns/net', 'route show', 'number'],
+    ]);
   });
 });

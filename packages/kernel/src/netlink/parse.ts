@@ -1,0 +1,245 @@
+import type { AddrInfo, LinkInfo, RouteInfo } from '../contract.js';
+
+/**
+ * Decoding of rtnetlink dump/get replies into what the `ip -json` path (ip-json.ts) returns for
+ * the same kernel state: same fields, same text (iproute2's formatting), same order.
+ */
+
+const NLMSG_HDRLEN = 16;
+const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
+const NLA_TYPE_MASK = 0x3fff;
+const align4 = (n: number): number => (n + 3) & ~3;
+
+const RTM = { NEWLINK: 16, NEWADDR: 20, NEWROUTE: 24 } as const;
+const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, GROUP: 27 } as const;
+const LINK_ATTRS: ReadonlySet<number> = new Set(Object.values(IFLA));
+const INFO = { KIND: 1, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
+const IFLA_BRPORT_MODE = 4;
+const IFA = { ADDRESS: 1, LOCAL: 2 } as const;
+const RTA = { DST: 1, OIF: 4, GATEWAY: 5, TABLE: 15 } as const;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const IFF_UP = 0x1;
+const RTM_F_CLONED = 0x200;
+const RT_TABLE_MAIN = 254;
+const RTN_LOCAL = 2;
+const ARPHRD = { LOOPBACK: 772, TUNNEL: 768, TUNNEL6: 769, SIT: 776, IPGRE: 778, IP6GRE: 823 } as const;
+
+/** One rtnetlink message of a reply: its type and its body after the netlink header. */
+export interface NlReplyMessage {
+  type: number;
+  body: Buffer;
+}
+
+/** The messages of a raw reply (nlmsghdr-framed), without errors and dump ends. */
+export function replyMessages(reply: Buffer | undefined): NlReplyMessage[] {
+  const out: NlReplyMessage[] = [];
+  if (reply === undefined) return out;
+  let at = 0;
+  while (at + NLMSG_HDRLEN <= reply.length) {
+    const len = reply.readUInt32LE(at);
+    if (len < NLMSG_HDRLEN || at + len > reply.length) throw new Error(`netlink reply: message at ${at} overruns the reply`);
+    const type = reply.readUInt16LE(at + 4);
+    if (type !== NLMSG_ERROR && type !== NLMSG_DONE) out.push({ type, body: reply.subarray(at + NLMSG_HDRLEN, at + len) });
+    at += align4(len);
+  }
+  return out;
+}
+
+/**
+ * Attributes from `from` to the end of `buf`, only the `wanted` types when given (a link message
+ * carries some fifty; slicing them all is most of the cost of a large dump). The first of a type
+ * wins, as in iproute2's parse_rtattr.
+ */
+export function attributes(buf: Buffer, from = 0, wanted?: ReadonlySet<number>): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  let at = from;
+  while (at + 4 <= buf.length) {
+    const len = buf[at]! | (buf[at + 1]! << 8);
+    if (len < 4 || at + len > buf.length) break;
+    const type = (buf[at + 2]! | (buf[at + 3]! << 8)) & NLA_TYPE_MASK;
+    if ((wanted === undefined || wanted.has(type)) && !out.has(type)) out.set(type, buf.subarray(at + 4, at + len));
+    at += align4(len);
+  }
+  return out;
+}
+
+const cString = (b: Buffer): string => {
+  const nul = b.indexOf(0);
+  return b.toString('utf8', 0, nul < 0 ? b.length : nul);
+};
+
+/** IPv4 dotted quad, or IPv6 as glibc's inet_ntop prints it (RFC 5952, embedded IPv4 forms). */
+export function formatAddress(bytes: Buffer): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  if (bytes.length !== 16) return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  const words = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2));
+  // the longest run of two or more zero words, the first of equals
+  let best = { base: -1, len: 0 };
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > best.len) best = { base: i, len: j - i };
+    i = j;
+  }
+  if (best.len < 2) best = { base: -1, len: 0 };
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i >= best.base && i < best.base + best.len) {
+      if (i === best.base) text += ':';
+      continue;
+    }
+    if (i !== 0) text += ':';
+    // ::a.b.c.d and ::ffff:a.b.c.d
+    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
+      text += [...bytes.subarray(12)].join('.');
+      break;
+    }
+    text += words[i]!.toString(16);
+  }
+  if (best.base !== -1 && best.base + best.len === 8) text += ':';
+  return text;
+}
+
+/** iproute2's rtnl_rtscope_n2a with the stock table. */
+export function scopeName(scope: number): string {
+  return { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' }[scope] ?? String(scope);
+}
+
+/** iproute2's ll_addr_n2a: tunnels' addresses as IP text, others as lowercase colon hex. */
+function linkAddress(bytes: Buffer, arphrd: number): string {
+  const v4Tunnel: number[] = [ARPHRD.TUNNEL, ARPHRD.SIT, ARPHRD.IPGRE];
+  const v6Tunnel: number[] = [ARPHRD.TUNNEL6, ARPHRD.IP6GRE];
+  if ((bytes.length === 4 && v4Tunnel.includes(arphrd)) || (bytes.length === 16 && v6Tunnel.includes(arphrd))) {
+    return formatAddress(bytes);
+  }
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** A link as the kernel described it: the master still an index. */
+export interface RawLink {
+  index: number;
+  name: string;
+  info: Omit<LinkInfo, 'master'>;
+  masterIndex?: number;
+}
+
+/** RTM_NEWLINK messages (a dump or a get) in reply order. */
+export function parseRawLinks(reply: Buffer | undefined): RawLink[] {
+  return replyMessages(reply)
+    .filter((m) => m.type === RTM.NEWLINK && m.body.length >= 16)
+    .map(({ body }) => {
+      const arphrd = body.readUInt16LE(2);
+      const index = body.readInt32LE(4);
+      const a = attributes(body, 16, LINK_ATTRS);
+      const name = cString(a.get(IFLA.IFNAME) ?? Buffer.alloc(0));
+      const linkinfo = a.has(IFLA.LINKINFO) ? attributes(a.get(IFLA.LINKINFO)!) : undefined;
+      const kind = linkinfo?.get(INFO.KIND);
+      const address = a.get(IFLA.ADDRESS);
+      const info: RawLink['info'] = {
+        name,
+        index,
+        kind: kind !== undefined ? cString(kind) : arphrd === ARPHRD.LOOPBACK ? 'loopback' : '',
+        mtu: a.get(IFLA.MTU)?.readUInt32LE(0) ?? 0,
+        mac: address !== undefined && address.length > 0 ? linkAddress(address, arphrd) : '',
+        up: (body.readUInt32LE(8) & IFF_UP) !== 0,
+      };
+      const slaveKind = linkinfo?.get(INFO.SLAVE_KIND);
+      if (slaveKind !== undefined && cString(slaveKind) === 'bridge') {
+        const mode = attributes(linkinfo!.get(INFO.SLAVE_DATA) ?? Buffer.alloc(0)).get(IFLA_BRPORT_MODE);
+        if (mode !== undefined && mode.length >= 1) info.hairpin = mode[0] !== 0;
+      }
+      const group = a.get(IFLA.GROUP)?.readUInt32LE(0) ?? 0;
+      if (group !== 0) info.group = group;
+      const raw: RawLink = { index, name, info };
+      const master = a.get(IFLA.MASTER);
+      if (master !== undefined) raw.masterIndex = master.readUInt32LE(0);
+      return raw;
+    });
+}
+
+/** iproute2 names an index it cannot resolve `if<N>`. */
+const nameOf = (names: ReadonlyMap<number, string>, index: number): string => names.get(index) ?? `if${index}`;
+
+export const linkNames = (links: readonly RawLink[]): Map<number, string> => new Map(links.map((l) => [l.index, l.name]));
+
+/** LinkInfo with the master named; `names` maps the namespace's indexes to names. */
+export function toLinkInfo(raw: RawLink, names: ReadonlyMap<number, string>): LinkInfo {
+  const { name, index, kind, mtu, mac, up, hairpin, group } = raw.info;
+  // the key order of parseLinks, so that deepEqual and JSON agree
+  const link: LinkInfo = { name, index, kind, mtu, mac, up };
+  if (raw.masterIndex !== undefined) link.master = nameOf(names, raw.masterIndex);
+  if (hairpin !== undefined) link.hairpin = hairpin;
+  if (group !== undefined) link.group = group;
+  return link;
+}
+
+/** A link dump: every link, its master named from the same dump. */
+export function parseLinks(reply: Buffer | undefined): LinkInfo[] {
+  const raws = parseRawLinks(reply);
+  const names = linkNames(raws);
+  return raws.map((r) => toLinkInfo(r, names));
+}
+
+/**
+ * `ip addr show`: addresses grouped by link in the link dump's order, within a link in the
+ * address dump's order (IPv4 before IPv6, as the kernel dumps them).
+ */
+export function parseAddresses(linkReply: Buffer | undefined, addrReply: Buffer | undefined): AddrInfo[] {
+  const byLink = new Map<number, AddrInfo[]>();
+  const links = parseRawLinks(linkReply);
+  for (const l of links) byLink.set(l.index, []);
+  const names = linkNames(links);
+  for (const { type, body } of replyMessages(addrReply)) {
+    if (type !== RTM.NEWADDR || body.length < 8) continue;
+    const family = body[0];
+    if (family !== AF_INET && family !== AF_INET6) continue;
+    const index = body.readUInt32LE(4);
+    const a = attributes(body, 8);
+    const local = a.get(IFA.LOCAL) ?? a.get(IFA.ADDRESS);
+    const list = byLink.get(index);
+    if (local === undefined || list === undefined) continue;
+    list.push({ dev: names.get(index)!, cidr: `${formatAddress(local)}/${body[1]}`, family: family === AF_INET ? 4 : 6, scope: scopeName(body[3]!) });
+  }
+  return [...byLink.values()].flat();
+}
+
+/**
+ * `ip [-6] route show`: the main table, without cloned routes, in dump order. Like iproute2, an
+ * IPv6 dump is filtered by route type (no local routes) until a route of another table shows
+ * up, then by table.
+ */
+export function parseRoutes(reply: Buffer | undefined, family: 4 | 6, names: ReadonlyMap<number, string>): RouteInfo[] {
+  const out: RouteInfo[] = [];
+  const af = family === 4 ? AF_INET : AF_INET6;
+  const hostLen = family === 4 ? 32 : 128;
+  let multipleTables = false;
+  for (const { type, body } of replyMessages(reply)) {
+    if (type !== RTM.NEWROUTE || body.length < 12 || body[0] !== af) continue;
+    const a = attributes(body, 12);
+    const table = a.get(RTA.TABLE)?.readUInt32LE(0) ?? body[4]!;
+    const [dstLen, rtmScope, rtmType] = [body[1]!, body[6]!, body[7]!];
+    if (family === 6 && table !== RT_TABLE_MAIN) multipleTables = true;
+    if ((body.readUInt32LE(8) & RTM_F_CLONED) !== 0) continue;
+    if (family === 6 && !multipleTables ? rtmType === RTN_LOCAL : table !== RT_TABLE_MAIN) continue;
+
+    const dst = a.get(RTA.DST);
+    const route: RouteInfo = {
+      // ('0/N ' with its space is iproute2's, for a prefix without an address the kernel never sends)
+      dst: dst !== undefined ? (dstLen === hostLen ? formatAddress(dst) : `${formatAddress(dst)}/${dstLen}`) : dstLen !== 0 ? `0/${dstLen} ` : 'default',
+      family,
+    };
+    const gateway = a.get(RTA.GATEWAY);
+    if (gateway !== undefined) route.gateway = formatAddress(gateway);
+    const oif = a.get(RTA.OIF);
+    if (oif !== undefined) route.dev = nameOf(names, oif.readUInt32LE(0));
+    if (rtmScope !== 0) route.scope = scopeName(rtmScope);
+    out.push(route);
+  }
+  return out;
+}
