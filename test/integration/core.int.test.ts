@@ -125,6 +125,35 @@ describe('core daemon on the real kernel', () => {
     assert.deepEqual(alloc.subnets[0].allocations.map((a: { kind: string }) => a.kind), ['gateway']);
   });
 
+  it('with PATCHBAY_KERNEL_BACKEND=ip (no netlink addon) the same lifecycle works through ip processes', async () => {
+    await d.stop('SIGTERM');
+    // its own network on its own bridge: pb0 and its address stay the first daemon's
+    const x = createTestDaemon(['--bridge', 'none'], { env: { PATCHBAY_KERNEL_BACKEND: 'ip' } });
+    try {
+      await x.start();
+      assert.match(x.logs(), /kernel backend: ip processes/);
+      const net = await x.req('POST', '/v1/networks', { name: 'ipnet', ipam: { config: [{ subnet: '10.125.0.0/24', gateway: '10.125.0.1' }] } });
+      assert.equal(net.status, 201, net.text);
+      const keys: string[] = [];
+      for (const name of ['ipa', 'ipb']) {
+        keys.push(((await x.req('POST', '/v1/sandboxes', { name })).body as { key: string }).key);
+        assert.equal((await x.req('POST', '/v1/networks/ipnet/connect', { sandbox: name })).status, 201);
+      }
+      assert.ok(ping(keys[0]!, '10.125.0.3'), 'ipa → ipb');
+      // retire and reap go through `ip link set … group` and `ip link del group`
+      assert.equal((await x.req('POST', '/v1/networks/ipnet/disconnect', { sandbox: 'ipa' })).status, 204);
+      assert.equal((await x.req('POST', '/v1/networks/ipnet/connect', { sandbox: 'ipa' })).status, 201);
+      assert.ok(ping(keys[0]!, '10.125.0.3'), 'ipa → ipb after reconnecting');
+      for (const name of ['ipa', 'ipb']) assert.equal((await x.req('DELETE', `/v1/sandboxes/${name}`)).status, 204);
+      assert.equal((await x.req('DELETE', '/v1/networks/ipnet')).status, 204);
+      assert.deepEqual(links().filter((l) => l.ifname.startsWith('pbv') || l.ifname.startsWith('pb-')).map((l) => l.ifname), []);
+    } finally {
+      await x.stop('SIGTERM');
+      await x.cleanup();
+    }
+    await d.start();
+  });
+
   it('patchbayd --cleanup removes the default bridge and the firewall tables', async () => {
     await d.stop('SIGTERM');
     const cleaner = createTestDaemon(['--cleanup'], { dir: d.dir });
