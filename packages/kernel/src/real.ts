@@ -8,7 +8,7 @@ import { createIpReads } from './ip-read.js';
 import { runIpBatch } from './ip-run.js';
 import { loadNetlinkAddon } from './netlink/addon.js';
 import { createNetlinkReads } from './netlink/dump.js';
-import { runNetlinkBatch } from './netlink/run.js';
+import { describeErrno, runNetlinkBatch } from './netlink/run.js';
 import { probeNetns } from './netns-probe.js';
 import { checkNetnsName, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
 
@@ -59,6 +59,20 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
     if (r.exitCode !== 0 && !missing.test(r.stderr)) throw new KernelError(argv, r.exitCode, r.stderr);
   }
 
+  /** `ip netns add|delete NAME` done by the addon, logged and failing like the ip path. */
+  async function netlinkNetns(what: 'add' | 'delete', name: string, call: () => Promise<void>): Promise<string> {
+    const started = performance.now();
+    try {
+      await call();
+      return netnsPathOf(name);
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno ?? 0;
+      throw new KernelError(['netns', what, name], undefined, (err as Error).message, { status: describeErrno(errno).name, cause: err });
+    } finally {
+      options.log?.debug({ netns: `${what} ${name}`, ms: Math.round((performance.now() - started) * 100) / 100 }, 'kernel call');
+    }
+  }
+
   const reads = addon !== undefined ? createNetlinkReads(addon, options.log) : createIpReads(run);
 
   return {
@@ -71,6 +85,7 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
 
     async netnsAdd(name) {
       checkNetnsName(name);
+      if (addon !== undefined) return netlinkNetns('add', name, () => addon.netnsAdd(netnsPathOf(name)));
       await query(['ip', 'netns', 'add', name]);
       try {
         await query(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
@@ -82,6 +97,7 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
     },
     async netnsDelete(name) {
       checkNetnsName(name);
+      if (addon !== undefined) return void (await netlinkNetns('delete', name, () => addon.netnsDelete(netnsPathOf(name))));
       await tolerant(['ip', 'netns', 'delete', name], NETNS_MISSING_RE);
     },
     async netnsList() {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, it } from 'node:test';
 import { requireIsolatedNamespace } from '../../../test/helpers/isolation.js';
@@ -59,6 +59,23 @@ describe('real kernel: the netlink backend', () => {
       await k.ip(null, Array.from({ length: 40 }, (_, i) => ({ op: 'link.del' as const, name: `pbthr${i}` })), { ignoreMissing: true });
       await k.netnsDelete('pbt-threads');
     }
+  });
+
+  it('namespaces made in-process are ones `ip netns` lists and enters, and the other way round', async () => {
+    const k = createRealKernel({ backend: 'netlink' });
+    const path = await k.netnsAdd('pbt-interop');
+    assert.equal(path, '/run/netns/pbt-interop');
+    assert.match(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), /pbt-interop/);
+    assert.match(execFileSync('ip', ['-n', 'pbt-interop', 'link', 'show', 'lo'], { encoding: 'utf8' }), /<LOOPBACK,UP,LOWER_UP>/);
+    assert.notEqual(readlinkSync('/proc/self/ns/net'), execFileSync('ip', ['netns', 'exec', 'pbt-interop', 'readlink', '/proc/self/ns/net'], { encoding: 'utf8' }).trim());
+    await assert.rejects(k.netnsAdd('pbt-interop'), /netns add pbt-interop: EEXIST/);
+    await k.netnsDelete('pbt-interop');
+    assert.doesNotMatch(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }), /pbt-interop/);
+    await k.netnsDelete('pbt-interop');
+    execFileSync('ip', ['netns', 'add', 'pbt-interop2']);
+    await k.ip('/run/netns/pbt-interop2', [{ op: 'bridge.add', name: 'pbx0' }]);
+    await k.netnsDelete('pbt-interop2');
+    assert.equal(existsSync('/run/netns/pbt-interop2'), false);
   });
 
   it('a failure names the op, the errno and the kernel\'s own words', async () => {

@@ -17,6 +17,14 @@ export interface NetlinkAddon {
    * on a worker thread. Rejects (with `errno`) only when the namespace or socket cannot be had.
    */
   exchange(netns: string | null, requests: readonly NlRequest[], stopOnError: boolean): Promise<NlResult[]>;
+  /**
+   * What `ip netns add` does, in-process: the namespace file at `path` (its directory a shared
+   * mount), a new namespace with loopback up bind-mounted on it. Rejects (with `errno`) on failure,
+   * leaving no file behind.
+   */
+  netnsAdd(path: string): Promise<void>;
+  /** What `ip netns delete` does: unmount and remove `path`; a missing one is success. */
+  netnsDelete(path: string): Promise<void>;
 }
 
 /** Where `npm ci` / `npm run build` put the compiled addon (see packages/kernel/native). */
