@@ -64,14 +64,35 @@ test('planUpdate: only element changes when only ports change', () => {
   assert.equal(planUpdate(prev, { ...prev, ports: [dns] }), 'delete element inet patchbay dnat_any_v4 { tcp . 8080 }\n');
 });
 
-test('planUpdate: nothing for an unchanged model, everything when networks change', () => {
+test('planUpdate: nothing for an unchanged model; a network change is element changes; the bridge table coming or going is everything', () => {
   const model: FirewallModel = { networks: [defaultBridge], ports: [web] };
   assert.equal(planUpdate(model, { networks: [{ ...defaultBridge, id: 'renamed', name: 'other' }], ports: [web] }), '');
   assert.equal(planUpdate(undefined, model), renderRuleset(model));
   const withNetwork: FirewallModel = { networks: [defaultBridge, userNetwork], ports: [web] };
-  assert.equal(planUpdate(model, withNetwork), renderRuleset(withNetwork));
+  const added = planUpdate(model, withNetwork).split('\n').filter(Boolean);
+  const br = `"${userNetwork.bridge}"`;
+  assert.deepEqual(added.map((l) => l.split(' {')[0]), [
+    'add element inet patchbay bridges',
+    'add element inet patchbay same_bridge',
+    'add element inet patchbay subnets_v4',
+    'add element inet patchbay subnets_v6',
+    'add element inet patchbay masq_v4',
+    'add element inet patchbay masq_v6',
+  ]);
+  assert.ok(added.every((l) => userNetwork.subnets.some((s) => l.includes(s)) || l.includes(br)), added.join('\n'));
+  // and back: the same elements deleted (by key)
+  const removed = planUpdate(withNetwork, model).split('\n').filter(Boolean);
+  assert.equal(removed.length, 6);
+  assert.ok(removed.every((l) => l.startsWith('delete element inet patchbay ')));
+  assert.ok(removed.some((l) => l === `delete element inet patchbay same_bridge { ${br} . ${br} }`), removed.join('\n'));
+  // the first network with ICC off brings the bridge table: the whole document
   const iccChanged: FirewallModel = { networks: [{ ...defaultBridge, icc: false }], ports: [web] };
   assert.equal(planUpdate(model, iccChanged), renderRuleset(iccChanged));
+  // a second one with ICC off is elements in both tables
+  const two: FirewallModel = { networks: [{ ...defaultBridge, icc: false }, { ...userNetwork, icc: false }], ports: [web] };
+  const both = planUpdate(iccChanged, two);
+  assert.match(both, /^add element bridge patchbay icc_off_v4 \{ 172\.18\.0\.0\/16 \. 172\.18\.0\.0\/16 \}$/m);
+  assert.match(both, /^add element inet patchbay same_bridge \{ "br-1a2b3c4d5e6f" \. "br-1a2b3c4d5e6f" : drop \}$/m);
 });
 
 test('ports: host binding address, internal networks, address canonical form', () => {

@@ -153,6 +153,23 @@ test('update: a port change is an element batch, and takes effect', async () => 
   assert.deepEqual(await fw.check(model), { ok: true });
 });
 
+test('update: a network leaving or coming back is an element batch (no base chain is touched), and takes effect', async () => {
+  assert.equal(ping('i1', OUT), false, 'internal: nothing leaves');
+  const withoutInternal: FirewallModel = { ...model, networks: model.networks.filter((n) => n !== internalNetwork) };
+  applied.length = 0;
+  await fw.update(model, withoutInternal);
+  assert.equal(applied.length, 1);
+  assert.ok(applied[0]!.split('\n').filter(Boolean).every((l) => /^(add|delete) element inet patchbay /.test(l)), applied[0]);
+  assert.deepEqual(await fw.check(withoutInternal), { ok: true });
+  assert.equal(ping('i1', OUT), true, 'no longer a patchbay network: nothing stops it');
+  applied.length = 0;
+  await fw.update(withoutInternal, model);
+  assert.ok(applied[0]!.split('\n').filter(Boolean).every((l) => /^(add|delete) element inet patchbay /.test(l)), applied[0]);
+  assert.deepEqual(await fw.check(model), { ok: true });
+  assert.equal(ping('i1', OUT), false, 'internal again');
+  assert.ok(!ping('a1', '172.17.0.2'), 'isolation between networks stays');
+});
+
 test('a flushed ruleset is detected by check() and restored by apply()', async () => {
   run(['nft', 'flush', 'ruleset']);
   assert.deepEqual(await fw.check(model), { ok: false, reason: 'table inet patchbay is missing' });
@@ -161,8 +178,10 @@ test('a flushed ruleset is detected by check() and restored by apply()', async (
   assert.deepEqual(await fw.check(model), { ok: true });
   assert.ok(!ping('a1', '172.17.0.2'));
   assert.equal(ask('out', 'tcp', HOST, 8080), OUT);
-  const other = { ...model, networks: model.networks.filter((n) => n !== iccOffNetwork) };
-  assert.deepEqual(await fw.check(other), { ok: false, reason: 'table inet patchbay was rendered for other networks' });
+  const other = { ...model, networks: model.networks.filter((n) => n !== userNetwork), ports: [web, dns] };
+  assert.deepEqual(await fw.check(other), { ok: false, reason: 'set bridges has 4 elements, expected 3' });
+  const noIccOff = { ...model, networks: model.networks.filter((n) => n !== iccOffNetwork), ports: [web, dns] };
+  assert.deepEqual(await fw.check(noIccOff), { ok: false, reason: 'table bridge patchbay exists but no network has ICC off' });
 });
 
 test('an incremental update over a flushed ruleset falls back to the full document', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { IpOp, Kernel } from '@patchbay/kernel';
+import { createFakeKernel, type FakeKernel, type IpOp, type Kernel } from '@patchbay/kernel';
 import { pino } from 'pino';
 import { createLinkReaper } from '../src/controller/reaper.js';
 import { buildTestApp } from './helpers/native-app.js';
@@ -92,6 +92,39 @@ describe('detach on the fake kernel', () => {
       assert.equal((await t.kernel.link(sb.key, 'eth0'))?.up, true);
       const check = await inject('GET', '/v1/system/check');
       assert.equal(check.body.consistent, true, JSON.stringify(check.body));
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('network delete on the fake kernel', () => {
+  it('retires the bridge; a create right after with the same bridge name waits for the reaper and gets its own', async () => {
+    const fake = createFakeKernel();
+    // the reaper's deletion takes a while, as a bridge's does in the kernel
+    const slow: FakeKernel = {
+      ...fake,
+      ip: async (ns, ops, opts) => {
+        if (ops.some((op) => op.op === 'group.del')) await new Promise((r) => setTimeout(r, 30));
+        return fake.ip(ns, ops, opts);
+      },
+    };
+    const t = await buildTestApp(undefined, { kernel: slow });
+    try {
+      const spec = { name: 'n', options: { 'com.docker.network.bridge.name': 'pbx0' }, ipam: { config: [{ subnet: '10.9.0.0/24' }] } };
+      assert.equal((await t.app.inject({ method: 'POST', url: '/v1/networks', payload: spec })).statusCode, 201);
+      assert.equal((await t.app.inject({ method: 'DELETE', url: '/v1/networks/n' })).statusCode, 204);
+      const retired = await fake.link(null, 'pbx0');
+      assert.equal(retired?.group, GROUP, 'retired, not yet deleted');
+      assert.equal(retired?.up, false);
+      assert.equal((await t.app.inject({ method: 'POST', url: '/v1/networks', payload: spec })).statusCode, 201);
+      await t.controller.settled();
+      const bridge = await fake.link(null, 'pbx0');
+      assert.equal(bridge?.up, true, 'the new network has its bridge');
+      assert.equal(bridge?.group, undefined);
+      assert.equal((await t.app.inject({ method: 'DELETE', url: '/v1/networks/n' })).statusCode, 204);
+      await t.controller.settled();
+      assert.equal(await fake.link(null, 'pbx0'), undefined, 'deleted: it was created by patchbay');
     } finally {
       await t.close();
     }

@@ -47,10 +47,10 @@ export interface DriverContext {
   /** daemon-wide defaults, e.g. the default MTU */
   defaults: { mtu: number };
   /**
-   * When set, a leave retires its host link instead of deleting it: down (so no frame passes)
-   * and moved into this link group, which the daemon's reaper deletes in the background in one
-   * kernel operation. Deleting a veth waits about 20 ms for the kernel's RCU grace period;
-   * nothing the caller sees needs to wait for it.
+   * When set, a leave retires its host link, and a network delete its bridge, instead of deleting
+   * them: down (so no frame passes) and moved into this link group, which the daemon's reaper
+   * deletes in the background in one kernel operation. Deleting a veth waits about 20 ms for the
+   * kernel's RCU grace period, a bridge more; nothing the caller sees needs to wait for it.
    */
   retiredLinkGroup?: number;
 }

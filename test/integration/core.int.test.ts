@@ -113,11 +113,28 @@ describe('core daemon on the real kernel', () => {
     assert.deepEqual(links().filter((l) => l.ifname.startsWith('pbv') && !owned.has(l.ifname)).map((l) => l.ifname), []);
   });
 
+  it('a network deleted and created again at once with the same bridge name gets a bridge of its own', async () => {
+    const spec = { name: 'again', options: { 'com.docker.network.bridge.name': 'pbagain0' }, ipam: { config: [{ subnet: '10.126.0.0/24', gateway: '10.126.0.1' }] } };
+    for (let round = 0; round < 3; round++) {
+      assert.equal((await d.req('POST', '/v1/networks', spec)).status, 201, `round ${round}`);
+      assert.equal((await d.req('DELETE', '/v1/networks/again')).status, 204);
+    }
+    assert.equal((await d.req('POST', '/v1/networks', spec)).status, 201);
+    // once the reaper has deleted what the deletes retired, the live network's bridge is still there
+    assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true);
+    const bridge = links().find((l) => l.ifname === 'pbagain0');
+    assert.equal(bridge?.linkinfo?.info_kind, 'bridge');
+    assert.deepEqual(addrOf('pbagain0'), ['10.126.0.1/24']);
+    assert.equal((await d.req('DELETE', '/v1/networks/again')).status, 204);
+  });
+
   it('deleting everything leaves no bridge, veth or namespace behind', async () => {
     for (const s of (await d.req('GET', '/v1/sandboxes')).body as { id: string }[]) {
       assert.equal((await d.req('DELETE', `/v1/sandboxes/${s.id}`)).status, 204);
     }
     assert.equal((await d.req('DELETE', '/v1/networks/user1')).status, 204);
+    // bridges and veths are deleted in the background; a check waits until that is done
+    assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true);
     const left = links().filter((l) => l.ifname.startsWith('pbv') || l.ifname.startsWith('pb-'));
     assert.deepEqual(left.map((l) => l.ifname), []);
     assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith('pb-')), []);

@@ -101,6 +101,7 @@ export function createController(deps: ControllerDeps) {
       for (const net of store.networks()) {
         if (net.driver === 'bridge') await networks.remove(net.id, { allowPredefined: true });
       }
+      await core.reaper.settled();
       await firewall.remove();
     },
     networks: {

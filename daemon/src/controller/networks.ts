@@ -78,6 +78,8 @@ export function createNetworks(core: Core) {
       }
       try {
         if (driver.planCreateNetwork) {
+          // a bridge a recent delete retired may still hold the name this network's bridge takes
+          await core.reaper.settled();
           const plan = await driver.planCreateNetwork(driverNetwork(core, record), core.driverCtx);
           record.driverState = plan.state;
           store.setNetworkDriverState(record.id, plan.state);
@@ -115,16 +117,17 @@ export function createNetworks(core: Core) {
         throw new PatchbayError('PB_ERR_ACTIVE_ENDPOINTS', `error while removing network: network ${net.name} id ${net.id} has active endpoints`);
       }
       store.setNetworkState(net.id, 'deleting');
-      // retired ports of this bridge go first, so the delete leaves no link behind
-      await core.reaper.settled();
       const driver = registry.get(net.driver);
+      const steps = driver.planDeleteNetwork?.(driverNetwork(core, net), core.driverCtx) ?? [];
       try {
-        await runSteps(driver.planDeleteNetwork?.(driverNetwork(core, net), core.driverCtx) ?? [], log.child({ op: 'network.delete', network: net.name }));
+        await runSteps(steps, log.child({ op: 'network.delete', network: net.name }));
       } catch (err) {
         store.setNetworkState(net.id, 'ready');
         throw err;
       }
       forget(net);
+      // the bridge (and ports retired by recent leaves) go in the background
+      if (steps.length > 0) core.reaper.retired(`net:${net.id}`);
       await core.firewall.sync();
       core.events.emit('network', 'destroy', net.id, { name: net.name, type: net.driver });
       log.info({ network: net.name, id: net.id.slice(0, 12) }, 'network removed');

@@ -1,9 +1,9 @@
 import type { Kernel } from '@patchbay/kernel';
 import { listedChains, listedComment, listedElementCount, listedRuleCount } from './inspect.js';
-import { portElements } from './elements.js';
+import { modelElements } from './elements.js';
 import type { FirewallModel } from './model.js';
-import { needsBridgeTable, networksFingerprint, onlyPortsChanged, planUpdate, renderRuleset } from './render.js';
-import { BRIDGE_CHAINS, INET_CHAINS, PORT_MAPS, TABLE_NAME, type ChainSpec } from './schema.js';
+import { needsBridgeTable, needsFullRender, planUpdate, renderRuleset, TABLE_COMMENT } from './render.js';
+import { BRIDGE_CHAINS, BRIDGE_SETS, INET_CHAINS, INET_SETS, TABLE_NAME, type ChainSpec, type SetSpec } from './schema.js';
 
 export type FirewallKernel = Pick<Kernel, 'nftApply' | 'nftListTable' | 'nftDeleteTable'>;
 
@@ -73,7 +73,7 @@ export function createFirewall({ kernel, log, enabled }: FirewallOptions): Firew
     apply: (model) => applyDocument(renderRuleset(model), 'full'),
 
     async update(prev, next) {
-      if (!onlyPortsChanged(prev, next)) return applyDocument(renderRuleset(next), 'full');
+      if (needsFullRender(prev, next)) return applyDocument(renderRuleset(next), 'full');
       const document = planUpdate(prev, next);
       if (document === '') return;
       try {
@@ -95,15 +95,17 @@ export function createFirewall({ kernel, log, enabled }: FirewallOptions): Firew
 
     async check(model) {
       const { inet, bridge } = await listings();
-      const fingerprint = networksFingerprint(model);
+      const expected = modelElements(model);
+      const withBridge = needsBridgeTable(model);
       const problem =
-        tableProblem('inet', inet, fingerprint, INET_CHAINS) ??
-        (needsBridgeTable(model)
-          ? tableProblem('bridge', bridge, fingerprint, BRIDGE_CHAINS)
+        tableProblem('inet', inet, INET_CHAINS) ??
+        (withBridge
+          ? tableProblem('bridge', bridge, BRIDGE_CHAINS)
           : bridge !== undefined
             ? `table bridge ${TABLE_NAME} exists but no network has ICC off`
             : undefined) ??
-        portsProblem(inet!, model);
+        elementsProblem(inet!, INET_SETS, expected.inet) ??
+        (withBridge ? elementsProblem(bridge!, BRIDGE_SETS, expected.bridge) : undefined);
       return problem === undefined ? { ok: true } : { ok: false, reason: problem };
     },
 
@@ -118,10 +120,10 @@ export function createFirewall({ kernel, log, enabled }: FirewallOptions): Firew
   };
 }
 
-function tableProblem(family: string, listing: string | undefined, fingerprint: string, chains: readonly ChainSpec[]): string | undefined {
+function tableProblem(family: string, listing: string | undefined, chains: readonly ChainSpec[]): string | undefined {
   const table = `table ${family} ${TABLE_NAME}`;
   if (listing === undefined) return `${table} is missing`;
-  if (listedComment(listing) !== fingerprint) return `${table} was rendered for other networks`;
+  if (listedComment(listing) !== TABLE_COMMENT) return `${table} has another shape (not "${TABLE_COMMENT}")`;
   const present = new Set(listedChains(listing));
   const missing = chains.filter((c) => !present.has(c.name)).map((c) => c.name);
   if (missing.length > 0) return `${table} lacks chains ${missing.join(', ')}`;
@@ -130,11 +132,12 @@ function tableProblem(family: string, listing: string | undefined, fingerprint: 
   return found === rules ? undefined : `${table} has ${found} rules, expected ${rules}`;
 }
 
-function portsProblem(listing: string, model: FirewallModel): string | undefined {
-  const expected = portElements(model);
-  for (const map of PORT_MAPS) {
-    const found = listedElementCount(listing, map);
-    if (found !== expected[map].length) return `map ${map} has ${found} elements, expected ${expected[map].length}`;
+/** Networks and ports are set elements: a set holding more or fewer than the model gives is drift. */
+function elementsProblem(listing: string, sets: readonly SetSpec[], expected: Record<string, readonly unknown[]>): string | undefined {
+  for (const { kind, name } of sets) {
+    const found = listedElementCount(listing, name);
+    const want = expected[name]?.length ?? 0;
+    if (found !== want) return `${kind} ${name} has ${found} elements, expected ${want}`;
   }
   return undefined;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { elementText, modelElements, normalizeNetworks, portElements, type Element } from './elements.js';
 import type { FirewallModel, FirewallNetwork } from './model.js';
 import {
@@ -7,26 +6,13 @@ import {
 } from './schema.js';
 
 /** Bump when the rendered shape changes, so a daemon upgrade re-applies its tables. */
-const RULESET_VERSION = 1;
+const RULESET_VERSION = 2;
 
 /**
- * Fingerprint of everything except the ports: stored as the tables' comment, so check() can tell
- * whether the applied tables were rendered for these networks (ports are checked by element count).
+ * The tables' comment: the shape version. What the sets hold is checked by element counts
+ * (check()), so a network change can be a batch of element changes like a port change.
  */
-export function networksFingerprint(model: FirewallModel): string {
-  // Callers that keep the same networks array between changes (the daemon does) hash it once.
-  const known = fingerprints.get(model.networks);
-  if (known !== undefined) return known;
-  const canonical = normalizeNetworks(model.networks).map(({ network, subnets }) => [
-    network.bridge, subnets.map((s) => s.cidr), network.internal, network.icc, network.masquerade,
-    network.hostBindingIpv4 ?? '',
-  ]);
-  const hash = createHash('sha256').update(JSON.stringify([RULESET_VERSION, canonical])).digest('hex');
-  const fingerprint = `patchbay v${RULESET_VERSION} networks ${hash.slice(0, 16)}`;
-  fingerprints.set(model.networks, fingerprint);
-  return fingerprint;
-}
-const fingerprints = new WeakMap<readonly FirewallNetwork[], string>();
+export const TABLE_COMMENT = `patchbay ruleset v${RULESET_VERSION}`;
 
 /** True when some network needs the bridge-family table (ICC off). */
 export const needsBridgeTable = (model: FirewallModel): boolean => model.networks.some((n) => !n.icc);
@@ -38,7 +24,7 @@ export const needsBridgeTable = (model: FirewallModel): boolean => model.network
  */
 export function renderRuleset(model: FirewallModel): string {
   const elements = modelElements(model);
-  const comment = networksFingerprint(model);
+  const comment = TABLE_COMMENT;
   const out: string[] = [];
   for (const table of [INET_TABLE, BRIDGE_TABLE]) out.push(`table ${table} {}`, `delete table ${table}`);
   out.push(...renderTable(INET_TABLE, comment, INET_SETS, elements.inet, INET_CHAINS));
@@ -71,31 +57,50 @@ function renderTable(
   return out;
 }
 
-/** True when `prev` was applied and differs from `next` at most in its ports. */
-export function onlyPortsChanged(prev: FirewallModel | undefined, next: FirewallModel): prev is FirewallModel {
-  return prev !== undefined && networksFingerprint(prev) === networksFingerprint(next);
+/**
+ * True when going from `prev` to `next` needs the whole document: nothing applied before, or the
+ * bridge-family table appears or goes (a network with ICC off is the first or the last one).
+ */
+export function needsFullRender(prev: FirewallModel | undefined, next: FirewallModel): prev is undefined {
+  return prev === undefined || needsBridgeTable(prev) !== needsBridgeTable(next);
+}
+
+/** Element deletes and adds that turn the sets of `before` into those of `after`. */
+function diffElements(table: string, names: readonly string[], before: Record<string, Element[]>, after: Record<string, Element[]>) {
+  const deletes: string[] = [];
+  const adds: string[] = [];
+  for (const name of names) {
+    const was = before[name] ?? [];
+    const now = after[name] ?? [];
+    const old = new Map(was.map((e) => [e.key, e.value]));
+    const current = new Map(now.map((e) => [e.key, e.value]));
+    const removed = was.filter((e) => !current.has(e.key) || current.get(e.key) !== e.value);
+    const added = now.filter((e) => !old.has(e.key) || old.get(e.key) !== e.value);
+    if (removed.length > 0) deletes.push(`delete element ${table} ${name} { ${removed.map((e) => e.key).join(', ')} }`);
+    if (added.length > 0) adds.push(`add element ${table} ${name} { ${added.map(elementText).join(', ')} }`);
+  }
+  return { deletes, adds };
 }
 
 /**
  * The smallest atomic batch taking the kernel from `prev` to `next`: element deletes and adds in
- * the DNAT maps when only ports changed, '' when nothing changed, and the full document when the
- * networks changed or nothing was applied before. Assumes the kernel holds exactly `prev`; if an
- * element batch fails, apply the full document (createFirewall().update does).
+ * the sets and maps ('' when nothing changed), or the full document when needsFullRender. A
+ * network change costs no base-chain re-registration this way (that waits for RCU in the
+ * kernel). When the networks array is the same object in both models (the daemon keeps it
+ * between port changes), only the DNAT maps are compared. Assumes the kernel holds exactly
+ * `prev`; if an element batch fails, apply the full document (createFirewall().update does).
  */
 export function planUpdate(prev: FirewallModel | undefined, next: FirewallModel): string {
-  if (!onlyPortsChanged(prev, next)) return renderRuleset(next);
-  const before = portElements(prev);
-  const after = portElements(next);
-  const deletes: string[] = [];
-  const adds: string[] = [];
-  for (const map of PORT_MAPS) {
-    const old = new Map(before[map].map((e) => [e.key, e.value]));
-    const now = new Map(after[map].map((e) => [e.key, e.value]));
-    const removed = before[map].filter((e) => now.get(e.key) !== e.value);
-    const added = after[map].filter((e) => old.get(e.key) !== e.value);
-    if (removed.length > 0) deletes.push(`delete element ${INET_TABLE} ${map} { ${removed.map((e) => e.key).join(', ')} }`);
-    if (added.length > 0) adds.push(`add element ${INET_TABLE} ${map} { ${added.map(elementText).join(', ')} }`);
+  if (needsFullRender(prev, next)) return renderRuleset(next);
+  let inet: { deletes: string[]; adds: string[] };
+  let bridge = { deletes: [] as string[], adds: [] as string[] };
+  if (prev.networks === next.networks) {
+    inet = diffElements(INET_TABLE, PORT_MAPS, portElements(prev), portElements(next));
+  } else {
+    const [before, after] = [modelElements(prev), modelElements(next)];
+    inet = diffElements(INET_TABLE, INET_SETS.map((set) => set.name), before.inet, after.inet);
+    if (needsBridgeTable(next)) bridge = diffElements(BRIDGE_TABLE, BRIDGE_SETS.map((set) => set.name), before.bridge, after.bridge);
   }
-  const lines = [...deletes, ...adds];
+  const lines = [...inet.deletes, ...bridge.deletes, ...inet.adds, ...bridge.adds];
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

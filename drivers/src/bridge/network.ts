@@ -80,10 +80,24 @@ export async function planCreateBridge(net: DriverNetwork, ctx: DriverContext) {
   return { steps: [step], state };
 }
 
+/**
+ * Delete: with a retired-link group, the bridge goes down (its routes go with it) and into the
+ * group for the reaper; a bridge's deletion waits even longer in the kernel than a veth's.
+ */
 export function planDeleteBridge(net: DriverNetwork, ctx: DriverContext): Step[] {
   const { bridge, created } = bridgeStateOf(net);
   // A bridge patchbay did not create (--bridge br0, or a named existing bridge) is left as it is.
   if (!created) return [];
+  const group = ctx.retiredLinkGroup;
+  if (group !== undefined) {
+    return [
+      {
+        name: `retire bridge ${bridge}`,
+        run: () => ctx.kernel.ip(null, [{ op: 'link.set', name: bridge, up: false, group }], { ignoreMissing: true }),
+        undo: () => ctx.kernel.ip(null, [{ op: 'link.set', name: bridge, group: 0, up: true }], { ignoreMissing: true }),
+      },
+    ];
+  }
   return [
     {
       name: `delete bridge ${bridge}`,

@@ -124,7 +124,8 @@ function removeSet(table: Table, name: string): void {
 
 function renderSet(name: string, set: NamedSet): string {
   const lines = [`${set.kind} ${name} {`, ...set.decl.map((d) => `\t${d}`)];
-  if (set.elements.size > 0) lines.push(`\telements = { ${[...set.elements.values()].join(', ')} }`);
+  // the kernel lists elements in its own order, not in the order they were added
+  if (set.elements.size > 0) lines.push(`\telements = { ${[...set.elements.values()].sort().join(', ')} }`);
   return [...lines, '}'].join('\n');
 }
 
