@@ -53,6 +53,8 @@ export interface DriverContext {
    * kernel's RCU grace period, a bridge more; nothing the caller sees needs to wait for it.
    */
   retiredLinkGroup?: number;
+  /** Resolves once every retired link is deleted (a name a retired link holds is then free). */
+  retiredSettled?(): Promise<void>;
 }
 
 /** The link group of retired links (see DriverContext.retiredLinkGroup): "pb" and 1. */

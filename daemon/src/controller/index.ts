@@ -33,6 +33,7 @@ export function createController(deps: ControllerDeps) {
   const { store, kernel, registry, config, log } = deps;
   const firewall = createFirewall({ kernel, log: log.child({ component: 'firewall' }), enabled: config.iptables });
   const fwSync = createFirewallSync(store, firewall, kernel, config, log.child({ component: 'firewall' }));
+  const reaper = createLinkReaper(kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }));
   const core: Core = {
     store,
     kernel,
@@ -43,8 +44,8 @@ export function createController(deps: ControllerDeps) {
     locks: createLocks(),
     events: createEventBus(),
     firewall: fwSync,
-    driverCtx: { kernel, defaults: { mtu: 1500 }, retiredLinkGroup: RETIRED_LINK_GROUP },
-    reaper: createLinkReaper(kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' })),
+    driverCtx: { kernel, defaults: { mtu: 1500 }, retiredLinkGroup: RETIRED_LINK_GROUP, retiredSettled: () => reaper.settled() },
+    reaper,
   };
   const networks = createNetworks(core);
   const endpoints = createEndpoints(core);

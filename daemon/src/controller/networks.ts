@@ -78,8 +78,6 @@ export function createNetworks(core: Core) {
       }
       try {
         if (driver.planCreateNetwork) {
-          // a bridge a recent delete retired may still hold the name this network's bridge takes
-          await core.reaper.settled();
           const plan = await driver.planCreateNetwork(driverNetwork(core, record), core.driverCtx);
           record.driverState = plan.state;
           store.setNetworkDriverState(record.id, plan.state);

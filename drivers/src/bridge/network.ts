@@ -38,7 +38,12 @@ export function bridgeStateOf(net: DriverNetwork): BridgeState {
 export async function planCreateBridge(net: DriverNetwork, ctx: DriverContext) {
   const bridge = net.options[OPT.name] ?? bridgeNameFor(net.id);
   const mtu = bridgeMtu(net.options, ctx.defaults.mtu);
-  const existing = await ctx.kernel.link(null, bridge);
+  let existing = await ctx.kernel.link(null, bridge);
+  if (existing && existing.group !== undefined && existing.group === ctx.retiredLinkGroup) {
+    // a network deleted a moment ago retired a bridge of this name: wait until it is gone
+    await ctx.retiredSettled?.();
+    existing = await ctx.kernel.link(null, bridge);
+  }
   if (existing && existing.kind !== 'bridge') {
     throw new PatchbayError('PB_ERR_BRIDGE_IN_USE', `device ${bridge} exists and is not a bridge`);
   }

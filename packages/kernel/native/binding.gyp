@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "patchbay_netlink",
-      "sources": ["netlink.c"],
+      "sources": ["netlink.c", "exchange.c", "netns.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]

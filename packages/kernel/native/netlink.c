@@ -13,252 +13,17 @@
  * left in a container's namespace would send later requests to the wrong place).
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
-#include <net/if.h>
 #include <node_api.h>
-#include <sched.h>
-#include <stdint.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
+#include "addon.h"
+#include "exchange.h"
 
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
-#ifndef NLM_F_ACK_TLVS
-#define NLM_F_ACK_TLVS 0x200
-#endif
-#ifndef NLMSGERR_ATTR_MSG
-#define NLMSGERR_ATTR_MSG 1
-#endif
-
-#define FIXUP_IFINDEX 1
-#define FIXUP_NETNS_FD 2
-#define RECV_BUFFER (1 << 16)
-
-typedef struct {
-  uint32_t offset;
-  uint32_t kind;
-  char *value;
-} fixup_t;
-
-typedef struct {
-  uint8_t *msg;
-  size_t len;
-  fixup_t *fixups;
-  uint32_t nfixups;
-  /* results */
-  int error;
-  char *message;
-  uint8_t *reply;
-  size_t reply_len;
-  size_t reply_cap;
-} request_t;
-
-typedef struct {
-  char *netns;
-  request_t *requests;
-  uint32_t count;
-  int stop_on_error;
-  int setup_error; /* errno when the namespace or socket could not be had */
-  char setup_message[160];
-  napi_async_work work;
-  napi_deferred deferred;
-} exchange_t;
-
-static int self_netns_fd = -1;
-
-static void set_message(request_t *r, const char *text) {
-  free(r->message);
-  r->message = strdup(text);
-}
-
-static int reply_append(request_t *r, const void *data, size_t len) {
-  if (r->reply_len + len > r->reply_cap) {
-    size_t cap = r->reply_cap ? r->reply_cap * 2 : 4096;
-    while (cap < r->reply_len + len) cap *= 2;
-    uint8_t *grown = realloc(r->reply, cap);
-    if (!grown) return -ENOMEM;
-    r->reply = grown;
-    r->reply_cap = cap;
-  }
-  memcpy(r->reply + r->reply_len, data, len);
-  r->reply_len += len;
-  return 0;
-}
-
-/* Extended-ack text after the echoed request header (NETLINK_CAP_ACK: header only). */
-static void read_extack(request_t *r, const struct nlmsghdr *h) {
-  if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return;
-  const struct nlmsgerr *e = NLMSG_DATA(h);
-  size_t off = NLMSG_HDRLEN + sizeof(*e);
-  if (!(h->nlmsg_flags & NLM_F_CAPPED)) off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-  while (off + sizeof(struct nlattr) <= h->nlmsg_len) {
-    const struct nlattr *a = (const struct nlattr *)((const uint8_t *)h + off);
-    if (a->nla_len < sizeof(*a) || off + a->nla_len > h->nlmsg_len) return;
-    if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && a->nla_len > sizeof(*a)) {
-      size_t n = a->nla_len - sizeof(*a);
-      char *text = malloc(n + 1);
-      if (!text) return;
-      memcpy(text, (const uint8_t *)a + sizeof(*a), n);
-      text[n] = 0;
-      free(r->message);
-      r->message = text;
-      return;
-    }
-    off += NLA_ALIGN(a->nla_len);
-  }
-}
-
-static int apply_fixups(request_t *r, int *fds, uint32_t *nfds) {
-  for (uint32_t i = 0; i < r->nfixups; i++) {
-    fixup_t *f = &r->fixups[i];
-    int32_t value;
-    if (f->offset + sizeof(value) > r->len) return -EINVAL;
-    if (f->kind == FIXUP_IFINDEX) {
-      unsigned idx = if_nametoindex(f->value);
-      if (idx == 0) {
-        char text[64];
-        snprintf(text, sizeof text, "Cannot find device \"%s\"", f->value);
-        set_message(r, text);
-        return -ENODEV;
-      }
-      value = (int32_t)idx;
-    } else if (f->kind == FIXUP_NETNS_FD) {
-      int fd = open(f->value, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) {
-        int err = errno;
-        char text[160];
-        snprintf(text, sizeof text, "Cannot open network namespace \"%.100s\": %s", f->value, strerror(err));
-        set_message(r, text);
-        return -err;
-      }
-      fds[(*nfds)++] = fd;
-      value = fd;
-    } else {
-      return -EINVAL;
-    }
-    memcpy(r->msg + f->offset, &value, sizeof(value));
-  }
-  return 0;
-}
-
-/* Sends one request and reads until its ack, error or dump end. Returns 0 or -errno (transport). */
-static int transact(int sock, request_t *r, uint32_t seq, uint8_t *buf) {
-  struct nlmsghdr *req = (struct nlmsghdr *)r->msg;
-  int dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-  req->nlmsg_seq = seq;
-  req->nlmsg_pid = 0;
-  if (!dump) req->nlmsg_flags |= NLM_F_ACK;
-  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-  if (sendto(sock, r->msg, r->len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
-  for (;;) {
-    struct iovec iov = { buf, RECV_BUFFER };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    ssize_t n = recvmsg(sock, &mh, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    if (mh.msg_flags & MSG_TRUNC) return -EMSGSIZE;
-    size_t left = (size_t)n;
-    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_seq != seq) continue; /* a stale answer to an earlier request */
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *e = NLMSG_DATA(h);
-        r->error = -e->error;
-        if (e->error != 0) read_extack(r, h);
-        return 0;
-      }
-      if (h->nlmsg_type == NLMSG_DONE) {
-        if (h->nlmsg_len >= NLMSG_HDRLEN + sizeof(int)) {
-          int status = *(int *)NLMSG_DATA(h);
-          if (status < 0) r->error = -status;
-        }
-        read_extack(r, h);
-        return 0;
-      }
-      int err = reply_append(r, h, h->nlmsg_len);
-      if (err) return err;
-      /* a plain get (no dump) answers with one message, then the ack we asked for */
-    }
-  }
-}
-
-static void execute(napi_env env, void *data) {
-  (void)env;
-  exchange_t *x = data;
-  int entered = 0;
-  if (x->netns) {
-    int target = open(x->netns, O_RDONLY | O_CLOEXEC);
-    if (target < 0) {
-      x->setup_error = errno;
-      snprintf(x->setup_message, sizeof x->setup_message, "Cannot open network namespace \"%.100s\": %s", x->netns, strerror(errno));
-      return;
-    }
-    if (setns(target, CLONE_NEWNET) != 0) {
-      x->setup_error = errno;
-      snprintf(x->setup_message, sizeof x->setup_message, "setns to \"%.100s\": %s", x->netns, strerror(errno));
-      close(target);
-      return;
-    }
-    close(target);
-    entered = 1;
-  }
-  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  uint8_t *buf = NULL;
-  int *fds = NULL;
-  if (sock < 0) {
-    x->setup_error = errno;
-    snprintf(x->setup_message, sizeof x->setup_message, "netlink socket: %s", strerror(errno));
-    goto out;
-  }
-  int one = 1;
-  setsockopt(sock, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-  setsockopt(sock, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  int rcvbuf = 1 << 20;
-  setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  buf = malloc(RECV_BUFFER);
-  uint32_t total_fixups = 0;
-  for (uint32_t i = 0; i < x->count; i++) total_fixups += x->requests[i].nfixups;
-  fds = calloc(total_fixups + 1, sizeof(int));
-  if (!buf || !fds) {
-    x->setup_error = ENOMEM;
-    snprintf(x->setup_message, sizeof x->setup_message, "out of memory");
-    goto out;
-  }
-  uint32_t nfds = 0;
-  int stopped = 0;
-  for (uint32_t i = 0; i < x->count; i++) {
-    request_t *r = &x->requests[i];
-    if (stopped) {
-      r->error = -1;
-      continue;
-    }
-    int err = apply_fixups(r, fds, &nfds);
-    if (err == 0) err = transact(sock, r, i + 1, buf);
-    if (err < 0) r->error = -err;
-    if (r->error != 0 && x->stop_on_error) stopped = 1;
-  }
-  for (uint32_t i = 0; i < nfds; i++) close(fds[i]);
-out:
-  free(buf);
-  free(fds);
-  if (sock >= 0) close(sock);
-  if (entered && setns(self_netns_fd, CLONE_NEWNET) != 0) {
-    fprintf(stderr, "patchbay netlink: cannot return a worker thread to the daemon's namespace: %s\n", strerror(errno));
-    abort();
-  }
-}
+int self_netns_fd = -1;
 
 static void free_exchange(exchange_t *x) {
   for (uint32_t i = 0; i < x->count; i++) {
@@ -274,13 +39,6 @@ static void free_exchange(exchange_t *x) {
   free(x);
 }
 
-#define CHECK(call)                                          \
-  do {                                                       \
-    if ((call) != napi_ok) {                                 \
-      napi_throw_error(env, NULL, "netlink addon: " #call); \
-      return NULL;                                           \
-    }                                                        \
-  } while (0)
 
 static void complete(napi_env env, napi_status status, void *data) {
   exchange_t *x = data;
@@ -316,7 +74,8 @@ static void complete(napi_env env, napi_status status, void *data) {
   free_exchange(x);
 }
 
-static char *string_of(napi_env env, napi_value v) {
+
+char *string_of(napi_env env, napi_value v) {
   size_t len;
   if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
   char *s = malloc(len + 1);
@@ -403,154 +162,10 @@ static napi_value exchange(napi_env env, napi_callback_info info) {
   }
   CHECK(napi_create_promise(env, &x->deferred, &promise));
   CHECK(napi_create_string_utf8(env, "patchbay-netlink", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_create_async_work(env, NULL, name, execute, complete, x, &x->work));
+  CHECK(napi_create_async_work(env, NULL, name, exchange_execute, complete, x, &x->work));
   CHECK(napi_queue_async_work(env, x->work));
   return promise;
 }
-
-/*
- * Named namespaces, as `ip netns add|delete` make them: a file under /run/netns on which the
- * namespace is bind-mounted, /run/netns itself a shared mount so that the mounts propagate to
- * other mount namespaces. The worker thread unshares its own network namespace (threads may),
- * brings loopback up in it, pins it on the file, and returns to the daemon's namespace.
- */
-typedef struct {
-  char *path;
-  int add;
-  int error;
-  char message[200];
-  napi_async_work work;
-  napi_deferred deferred;
-} netns_op_t;
-
-static int fail(netns_op_t *op, const char *what) {
-  op->error = errno;
-  snprintf(op->message, sizeof op->message, "%s \"%.120s\": %s", what, op->path, strerror(errno));
-  return -1;
-}
-
-static int make_shared_run_dir(netns_op_t *op, const char *dir) {
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST) return fail(op, "mkdir");
-  int made = 0;
-  while (mount("", dir, "none", MS_SHARED | MS_REC, NULL) != 0) {
-    /* not a mount point yet: make it one (a bind mount on itself), then share it */
-    if (errno != EINVAL || made) return fail(op, "mount --make-shared");
-    if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) != 0) return fail(op, "mount --bind");
-    made = 1;
-  }
-  return 0;
-}
-
-static int loopback_up(void) {
-  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-  if (sock < 0) return -errno;
-  struct {
-    struct nlmsghdr h;
-    struct { unsigned char family, pad; unsigned short type; int index; unsigned flags, change; } ifi;
-  } req = { { sizeof req, 16 /* RTM_NEWLINK */, NLM_F_REQUEST | NLM_F_ACK, 1, 0 }, { 0, 0, 0, 1 /* lo */, 1, 1 } };
-  struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-  int err = 0;
-  if (sendto(sock, &req, sizeof req, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) err = -errno;
-  char buf[1024];
-  if (!err) {
-    ssize_t n = recv(sock, buf, sizeof buf, 0);
-    if (n < 0) err = -errno;
-    else if ((size_t)n >= NLMSG_HDRLEN + sizeof(int) && ((struct nlmsghdr *)buf)->nlmsg_type == NLMSG_ERROR) err = ((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)buf))->error;
-  }
-  close(sock);
-  return err;
-}
-
-static void netns_execute(napi_env env, void *data) {
-  (void)env;
-  netns_op_t *op = data;
-  if (!op->add) {
-    if (umount2(op->path, MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
-      fail(op, "umount");
-      return;
-    }
-    if (unlink(op->path) != 0 && errno != ENOENT) fail(op, "unlink");
-    return;
-  }
-  char dir[256];
-  snprintf(dir, sizeof dir, "%s", op->path);
-  char *slash = strrchr(dir, '/');
-  if (!slash || slash == dir) {
-    errno = EINVAL;
-    fail(op, "namespace path");
-    return;
-  }
-  *slash = 0;
-  if (make_shared_run_dir(op, dir) != 0) return;
-  int fd = open(op->path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-  if (fd < 0) {
-    fail(op, "create");
-    return;
-  }
-  close(fd);
-  if (unshare(CLONE_NEWNET) != 0) {
-    fail(op, "unshare");
-    unlink(op->path);
-    return;
-  }
-  int lo = loopback_up();
-  if (lo != 0) {
-    errno = -lo;
-    fail(op, "loopback up in");
-  } else if (mount("/proc/thread-self/ns/net", op->path, "none", MS_BIND, NULL) != 0) {
-    fail(op, "mount --bind");
-  }
-  if (setns(self_netns_fd, CLONE_NEWNET) != 0) {
-    fprintf(stderr, "patchbay netlink: cannot return a worker thread to the daemon's namespace: %s\n", strerror(errno));
-    abort();
-  }
-  if (op->error) unlink(op->path);
-}
-
-static void netns_complete(napi_env env, napi_status status, void *data) {
-  netns_op_t *op = data;
-  if (status != napi_ok || op->error) {
-    napi_value msg, err, value;
-    napi_create_string_utf8(env, op->error ? op->message : "netns operation cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_create_int32(env, op->error, &value);
-    napi_set_named_property(env, err, "errno", value);
-    napi_reject_deferred(env, op->deferred, err);
-  } else {
-    napi_value undefined;
-    napi_get_undefined(env, &undefined);
-    napi_resolve_deferred(env, op->deferred, undefined);
-  }
-  napi_delete_async_work(env, op->work);
-  free(op->path);
-  free(op);
-}
-
-static napi_value netns_op(napi_env env, napi_callback_info info, int add) {
-  size_t argc = 1;
-  napi_value argv[1], promise, name;
-  napi_valuetype t;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_string) {
-    napi_throw_type_error(env, NULL, "netnsAdd/netnsDelete(path: string)");
-    return NULL;
-  }
-  netns_op_t *op = calloc(1, sizeof *op);
-  if (!op || !(op->path = string_of(env, argv[0]))) {
-    free(op);
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  op->add = add;
-  CHECK(napi_create_promise(env, &op->deferred, &promise));
-  CHECK(napi_create_string_utf8(env, "patchbay-netns", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_create_async_work(env, NULL, name, netns_execute, netns_complete, op, &op->work));
-  CHECK(napi_queue_async_work(env, op->work));
-  return promise;
-}
-
-static napi_value netns_add(napi_env env, napi_callback_info info) { return netns_op(env, info, 1); }
-static napi_value netns_delete(napi_env env, napi_callback_info info) { return netns_op(env, info, 0); }
 
 static napi_value init(napi_env env, napi_value exports) {
   if (self_netns_fd < 0) {

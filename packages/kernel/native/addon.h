@@ -1,0 +1,24 @@
+/* What the two halves of the addon share (netlink.c: requests; netns.c: named namespaces). */
+#ifndef PATCHBAY_ADDON_H
+#define PATCHBAY_ADDON_H
+#include <node_api.h>
+
+/* The daemon's own network namespace, opened when the module loads: every worker thread that
+ * enters another namespace returns to this one before it is handed back to the pool. */
+extern int self_netns_fd;
+
+/* A copy of a JS string (malloc'd), or NULL. */
+char *string_of(napi_env env, napi_value v);
+
+napi_value netns_add(napi_env env, napi_callback_info info);
+napi_value netns_delete(napi_env env, napi_callback_info info);
+
+#define CHECK(call)                                          \
+  do {                                                       \
+    if ((call) != napi_ok) {                                 \
+      napi_throw_error(env, NULL, "netlink addon: " #call); \
+      return NULL;                                           \
+    }                                                        \
+  } while (0)
+
+#endif

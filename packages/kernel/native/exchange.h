@@ -1,0 +1,47 @@
+/* One exchange of rtnetlink requests: what the N-API side (netlink.c) fills in and the worker
+ * side (exchange.c) carries out on a libuv thread. */
+#ifndef PATCHBAY_EXCHANGE_H
+#define PATCHBAY_EXCHANGE_H
+#include <node_api.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FIXUP_IFINDEX 1
+#define FIXUP_NETNS_FD 2
+#define RECV_BUFFER (1 << 16)
+
+typedef struct {
+  uint32_t offset;
+  uint32_t kind;
+  char *value;
+} fixup_t;
+
+typedef struct {
+  uint8_t *msg;
+  size_t len;
+  fixup_t *fixups;
+  uint32_t nfixups;
+  /* results */
+  int error;
+  char *message;
+  uint8_t *reply;
+  size_t reply_len;
+  size_t reply_cap;
+} request_t;
+
+typedef struct {
+  char *netns;
+  request_t *requests;
+  uint32_t count;
+  int stop_on_error;
+  int setup_error; /* errno when the namespace or socket could not be had */
+  char setup_message[160];
+  napi_async_work work;
+  napi_deferred deferred;
+} exchange_t;
+
+/* Runs on a worker thread: enter the namespace, send every request, return. Never fails
+ * silently: each request gets its errno, a failure to start is in setup_error. */
+void exchange_execute(napi_env env, void *data);
+
+#endif
