@@ -4,35 +4,22 @@ import type { KernelLogger } from '../exec.js';
 import { checkIfname, checkNetnsRef } from '../validate.js';
 import type { NetlinkAddon, NlResult } from './addon.js';
 import { NLM_F_DUMP, NlMessage, type NlRequest } from './message.js';
+import { AF_INET, AF_INET6, IFLA, RTEXT_FILTER_SKIP_STATS, RTM, ifinfomsg } from './rtnl.js';
 import { linkNames, parseAddresses, parseLinks, parseRawLinks, parseRoutes, toLinkInfo } from './parse.js';
 import { describeErrno, failureMessage, netlinkArgv } from './run.js';
 
 /** Read requests (link, address and route dumps and gets) and the Kernel read methods on them. */
 
-const RTM = { GETLINK: 18, GETADDR: 22, GETROUTE: 26 } as const;
-const IFLA_IFNAME = 3;
-const IFLA_EXT_MASK = 29;
-/** no counters: a link message shrinks by a third, and nothing here reads them */
-const RTEXT_FILTER_SKIP_STATS = 1 << 3;
-const AF_INET = 2;
-const AF_INET6 = 10;
 const ENODEV = 19;
 
-/** struct ifinfomsg (16 bytes) with only the index set. */
-function ifinfomsg(index = 0): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeInt32LE(index, 4);
-  return b;
-}
-
 export const linkDumpRequest = (): NlRequest =>
-  new NlMessage(RTM.GETLINK, NLM_F_DUMP, ifinfomsg()).u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS).build();
+  new NlMessage(RTM.GETLINK, NLM_F_DUMP, ifinfomsg()).u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS).build();
 
 /** One link, by name or by index (the addon adds the ack; a missing one answers ENODEV). */
 export function linkGetRequest(link: string | number): NlRequest {
-  const m = new NlMessage(RTM.GETLINK, 0, ifinfomsg(typeof link === 'number' ? link : 0));
-  if (typeof link === 'string') m.str(IFLA_IFNAME, link);
-  return m.u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS).build();
+  const m = new NlMessage(RTM.GETLINK, 0, ifinfomsg({ index: typeof link === 'number' ? link : 0 }));
+  if (typeof link === 'string') m.str(IFLA.IFNAME, link);
+  return m.u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS).build();
 }
 
 /** Every address of every family (struct ifaddrmsg, 8 bytes, all zero). */

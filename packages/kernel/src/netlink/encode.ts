@@ -3,34 +3,14 @@ import type { IpOp, NetnsRef } from '../contract.js';
 import {
   FAMILY_HEADER_OFFSET, FIXUP_IFINDEX, FIXUP_NETNS_FD, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NlMessage, type NlRequest,
 } from './message.js';
+import {
+  AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, IFLA_INET6_ADDR_GEN_MODE, INFO, RT_SCOPE, RT_TABLE_MAIN, RTA, RTM, RTN,
+  RTPROT_BOOT, VETH_INFO_PEER, ifinfomsg,
+} from './rtnl.js';
 
-/** rtnetlink numbers (linux/rtnetlink.h, if_link.h, if_addr.h), only those we send. */
-const RTM = { NEWLINK: 16, DELLINK: 17, NEWADDR: 20, DELADDR: 21, NEWROUTE: 24, DELROUTE: 25 } as const;
-const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, AF_SPEC: 26, GROUP: 27, NET_NS_FD: 28 } as const;
-const INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
-const VETH_INFO_PEER = 1;
-const IFLA_BRPORT_MODE = 4;
-const IFLA_INET6_ADDR_GEN_MODE = 8;
-const IFA = { ADDRESS: 1, LOCAL: 2 } as const;
-const RTA = { DST: 1, OIF: 4, GATEWAY: 5 } as const;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const IFF_UP = 0x1;
-const RT_TABLE_MAIN = 254;
-const RTPROT_BOOT = 3;
-const RT_SCOPE = { UNIVERSE: 0, LINK: 253, NOWHERE: 255 } as const;
-const RTN_UNICAST = 1;
 const ADDR_GEN_MODE = { eui64: 0, none: 1 } as const;
 
 const CREATE = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-
-/** struct ifinfomsg: family, type, index, flags, change (16 bytes). */
-function ifinfomsg(flags = 0, change = 0): Buffer {
-  const b = Buffer.alloc(16);
-  b.writeUInt32LE(flags, 8);
-  b.writeUInt32LE(change, 12);
-  return b;
-}
 
 const macBytes = (mac: string): Buffer => Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
 
@@ -101,7 +81,7 @@ function routeMessage(op: Extract<IpOp, { op: 'route.add' | 'route.del' }>): NlR
   // what `ip route add|del` sends: boot protocol, universe scope via a gateway, link scope on a device
   hdr.writeUInt8(add ? RTPROT_BOOT : 0, 5);
   hdr.writeUInt8(add ? (op.via === undefined && op.dev !== undefined ? RT_SCOPE.LINK : RT_SCOPE.UNIVERSE) : RT_SCOPE.NOWHERE, 6);
-  hdr.writeUInt8(add ? RTN_UNICAST : 0, 7);
+  hdr.writeUInt8(add ? RTN.UNICAST : 0, 7);
   const m = new NlMessage(add ? RTM.NEWROUTE : RTM.DELROUTE, add ? CREATE : NLM_F_ACK, hdr);
   if (dst !== undefined && dst.prefix > 0) m.attr(RTA.DST, ipBytes(dst.addr));
   if (op.via !== undefined) m.attr(RTA.GATEWAY, ipBytes(op.via));
@@ -128,7 +108,7 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
       return m.end().end().end().build();
     }
     case 'link.set': {
-      const up = op.up === undefined ? ifinfomsg() : ifinfomsg(op.up ? IFF_UP : 0, IFF_UP);
+      const up = op.up === undefined ? ifinfomsg() : ifinfomsg({ flags: op.up ? IFF_UP : 0, change: IFF_UP });
       const m = new NlMessage(RTM.NEWLINK, NLM_F_ACK, up);
       linkAttrs(m, op.name, op.mtu, op.mac);
       if (op.master !== undefined) m.fixed(IFLA.MASTER, FIXUP_IFINDEX, op.master);

@@ -1,4 +1,5 @@
 import type { AddrInfo, LinkInfo, RouteInfo } from '../contract.js';
+import { AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, INFO, RT_TABLE_MAIN, RTA, RTM, RTM_F_CLONED, RTN } from './rtnl.js';
 
 /**
  * Decoding of rtnetlink dump/get replies into what the `ip -json` path (ip-json.ts) returns for
@@ -11,19 +12,8 @@ const NLMSG_DONE = 3;
 const NLA_TYPE_MASK = 0x3fff;
 const align4 = (n: number): number => (n + 3) & ~3;
 
-const RTM = { NEWLINK: 16, NEWADDR: 20, NEWROUTE: 24 } as const;
-const IFLA = { ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, GROUP: 27 } as const;
-const LINK_ATTRS: ReadonlySet<number> = new Set(Object.values(IFLA));
-const INFO = { KIND: 1, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
-const IFLA_BRPORT_MODE = 4;
-const IFA = { ADDRESS: 1, LOCAL: 2 } as const;
-const RTA = { DST: 1, OIF: 4, GATEWAY: 5, TABLE: 15 } as const;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const IFF_UP = 0x1;
-const RTM_F_CLONED = 0x200;
-const RT_TABLE_MAIN = 254;
-const RTN_LOCAL = 2;
+/** the link attributes read (every other one is skipped unparsed) */
+const LINK_ATTRS: ReadonlySet<number> = new Set([IFLA.ADDRESS, IFLA.IFNAME, IFLA.MTU, IFLA.MASTER, IFLA.LINKINFO, IFLA.GROUP]);
 const ARPHRD = { LOOPBACK: 772, TUNNEL: 768, TUNNEL6: 769, SIT: 776, IPGRE: 778, IP6GRE: 823 } as const;
 
 /** One rtnetlink message of a reply: its type and its body after the netlink header. */
@@ -226,7 +216,7 @@ export function parseRoutes(reply: Buffer | undefined, family: 4 | 6, names: Rea
     const [dstLen, rtmScope, rtmType] = [body[1]!, body[6]!, body[7]!];
     if (family === 6 && table !== RT_TABLE_MAIN) multipleTables = true;
     if ((body.readUInt32LE(8) & RTM_F_CLONED) !== 0) continue;
-    if (family === 6 && !multipleTables ? rtmType === RTN_LOCAL : table !== RT_TABLE_MAIN) continue;
+    if (family === 6 && !multipleTables ? rtmType === RTN.LOCAL : table !== RT_TABLE_MAIN) continue;
 
     const dst = a.get(RTA.DST);
     const route: RouteInfo = {
