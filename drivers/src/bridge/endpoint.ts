@@ -1,6 +1,7 @@
 import type { IpOp, Step } from '@patchbay/kernel';
 import type { DriverContext, DriverEndpoint, DriverNetwork, DriverSandbox, JoinPlan, JoinSpec } from '../contract.js';
 import { hostVethFor } from './names.js';
+import { removeLinkStep } from './teardown.js';
 import { OPT, bridgeMtu } from './options.js';
 import { bridgeStateOf } from './network.js';
 
@@ -61,25 +62,8 @@ export function planJoinBridge(
 
 /**
  * Leave: the host end goes down (its peer in the sandbox loses carrier, the bridge port stops
- * forwarding) and into the retired group, for the reaper to delete; without a retired group the
- * veth is deleted here and now.
+ * forwarding) and is retired for the reaper, or deleted at once (see removeLinkStep).
  */
 export function planLeaveBridge(ep: DriverEndpoint & { hostIf: string | null }, ctx: DriverContext): Step[] {
-  const hostIf = ep.hostIf ?? hostVethFor(ep.id);
-  const group = ctx.retiredLinkGroup;
-  if (group !== undefined) {
-    return [
-      {
-        name: `retire veth ${hostIf}`,
-        run: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, up: false, group }], { ignoreMissing: true }),
-        undo: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, group: 0, up: true }], { ignoreMissing: true }),
-      },
-    ];
-  }
-  return [
-    {
-      name: `delete veth ${hostIf}`,
-      run: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
-    },
-  ];
+  return [removeLinkStep('veth', ep.hostIf ?? hostVethFor(ep.id), ctx)];
 }

@@ -3,6 +3,7 @@ import { PatchbayError } from '@patchbay/errors';
 import type { AddrInfo, IpOp, Step } from '@patchbay/kernel';
 import type { DriverContext, DriverNetwork } from '../contract.js';
 import { bridgeNameFor } from './names.js';
+import { removeLinkStep } from './teardown.js';
 import { OPT, bridgeMtu } from './options.js';
 
 export interface BridgeState extends Record<string, unknown> {
@@ -85,28 +86,9 @@ export async function planCreateBridge(net: DriverNetwork, ctx: DriverContext) {
   return { steps: [step], state };
 }
 
-/**
- * Delete: with a retired-link group, the bridge goes down (its routes go with it) and into the
- * group for the reaper; a bridge's deletion waits even longer in the kernel than a veth's.
- */
+/** Delete: the bridge goes down (its routes with it) and is retired, or deleted at once (removeLinkStep). */
 export function planDeleteBridge(net: DriverNetwork, ctx: DriverContext): Step[] {
   const { bridge, created } = bridgeStateOf(net);
   // A bridge patchbay did not create (--bridge br0, or a named existing bridge) is left as it is.
-  if (!created) return [];
-  const group = ctx.retiredLinkGroup;
-  if (group !== undefined) {
-    return [
-      {
-        name: `retire bridge ${bridge}`,
-        run: () => ctx.kernel.ip(null, [{ op: 'link.set', name: bridge, up: false, group }], { ignoreMissing: true }),
-        undo: () => ctx.kernel.ip(null, [{ op: 'link.set', name: bridge, group: 0, up: true }], { ignoreMissing: true }),
-      },
-    ];
-  }
-  return [
-    {
-      name: `delete bridge ${bridge}`,
-      run: () => ctx.kernel.ip(null, [{ op: 'link.del', name: bridge }], { ignoreMissing: true }),
-    },
-  ];
+  return created ? [removeLinkStep('bridge', bridge, ctx)] : [];
 }

@@ -1,0 +1,23 @@
+import type { Step } from '@patchbay/kernel';
+import type { DriverContext } from '../contract.js';
+
+/**
+ * The step that removes a link of the daemon's namespace (a host veth, a bridge). With a
+ * retired-link group (DriverContext.retiredLinkGroup) the link goes down and into the group,
+ * for the daemon's reaper to delete in the background; without one it is deleted here and now.
+ * Either way, a link already gone is success.
+ */
+export function removeLinkStep(what: string, name: string, ctx: DriverContext): Step {
+  const group = ctx.retiredLinkGroup;
+  if (group === undefined) {
+    return {
+      name: `delete ${what} ${name}`,
+      run: () => ctx.kernel.ip(null, [{ op: 'link.del', name }], { ignoreMissing: true }),
+    };
+  }
+  return {
+    name: `retire ${what} ${name}`,
+    run: () => ctx.kernel.ip(null, [{ op: 'link.set', name, up: false, group }], { ignoreMissing: true }),
+    undo: () => ctx.kernel.ip(null, [{ op: 'link.set', name, group: 0, up: true }], { ignoreMissing: true }),
+  };
+}
