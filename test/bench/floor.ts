@@ -1,6 +1,6 @@
 import type { Slot } from './netns.js';
 import { ipBatch } from './proc.js';
-import { hostInSlash16, type AttachSide, type NetworkSide } from './sides.js';
+import { hostInSlash16, type AttachSide, type NetworkSide, type SandboxSide } from './sides.js';
 
 /**
  * The floor: the same kernel changes an attach needs, made with raw `ip` in the fewest processes
@@ -49,6 +49,20 @@ export function createFloorNetworkSide(o: { namePrefix: string; subnetOf: (index
     },
     async deleteNetwork(index) {
       await ipBatch(null, [`link del ${o.namePrefix}${index}`]);
+    },
+  };
+}
+
+/** Floor sandbox: `ip netns add` then `ip -n NAME link set lo up` (two processes); `ip netns delete`. */
+export function createFloorSandboxSide(namePrefix: string): SandboxSide {
+  return {
+    key: 'floor',
+    async createSandbox(index) {
+      await ipBatch(null, [`netns add ${namePrefix}${index}`]);
+      await ipBatch(`${namePrefix}${index}`, ['link set lo up']);
+    },
+    async deleteSandbox(index) {
+      await ipBatch(null, [`netns delete ${namePrefix}${index}`]);
     },
   };
 }

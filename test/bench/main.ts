@@ -10,11 +10,11 @@ import { join, resolve } from 'node:path';
 import { parseConfig, type BenchConfig } from './config.js';
 import { createCniSide } from './cni.js';
 import { BenchDaemon } from './daemon.js';
-import { createFloorAttachSide, createFloorNetworkSide } from './floor.js';
+import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide } from './floor.js';
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
-import { createPatchbayAttachSide, createPatchbayNetworkSide, patchbayRuleCount } from './patchbay.js';
-import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds } from './phases.js';
+import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySandboxSide, patchbayRuleCount } from './patchbay.js';
+import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
 import { renderDocument, renderTable } from './report.js';
 import { errorCell, Results } from './results.js';
@@ -83,6 +83,13 @@ async function main(): Promise<void> {
       ...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-net-', subnetOf: (i) => subnet24(101, i % 256).subnet })),
       createFloorNetworkSide({ namePrefix: 'fbr', subnetOf: (i) => subnet24(102, i % 256) }),
     ],
+    { warmup: cfg.warmup, timed: cfg.networkIterations },
+    results,
+  );
+
+  log(`sandbox create/delete: ${cfg.networkIterations} rounds`);
+  await sandboxRounds(
+    [...withPatchbay(() => createPatchbaySandboxSide(client!, 'bench-sb-')), createFloorSandboxSide('fsb')],
     { warmup: cfg.warmup, timed: cfg.networkIterations },
     results,
   );

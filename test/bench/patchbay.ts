@@ -1,7 +1,7 @@
 import type { Network, Sandbox } from '@patchbay/api';
 import type { UnixHttpClient } from './http.js';
 import type { Slot } from './netns.js';
-import type { AttachSide, NetworkSide } from './sides.js';
+import type { AttachSide, NetworkSide, SandboxSide } from './sides.js';
 
 /**
  * patchbay through its API, exactly the calls an engine makes: the namespace is adopted as a
@@ -54,6 +54,21 @@ export function createPatchbayNetworkSide(client: UnixHttpClient, o: { namePrefi
     },
     async deleteNetwork(index) {
       await client.call('DELETE', `/v1/networks/${ids.get(index) ?? `${o.namePrefix}${index}`}`);
+      ids.delete(index);
+    },
+  };
+}
+
+/** A sandbox with a namespace of its own: POST /v1/sandboxes {name}, DELETE /v1/sandboxes/{id}. */
+export function createPatchbaySandboxSide(client: UnixHttpClient, namePrefix: string): SandboxSide {
+  const ids = new Map<number, string>();
+  return {
+    key: 'patchbay',
+    async createSandbox(index) {
+      ids.set(index, (await client.call<Sandbox>('POST', '/v1/sandboxes', { name: `${namePrefix}${index}` })).id);
+    },
+    async deleteSandbox(index) {
+      await client.call('DELETE', `/v1/sandboxes/${ids.get(index) ?? `${namePrefix}${index}`}`);
       ids.delete(index);
     },
   };

@@ -1,6 +1,6 @@
 import { createSlots, type Slot } from './netns.js';
-import { errorCell, type Results } from './results.js';
-import type { AttachSide, NetworkSide } from './sides.js';
+import { errorCell, type MetricId, type Results } from './results.js';
+import type { AttachSide, NetworkSide, SandboxSide, SideKey } from './sides.js';
 import { growth, nowMs, summarize, timed } from './stats.js';
 
 const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
@@ -49,29 +49,53 @@ export async function attachDetachRounds(sides: readonly AttachSide[], rounds: {
   for (const side of sides) await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
 }
 
-/** Network create and delete, round-robin over the sides like attachDetachRounds. */
-export async function networkRounds(sides: readonly NetworkSide[], rounds: { warmup: number; timed: number }, results: Results): Promise<void> {
+/** A side that makes and removes one kind of object (a network, a sandbox), by index. */
+interface CreateDeleteSide {
+  readonly key: SideKey;
+  create(index: number): Promise<void>;
+  remove(index: number): Promise<void>;
+}
+
+/** Create then delete, round-robin over the sides like attachDetachRounds; both timed. */
+async function createDeleteRounds(
+  sides: readonly CreateDeleteSide[],
+  rounds: { warmup: number; timed: number },
+  metrics: readonly [MetricId, MetricId],
+  results: Results,
+): Promise<void> {
   const live = [...sides];
-  const samples = new Map(live.map((s) => [s, { create: [] as number[], delete: [] as number[] }]));
+  const samples = new Map(live.map((s) => [s, { create: [] as number[], remove: [] as number[] }]));
   for (let round = 0; round < rounds.warmup + rounds.timed; round++) {
     for (const side of live.map((_, i) => live[(i + round) % live.length]!)) {
       try {
-        const create = await timed(() => side.createNetwork(round));
-        const del = await timed(() => side.deleteNetwork(round));
+        const create = await timed(() => side.create(round));
+        const remove = await timed(() => side.remove(round));
         if (round >= rounds.warmup) {
           samples.get(side)!.create.push(create);
-          samples.get(side)!.delete.push(del);
+          samples.get(side)!.remove.push(remove);
         }
       } catch (err) {
-        fail(results, side, ['netCreate', 'netDelete'], err);
+        fail(results, side, [...metrics], err);
         live.splice(live.indexOf(side), 1);
       }
     }
   }
   for (const side of live) {
-    results.set('netCreate', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.create) });
-    results.set('netDelete', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.delete) });
+    results.set(metrics[0], side.key, { kind: 'samples', summary: summarize(samples.get(side)!.create) });
+    results.set(metrics[1], side.key, { kind: 'samples', summary: summarize(samples.get(side)!.remove) });
   }
+}
+
+/** Network create and delete. */
+export function networkRounds(sides: readonly NetworkSide[], rounds: { warmup: number; timed: number }, results: Results): Promise<void> {
+  const adapted = sides.map((s) => ({ key: s.key, create: (i: number) => s.createNetwork(i), remove: (i: number) => s.deleteNetwork(i) }));
+  return createDeleteRounds(adapted, rounds, ['netCreate', 'netDelete'], results);
+}
+
+/** Sandbox create and delete: what a container start and stop cost before and after its networks. */
+export function sandboxRounds(sides: readonly SandboxSide[], rounds: { warmup: number; timed: number }, results: Results): Promise<void> {
+  const adapted = sides.map((s) => ({ key: s.key, create: (i: number) => s.createSandbox(i), remove: (i: number) => s.deleteSandbox(i) }));
+  return createDeleteRounds(adapted, rounds, ['sbCreate', 'sbDelete'], results);
 }
 
 /** `count` attaches one after another, then `count` fired at once; wall time of each batch. */

@@ -15,6 +15,8 @@ export type MetricId =
   | 'detach'
   | 'netCreate'
   | 'netDelete'
+  | 'sbCreate'
+  | 'sbDelete'
   | 'growthEndpoints'
   | 'growthEndpointsDetach'
   | 'growthNetworks'

@@ -59,6 +59,8 @@ export const ROWS: readonly RowDef[] = [
   { metric: 'detach', label: () => 'detach', ratios: true, targets: [ratioAtMost('detach', 'cni', 0.3, 'CNI DEL')] },
   { metric: 'netCreate', label: () => 'network create', ratios: true, notApplicable: noCni },
   { metric: 'netDelete', label: () => 'network delete', ratios: true, notApplicable: noCni },
+  { metric: 'sbCreate', label: () => 'sandbox create (own netns, loopback up)', ratios: true, notApplicable: { cni: "the runtime's job" } },
+  { metric: 'sbDelete', label: () => 'sandbox delete', ratios: true, notApplicable: { cni: "the runtime's job" } },
   { metric: 'sequential', label: (c) => `${c.concurrency} attaches one after another (wall)`, ratios: true },
   {
     metric: 'parallel',

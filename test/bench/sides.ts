@@ -24,6 +24,13 @@ export interface NetworkSide {
   deleteNetwork(index: number): Promise<void>;
 }
 
+/** Creating and deleting a sandbox: a network namespace with loopback up (CNI leaves that to the runtime). */
+export interface SandboxSide {
+  readonly key: SideKey;
+  createSandbox(index: number): Promise<void>;
+  deleteSandbox(index: number): Promise<void>;
+}
+
 export type SideKey = 'patchbay' | 'cni' | 'floor' | 'cniMasq';
 
 /** The k-th usable address of an IPv4 /16 (k = 0 is .0.1), e.g. hostInSlash16('10.79', 1) = 10.79.0.2. */
