@@ -1,4 +1,4 @@
-import type { IpOp, Kernel, NetnsRef, Step } from '@patchbay/kernel';
+import type { AddrInfo, IpOp, Kernel, LinkInfo, NetnsRef, RouteInfo, Step } from '@patchbay/kernel';
 
 /** What a driver knows of a network: its identity, parsed options and addresses. */
 export interface DriverNetwork {
@@ -22,24 +22,87 @@ export interface DriverEndpoint {
   mac?: string;
 }
 
+/** An endpoint as far as a join went: its host-side link (if any) and its interface name in the sandbox. */
+export interface JoinedEndpoint extends DriverEndpoint {
+  hostIf: string | null;
+  ifName: string | null;
+}
+
 export interface DriverSandbox {
   id: string;
   /** namespace file path of the sandbox */
   key: NetnsRef;
 }
 
-export interface JoinSpec {
-  /** N of eth<N> inside the sandbox */
-  ifIndex: number;
+/**
+ * Where attach creates the container side of an endpoint: patchbay's own sandboxes give the
+ * sandbox's namespace and its eth<N>; Docker's remote-driver protocol gives the host namespace
+ * and a temporary name (dockerd moves and renames the interface itself).
+ */
+export interface AttachTarget {
+  netns: NetnsRef;
+  ifName: string;
+}
+
+export interface AttachPlan {
+  steps: Step[];
+  /** host-side interface name, recorded with the endpoint before the steps run */
+  hostIf: string | null;
+}
+
+export interface ConfigureSpec {
+  /** the endpoint's interface inside the sandbox */
+  ifName: string;
   /** this endpoint gives the sandbox its default route */
   isGateway: boolean;
 }
 
-export interface JoinPlan {
-  steps: Step[];
-  /** host-side interface name, recorded with the endpoint */
-  hostIf: string | null;
-  ifName: string | null;
+/** The kernel as reconcile saw it: the daemon's namespace, read once for every check. */
+export interface RootView {
+  links: ReadonlyMap<string, LinkInfo>;
+  addresses: readonly AddrInfo[];
+}
+
+/** A sandbox's namespace, read on first use and at most once per reconcile. */
+export interface SandboxView {
+  links(): Promise<LinkInfo[]>;
+  addresses(): Promise<AddrInfo[]>;
+  routes(): Promise<RouteInfo[]>;
+}
+
+/** Something the kernel lost or changed, with the repair that puts it back. */
+export interface DriverDrift {
+  kind: string;
+  action: string;
+  repair(): Promise<void>;
+  /** the repair made a new host device: per-device settings (sysctls, firewall) must be re-applied */
+  remadeDevice?: boolean;
+}
+
+export interface EndpointCheck {
+  root: RootView;
+  /** present for deep checks: the endpoint's sandbox from inside */
+  sandbox?: SandboxView;
+  /** whether this endpoint gives its sandbox the default route (known for deep checks) */
+  isGateway: boolean;
+  /** the controller's repair for lost links: tear down what is left and join again (same name, addresses) */
+  rejoin(): Promise<void>;
+}
+
+/** What the firewall needs to know of a network whose traffic crosses the host. */
+export interface FirewallFacts {
+  /** the interface that carries the network on the host */
+  hostInterface: string;
+  masquerade: boolean;
+  icc: boolean;
+  /** ports of its endpoints can be published on the host */
+  publishesPorts: boolean;
+  hostBindingIpv4?: string;
+}
+
+/** Driver-specific facts shown in the network's view. */
+export interface ViewFacts {
+  bridge?: string;
 }
 
 export interface DriverContext {
@@ -62,23 +125,51 @@ export const RETIRED_LINK_GROUP = 0x7062_0001;
 
 /**
  * A network driver: a plain object from a factory. Optional members are capabilities; a driver
- * without `planJoin` needs no kernel work to join (null, host).
+ * without `planAttach` needs no kernel work to join (null, host), one without `checkEndpoint`
+ * has nothing in the kernel reconcile could find drifted.
  */
 export interface NetworkDriver {
   readonly name: string;
+  /** local: this host's kernel and store; global: shared by every host (overlay) */
+  readonly scope: 'local' | 'global';
   /** host and null: no IPAM, no addresses */
   readonly usesIpam: boolean;
   /** host and null: a single predefined network */
   readonly singleton: boolean;
-  /** Validate and normalise driver options; throws an InvalidParameter PatchbayError. */
-  validateOptions(options: Record<string, string>, network: { name: string; isDefault: boolean }): Record<string, string>;
+  /**
+   * Validate and normalise driver options; throws an InvalidParameter (or Conflict) PatchbayError.
+   * `others` are the existing networks of this driver.
+   */
+  validateOptions(
+    options: Record<string, string>,
+    network: { name: string; isDefault: boolean },
+    others: readonly DriverNetwork[],
+  ): Record<string, string>;
   /** Plan the kernel changes for a new network and the driver state to store with it. */
   planCreateNetwork?(net: DriverNetwork, ctx: DriverContext): Promise<{ steps: Step[]; state: Record<string, unknown> }>;
   planDeleteNetwork?(net: DriverNetwork, ctx: DriverContext): Step[];
-  planJoin?(net: DriverNetwork, ep: DriverEndpoint, sb: DriverSandbox, join: JoinSpec, ctx: DriverContext): JoinPlan;
-  planLeave?(net: DriverNetwork, ep: DriverEndpoint & { hostIf: string | null }, sb: DriverSandbox, ctx: DriverContext): Step[];
+  /** First half of a join: the endpoint's links and their host side; the container side is created in `target`. */
+  planAttach?(net: DriverNetwork, ep: DriverEndpoint, target: AttachTarget, ctx: DriverContext): AttachPlan;
+  /** Second half: inside the sandbox (MAC, addresses, link up, default route). */
+  planConfigure?(net: DriverNetwork, ep: DriverEndpoint, sb: DriverSandbox, spec: ConfigureSpec, ctx: DriverContext): Step[];
+  /** Undo a join; `sb` is undefined for an endpoint that was attached only (its container side is not in a sandbox). */
+  planLeave?(net: DriverNetwork, ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Step[];
+  /**
+   * After a crash, or when the sandbox vanished: remove whatever a join of `ep` left (any part of
+   * it may exist or not; "already gone" is success). `sb` is undefined when its namespace is gone.
+   */
+  teardownEndpoint?(net: DriverNetwork, ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Promise<void>;
   /** ip ops (in the sandbox) that install the default route through this network */
   gatewayOps?(net: DriverNetwork, ifName: string): IpOp[];
-  /** The interface that carries the network on the host (for firewall rules). */
+  /** The interface that carries the network on the host (a bridge), when the network owns one. */
   hostInterface?(net: DriverNetwork): string | undefined;
+  /** Compare a ready network with the kernel. */
+  checkNetwork?(net: DriverNetwork, root: RootView, ctx: DriverContext): DriverDrift[];
+  /** Compare a joined endpoint with the kernel; repairs re-make what is lost. */
+  checkEndpoint?(net: DriverNetwork, ep: JoinedEndpoint, sb: DriverSandbox, view: EndpointCheck, ctx: DriverContext): Promise<DriverDrift[]>;
+  /** The network's firewall facts; undefined: the firewall has nothing to do for it. */
+  firewallFacts?(net: DriverNetwork): FirewallFacts | undefined;
+  viewFacts?(net: DriverNetwork): ViewFacts;
+  /** Whether a link of the daemon's namespace has a name this driver gives (orphan detection). */
+  ownsLinkName?(name: string): boolean;
 }

@@ -1,7 +1,8 @@
 export * from './contract.js';
 export * from './registry.js';
 export * from './special.js';
-export * from './bridge/index.js';
+export { NETWORK_OPTIONS } from './options.js';
+export { createBridgeDriver } from './bridge/index.js';
 import { createBridgeDriver } from './bridge/index.js';
 import { createHostDriver, createNullDriver } from './special.js';
 import { createRegistry } from './registry.js';

@@ -1,7 +1,7 @@
 import { PatchbayError } from '@patchbay/errors';
 import type { NetworkDriver } from './contract.js';
 
-/** A static registry: empty and duplicate names are refused. */
+/** A static registry, the one list of driver names: empty and duplicate names are refused. */
 export function createRegistry(drivers: readonly NetworkDriver[]) {
   const byName = new Map<string, NetworkDriver>();
   for (const d of drivers) {
@@ -16,6 +16,7 @@ export function createRegistry(drivers: readonly NetworkDriver[]) {
       return d;
     },
     names: () => [...byName.keys()],
+    all: (): NetworkDriver[] => [...byName.values()],
   };
 }
 export type DriverRegistry = ReturnType<typeof createRegistry>;

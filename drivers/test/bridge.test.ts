@@ -55,7 +55,9 @@ describe('bridge driver on the fake kernel', () => {
     await runSteps(created.steps);
     const key = await kernel.netnsAdd('pb-sandbox1');
     const ep = { id: 'ffeeddccbbaa99887766', ipv4: '10.50.0.2/24', mac: '02:42:0a:32:00:02' };
-    const plan = driver.planJoin(net({ ...n, state: created.state }), ep, { id: 'sb', key }, { ifIndex: 0, isGateway: true }, ctx);
+    const joined = net({ ...n, state: created.state });
+    const attach = driver.planAttach(joined, ep, { netns: key, ifName: 'eth0' }, ctx);
+    const plan = { hostIf: attach.hostIf, steps: [...attach.steps, ...driver.planConfigure(joined, ep, { id: 'sb', key }, { ifName: 'eth0', isGateway: true }, ctx)] };
     assert.equal(plan.hostIf, 'pbvffeeddccbbaa');
     const before = kernel.calls.length;
     await runSteps(plan.steps);
@@ -67,7 +69,7 @@ describe('bridge driver on the fake kernel', () => {
     assert.ok(host && host.master === 'pb-a1b2c3d4e5f6' && host.mtu === 1400);
     assert.equal(host.hairpin, true, 'hairpin: a sandbox can reach its own published port through the bridge');
     assert.ok((await kernel.routes(key)).some((r) => r.dst === 'default' && r.gateway === '10.50.0.1'));
-    await runSteps(driver.planLeave(n, { ...ep, hostIf: plan.hostIf }, { id: 'sb', key }, ctx));
+    await runSteps(driver.planLeave(n, { ...ep, hostIf: plan.hostIf, ifName: 'eth0' }, { id: 'sb', key }, ctx));
     assert.equal((await kernel.links(key)).some((l) => l.name === 'eth0'), false);
     assert.equal((await kernel.links(null)).some((l) => l.name === plan.hostIf), false);
   });

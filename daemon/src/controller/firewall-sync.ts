@@ -1,29 +1,33 @@
-import type { Logger } from 'pino';
-import { BRIDGE_OPTIONS, bridgeStateOf } from '@patchbay/drivers';
+import type { DriverRegistry } from '@patchbay/drivers';
 import type { Kernel } from '@patchbay/kernel';
+import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
 import { requiredSysctls, type Firewall, type FirewallModel, type FirewallNetwork } from '../firewall/index.js';
 import type { Store } from '../store/index.js';
-import type { FirewallSync } from './core.js';
+import { driverNetwork } from './driver-objects.js';
 
+/** The networks part, and the host interface of each network whose ports can be published. */
 type NetworksPart = { networks: FirewallNetwork[]; bridgeOf: Map<string, string> };
 
-/** The bridge networks of the store as the firewall sees them. */
-function firewallNetworks(store: Store): NetworksPart {
-  const records = store.networks().filter((n) => n.driver === 'bridge' && n.state !== 'creating');
-  const bridgeOf = new Map(
-    records.map((n) => [n.id, bridgeStateOf({ id: n.id, name: '', options: n.options, internal: false, isDefault: false, state: n.driverState }).bridge]),
-  );
-  const networks = records.map((n) => ({
-    id: n.id,
-    name: n.name,
-    bridge: bridgeOf.get(n.id)!,
-    subnets: store.poolsOf(n.id).map((p) => p.subnet),
-    internal: n.internal,
-    icc: n.options[BRIDGE_OPTIONS.icc] !== 'false',
-    masquerade: n.options[BRIDGE_OPTIONS.masquerade] !== 'false',
-    ...(n.options[BRIDGE_OPTIONS.hostBinding] && n.options[BRIDGE_OPTIONS.hostBinding] !== '0.0.0.0' ? { hostBindingIpv4: n.options[BRIDGE_OPTIONS.hostBinding] } : {}),
-  }));
+/** The networks of the store whose drivers give firewall facts, as the firewall sees them. */
+function firewallNetworks(store: Store, registry: DriverRegistry): NetworksPart {
+  const networks: FirewallNetwork[] = [];
+  const bridgeOf = new Map<string, string>();
+  for (const n of store.networks()) {
+    const facts = n.state === 'creating' ? undefined : registry.get(n.driver).firewallFacts?.(driverNetwork(store, n));
+    if (!facts) continue;
+    networks.push({
+      id: n.id,
+      name: n.name,
+      bridge: facts.hostInterface,
+      subnets: store.poolsOf(n.id).map((p) => p.subnet),
+      internal: n.internal,
+      icc: facts.icc,
+      masquerade: facts.masquerade,
+      ...(facts.hostBindingIpv4 ? { hostBindingIpv4: facts.hostBindingIpv4 } : {}),
+    });
+    if (facts.publishesPorts) bridgeOf.set(n.id, facts.hostInterface);
+  }
   return { networks, bridgeOf };
 }
 
@@ -39,29 +43,30 @@ function withPorts(store: Store, { networks, bridgeOf }: NetworksPart): Firewall
   };
 }
 
-/** The firewall model as the store says it should be: bridge networks and joined endpoints' ports. */
-export const firewallModel = (store: Store): FirewallModel => withPorts(store, firewallNetworks(store));
+/** The firewall model as the store says it should be: networks with firewall facts and joined endpoints' ports. */
+export const firewallModel = (store: Store, registry: DriverRegistry): FirewallModel => withPorts(store, firewallNetworks(store, registry));
 
 /**
  * The same, with the networks part kept while the store's networks are unchanged: an endpoint
  * change then costs no work per network (and the renderer hashes the same array only once).
  */
-export function createModelCache(store: Store) {
+export function createModelCache(store: Store, registry: DriverRegistry) {
   let cached: { signature: string; part: NetworksPart } | undefined;
   return () => {
     const signature = store.networksSignature();
-    if (cached?.signature !== signature) cached = { signature, part: firewallNetworks(store) };
+    if (cached?.signature !== signature) cached = { signature, part: firewallNetworks(store, registry) };
     return withPorts(store, cached.part);
   };
 }
 
 /**
- * Applies the store's rules after each change. Calls that arrive while an apply runs share the
- * next apply, so a burst of N changes costs about two nft runs, not N.
+ * Keeps the firewall in step with the store: applies the store's rules after each change. Calls
+ * that arrive while an apply runs share the next apply, so a burst of N changes costs about two
+ * nft runs, not N.
  */
-export function createFirewallSync(store: Store, firewall: Firewall, kernel: Kernel, config: DaemonConfig, log: Logger) {
+export function createFirewallSync(store: Store, registry: DriverRegistry, firewall: Firewall, kernel: Kernel, config: DaemonConfig, log: Logger) {
   let applied: FirewallModel | undefined;
-  const currentModel = createModelCache(store);
+  const currentModel = createModelCache(store, registry);
   const sysctlsSet = new Map<string, string>();
   let running: Promise<void> = Promise.resolve();
   let queued: Promise<void> | undefined;
@@ -80,7 +85,7 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
     }
   }
 
-  /** No bridge network, no table: patchbay leaves nothing in nftables it does not need. */
+  /** No network with firewall facts, no table: patchbay leaves nothing in nftables it does not need. */
   const empty = (m: FirewallModel) => m.networks.length === 0;
 
   async function applyModel(next: FirewallModel, prev: FirewallModel | undefined) {
@@ -93,7 +98,8 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
 
   const once = () => applyModel(currentModel(), applied);
 
-  const sync: FirewallSync['sync'] = () => {
+  /** Resolves when the rules of the store as it is now are applied. */
+  const sync = (): Promise<void> => {
     if (queued) return queued;
     const mine = running.catch(() => {}).then(() => {
       queued = undefined;
@@ -118,7 +124,7 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
 
   async function firewallCheck(model: FirewallModel): Promise<{ ok: boolean; reason?: string }> {
     if (!empty(model)) return firewall.check(model);
-    return (await firewall.show()) === undefined ? { ok: true } : { ok: false, reason: 'a patchbay table exists but no bridge network does' };
+    return (await firewall.show()) === undefined ? { ok: true } : { ok: false, reason: 'a patchbay table exists but no network needs one' };
   }
 
   return {
@@ -128,10 +134,11 @@ export function createFirewallSync(store: Store, firewall: Firewall, kernel: Ker
     applyAll: () => applyModel(currentModel(), undefined),
     /** Whether the applied tables are what the store gives (reconcile's firewall check). */
     check: () => firewallCheck(currentModel()),
+    /** Forget what was applied (rules and per-device sysctls): the next sync applies everything. */
     forgetApplied() {
       applied = undefined;
       sysctlsSet.clear();
     },
   };
 }
-export type FirewallSyncService = ReturnType<typeof createFirewallSync>;
+export type FirewallSync = ReturnType<typeof createFirewallSync>;

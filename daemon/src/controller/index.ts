@@ -16,9 +16,8 @@ import { createNetworks } from './networks.js';
 import { createSandboxes } from './sandboxes.js';
 import { recoverInterrupted } from './recovery.js';
 import { reapVanishedSandboxes } from './vanished.js';
-import { reconcile } from './reconcile.js';
+import { reconcile } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
-import { createViews } from './views.js';
 
 export interface ControllerDeps {
   store: Store;
@@ -32,7 +31,7 @@ export interface ControllerDeps {
 export function createController(deps: ControllerDeps) {
   const { store, kernel, registry, config, log } = deps;
   const firewall = createFirewall({ kernel, log: log.child({ component: 'firewall' }), enabled: config.iptables });
-  const fwSync = createFirewallSync(store, firewall, kernel, config, log.child({ component: 'firewall' }));
+  const firewallSync = createFirewallSync(store, registry, firewall, kernel, config, log.child({ component: 'firewall' }));
   const reaper = createLinkReaper(kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }));
   const core: Core = {
     store,
@@ -43,18 +42,17 @@ export function createController(deps: ControllerDeps) {
     ipam: createIpamService(store, kernel, config.defaultAddressPools),
     locks: createLocks(),
     events: createEventBus(),
-    firewall: fwSync,
+    firewallSync,
     driverCtx: { kernel, defaults: { mtu: 1500 }, retiredLinkGroup: RETIRED_LINK_GROUP, retiredSettled: () => reaper.settled() },
     reaper,
   };
   const networks = createNetworks(core);
   const endpoints = createEndpoints(core);
   const sandboxes = createSandboxes(core, endpoints.leaveAll);
-  const views = createViews(core);
   const firewallCheck = {
-    check: () => fwSync.check(),
+    check: () => firewallSync.check(),
     repair: async () => {
-      await fwSync.repairIfNeeded('reconcile');
+      await firewallSync.repairIfNeeded('reconcile');
     },
   };
   const reconcileNow = (opts: { dryRun: boolean; depth?: 'host' | 'full' }) =>
@@ -62,17 +60,16 @@ export function createController(deps: ControllerDeps) {
 
   return {
     core,
-    views,
     firewall,
-    fwSync,
-    fwModel: () => firewallModel(store),
+    firewallSync,
+    fwModel: () => firewallModel(store, registry),
     events: core.events,
     async start() {
       const recovered = await recoverInterrupted(core);
       // links a previous run retired but did not get to delete (and any the recovery retired)
       await core.reaper.reapNow();
       await bootstrapNetworks(core, networks);
-      await fwSync.applyAll();
+      await firewallSync.applyAll();
       // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
       // After a crash recovery, inside too: an undone join or leave may have taken a default route.
       await reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' });
@@ -83,7 +80,7 @@ export function createController(deps: ControllerDeps) {
      */
     async periodicCheck() {
       await reapVanishedSandboxes(core);
-      if (config.iptables) await fwSync.repairIfNeeded('periodic check');
+      if (config.iptables) await firewallSync.repairIfNeeded('periodic check');
     },
     /** Resolves when every retired link is deleted (shutdown waits for it). */
     settled: () => core.reaper.settled(),
@@ -99,8 +96,9 @@ export function createController(deps: ControllerDeps) {
       await recoverInterrupted(core);
       await core.reaper.reapNow();
       for (const sb of store.sandboxes()) await sandboxes.remove(sb.id);
+      // every network but the singletons (none, host), the default network included
       for (const net of store.networks()) {
-        if (net.driver === 'bridge') await networks.remove(net.id, { allowPredefined: true });
+        if (!registry.get(net.driver).singleton) await networks.remove(net.id, { allowPredefined: true });
       }
       await core.reaper.settled();
       await firewall.remove();

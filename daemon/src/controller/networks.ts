@@ -1,7 +1,8 @@
 import { PatchbayError } from '@patchbay/errors';
 import { runSteps } from '@patchbay/kernel';
 import type { NetworkRecord } from '../store/index.js';
-import { PREDEFINED, driverNetwork, isUniqueViolation, type Core } from './core.js';
+import { PREDEFINED, isUniqueViolation, type Core } from './core.js';
+import { driverNetwork } from './driver-objects.js';
 import { newId, nowRfc3339Nano } from './ids.js';
 import { findNetwork } from './lookup.js';
 import type { PoolRequest } from './ipam-service.js';
@@ -21,8 +22,6 @@ export interface CreateNetworkInput {
   predefined?: boolean;
 }
 
-const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
-
 export function createNetworks(core: Core) {
   const { store, registry, ipam, locks, log } = core;
 
@@ -38,12 +37,8 @@ export function createNetworks(core: Core) {
       if (store.networkByName(input.name)) {
         throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
       }
-      const options = driver.validateOptions(input.options, { name: input.name, isDefault: input.predefined === true });
-      const bridgeName = options[BRIDGE_NAME_OPTION];
-      if (bridgeName) {
-        const clash = store.networks().find((n) => n.driverState.bridge === bridgeName || n.options[BRIDGE_NAME_OPTION] === bridgeName);
-        if (clash) throw new PatchbayError('PB_ERR_BRIDGE_IN_USE', `bridge name ${bridgeName} is already used by network ${clash.name}`);
-      }
+      const others = store.networks().flatMap((n) => (n.driver === driver.name ? [driverNetwork(store, n)] : []));
+      const options = driver.validateOptions(input.options, { name: input.name, isDefault: input.predefined === true }, others);
       const usesIpam = driver.usesIpam && input.ipamDriver !== 'null';
       if (!usesIpam && input.ipamConfig.some((c) => c.subnet)) {
         throw new PatchbayError('PB_ERR_INVALID_SUBNET', `network driver "${driver.name}" with IPAM driver "${input.ipamDriver}" takes no subnets`);
@@ -78,7 +73,7 @@ export function createNetworks(core: Core) {
       }
       try {
         if (driver.planCreateNetwork) {
-          const plan = await driver.planCreateNetwork(driverNetwork(core, record), core.driverCtx);
+          const plan = await driver.planCreateNetwork(driverNetwork(store, record), core.driverCtx);
           record.driverState = plan.state;
           store.setNetworkDriverState(record.id, plan.state);
           await runSteps(plan.steps, log.child({ op: 'network.create', network: record.name }));
@@ -89,7 +84,7 @@ export function createNetworks(core: Core) {
         forget(record);
         throw err;
       }
-      await core.firewall.sync();
+      await core.firewallSync.sync();
       core.events.emit('network', 'create', record.id, { name: record.name, type: record.driver });
       log.info({ network: record.name, id: record.id.slice(0, 12) }, 'network created');
       return record;
@@ -116,7 +111,7 @@ export function createNetworks(core: Core) {
       }
       store.setNetworkState(net.id, 'deleting');
       const driver = registry.get(net.driver);
-      const steps = driver.planDeleteNetwork?.(driverNetwork(core, net), core.driverCtx) ?? [];
+      const steps = driver.planDeleteNetwork?.(driverNetwork(store, net), core.driverCtx) ?? [];
       try {
         await runSteps(steps, log.child({ op: 'network.delete', network: net.name }));
       } catch (err) {
@@ -126,7 +121,7 @@ export function createNetworks(core: Core) {
       forget(net);
       // the bridge (and ports retired by recent leaves) go in the background
       if (steps.length > 0) core.reaper.retired(`net:${net.id}`);
-      await core.firewall.sync();
+      await core.firewallSync.sync();
       core.events.emit('network', 'destroy', net.id, { name: net.name, type: net.driver });
       log.info({ network: net.name, id: net.id.slice(0, 12) }, 'network removed');
     });

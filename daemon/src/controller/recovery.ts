@@ -1,5 +1,7 @@
-import { hostVethFor } from '@patchbay/drivers';
-import { driverNetwork, type Core } from './core.js';
+import { DETACHED } from '../store/index.js';
+import type { Core } from './core.js';
+import { driverNetwork } from './driver-objects.js';
+import { dropEndpoint, tearDownJoin } from './endpoint-drop.js';
 import { sandboxNetnsName } from './sandboxes.js';
 
 /**
@@ -10,27 +12,25 @@ import { sandboxNetnsName } from './sandboxes.js';
 export async function recoverInterrupted(core: Core): Promise<string[]> {
   const { store, kernel, registry, ipam } = core;
   const repairs: string[] = [];
-  const linkDel = (name: string) => kernel.ip(null, [{ op: 'link.del', name }], { ignoreMissing: true });
 
   for (const ep of store.endpoints()) {
+    const net = store.networkById(ep.networkId)!;
     // An interrupted connect (creating) or disconnect (deleting): the endpoint goes with its join.
     if (ep.state === 'creating' || ep.state === 'deleting') {
-      await linkDel(ep.hostIf ?? hostVethFor(ep.id));
-      store.tx(() => store.deleteEndpoint(ep.id));
-      const net = store.networkById(ep.networkId);
-      if (net) ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
+      await tearDownJoin(core, net, ep);
+      dropEndpoint(core, net, ep);
       repairs.push(`endpoint ${ep.name}: interrupted ${ep.state === 'creating' ? 'connect undone' : 'disconnect completed'}`);
     } else if (ep.state === 'joining' || ep.state === 'leaving') {
-      await linkDel(ep.hostIf ?? hostVethFor(ep.id));
-      store.attachEndpoint(ep.id, null, null, null, 'ready');
+      await tearDownJoin(core, net, ep);
+      store.attachEndpoint(ep.id, DETACHED, 'ready');
       repairs.push(`endpoint ${ep.name}: interrupted ${ep.state === 'joining' ? 'join undone' : 'leave completed'}`);
     }
   }
   for (const sb of store.sandboxes()) {
     if (sb.state === 'ready') continue;
     for (const ep of store.endpointsInSandbox(sb.id)) {
-      await linkDel(ep.hostIf ?? hostVethFor(ep.id));
-      store.attachEndpoint(ep.id, null, null, null, 'ready');
+      await tearDownJoin(core, store.networkById(ep.networkId)!, ep);
+      store.attachEndpoint(ep.id, DETACHED, 'ready');
     }
     if (!sb.external) await kernel.netnsDelete(sandboxNetnsName(sb.id));
     store.deleteSandbox(sb.id);
@@ -44,7 +44,7 @@ export async function recoverInterrupted(core: Core): Promise<string[]> {
       continue;
     }
     const driver = registry.get(net.driver);
-    for (const step of driver.planDeleteNetwork?.(driverNetwork(core, net), core.driverCtx) ?? []) await step.run();
+    for (const step of driver.planDeleteNetwork?.(driverNetwork(store, net), core.driverCtx) ?? []) await step.run();
     ipam.forgetNetwork(net.id);
     store.deleteNetwork(net.id);
     repairs.push(`network ${net.name}: interrupted ${net.state === 'creating' ? 'create undone' : 'delete completed'}`);

@@ -1,6 +1,6 @@
-import { hostVethFor } from '@patchbay/drivers';
 import type { SandboxRecord } from '../store/index.js';
 import type { Core } from './core.js';
+import { dropEndpoint, tearDownJoin } from './endpoint-drop.js';
 
 /** Is the sandbox's namespace still there? Named ones are looked up in one listing of /run/netns. */
 export async function namespacePresent(core: Core, sb: SandboxRecord, netnsNames: readonly string[], ownName: string): Promise<boolean> {
@@ -12,19 +12,19 @@ export async function namespacePresent(core: Core, sb: SandboxRecord, netnsNames
 /**
  * An adopted namespace went away (its process exited without a disconnect): its endpoints go,
  * their addresses and ports are freed, and the sandbox record is removed. Nothing is done inside
- * the dead namespace; the host ends of its veths died with it (deleted again in case).
+ * the dead namespace; what its drivers left on the host side is torn down (a veth's host end
+ * died with its peer; deleted again in case).
  */
 export async function dropVanishedSandbox(core: Core, sb: SandboxRecord): Promise<void> {
-  const { store, kernel } = core;
+  const { store } = core;
   for (const ep of store.endpointsInSandbox(sb.id)) {
-    await kernel.ip(null, [{ op: 'link.del', name: ep.hostIf ?? hostVethFor(ep.id) }], { ignoreMissing: true });
     const net = store.networkById(ep.networkId)!;
-    store.tx(() => store.deleteEndpoint(ep.id));
-    core.ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
+    await tearDownJoin(core, net, ep);
+    dropEndpoint(core, net, ep);
     core.events.emit('network', 'disconnect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
   }
   store.deleteSandbox(sb.id);
-  await core.firewall.sync();
+  await core.firewallSync.sync();
   core.events.emit('sandbox', 'destroy', sb.id, { name: sb.name });
 }
 

@@ -1,7 +1,7 @@
 import { DockerNetworkConnect, DockerNetworkCreate, DockerNetworkDisconnect } from '@patchbay/api';
 import { isPatchbayError, PatchbayError } from '@patchbay/errors';
 import type { Controller } from '../controller/index.js';
-import type { CreateEndpointInput } from '../controller/endpoints.js';
+import type { ConnectInput } from '../controller/endpoints.js';
 import { parse } from '../http/errors.js';
 import { toCreateNetworkInput } from './create-input.js';
 import { parseFilters } from './filters.js';
@@ -58,21 +58,13 @@ export function registerNetworkRoutes(route: DockerRoute, controller: Controller
     if (!sb) throw noSuchContainer(ref);
     const net = controller.networks.get(idParam(req));
     const cfg = body.EndpointConfig;
-    const input: Partial<CreateEndpointInput> = {};
+    const input: ConnectInput = {};
     if (cfg?.IPAMConfig?.IPv4Address) input.ipv4Address = cfg.IPAMConfig.IPv4Address;
     if (cfg?.IPAMConfig?.IPv6Address) input.ipv6Address = cfg.IPAMConfig.IPv6Address;
     if (cfg?.MacAddress) input.macAddress = cfg.MacAddress;
     if (cfg?.Aliases?.length) input.aliases = cfg.Aliases;
-    if (input.ipv4Address || input.ipv6Address) {
-      if (net.predefined) {
-        throw new PatchbayError('PB_ERR_INVALID_ADDRESS', 'user specified IP address is supported on user defined networks only');
-      }
-      if (!controller.core.store.poolsOf(net.id).some((p) => p.userConfigured)) {
-        throw new PatchbayError('PB_ERR_INVALID_ADDRESS', 'user specified IP address is supported only when connecting to networks with user configured subnets');
-      }
-    }
     try {
-      await controller.endpoints.connect(net.id, sb.id, input);
+      await controller.endpoints.connect(net.id, sb.id, input, { staticIpNeedsUserSubnet: true });
     } catch (err) {
       if (isPatchbayError(err) && err.code === 'PB_ERR_ALREADY_CONNECTED') {
         throw new PatchbayError('PB_ERR_FORBIDDEN', `endpoint with name ${sb.name} already exists in network ${net.name}`, { cause: err });

@@ -4,7 +4,7 @@ import type { NetworkRecord } from '../store/index.js';
 
 /** Store records → Docker's `Network` object (moby api/types/network Inspect). */
 export function createDockerViews(controller: Controller) {
-  const store = controller.core.store;
+  const { store, registry } = controller.core;
 
   function containers(net: NetworkRecord): Record<string, DockerEndpointResource> {
     const out: Record<string, DockerEndpointResource> = {};
@@ -34,7 +34,7 @@ export function createDockerViews(controller: Controller) {
       Name: net.name,
       Id: net.id,
       Created: net.created,
-      Scope: 'local',
+      Scope: registry.get(net.driver).scope,
       Driver: net.driver,
       EnableIPv6: net.enableIPv6,
       IPAM: { Driver: net.ipamDriver, Options: net.ipamOptions, Config: config },

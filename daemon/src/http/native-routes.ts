@@ -9,13 +9,15 @@ import {
   NetworkCreate,
   SandboxCreate,
 } from '@patchbay/api';
+import { isPatchbayError, PatchbayError } from '@patchbay/errors';
 import type { FastifyInstance } from 'fastify';
 import type { Controller } from '../controller/index.js';
 import { parse } from './errors.js';
+import { createViews } from './views.js';
 
 /** The native API under /v1: thin handlers, DTO in → controller → DTO out. */
 export function registerNativeRoutes(app: FastifyInstance, controller: Controller, version: string) {
-  const { views } = controller;
+  const views = createViews(controller);
   const started = Date.now();
 
   app.get('/v1/health', async () => ({
@@ -40,6 +42,9 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
       attachable: body.attachable,
       options: body.options,
       labels: body.labels,
+    }).catch((err: unknown) => {
+      // the registry knows the drivers; for this API an unknown one is a bad field, not a missing resource
+      throw isPatchbayError(err) && err.code === 'PB_ERR_DRIVER_NOT_FOUND' ? new PatchbayError('PB_ERR_INVALID', `body.driver: ${err.message}`, { cause: err }) : err;
     });
     return reply.status(201).send(views.network(net));
   });

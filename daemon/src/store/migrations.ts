@@ -76,4 +76,12 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: remember whether a pool's subnet came from the user (Docker refuses static IPs otherwise)
   `ALTER TABLE pools ADD COLUMN user_configured INTEGER NOT NULL DEFAULT 0;`,
+  // 3: the interface name inside the sandbox is data (given by the caller, or derived at join);
+  // rows joined before it was stored get the name the bridge driver derived: <prefix><if_index>
+  `ALTER TABLE endpoints ADD COLUMN if_name TEXT;
+  UPDATE endpoints SET if_name = (
+    SELECT coalesce(json_extract(n.options, '$."com.docker.network.container_iface_prefix"'), 'eth') || endpoints.if_index
+    FROM networks n WHERE n.id = endpoints.network_id AND n.driver = 'bridge'
+  ) WHERE sandbox_id IS NOT NULL AND if_index IS NOT NULL;
+  CREATE UNIQUE INDEX endpoints_sandbox_if_name ON endpoints(sandbox_id, if_name);`,
 ];

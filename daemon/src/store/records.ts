@@ -49,7 +49,11 @@ export interface EndpointRecord {
   networkId: string;
   name: string;
   sandboxId: string | null;
+  /** the join's position in its sandbox (orders a sandbox's endpoints) */
   ifIndex: number | null;
+  /** the endpoint's interface in the sandbox (eth0, or the caller's name), while joined */
+  ifName: string | null;
+  /** the host side of its link (the bridge driver's veth), while joined */
   hostIf: string | null;
   mac: string | null;
   /** CIDR form, e.g. 10.0.0.2/24 */
@@ -59,6 +63,10 @@ export interface EndpointRecord {
   created: string;
   state: EndpointState;
 }
+
+/** Where a join put an endpoint: its sandbox, position and interface names. */
+export type EndpointPlacement = Pick<EndpointRecord, 'sandboxId' | 'ifIndex' | 'ifName' | 'hostIf'>;
+export const DETACHED: EndpointPlacement = { sandboxId: null, ifIndex: null, ifName: null, hostIf: null };
 
 export interface AllocationRecord {
   poolId: number;

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import type {
   AllocationRecord,
+  EndpointPlacement,
   EndpointRecord,
   EndpointState,
   NetworkRecord,
@@ -58,6 +59,7 @@ const toEndpoint = (r: Row): EndpointRecord => ({
   name: r.name as string,
   sandboxId: (r.sandbox_id as string | null) ?? null,
   ifIndex: (r.if_index as number | null) ?? null,
+  ifName: (r.if_name as string | null) ?? null,
   hostIf: (r.host_if as string | null) ?? null,
   mac: (r.mac as string | null) ?? null,
   ipv4: (r.ipv4 as string | null) ?? null,
@@ -123,9 +125,9 @@ export function createStore(db: Db) {
     epByNetName: q('SELECT * FROM endpoints WHERE network_id = ? AND name = ?'),
     epOfSandbox: q('SELECT * FROM endpoints WHERE sandbox_id = ? ORDER BY if_index'),
     epCountOfNet: q('SELECT COUNT(*) AS n FROM endpoints WHERE network_id = ?'),
-    epInsert: q(`INSERT INTO endpoints (id, network_id, name, sandbox_id, if_index, host_if, mac, ipv4, ipv6, aliases, created, state)
-      VALUES (@id, @networkId, @name, @sandboxId, @ifIndex, @hostIf, @mac, @ipv4, @ipv6, @aliases, @created, @state)`),
-    epAttach: q('UPDATE endpoints SET sandbox_id = ?, if_index = ?, host_if = ?, state = ? WHERE id = ?'),
+    epInsert: q(`INSERT INTO endpoints (id, network_id, name, sandbox_id, if_index, if_name, host_if, mac, ipv4, ipv6, aliases, created, state)
+      VALUES (@id, @networkId, @name, @sandboxId, @ifIndex, @ifName, @hostIf, @mac, @ipv4, @ipv6, @aliases, @created, @state)`),
+    epAttach: q('UPDATE endpoints SET sandbox_id = @sandboxId, if_index = @ifIndex, if_name = @ifName, host_if = @hostIf, state = @state WHERE id = @id'),
     epState: q('UPDATE endpoints SET state = ? WHERE id = ?'),
     epDelete: q('DELETE FROM endpoints WHERE id = ?'),
     portInsert: q('INSERT INTO ports (endpoint_id, host_ip, host_port, protocol, container_port) VALUES (?, ?, ?, ?, ?)'),
@@ -205,8 +207,8 @@ export function createStore(db: Db) {
     endpointsInSandbox: (sandboxId: string) => many(s.epOfSandbox, toEndpoint, sandboxId),
     endpointCount: (networkId: string) => (s.epCountOfNet.get(networkId) as { n: number }).n,
     insertEndpoint: (e: EndpointRecord) => s.epInsert.run({ ...e, aliases: json(e.aliases) }),
-    attachEndpoint: (id: string, sandboxId: string | null, ifIndex: number | null, hostIf: string | null, state: EndpointState) =>
-      s.epAttach.run(sandboxId, ifIndex, hostIf, state, id),
+    /** Records where the endpoint is joined (or, with DETACHED, that it is not). */
+    attachEndpoint: (id: string, at: EndpointPlacement, state: EndpointState) => s.epAttach.run({ id, ...at, state }),
     setEndpointState: (id: string, state: EndpointState) => s.epState.run(state, id),
     /** Deletes the endpoint with its ports and address allocations. */
     deleteEndpoint: (id: string) => {

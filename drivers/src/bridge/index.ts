@@ -1,23 +1,28 @@
 import type { NetworkDriver } from '../contract.js';
-import { gatewayOps, planJoinBridge, planLeaveBridge } from './endpoint.js';
+import { checkBridgeEndpoint, checkBridgeNetwork } from './check.js';
+import { gatewayOps, planAttachBridge, planConfigureBridge, planLeaveBridge, teardownBridgeEndpoint } from './endpoint.js';
+import { bridgeFirewallFacts, bridgeViewFacts, ownsBridgeLinkName } from './facts.js';
 import { bridgeStateOf, planCreateBridge, planDeleteBridge } from './network.js';
 import { validateBridgeOptions } from './options.js';
-
-export { OPT as BRIDGE_OPTIONS, optionBool, bridgeMtu } from './options.js';
-export { bridgeNameFor, hostVethFor, PATCHBAY_LINK_PREFIXES } from './names.js';
-export { bridgeStateOf, type BridgeState } from './network.js';
-export { ifNameFor } from './endpoint.js';
 
 export const createBridgeDriver = () =>
   ({
     name: 'bridge',
+    scope: 'local',
     usesIpam: true,
     singleton: false,
-    validateOptions: (options) => validateBridgeOptions(options),
+    validateOptions: (options, _network?: unknown, others?: Parameters<NetworkDriver['validateOptions']>[2]) => validateBridgeOptions(options, others),
     planCreateNetwork: planCreateBridge,
     planDeleteNetwork: planDeleteBridge,
-    planJoin: planJoinBridge,
+    planAttach: planAttachBridge,
+    planConfigure: planConfigureBridge,
     planLeave: (_net, ep, _sb, ctx) => planLeaveBridge(ep, ctx),
+    teardownEndpoint: (_net, ep, _sb, ctx) => teardownBridgeEndpoint(ep, ctx),
     gatewayOps,
     hostInterface: (net) => bridgeStateOf(net).bridge,
+    checkNetwork: checkBridgeNetwork,
+    checkEndpoint: checkBridgeEndpoint,
+    firewallFacts: bridgeFirewallFacts,
+    viewFacts: bridgeViewFacts,
+    ownsLinkName: ownsBridgeLinkName,
   }) satisfies NetworkDriver;

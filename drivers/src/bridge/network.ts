@@ -15,6 +15,8 @@ export interface BridgeState extends Record<string, unknown> {
 const prefixOf = (cidr: string) => cidr.split('/')[1];
 const gatewayCidr = (pool?: { subnet: string; gateway?: string }) =>
   pool?.gateway ? `${pool.gateway}/${prefixOf(pool.subnet)}` : undefined;
+/** The addresses the bridge carries: each family's gateway with its subnet's prefix. */
+export const gatewayCidrs = (net: DriverNetwork) => [gatewayCidr(net.ipv4), gatewayCidr(net.ipv6)].filter((c): c is string => c !== undefined);
 
 /**
  * A fixed, locally administered MAC from the network id. Without one a Linux bridge takes the
@@ -48,7 +50,7 @@ export async function planCreateBridge(net: DriverNetwork, ctx: DriverContext) {
   if (existing && existing.kind !== 'bridge') {
     throw new PatchbayError('PB_ERR_BRIDGE_IN_USE', `device ${bridge} exists and is not a bridge`);
   }
-  const want = [gatewayCidr(net.ipv4), gatewayCidr(net.ipv6)].filter((c): c is string => c !== undefined);
+  const want = gatewayCidrs(net);
   const state: BridgeState = { bridge, created: !existing };
 
   if (!existing) {

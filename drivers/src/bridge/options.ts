@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { PatchbayError } from '@patchbay/errors';
 import { IFNAME_RE } from '@patchbay/kernel';
+import type { DriverNetwork } from '../contract.js';
+import { NETWORK_OPTIONS } from '../options.js';
 
 export const OPT = {
   name: 'com.docker.network.bridge.name',
@@ -8,8 +10,8 @@ export const OPT = {
   masquerade: 'com.docker.network.bridge.enable_ip_masquerade',
   hostBinding: 'com.docker.network.bridge.host_binding_ipv4',
   defaultBridge: 'com.docker.network.bridge.default_bridge',
-  mtu: 'com.docker.network.driver.mtu',
-  ifacePrefix: 'com.docker.network.container_iface_prefix',
+  mtu: NETWORK_OPTIONS.mtu,
+  ifacePrefix: NETWORK_OPTIONS.ifacePrefix,
 } as const;
 
 const bad = (key: string, value: string, why: string) =>
@@ -22,14 +24,20 @@ function boolOption(key: string, value: string): string {
   throw bad(key, value, 'must be true or false');
 }
 
-/** Validate the bridge driver's options; known keys are normalised, unknown keys kept as given (as Docker does). */
-export function validateBridgeOptions(options: Record<string, string>): Record<string, string> {
+/**
+ * Validate the bridge driver's options; known keys are normalised, unknown keys kept as given (as
+ * Docker does). A bridge name is refused when another bridge network (`others`) uses it.
+ */
+export function validateBridgeOptions(options: Record<string, string>, others: readonly DriverNetwork[] = []): Record<string, string> {
   const out: Record<string, string> = { ...options };
   for (const [key, value] of Object.entries(options)) {
     switch (key) {
-      case OPT.name:
+      case OPT.name: {
         if (!IFNAME_RE.test(value)) throw bad(key, value, 'must be 1-15 characters of [A-Za-z0-9_.-]');
+        const clash = others.find((n) => n.state.bridge === value || n.options[OPT.name] === value);
+        if (clash) throw new PatchbayError('PB_ERR_BRIDGE_IN_USE', `bridge name ${value} is already used by network ${clash.name}`);
         break;
+      }
       case OPT.icc:
       case OPT.masquerade:
       case OPT.defaultBridge:
@@ -50,9 +58,6 @@ export function validateBridgeOptions(options: Record<string, string>): Record<s
   }
   return out;
 }
-
-export const optionBool = (options: Record<string, string>, key: string, dflt: boolean) =>
-  options[key] === undefined ? dflt : options[key] === 'true';
 
 export const bridgeMtu = (options: Record<string, string>, dflt: number) =>
   options[OPT.mtu] ? Number(options[OPT.mtu]) : dflt;

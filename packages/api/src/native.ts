@@ -16,7 +16,8 @@ export type IpamPoolConfig = z.infer<typeof IpamPoolConfig>;
 export const NetworkCreate = z
   .object({
     name: Name,
-    driver: z.enum(['bridge', 'null', 'host']).default('bridge'),
+    /** a driver name; the daemon's driver registry decides which exist */
+    driver: Name.default('bridge'),
     ipam: z
       .object({
         driver: z.enum(['default', 'null']).default('default'),
@@ -45,7 +46,8 @@ export const Network = z.object({
   id: z.string(),
   name: z.string(),
   driver: z.string(),
-  scope: z.literal('local'),
+  /** from the network's driver: local (this host) or global (every host, e.g. overlay) */
+  scope: z.enum(['local', 'global']),
   created: z.string(),
   internal: z.boolean(),
   attachable: z.boolean(),

@@ -11,7 +11,7 @@ const create: Command = {
   summary: 'Create a network',
   args: { min: 1, max: 1 },
   options: {
-    driver: { type: 'string', short: 'd', placeholder: 'string', description: 'Driver to manage the network: bridge, null or host (default "bridge")' },
+    driver: { type: 'string', short: 'd', placeholder: 'string', description: 'Driver to manage the network (default "bridge")' },
     subnet: { type: 'string', multiple: true, placeholder: 'CIDR', description: 'Subnet in CIDR format (repeatable)' },
     gateway: { type: 'string', multiple: true, placeholder: 'ip', description: 'Gateway for a subnet (repeatable)' },
     'ip-range': { type: 'string', multiple: true, placeholder: 'CIDR', description: 'Allocate addresses from a sub-range (repeatable)' },
@@ -34,7 +34,7 @@ const create: Command = {
 export function networkCreateBody(name: string, values: Values): NetworkCreateInput {
   const body: NetworkCreateInput = { name };
   const driver = str(values, 'driver');
-  if (driver !== undefined) body.driver = driver as NetworkCreateInput['driver'];
+  if (driver !== undefined) body.driver = driver;
   const pools = buildPools({
     subnets: strs(values, 'subnet'),
     gateways: strs(values, 'gateway'),

@@ -1,21 +1,22 @@
 import type { Endpoint, IpamView, Network, Sandbox } from '@patchbay/api';
 import { toCount } from '@patchbay/api';
-import { ifNameFor } from '@patchbay/drivers';
+import type { Controller } from '../controller/index.js';
+import { driverNetwork } from '../controller/driver-objects.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
-import type { Core } from './core.js';
 
 /** Store records → native API DTOs. */
-export function createViews(core: Core) {
-  const { store, registry } = core;
+export function createViews(controller: Controller) {
+  const { store, registry, ipam: ipamService } = controller.core;
 
   function network(n: NetworkRecord): Network {
     const pools = store.poolsOf(n.id);
-    const bridge = registry.get(n.driver).hostInterface?.({ id: n.id, name: n.name, options: n.options, internal: n.internal, isDefault: false, state: n.driverState });
+    const driver = registry.get(n.driver);
+    const bridge = driver.viewFacts?.(driverNetwork(store, n)).bridge;
     return {
       id: n.id,
       name: n.name,
       driver: n.driver,
-      scope: 'local',
+      scope: driver.scope,
       created: n.created,
       internal: n.internal,
       attachable: n.attachable,
@@ -47,7 +48,7 @@ export function createViews(core: Core) {
       networkId: n.id,
       networkName: n.name,
       sandboxId: e.sandboxId,
-      ifName: e.ifIndex === null ? null : n.driver === 'bridge' ? ifNameFor(n, e.ifIndex) : null,
+      ifName: e.ifName,
       hostIfName: e.hostIf,
       ipv4Address: e.ipv4,
       ipv6Address: e.ipv6,
@@ -63,7 +64,7 @@ export function createViews(core: Core) {
     const eps = store.endpointsInSandbox(s.id);
     const rows = eps.map((e) => {
       const n = store.networkById(e.networkId)!;
-      return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: n.driver === 'bridge' ? ifNameFor(n, e.ifIndex ?? 0) : '' };
+      return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: e.ifName ?? '' };
     });
     return { id: s.id, name: s.name, containerId: s.containerId, key: s.key, external: s.external, created: s.created, endpoints: rows };
   }
@@ -74,7 +75,7 @@ export function createViews(core: Core) {
       networkId: n.id,
       driver: n.ipamDriver,
       subnets: store.poolsOf(n.id).map((p) => {
-        const counts = core.ipam.allocatorOf(p, n.name).counts();
+        const counts = ipamService.allocatorOf(p, n.name).counts();
         return {
           subnet: p.subnet,
           ...(p.gateway ? { gateway: p.gateway } : {}),

@@ -1,0 +1,133 @@
+import { NETWORK_OPTIONS, type NetworkDriver } from '@patchbay/drivers';
+import { PatchbayError } from '@patchbay/errors';
+import { checkIfname, runSteps, type IpOp, type Step } from '@patchbay/kernel';
+import { DETACHED, type EndpointRecord, type NetworkRecord, type SandboxRecord } from '../store/index.js';
+import type { Core } from './core.js';
+import { driverEndpoint, driverNetwork, driverSandbox, joinedEndpoint } from './driver-objects.js';
+import { dropEndpoint, tearDownJoin } from './endpoint-drop.js';
+import { electSandboxGateway } from './gateway.js';
+
+/** The sandbox's gateway endpoint, with `extra` counted as joined and `without` as gone. */
+export function gatewayOf(core: Core, sb: SandboxRecord, extra?: EndpointRecord, without?: string) {
+  const joined = core.store.endpointsInSandbox(sb.id).filter((e) => e.id !== without && e.id !== extra?.id);
+  if (extra) joined.push(extra);
+  return electSandboxGateway(core.store, core.registry, joined);
+}
+
+/** Steps that install (or remove) the default route through the gateway endpoint `gw`. */
+function routeSteps(core: Core, sb: SandboxRecord, gw: EndpointRecord, install: boolean): Step[] {
+  const net = core.store.networkById(gw.networkId)!;
+  const add = gw.ifName ? (core.registry.get(net.driver).gatewayOps?.(driverNetwork(core.store, net), gw.ifName) ?? []) : [];
+  if (add.length === 0) return [];
+  const del: IpOp[] = add.flatMap((op) => (op.op === 'route.add' ? [{ ...op, op: 'route.del' as const }] : []));
+  const ensure = () => core.kernel.ip(sb.key, add);
+  const drop = () => core.kernel.ip(sb.key, del, { ignoreMissing: true });
+  return [{ name: `${install ? 'install' : 'remove'} default route via ${net.name}`, run: install ? ensure : drop, undo: install ? drop : ensure }];
+}
+
+/**
+ * The join's position in the sandbox and its interface name: the caller's (validated, unique in
+ * the sandbox), else <prefix><N> for the first N free as a position and as a name. A driver that
+ * makes no interface (null, host) gets no name.
+ */
+function placeInSandbox(net: NetworkRecord, driver: NetworkDriver, sb: SandboxRecord, joined: EndpointRecord[], requested?: string) {
+  const positions = new Set(joined.map((e) => e.ifIndex));
+  const names = new Set(joined.map((e) => e.ifName));
+  const makesInterface = driver.planAttach !== undefined;
+  if (requested !== undefined && makesInterface) {
+    checkIfname(requested, 'ifName');
+    if (names.has(requested)) throw new PatchbayError('PB_ERR_INVALID_NAME', `interface name ${requested} is already taken in sandbox ${sb.name}`);
+  }
+  const prefix = net.options[NETWORK_OPTIONS.ifacePrefix] ?? 'eth';
+  let ifIndex = 0;
+  while (positions.has(ifIndex) || (requested === undefined && names.has(`${prefix}${ifIndex}`))) ifIndex++;
+  return { ifIndex, ifName: makesInterface ? (requested ?? `${prefix}${ifIndex}`) : null };
+}
+
+/** Both halves of a join into one of patchbay's sandboxes: attach (peer created in it as `ifName`), then configure. */
+function planJoin(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, ifName: string | null, isGateway: boolean) {
+  const driver = core.registry.get(net.driver);
+  if (ifName === null) return { steps: [], hostIf: null };
+  const dnet = driverNetwork(core.store, net);
+  const dep = driverEndpoint(ep);
+  const attach = driver.planAttach?.(dnet, dep, { netns: sb.key, ifName }, core.driverCtx);
+  const configure = driver.planConfigure?.(dnet, dep, driverSandbox(sb), { ifName, isGateway }, core.driverCtx) ?? [];
+  return { steps: [...(attach?.steps ?? []), ...configure], hostIf: attach?.hostIf ?? null };
+}
+
+export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, requestedIfName?: string): Promise<EndpointRecord> {
+  const { store, registry } = core;
+  const current = store.endpointById(ep.id);
+  if (!current) throw new PatchbayError('PB_ERR_ENDPOINT_NOT_FOUND', `endpoint ${ep.name} not found`);
+  if (current.sandboxId || current.hostIf) throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', 'another container is attached to the same network endpoint');
+  const joined = store.endpointsInSandbox(sb.id);
+  if (joined.some((e) => e.networkId === net.id)) {
+    throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
+  }
+  const onHost = joined.some((e) => store.networkById(e.networkId)?.driver === 'host');
+  if (onHost || (net.driver === 'host' && joined.length > 0)) {
+    throw new PatchbayError('PB_ERR_FORBIDDEN', 'a sandbox on the host network cannot join other networks');
+  }
+  const { ifIndex, ifName } = placeInSandbox(net, registry.get(net.driver), sb, joined, requestedIfName);
+  // a link this sandbox just left may still hold its name until the reaper deletes it
+  await core.reaper.settled(sb.id);
+  const oldGw = gatewayOf(core, sb);
+  const attached: EndpointRecord = { ...current, sandboxId: sb.id, ifIndex, ifName };
+  const isGateway = gatewayOf(core, sb, attached)?.id === ep.id;
+  const plan = planJoin(core, net, current, sb, ifName, isGateway);
+  const steps: Step[] = [];
+  if (isGateway && oldGw) steps.push(...routeSteps(core, sb, oldGw, false));
+  steps.push(...plan.steps);
+  // Intent first: the row says where the endpoint is going before the kernel changes.
+  // A connect keeps 'creating': recovery then removes the endpoint, not just its join.
+  store.attachEndpoint(ep.id, { sandboxId: sb.id, ifIndex, ifName, hostIf: plan.hostIf }, current.state === 'creating' ? 'creating' : 'joining');
+  try {
+    await runSteps(steps, core.log.child({ op: 'join', endpoint: ep.name, sandbox: sb.name }));
+  } catch (err) {
+    store.attachEndpoint(ep.id, DETACHED, 'ready');
+    throw err;
+  }
+  store.setEndpointState(ep.id, 'ready');
+  await core.firewallSync.sync();
+  core.events.emit('network', 'connect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
+  return store.endpointById(ep.id)!;
+}
+
+/** `intent` 'deleting' (a disconnect) tells recovery to remove the endpoint after the leave. */
+export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, intent: 'leaving' | 'deleting' = 'leaving'): Promise<EndpointRecord> {
+  const { store } = core;
+  const wasGateway = gatewayOf(core, sb)?.id === ep.id;
+  const driver = core.registry.get(net.driver);
+  store.setEndpointState(ep.id, intent);
+  const leaveSteps = driver.planLeave?.(driverNetwork(store, net), joinedEndpoint(ep), driverSandbox(sb), core.driverCtx) ?? [];
+  const steps: Step[] = [];
+  // The route moves before the veth goes: deleting a veth has no undo, so it must be the last step.
+  const next = wasGateway ? gatewayOf(core, sb, undefined, ep.id) : undefined;
+  if (next) steps.push(...routeSteps(core, sb, ep, false), ...routeSteps(core, sb, next, true));
+  steps.push(...leaveSteps);
+  try {
+    await runSteps(steps, core.log.child({ op: 'leave', endpoint: ep.name, sandbox: sb.name }));
+  } catch (err) {
+    store.setEndpointState(ep.id, 'ready');
+    throw err;
+  }
+  // The leave and (for a disconnect) the endpoint's removal commit together, before the
+  // retired link is handed to the reaper: a crash after this point leaves nothing half-done.
+  if (intent === 'deleting') dropEndpoint(core, net, ep);
+  else store.attachEndpoint(ep.id, DETACHED, 'ready');
+  if (leaveSteps.length > 0) core.reaper.retired(sb.id);
+  core.events.emit('network', 'disconnect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
+  return store.endpointById(ep.id) ?? { ...ep, ...DETACHED };
+}
+
+/**
+ * Reconcile's repair of a joined endpoint whose links were lost: remove what is left (its
+ * interface name in the sandbox is the endpoint's) and join again with the same name and addresses.
+ */
+export async function rejoin(core: Core, ep: EndpointRecord, net: NetworkRecord, sb: SandboxRecord): Promise<void> {
+  if (!ep.ifName || !core.registry.get(net.driver).planAttach) return;
+  await tearDownJoin(core, net, ep, sb);
+  await core.kernel.ip(sb.key, [{ op: 'link.del', name: ep.ifName }], { ignoreMissing: true });
+  const plan = planJoin(core, net, ep, sb, ep.ifName, gatewayOf(core, sb)?.id === ep.id);
+  await runSteps(plan.steps, core.log.child({ op: 'reconcile.rejoin', endpoint: ep.name }));
+}

@@ -1,0 +1,35 @@
+import type { IpOp } from '@patchbay/kernel';
+import type { Core } from '../core.js';
+import { driverNetwork } from '../driver-objects.js';
+import { sandboxNetnsName } from '../sandboxes.js';
+import type { Planned, Snapshot } from './plan.js';
+
+/**
+ * Links with a name some driver gives, and namespaces with a sandbox's name, that no record
+ * owns: left by a crash or made by hand. Retired links are the reaper's (see reaper.ts).
+ */
+export function planOrphans(core: Core, snap: Snapshot): Planned[] {
+  const { registry, kernel } = core;
+  const drivers = registry.all().filter((d) => d.ownsLinkName);
+  const owned = new Set<string>();
+  for (const net of snap.networks) {
+    const name = registry.get(net.driver).hostInterface?.(driverNetwork(core.store, net));
+    if (name) owned.add(name);
+  }
+  for (const ep of snap.endpoints) if (ep.hostIf) owned.add(ep.hostIf);
+  const orphans = [...snap.root.links.values()].filter(
+    (l) => !owned.has(l.name) && l.group !== core.driverCtx.retiredLinkGroup && drivers.some((d) => d.ownsLinkName!(l.name)),
+  );
+  const planned: Planned[] = [];
+  // one batch deletes them all (after a crash there may be hundreds)
+  let orphansGone: Promise<void> | undefined;
+  const deleteOrphans = () => (orphansGone ??= kernel.ip(null, orphans.map((l): IpOp => ({ op: 'link.del', name: l.name })), { ignoreMissing: true }));
+  for (const link of orphans) planned.push({ drift: { kind: 'orphan-link', object: `link ${link.name}`, action: 'delete' }, repair: deleteOrphans });
+
+  const ownedNetns = new Set(snap.sandboxes.map((s) => sandboxNetnsName(s.id)));
+  for (const name of snap.netnsNames) {
+    if (!name.startsWith('pb-') || ownedNetns.has(name)) continue;
+    planned.push({ drift: { kind: 'orphan-netns', object: `namespace ${name}`, action: 'delete' }, repair: () => kernel.netnsDelete(name) });
+  }
+  return planned;
+}

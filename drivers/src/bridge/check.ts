@@ -1,0 +1,81 @@
+import { runSteps, type IpOp } from '@patchbay/kernel';
+import type { DriverContext, DriverDrift, DriverNetwork, DriverSandbox, EndpointCheck, JoinedEndpoint, RootView } from '../contract.js';
+import { gatewayOps } from './endpoint.js';
+import { hostVethFor } from './names.js';
+import { bridgeStateOf, gatewayCidrs, planCreateBridge } from './network.js';
+
+/** A bridge network against the kernel: the bridge exists, is up and has its gateway addresses. */
+export function checkBridgeNetwork(net: DriverNetwork, root: RootView, ctx: DriverContext): DriverDrift[] {
+  const { bridge } = bridgeStateOf(net);
+  const ipRoot = (ops: IpOp[]) => ctx.kernel.ip(null, ops);
+  const link = root.links.get(bridge);
+  if (!link) {
+    return [
+      {
+        kind: 'bridge-missing',
+        action: `re-create bridge ${bridge}`,
+        remadeDevice: true,
+        repair: async () => runSteps((await planCreateBridge(net, ctx)).steps),
+      },
+    ];
+  }
+  const drifts: DriverDrift[] = [];
+  for (const cidr of gatewayCidrs(net)) {
+    if (root.addresses.some((a) => a.dev === bridge && a.cidr === cidr)) continue;
+    drifts.push({ kind: 'gateway-address-missing', action: `add ${cidr} to ${bridge}`, repair: () => ipRoot([{ op: 'addr.add', dev: bridge, cidr }]) });
+  }
+  if (!link.up) drifts.push({ kind: 'bridge-down', action: `set ${bridge} up`, repair: () => ipRoot([{ op: 'link.set', name: bridge, up: true }]) });
+  return drifts;
+}
+
+/**
+ * A joined endpoint against the kernel: its host veth on the bridge and (deep checks) its
+ * interface in the sandbox with its addresses and, for the gateway endpoint, the default routes.
+ * Without a sandbox view a live host veth stands for its peer: a veth pair lives and dies whole.
+ */
+export async function checkBridgeEndpoint(
+  net: DriverNetwork,
+  ep: JoinedEndpoint,
+  sb: DriverSandbox,
+  view: EndpointCheck,
+  ctx: DriverContext,
+): Promise<DriverDrift[]> {
+  const { bridge } = bridgeStateOf(net);
+  const hostIf = ep.hostIf ?? hostVethFor(ep.id);
+  const ifName = ep.ifName ?? '';
+  const hostLink = view.root.links.get(hostIf);
+  const inside = view.sandbox ? (await view.sandbox.links()).find((l) => l.name === ifName) : hostLink;
+  if (!hostLink || !inside) {
+    const lost = [!hostLink ? `host veth ${hostIf}` : '', !inside ? `${ifName} in the sandbox` : ''].filter(Boolean).join(' and ');
+    return [{ kind: 'endpoint-link-missing', action: `re-join (lost ${lost})`, repair: view.rejoin }];
+  }
+  const drifts: DriverDrift[] = [];
+  if (hostLink.master !== bridge) {
+    drifts.push({
+      kind: 'veth-detached',
+      action: `attach ${hostIf} to ${bridge}`,
+      repair: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, master: bridge, up: true }, { op: 'link.set', name: hostIf, hairpin: true }]),
+    });
+  }
+  if (!view.sandbox) return drifts;
+  const sandbox = view.sandbox;
+  const addrs = await sandbox.addresses();
+  for (const cidr of [ep.ipv4, ep.ipv6]) {
+    if (!cidr || addrs.some((a) => a.dev === ifName && a.cidr === cidr)) continue;
+    drifts.push({ kind: 'endpoint-address-missing', action: `add ${cidr} to ${ifName}`, repair: () => ctx.kernel.ip(sb.key, [{ op: 'addr.add', dev: ifName, cidr }]) });
+  }
+  if (view.isGateway) {
+    const routes = await sandbox.routes();
+    const missing = gatewayOps(net, ifName).filter(
+      (op) => op.op === 'route.add' && !routes.some((r) => (r.dst === op.dst || (r.dst === 'default' && op.dst === '::/0' && r.family === 6)) && r.gateway === op.via),
+    );
+    if (missing.length > 0) {
+      drifts.push({
+        kind: 'default-route-missing',
+        action: `add ${missing.map((op) => (op.op === 'route.add' ? `${op.dst} via ${op.via}` : '')).join(', ')}`,
+        repair: () => ctx.kernel.ip(sb.key, missing),
+      });
+    }
+  }
+  return drifts;
+}
