@@ -132,12 +132,9 @@ export function createStore(db: Db) {
     epDelete: q('DELETE FROM endpoints WHERE id = ?'),
     portInsert: q('INSERT INTO ports (endpoint_id, host_ip, host_port, protocol, container_port) VALUES (?, ?, ?, ?, ?)'),
     portsOf: q('SELECT * FROM ports WHERE endpoint_id = ? ORDER BY protocol, host_port'),
-    portsAll: q('SELECT * FROM ports ORDER BY host_port, protocol, host_ip'),
     portsOnHostPort: q('SELECT * FROM ports WHERE host_port = ? AND protocol = ?'),
     portsJoined: q(`SELECT p.*, e.network_id, e.ipv4, e.ipv6 FROM ports p JOIN endpoints e ON e.id = p.endpoint_id
       WHERE e.sandbox_id IS NOT NULL ORDER BY p.host_port, p.protocol, p.host_ip`),
-    metaGet: q('SELECT value FROM meta WHERE key = ?'),
-    metaSet: q('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
   };
 
   const one = <T>(stmt: { get: (...a: unknown[]) => unknown }, map: (r: Row) => T, ...args: unknown[]) => {
@@ -218,7 +215,6 @@ export function createStore(db: Db) {
 
     insertPort: (p: PortRecord) => s.portInsert.run(p.endpointId, p.hostIp, p.hostPort, p.protocol, p.containerPort),
     portsOf: (endpointId: string) => many(s.portsOf, toPort, endpointId),
-    ports: () => many(s.portsAll, toPort),
     portsOnHostPort: (hostPort: number, protocol: string) => many(s.portsOnHostPort, toPort, hostPort, protocol),
     /** Ports of joined endpoints with the endpoint's network and addresses (what the firewall publishes). */
     publishedPorts: () =>
@@ -228,9 +224,6 @@ export function createStore(db: Db) {
         ipv4: (r.ipv4 as string | null) ?? null,
         ipv6: (r.ipv6 as string | null) ?? null,
       })),
-
-    meta: (key: string) => (s.metaGet.get(key) as { value: string } | undefined)?.value,
-    setMeta: (key: string, value: string) => s.metaSet.run(key, value),
   };
 }
 export type Store = ReturnType<typeof createStore>;

@@ -42,7 +42,6 @@ export const ErrorCodes = {
   PB_ERR_FORBIDDEN: 'Forbidden',
   PB_ERR_POOL_EXHAUSTED: 'Unavailable',
   PB_ERR_NO_POOL: 'Unavailable',
-  PB_ERR_SHUTTING_DOWN: 'Unavailable',
   PB_ERR_NOT_IMPLEMENTED: 'NotImplemented',
   PB_ERR_KERNEL: 'Internal',
   PB_ERR_INTERNAL: 'Internal',

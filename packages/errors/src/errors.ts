@@ -30,10 +30,7 @@ export class PatchbayError extends Error {
 
 export const invalid = (message: string, code: ErrorCode = 'PB_ERR_INVALID', details?: Record<string, unknown>) =>
   new PatchbayError(code, message, { details });
-export const notFound = (message: string, code: ErrorCode = 'PB_ERR_NOT_FOUND') => new PatchbayError(code, message);
 export const conflict = (message: string, code: ErrorCode) => new PatchbayError(code, message);
-export const forbidden = (message: string, code: ErrorCode = 'PB_ERR_FORBIDDEN') => new PatchbayError(code, message);
-export const unavailable = (message: string, code: ErrorCode) => new PatchbayError(code, message);
 
 /** A kernel command failed: keeps argv, exit code and stderr so the failing step can be named. */
 export class KernelError extends PatchbayError {

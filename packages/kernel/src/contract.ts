@@ -1,8 +1,10 @@
 /**
  * The kernel boundary. Every call names its namespace explicitly; nothing relies on a "current"
- * namespace. A namespace is referred to by the path of its namespace file: `/run/netns/NAME`
- * (driven with `ip -n NAME`) or any other netns file such as `/proc/PID/ns/net` (driven through
- * `nsenter --net=PATH`). `null` means the daemon's own namespace (the host side).
+ * namespace. A namespace is referred to by the path of its namespace file: `/run/netns/NAME` or
+ * any other netns file such as `/proc/PID/ns/net`. `null` means the daemon's own namespace (the
+ * host side). Backends: in-process rtnetlink by default (a worker thread enters the namespace
+ * with setns for one exchange), `ip` processes as the fallback (`ip -n NAME`, or `nsenter
+ * --net=PATH` for other files), and the stateful fake; one contract suite runs against all three.
  */
 export type NetnsRef = string | null;
 
@@ -43,8 +45,9 @@ export interface RouteInfo {
 }
 
 /**
- * One `ip` operation. A list of them runs as one `ip -batch -` process in one namespace; the
- * batch stops at the first failing line, and the error says which op failed.
+ * One link, address or route operation (named after the `ip` command it matches). A list of them
+ * runs as one batch in one namespace (one netlink exchange, or one `ip -batch -` process); the
+ * batch stops at the first failing op, and the error says which op failed.
  */
 export type IpOp =
   | { op: 'bridge.add'; name: string; mtu?: number; mac?: string }
@@ -87,7 +90,7 @@ export interface IpBatchOptions {
 }
 
 export interface Kernel {
-  /** Run ops in one process inside `netns`. Throws KernelError (with `details.failedOp`) on failure. */
+  /** Run ops as one batch inside `netns`. Throws KernelError (with `details.failedOp`) on failure. */
   ip(netns: NetnsRef, ops: readonly IpOp[], options?: IpBatchOptions): Promise<void>;
 
   links(netns: NetnsRef): Promise<LinkInfo[]>;

@@ -43,7 +43,7 @@ export async function reconcile(
     /**
      * 'host' checks only what the daemon's namespace shows (bridges, addresses, host veths,
      * orphans): a live host veth proves its peer lives too. 'full' (default) also looks inside
-     * every sandbox (interface, addresses, default route): a few processes per sandbox.
+     * every sandbox (interface, addresses, default route): a few kernel reads per sandbox.
      */
     depth?: 'host' | 'full';
   },

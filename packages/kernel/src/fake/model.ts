@@ -147,6 +147,11 @@ export class NetModel {
         return addRoute(ns, op);
       case 'route.del':
         return deleteRoute(ns, op);
+      default: {
+        // a new IpOp fails to compile here until the fake models it
+        const unknown: never = op;
+        throw new FakeOpError(`fake kernel: op ${JSON.stringify(unknown)} is not modelled`);
+      }
     }
   }
 
