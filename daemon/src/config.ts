@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { PatchbayError } from '@patchbay/errors';
+import { tryParseCidr, type Cidr } from '@patchbay/ip';
 
 export interface AddressPoolFlag {
   base: string;
@@ -81,11 +81,10 @@ function parseBool(flag: string, v: string): boolean {
   throw bad(`invalid value "${v}" for flag --${flag}: must be true or false`);
 }
 
-function checkCidr(flag: string, v: string): void {
-  const [ip, len] = v.split('/');
-  if (!ip || !len || isIP(ip) !== 4 || !/^\d+$/.test(len) || Number(len) > 32) {
-    throw bad(`invalid value "${v}" for flag --${flag}: must be an IPv4 CIDR like 10.99.0.1/24`);
-  }
+function checkCidr(flag: string, v: string): Cidr {
+  const cidr = tryParseCidr(v);
+  if (cidr?.family !== 4) throw bad(`invalid value "${v}" for flag --${flag}: must be an IPv4 CIDR like 10.99.0.1/24`);
+  return cidr;
 }
 
 /** Parse dockerd-style flags (`--icc=false`, `-b br0`, `--bip=…`); throws InvalidParameter on bad input. */
@@ -132,8 +131,8 @@ function parsePoolFlag(v: string): AddressPoolFlag {
   const fields = Object.fromEntries(v.split(',').map((kv) => kv.split('=', 2) as [string, string]));
   const size = Number(fields.size);
   if (!fields.base || !Number.isInteger(size)) throw bad(`invalid --default-address-pool "${v}": want base=CIDR,size=N`);
-  checkCidr('default-address-pool', fields.base);
-  if (size < Number(fields.base.split('/')[1]) || size > 31) {
+  const base = checkCidr('default-address-pool', fields.base);
+  if (size < base.prefix || size > 31) {
     throw bad(`invalid --default-address-pool "${v}": size must be between the base prefix length and 31`);
   }
   return { base: fields.base, size };
@@ -147,9 +146,7 @@ function validateNetworking(cfg: DaemonConfig): void {
     throw bad(`invalid --bridge "${cfg.bridge}": must be an interface name`);
   }
   if (cfg.bip !== undefined) {
-    checkCidr('bip', cfg.bip);
-    const len = cfg.bip.split('/')[1];
-    if (Number(len) > 30) throw bad(`invalid --bip "${cfg.bip}": prefix must be /30 or shorter`);
+    if (checkCidr('bip', cfg.bip).prefix > 30) throw bad(`invalid --bip "${cfg.bip}": prefix must be /30 or shorter`);
   }
   if (cfg.fixedCidr !== undefined) checkCidr('fixed-cidr', cfg.fixedCidr);
   if (!cfg.icc && !cfg.iptables) throw bad('You specified --iptables=false with --icc=false. ICC=false uses the firewall; please set --icc or --iptables to true');

@@ -1,6 +1,7 @@
 import { PatchbayError } from '@patchbay/errors';
-import { formatAddress, parseAddressOf } from './address.js';
-import { cidrSize, parseCidr, protocolReserved, type Cidr } from './cidr.js';
+import { cidrSize, formatAddress, type Cidr } from '@patchbay/ip';
+import { parseAddressOf } from './address.js';
+import { parseCidr, protocolReserved } from './cidr.js';
 import type { AddressAllocator, AddressCounts, AllocatorOptions, NormalizedPool } from './contract.js';
 import { IntervalSet } from './interval-set.js';
 import { validatePoolConfig } from './pool-config.js';

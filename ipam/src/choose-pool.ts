@@ -1,6 +1,6 @@
 import { PatchbayError } from '@patchbay/errors';
-import { familyBits, tryParseAddress } from './address.js';
-import { cidrOf, parseCidr, tryParseCidr } from './cidr.js';
+import { cidrOf, familyBits, tryParseAddress, tryParseCidr } from '@patchbay/ip';
+import { parseCidr } from './cidr.js';
 import type { IpFamily, PoolDef } from './contract.js';
 import { parsePoolDef } from './default-pools.js';
 

@@ -3,7 +3,9 @@
  * pools and allocations itself and rebuilds allocators at start with `reserve()`.
  */
 
-export type IpFamily = 4 | 6;
+import type { IpFamily } from '@patchbay/ip';
+
+export type { IpFamily };
 
 /** The two built-in IPAM drivers, as libnetwork names them. */
 export type IpamDriverName = 'default' | 'null';

@@ -1,6 +1,5 @@
 import { PatchbayError } from '@patchbay/errors';
-import { familyBits } from './address.js';
-import { cidrOf, tryParseCidr, type Cidr } from './cidr.js';
+import { cidrOf, familyBits, tryParseCidr, type Cidr } from '@patchbay/ip';
 import type { PoolDef } from './contract.js';
 
 /**

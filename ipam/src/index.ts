@@ -1,5 +1,7 @@
 /**
  * @patchbay/ipam: the default IPAM as pure arithmetic (bigint addresses, no I/O) and the null IPAM.
+ * Address and CIDR parsing and formatting live in @patchbay/ip; this package adds IPAM's rules
+ * and its errors (PB_ERR_INVALID_SUBNET / PB_ERR_INVALID_ADDRESS naming the field).
  *
  * Decisions worth knowing:
  * - Subnets with host bits set are accepted and canonicalized (`10.1.2.3/24` → `10.1.2.0/24`).
@@ -20,19 +22,7 @@ export type {
   PoolConfig,
   PoolDef,
 } from './contract.js';
-export { formatAddress, normalizeAddress, tryParseAddress, type Address } from './address.js';
-export {
-  cidrSize,
-  contains,
-  familyOf,
-  isInside,
-  normalizeSubnet,
-  overlaps,
-  parseCidr,
-  protocolReserved,
-  tryParseCidr,
-  type Cidr,
-} from './cidr.js';
+export { contains, normalizeSubnet, overlaps, parseCidr, protocolReserved } from './cidr.js';
 export { validatePoolConfig, type PoolValidationOptions } from './pool-config.js';
 export { createAllocator, type CreateAllocatorOptions } from './allocator.js';
 export { defaultLocalPools, expandPools, parseAddressPoolFlag, parsePoolDef, validatePoolDef, type ParsedPoolDef } from './default-pools.js';

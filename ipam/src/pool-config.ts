@@ -1,6 +1,7 @@
 import { PatchbayError } from '@patchbay/errors';
-import { familyBits, formatAddress, parseAddressOf } from './address.js';
-import { isInside, parseCidr, protocolReserved, type Cidr } from './cidr.js';
+import { familyBits, formatAddress, isInside, type Cidr } from '@patchbay/ip';
+import { parseAddressOf } from './address.js';
+import { parseCidr, protocolReserved } from './cidr.js';
 import type { IpFamily, NormalizedPool, PoolConfig } from './contract.js';
 
 export interface PoolValidationOptions {

@@ -1,4 +1,5 @@
 import { conflict, invalid } from '@patchbay/errors';
+import { familyOf } from '@patchbay/ip';
 import { IFNAME_RE } from '@patchbay/kernel';
 import { requireCidr, requireIp, type ParsedCidr } from './address.js';
 import type { FirewallModel, FirewallNetwork, FirewallPort } from './model.js';
@@ -115,7 +116,7 @@ export function portElements(model: FirewallModel): Record<PortMapName, Element[
 export function effectiveHostIp(port: FirewallPort, network: FirewallNetwork): string | undefined {
   const unspecified = (ip: string | undefined) => !ip || ip === '0.0.0.0' || ip === '::';
   if (!unspecified(port.hostIp)) return port.hostIp;
-  const v4Target = !port.containerIp.includes(':');
+  const v4Target = familyOf(port.containerIp) !== 6;
   if (v4Target && !unspecified(network.hostBindingIpv4)) return network.hostBindingIpv4;
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { familyOf } from '@patchbay/ip';
 import { requireCidr } from './address.js';
 import { effectiveHostIp, portElements } from './elements.js';
 import type { FirewallModel } from './model.js';
@@ -19,7 +20,7 @@ export function requiredSysctls(model: FirewallModel): Record<string, string> {
   const networks = new Map(model.networks.map((n) => [n.bridge, n]));
   for (const port of model.ports) {
     const network = networks.get(port.bridge)!;
-    if (network.internal || port.containerIp.includes(':')) continue;
+    if (network.internal || familyOf(port.containerIp) === 6) continue;
     const hostIp = effectiveHostIp(port, network);
     if (hostIp === undefined || hostIp.startsWith('127.')) wanted[`net.ipv4.conf.${port.bridge}.route_localnet`] = '1';
   }

@@ -1,27 +1,24 @@
-import { isIP } from 'node:net';
+import { isAddress, isMulticastMac, MAC_RE, tryParseCidr, tryParseMac, type IpFamily } from '@patchbay/ip';
 import { z } from 'zod';
 
 /** Network, sandbox and endpoint names: safe for logs and never passed to a shell. */
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const Name = z.string().regex(NAME_RE, 'must match [A-Za-z0-9][A-Za-z0-9_.-]* and be at most 64 characters');
 
-const ipOf = (family: 4 | 6 | 0) => (s: string) => (family === 0 ? isIP(s) !== 0 : isIP(s) === family);
+const ipOf = (family?: IpFamily) => (s: string) => isAddress(s, family);
 export const IPv4 = z.string().refine(ipOf(4), 'must be an IPv4 address');
 export const IPv6 = z.string().refine(ipOf(6), 'must be an IPv6 address');
-export const IPAny = z.string().refine(ipOf(0), 'must be an IP address');
+export const IPAny = z.string().refine(ipOf(), 'must be an IP address');
 
-function cidrOk(s: string): boolean {
-  const [ip, len, ...rest] = s.split('/');
-  if (rest.length > 0 || ip === undefined || len === undefined || !/^\d{1,3}$/.test(len)) return false;
-  const fam = isIP(ip);
-  return fam !== 0 && Number(len) <= (fam === 4 ? 32 : 128);
-}
-export const Cidr = z.string().refine(cidrOk, 'must be an address with prefix length, e.g. 10.1.0.0/24');
+export const Cidr = z.string().refine((s) => tryParseCidr(s) !== undefined, 'must be an address with prefix length, e.g. 10.1.0.0/24');
 
 export const MacAddress = z
   .string()
-  .regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'must be a MAC address like 02:42:ac:11:00:02')
-  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'must be a unicast MAC address');
+  .regex(MAC_RE, 'must be a MAC address like 02:42:ac:11:00:02')
+  .refine((m) => {
+    const bytes = tryParseMac(m);
+    return bytes === undefined || !isMulticastMac(bytes);
+  }, 'must be a unicast MAC address');
 
 /** Option and label maps: string keys and values, bounded. */
 export const StringMap = z

@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { PortPublication } from '@patchbay/api';
+import { isAddress } from '@patchbay/ip';
 
 /** Wrong flags or arguments: reported with a `--help` hint and exit code 2. */
 export class UsageError extends Error {
@@ -100,7 +100,7 @@ export function parsePublish(spec: string): PortPublication[] {
   const hostPortText = parts.length >= 2 ? (parts[parts.length - 2] ?? '') : '';
   const rawIp = parts.length >= 3 ? parts.slice(0, -2).join(':') : '';
   const hostIp = rawIp.startsWith('[') && rawIp.endsWith(']') ? rawIp.slice(1, -1) : rawIp;
-  if (hostIp !== '' && isIP(hostIp) === 0) throw bad(`${JSON.stringify(rawIp)} is not an IP address`);
+  if (hostIp !== '' && !isAddress(hostIp)) throw bad(`${JSON.stringify(rawIp)} is not an IP address`);
 
   const container = portRange(containerText, 1, (why) => bad(`container port ${why}`));
   const host = hostPortText === '' ? undefined : portRange(hostPortText, 0, (why) => bad(`host port ${why}`));

@@ -1,5 +1,5 @@
-import { BlockList, isIP } from 'node:net';
 import type { IpamPoolConfig } from '@patchbay/api';
+import { contains, isAddress, isInside, tryParseAddress, tryParseCidr, type Cidr } from '@patchbay/ip';
 import { UsageError } from './args.js';
 
 export interface PoolFlags {
@@ -10,37 +10,29 @@ export interface PoolFlags {
   auxAddresses: [string, string][];
 }
 
-interface Cidr {
+/** A CIDR flag: parsed, and its text as given (sent to the daemon unchanged). */
+interface CidrFlag {
   text: string;
-  address: string;
-  prefix: number;
-  family: 'ipv4' | 'ipv6';
+  block: Cidr;
 }
 
-function parseCidr(text: string): Cidr {
-  const [address = '', prefixText, ...rest] = text.split('/');
-  const fam = isIP(address);
-  const prefix = Number(prefixText);
-  if (fam === 0 || rest.length > 0 || !/^\d{1,3}$/.test(prefixText ?? '') || prefix > (fam === 4 ? 32 : 128)) {
-    throw new UsageError(`invalid CIDR address: ${text}`);
-  }
-  return { text, address, prefix, family: fam === 4 ? 'ipv4' : 'ipv6' };
+function parseCidr(text: string): CidrFlag {
+  const block = tryParseCidr(text);
+  if (!block) throw new UsageError(`invalid CIDR address: ${text}`);
+  return { text, block };
 }
-
-const familyOf = (ip: string) => (isIP(ip) === 6 ? 'ipv6' : 'ipv4');
 
 class Pool {
   readonly config: IpamPoolConfig;
-  private readonly block = new BlockList();
-  constructor(readonly cidr: Cidr) {
-    this.block.addSubnet(cidr.address, cidr.prefix, cidr.family);
+  constructor(readonly cidr: CidrFlag) {
     this.config = { subnet: cidr.text };
   }
   containsIp(ip: string): boolean {
-    return isIP(ip) !== 0 && this.block.check(ip, familyOf(ip));
+    const addr = tryParseAddress(ip);
+    return addr !== undefined && contains(this.cidr.block, addr);
   }
-  containsCidr(other: Cidr): boolean {
-    return other.family === this.cidr.family && other.prefix >= this.cidr.prefix && this.block.check(other.address, other.family);
+  containsCidr(other: CidrFlag): boolean {
+    return isInside(other.block, this.cidr.block);
   }
 }
 
@@ -74,7 +66,7 @@ export function buildPools(flags: PoolFlags): IpamPoolConfig[] {
   }
 
   for (const gateway of flags.gateways) {
-    if (isIP(gateway) === 0) throw new UsageError(`invalid gateway address: ${gateway}`);
+    if (!isAddress(gateway)) throw new UsageError(`invalid gateway address: ${gateway}`);
     const pool = pools.find((p) => p.containsIp(gateway));
     if (!pool) throw new UsageError(`no matching subnet for gateway ${gateway}`);
     if (pool.config.gateway !== undefined) {
@@ -84,7 +76,7 @@ export function buildPools(flags: PoolFlags): IpamPoolConfig[] {
   }
 
   for (const [name, ip] of flags.auxAddresses) {
-    if (isIP(ip) === 0) throw new UsageError(`invalid aux-address ${name}=${ip}: not an IP address`);
+    if (!isAddress(ip)) throw new UsageError(`invalid aux-address ${name}=${ip}: not an IP address`);
     const pool = pools.find((p) => p.containsIp(ip));
     if (!pool) throw new UsageError(`no matching subnet for aux-address ${ip}`);
     pool.config.auxAddresses = { ...pool.config.auxAddresses, [name]: ip };

@@ -1,5 +1,5 @@
-import { isIP } from 'node:net';
 import { PatchbayError } from '@patchbay/errors';
+import { familyBits, isMulticastMac, tryParseAddress, tryParseMac, tryParsePrefixLength, type IpFamily } from '@patchbay/ip';
 import { IFNAME_RE, type IpOp, type NetnsRef } from './contract.js';
 
 /**
@@ -12,7 +12,6 @@ const NAMED_NETNS_DIR = '/run/netns/';
 const NETNS_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /** Paths that are safe as a batch token and an nsenter argument: no spaces, quotes or globbing. */
 const NETNS_PATH_RE = /^\/[A-Za-z0-9_.@:+=,/-]{1,4095}$/;
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const NFT_FAMILIES = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev']);
 const NFT_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 /** One dotted sysctl component; '/' stands for a '.' inside the name (sysctl(8): `eth0/100`). */
@@ -62,34 +61,35 @@ export function namedNetns(ref: string): string | undefined {
 
 export const netnsPathOf = (name: string): string => NAMED_NETNS_DIR + name;
 
-export function checkAddress(addr: unknown, field = 'address'): string {
-  if (typeof addr !== 'string' || isIP(addr) === 0) throw invalidInput(field, addr, 'an IPv4 or IPv6 address');
-  return addr;
+/** An address's family; the address is refused unless it is one (no zone id, no whitespace). */
+export function checkAddress(addr: unknown, field = 'address'): IpFamily {
+  const parsed = typeof addr === 'string' ? tryParseAddress(addr) : undefined;
+  if (!parsed) throw invalidInput(field, addr, 'an IPv4 or IPv6 address');
+  return parsed.family;
 }
 
 /** ADDRESS/PREFIX with the prefix required (`requirePrefix`) or optional (a host route). */
-export function checkCidr(cidr: unknown, field = 'CIDR', requirePrefix = true): { family: 4 | 6; addr: string; prefix: number } {
+/** ADDRESS/PREFIX with the prefix required (`requirePrefix`) or optional (a host route); its family. */
+export function checkCidr(cidr: unknown, field = 'CIDR', requirePrefix = true): IpFamily {
   if (typeof cidr !== 'string') throw invalidInput(field, cidr, 'a string ADDRESS/PREFIX');
   const slash = cidr.indexOf('/');
-  const addr = slash < 0 ? cidr : cidr.slice(0, slash);
-  const family = isIP(addr);
-  if (family === 0) throw invalidInput(field, cidr, 'an IPv4 or IPv6 address with /prefix');
-  const max = family === 4 ? 32 : 128;
+  const addr = tryParseAddress(slash < 0 ? cidr : cidr.slice(0, slash));
+  if (!addr) throw invalidInput(field, cidr, 'an IPv4 or IPv6 address with /prefix');
   if (slash < 0) {
     if (requirePrefix) throw invalidInput(field, cidr, 'a /prefix is required');
-    return { family: family as 4 | 6, addr, prefix: max };
+    return addr.family;
   }
-  const prefixText = cidr.slice(slash + 1);
-  const prefix = Number(prefixText);
-  if (!/^\d{1,3}$/.test(prefixText) || prefix > max) throw invalidInput(field, cidr, `prefix must be 0..${max}`);
-  return { family: family as 4 | 6, addr, prefix };
+  const max = familyBits(addr.family);
+  const prefix = tryParsePrefixLength(cidr.slice(slash + 1));
+  if (prefix === undefined || prefix > max) throw invalidInput(field, cidr, `prefix must be 0..${max}`);
+  return addr.family;
 }
 
 export function checkMac(mac: unknown, field = 'MAC address'): string {
-  if (typeof mac !== 'string' || !MAC_RE.test(mac)) throw invalidInput(field, mac, 'six hex octets like 02:42:ac:11:00:02');
-  const first = parseInt(mac.slice(0, 2), 16);
-  if ((first & 1) === 1) throw invalidInput(field, mac, 'a multicast address cannot be assigned');
-  if (/^(00:){5}00$/.test(mac)) throw invalidInput(field, mac, 'the all-zero address cannot be assigned');
+  const bytes = typeof mac === 'string' ? tryParseMac(mac) : undefined;
+  if (typeof mac !== 'string' || !bytes) throw invalidInput(field, mac, 'six hex octets like 02:42:ac:11:00:02');
+  if (isMulticastMac(bytes)) throw invalidInput(field, mac, 'a multicast address cannot be assigned');
+  if (bytes.every((b) => b === 0)) throw invalidInput(field, mac, 'the all-zero address cannot be assigned');
   return mac;
 }
 
@@ -100,9 +100,9 @@ export function checkMtu(mtu: unknown): number {
   return mtu;
 }
 
-function checkRouteDst(dst: unknown): 4 | 6 | undefined {
+function checkRouteDst(dst: unknown): IpFamily | undefined {
   if (dst === 'default') return undefined;
-  return checkCidr(dst, 'route destination', false).family;
+  return checkCidr(dst, 'route destination', false);
 }
 
 function checkGroup(group: unknown): number {
@@ -167,7 +167,7 @@ export function checkOp(op: IpOp): void {
       const family = checkRouteDst(op.dst);
       if (op.dev !== undefined) checkIfname(op.dev);
       if (op.via !== undefined) {
-        const viaFamily = isIP(checkAddress(op.via, 'gateway'));
+        const viaFamily = checkAddress(op.via, 'gateway');
         if (family !== undefined && viaFamily !== family) throw invalidInput('gateway', op.via, `not in the family of ${op.dst}`);
       }
       if (op.op === 'route.add' && op.via === undefined && op.dev === undefined) {

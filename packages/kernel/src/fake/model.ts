@@ -1,5 +1,6 @@
 import type { AddrInfo, IpOp, LinkInfo, NetnsRef } from '../contract.js';
-import { formatCidr, parsePrefix, sameAddress, type Prefix } from './inet.js';
+import { contains, formatInterfaceAddress, formatMac, sameAddress, tryParseMac, type Cidr } from '@patchbay/ip';
+import { parsePrefix } from './addresses.js';
 import { addRoute, deleteRoute, dropRoutesOn, listRoutes } from './routing.js';
 import { FakeOpError, type FakeLink, type FakeNs } from './types.js';
 
@@ -67,8 +68,7 @@ export class NetModel {
 
   private generateMac(): string {
     const n = this.nextMac++;
-    const bytes = [0x02, 0xfb, (n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
-    return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+    return formatMac([0x02, 0xfb, (n >> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
   }
 
   private link(ns: FakeNs, name: string): FakeLink {
@@ -147,11 +147,8 @@ export class NetModel {
         return addRoute(ns, op);
       case 'route.del':
         return deleteRoute(ns, op);
-      default: {
-        // a new IpOp fails to compile here until the fake models it
-        const unknown: never = op;
-        throw new FakeOpError(`fake kernel: op ${JSON.stringify(unknown)} is not modelled`);
-      }
+      default:
+        return unknownOp(op);
     }
   }
 
@@ -184,7 +181,7 @@ export class NetModel {
     if (ports >= BRIDGE_MAX_PORTS) throw new FakeOpError('RTNETLINK answers: Exchange full');
   }
 
-  private addAddress(link: FakeLink, addr: Prefix): void {
+  private addAddress(link: FakeLink, addr: Cidr): void {
     const v4 = addr.family === 4;
     // IPv4 tells addresses apart by address and prefix, IPv6 by address alone
     const dup = link.addrs.some((a) => sameAddress(a, addr) && (!v4 || a.prefix === addr.prefix));
@@ -192,11 +189,16 @@ export class NetModel {
     link.addrs.push(addr);
   }
 
-  private deleteAddress(link: FakeLink, addr: Prefix): void {
+  private deleteAddress(link: FakeLink, addr: Cidr): void {
     const at = link.addrs.findIndex((a) => sameAddress(a, addr) && a.prefix === addr.prefix);
     if (at < 0) throw new FakeOpError(addr.family === 4 ? 'Error: ipv4: Address not found.' : 'Error: ipv6: address not found.');
     link.addrs.splice(at, 1);
   }
+}
+
+/** Compile-time: every IpOp has a case above. At run time, an op from an untyped caller. */
+function unknownOp(op: never): never {
+  throw new FakeOpError(`unknown ip op ${JSON.stringify((op as { op?: unknown }).op)}`);
 }
 
 /** A port leaving its bridge loses its port attributes. */
@@ -207,7 +209,7 @@ function leaveBridge(link: FakeLink): void {
 
 /** The EUI-64 link-local address the kernel gives an Ethernet link when it comes up. */
 function linkLocalOf(mac: string): string {
-  const b = mac.split(':').map((h) => parseInt(h, 16));
+  const b = tryParseMac(mac)!;
   const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
   const groups = [0, 2, 4, 6].map((i) => ((eui[i]! << 8) | eui[i + 1]!).toString(16));
   return `fe80::${groups.join(':')}/64`;
@@ -225,15 +227,17 @@ export function listLinks(ns: FakeNs): LinkInfo[] {
     });
 }
 
-const scopeOf = (a: Prefix): string => {
-  const text = formatCidr(a);
-  if (text.startsWith('127.') || text.startsWith('::1/')) return 'host';
-  if (/^fe[89ab]/i.test(text)) return 'link';
+const HOST_SCOPE = [parsePrefix('127.0.0.0/8'), parsePrefix('::1/128')];
+const LINK_SCOPE = parsePrefix('fe80::/10');
+
+const scopeOf = (a: Cidr): string => {
+  if (HOST_SCOPE.some((block) => contains(block, a))) return 'host';
+  if (contains(LINK_SCOPE, a)) return 'link';
   return 'global';
 };
 
 export function listAddresses(ns: FakeNs): AddrInfo[] {
   return [...ns.links.values()]
     .sort((a, b) => a.index - b.index)
-    .flatMap((l) => l.addrs.map((a) => ({ dev: l.name, cidr: formatCidr(a), family: a.family, scope: scopeOf(a) })));
+    .flatMap((l) => l.addrs.map((a) => ({ dev: l.name, cidr: formatInterfaceAddress(a), family: a.family, scope: scopeOf(a) })));
 }

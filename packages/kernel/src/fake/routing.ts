@@ -1,5 +1,6 @@
 import type { IpOp, RouteInfo } from '../contract.js';
-import { contains, formatAddress, formatRouteDst, hasHostBits, network, parseAddress, parsePrefix, type Prefix } from './inet.js';
+import { cidrOf, contains, familyBits, formatAddress, hasHostBits, type Cidr } from '@patchbay/ip';
+import { formatRouteDst, parseAddress, parsePrefix } from './addresses.js';
 import { FakeOpError, type FakeNs, type FakeRoute } from './types.js';
 
 /**
@@ -10,28 +11,26 @@ import { FakeOpError, type FakeNs, type FakeRoute } from './types.js';
 
 type RouteOp = Extract<IpOp, { op: 'route.add' | 'route.del' }>;
 
-const maxBits = (family: 4 | 6): number => (family === 4 ? 32 : 128);
-
 /** Connected (proto kernel) routes: derived, never stored. */
 export function connectedRoutes(ns: FakeNs): FakeRoute[] {
   const out: FakeRoute[] = [];
   for (const link of ns.links.values()) {
     if (!link.up || link.kind === 'loopback') continue;
     for (const a of link.addrs) {
-      if (a.prefix === maxBits(a.family)) continue;
-      const dst = network(a);
+      if (a.prefix === familyBits(a.family)) continue;
+      const dst = cidrOf(a.family, a.first, a.prefix);
       if (!out.some((r) => r.dev === link.name && sameDst(r.dst, dst))) out.push({ dst, dev: link.name });
     }
   }
   return out;
 }
 
-const sameDst = (a: Prefix, b: Prefix): boolean => a.family === b.family && a.prefix === b.prefix && network(a).value === network(b).value;
+const sameDst = (a: Cidr, b: Cidr): boolean => a.family === b.family && a.prefix === b.prefix && a.first === b.first;
 
-function parseDst(op: RouteOp): Prefix {
+function parseDst(op: RouteOp): Cidr {
   if (op.dst === 'default') {
     const family = op.via === undefined ? 4 : parseAddress(op.via).family;
-    return { family, value: 0n, prefix: 0 };
+    return cidrOf(family, 0n, 0);
   }
   const dst = parsePrefix(op.dst);
   if (hasHostBits(dst)) throw new FakeOpError('Error: Invalid prefix for given prefix length.');
@@ -81,7 +80,7 @@ export function dropRoutesOn(ns: FakeNs, dev: string): void {
 export function listRoutes(ns: FakeNs): RouteInfo[] {
   const toInfo = (r: FakeRoute): RouteInfo => {
     const info: RouteInfo = { dst: formatRouteDst(r.dst), family: r.dst.family, dev: r.dev };
-    if (r.via !== undefined) info.gateway = formatAddress(r.via);
+    if (r.via !== undefined) info.gateway = formatAddress(r.via.family, r.via.value);
     if (r.via === undefined && r.dst.family === 4) info.scope = 'link';
     return info;
   };

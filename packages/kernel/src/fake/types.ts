@@ -1,4 +1,4 @@
-import type { Inet, Prefix } from './inet.js';
+import type { Address, Cidr } from '@patchbay/ip';
 
 /** State of the fake kernel's network model. */
 
@@ -25,12 +25,12 @@ export interface FakeLink {
   /** IPv6 address generation; 'none' = no link-local address when the link goes up */
   addrgenmode?: 'none' | 'eui64';
   /** addresses with their prefix length (host bits kept, as assigned) */
-  addrs: Prefix[];
+  addrs: Cidr[];
 }
 
 export interface FakeRoute {
-  dst: Prefix;
-  via?: Inet;
+  dst: Cidr;
+  via?: Address;
   dev: string;
 }
 

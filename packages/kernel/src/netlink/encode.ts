@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { addressToBytes, tryParseAddress, tryParseCidr, tryParseMac, type Address } from '@patchbay/ip';
 import type { IpOp, NetnsRef } from '../contract.js';
 import {
   FAMILY_HEADER_OFFSET, FIXUP_IFINDEX, FIXUP_NETNS_FD, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NlMessage, type NlRequest,
@@ -12,35 +12,17 @@ const ADDR_GEN_MODE = { eui64: 0, none: 1 } as const;
 
 const CREATE = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
 
-const macBytes = (mac: string): Buffer => Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
-
-function ipBytes(addr: string): Buffer {
-  if (isIP(addr) === 4) return Buffer.from(addr.split('.').map(Number));
-  // IPv6: expand '::' then write 8 groups
-  const [head, tail] = addr.includes('::') ? addr.split('::') : [addr, undefined];
-  const parse = (s: string | undefined): string[] => (s ? s.split(':') : []);
-  let groups = parse(head);
-  const last = parse(tail);
-  const embedded = (list: string[]): string[] => {
-    const v4 = list.at(-1);
-    if (v4 === undefined || !v4.includes('.')) return list;
-    const b = v4.split('.').map(Number);
-    return [...list.slice(0, -1), ((b[0]! << 8) | b[1]!).toString(16), ((b[2]! << 8) | b[3]!).toString(16)];
-  };
-  groups = embedded(groups);
-  const rest = embedded(last);
-  const zeros = tail === undefined ? [] : new Array<string>(8 - groups.length - rest.length).fill('0');
-  const all = [...groups, ...zeros, ...rest];
-  const out = Buffer.alloc(16);
-  all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
-  return out;
+// Inputs are validated (validate.ts) before a batch is encoded; these throw only on a bug.
+function valid<T>(parsed: T | undefined, what: string, text: string): T {
+  if (parsed === undefined) throw new Error(`netlink encoder got an unvalidated ${what}: ${JSON.stringify(text)}`);
+  return parsed;
 }
 
-function splitCidr(cidr: string): { addr: string; prefix: number; family: 4 | 6 } {
-  const [addr, prefix] = cidr.split('/') as [string, string | undefined];
-  const family = isIP(addr) as 4 | 6;
-  return { addr, family, prefix: prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix) };
-}
+const macBytes = (mac: string): Buffer => Buffer.from(valid(tryParseMac(mac), 'MAC address', mac));
+const address = (text: string): Address => valid(tryParseAddress(text), 'address', text);
+const ipBytes = (addr: Address): Buffer => Buffer.from(addressToBytes(addr));
+/** ADDRESS/PREFIX, or a bare address as a host prefix (a route destination). */
+const prefixed = (cidr: string) => valid(tryParseCidr(cidr, { bareAddressIsHost: true }), 'CIDR', cidr);
 
 /** The link attributes shared by `link add` and `link set`: name, mtu, mac. */
 function linkAttrs(m: NlMessage, name: string, mtu?: number, mac?: string): void {
@@ -59,21 +41,22 @@ function peerNetnsFile(peerNetns: NetnsRef, batchNetns: NetnsRef, selfNetns: str
 }
 
 function addrMessage(type: number, flags: number, dev: string, cidr: string): NlRequest {
-  const { addr, prefix, family } = splitCidr(cidr);
+  const local = prefixed(cidr);
   const hdr = Buffer.alloc(8);
-  hdr.writeUInt8(family === 4 ? AF_INET : AF_INET6, 0);
-  hdr.writeUInt8(prefix, 1);
+  hdr.writeUInt8(local.family === 4 ? AF_INET : AF_INET6, 0);
+  hdr.writeUInt8(local.prefix, 1);
   const m = new NlMessage(type, flags, hdr);
   m.fixupAt(FAMILY_HEADER_OFFSET + 4, FIXUP_IFINDEX, dev);
-  const bytes = ipBytes(addr);
+  const bytes = ipBytes(local);
   m.attr(IFA.LOCAL, bytes).attr(IFA.ADDRESS, bytes);
   return m.build();
 }
 
 function routeMessage(op: Extract<IpOp, { op: 'route.add' | 'route.del' }>): NlRequest {
   const add = op.op === 'route.add';
-  const dst = op.dst === 'default' ? undefined : splitCidr(op.dst);
-  const family = dst?.family ?? (op.via !== undefined ? (isIP(op.via) as 4 | 6) : 4);
+  const dst = op.dst === 'default' ? undefined : prefixed(op.dst);
+  const via = op.via === undefined ? undefined : address(op.via);
+  const family = dst?.family ?? via?.family ?? 4;
   const hdr = Buffer.alloc(12);
   hdr.writeUInt8(family === 4 ? AF_INET : AF_INET6, 0);
   hdr.writeUInt8(dst?.prefix ?? 0, 1);
@@ -83,8 +66,8 @@ function routeMessage(op: Extract<IpOp, { op: 'route.add' | 'route.del' }>): NlR
   hdr.writeUInt8(add ? (op.via === undefined && op.dev !== undefined ? RT_SCOPE.LINK : RT_SCOPE.UNIVERSE) : RT_SCOPE.NOWHERE, 6);
   hdr.writeUInt8(add ? RTN.UNICAST : 0, 7);
   const m = new NlMessage(add ? RTM.NEWROUTE : RTM.DELROUTE, add ? CREATE : NLM_F_ACK, hdr);
-  if (dst !== undefined && dst.prefix > 0) m.attr(RTA.DST, ipBytes(dst.addr));
-  if (op.via !== undefined) m.attr(RTA.GATEWAY, ipBytes(op.via));
+  if (dst !== undefined && dst.prefix > 0) m.attr(RTA.DST, ipBytes(dst));
+  if (via !== undefined) m.attr(RTA.GATEWAY, ipBytes(via));
   if (op.dev !== undefined) m.fixed(RTA.OIF, FIXUP_IFINDEX, op.dev);
   return m.build();
 }

@@ -1,3 +1,4 @@
+import { addressFromBytes, formatAddress as formatIp, formatMac } from '@patchbay/ip';
 import type { AddrInfo, LinkInfo, RouteInfo } from '../contract.js';
 import { AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, INFO, RT_TABLE_MAIN, RTA, RTM, RTM_F_CLONED, RTN } from './rtnl.js';
 
@@ -62,38 +63,8 @@ const cString = (b: Buffer): string => {
 
 /** IPv4 dotted quad, or IPv6 as glibc's inet_ntop prints it (RFC 5952, embedded IPv4 forms). */
 export function formatAddress(bytes: Buffer): string {
-  if (bytes.length === 4) return [...bytes].join('.');
-  if (bytes.length !== 16) return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
-  const words = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2));
-  // the longest run of two or more zero words, the first of equals
-  let best = { base: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > best.len) best = { base: i, len: j - i };
-    i = j;
-  }
-  if (best.len < 2) best = { base: -1, len: 0 };
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (i >= best.base && i < best.base + best.len) {
-      if (i === best.base) text += ':';
-      continue;
-    }
-    if (i !== 0) text += ':';
-    // ::a.b.c.d and ::ffff:a.b.c.d
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && words[5] === 0xffff))) {
-      text += [...bytes.subarray(12)].join('.');
-      break;
-    }
-    text += words[i]!.toString(16);
-  }
-  if (best.base !== -1 && best.base + best.len === 8) text += ':';
-  return text;
+  const addr = addressFromBytes(bytes);
+  return addr ? formatIp(addr.family, addr.value, { dottedTail: true }) : formatMac(bytes);
 }
 
 /** iproute2's rtnl_rtscope_n2a with the stock table. */
@@ -108,7 +79,7 @@ function linkAddress(bytes: Buffer, arphrd: number): string {
   if ((bytes.length === 4 && v4Tunnel.includes(arphrd)) || (bytes.length === 16 && v6Tunnel.includes(arphrd))) {
     return formatAddress(bytes);
   }
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return formatMac(bytes);
 }
 
 /** A link as the kernel described it: the master still an index. */
