@@ -209,21 +209,8 @@ export async function reconcile(
     });
   }
 
-  // Addresses whose endpoint no longer exists (a store edited by hand, an older bug): give them back.
-  const endpointIds = new Set(endpoints.map((e) => e.id));
-  const poolById = new Map(store.pools().map((p) => [p.id, p]));
-  for (const a of store.allocations()) {
-    if (a.kind !== 'endpoint' || (a.ownerId !== undefined && endpointIds.has(a.ownerId))) continue;
-    const pool = poolById.get(a.poolId);
-    const net = pool ? store.networkById(pool.networkId) : undefined;
-    planned.push({
-      drift: { kind: 'orphan-allocation', object: `address ${a.address}${net ? ` in network ${net.name}` : ''}`, action: `free it (owner ${a.owner} is gone)` },
-      repair: async () => {
-        store.deleteAllocation(a.poolId, a.address);
-        if (pool && net) core.ipam.allocatorOf(pool, net.name).release(a.address);
-      },
-    });
-  }
+  // Addresses whose endpoint does not exist (a crash between allocation and endpoint row): give them back.
+  planned.push(...(await core.ipam.planOrphanAllocations()));
 
   const drifts = planned.map((p) => p.drift);
   let failed = false;

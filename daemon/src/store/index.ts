@@ -1,3 +1,5 @@
 export * from './db.js';
 export * from './records.js';
 export * from './store.js';
+export * from './ipam-store.js';
+export * from './ipam-store-sqlite.js';
