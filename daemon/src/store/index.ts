@@ -3,3 +3,4 @@ export * from './records.js';
 export * from './store.js';
 export * from './ipam-store.js';
 export * from './ipam-store-sqlite.js';
+export * from './pool-overlap.js';

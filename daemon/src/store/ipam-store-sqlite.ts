@@ -1,6 +1,6 @@
 import { PatchbayError } from '@patchbay/errors';
-import { assertNoPoolOverlap } from '@patchbay/ipam';
-import { AllocationConflict, LOCAL_ADDRESS_SPACE, poolHolder, type IpamStore } from './ipam-store.js';
+import { AllocationConflict, LOCAL_ADDRESS_SPACE, type IpamStore } from './ipam-store.js';
+import { assertSubnetFree } from './pool-overlap.js';
 import { toAllocation, toPool, type Row, type Store } from './store.js';
 
 /** (pool, address) is the allocations' primary key: a second row for an address is refused. */
@@ -51,11 +51,12 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     async claimPool(pool, held) {
       if (pool.addressSpace !== addressSpace) throw new PatchbayError('PB_ERR_INTERNAL', `pool of address space ${pool.addressSpace} given to the ${addressSpace} store`);
       const id = store.tx(() => {
-        const existing = (s.overlapCandidates.all(addressSpace) as Row[]).map((r) => ({
+        const others = (s.overlapCandidates.all(addressSpace) as Row[]).map((r) => ({
           subnet: r.subnet as string,
-          networkName: poolHolder(r.network_name as string | null, r.requested_by as string | null),
+          networkName: (r.network_name as string | null) ?? null,
+          requestedBy: r.requested_by as string | null,
         }));
-        assertNoPoolOverlap(pool.subnet, existing);
+        assertSubnetFree(pool.subnet, others);
         const poolId = store.insertPool(pool);
         for (const a of held) store.insertAllocation({ ...a, poolId });
         return poolId;

@@ -4,10 +4,6 @@ import type { AllocationRecord, PoolRecord } from './records.js';
 export const LOCAL_ADDRESS_SPACE = 'LocalDefault';
 export const GLOBAL_ADDRESS_SPACE = 'GlobalDefault';
 
-/** Who holds a pool, as overlap errors name it: its network, else whoever requested it. */
-export const poolHolder = (networkName: string | null | undefined, requestedBy: string | null | undefined) =>
-  networkName ?? `pool requested by ${requestedBy ?? 'nobody'}`;
-
 /** A pool to claim: everything but the id the store gives it and the serial cursor. */
 export type NewPool = Omit<PoolRecord, 'id' | 'cursor'>;
 

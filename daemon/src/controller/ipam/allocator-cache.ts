@@ -9,7 +9,7 @@ import type { AllocationRecord, PoolRecord } from '../../store/index.js';
 export function createAllocatorCache() {
   const allocators = new Map<number, AddressAllocator>();
 
-  function build(pool: PoolRecord, label: string, rows: readonly AllocationRecord[]): AddressAllocator {
+  function build(pool: PoolRecord, label: string, rows: readonly Pick<AllocationRecord, 'address'>[]): AddressAllocator {
     const allocator = createAllocator(
       {
         family: pool.family,
@@ -31,7 +31,7 @@ export function createAllocatorCache() {
     get: (pool: PoolRecord, label: string, rows: () => readonly AllocationRecord[]): AddressAllocator =>
       allocators.get(pool.id) ?? build(pool, label, rows()),
     /** The pool's allocator; built from the store's rows when not cached. */
-    async load(pool: PoolRecord, label: string, rows: () => Promise<readonly AllocationRecord[]>): Promise<AddressAllocator> {
+    async load(pool: PoolRecord, label: string, rows: () => Promise<readonly Pick<AllocationRecord, 'address'>[]>): Promise<AddressAllocator> {
       const cached = allocators.get(pool.id);
       if (cached) return cached;
       const fetched = await rows();

@@ -5,7 +5,7 @@ import { AllocationConflict, type AllocationRecord, type IpamStore, type PoolRec
 import { createAllocatorCache } from './allocator-cache.js';
 
 /** How often a claim is retried after the store refused the cache's pick (another writer won). */
-const CLAIM_ATTEMPTS = 16;
+const CLAIM_ATTEMPTS = 64;
 
 /** One address to claim: the requested one, else the next free one of the pool. */
 export interface AddressWish {
@@ -22,6 +22,8 @@ export const prefixOf = (pool: PoolRecord) => pool.subnet.split('/')[1]!;
 /** What the IPAM modules share: the stores per address space, the allocator cache and claims. */
 export function createIpamContext(store: Store, stores: readonly IpamStore[], log: Logger) {
   const cache = createAllocatorCache();
+  /** per pool, addresses picked from the cache whose claim is under way: a rebuild keeps them taken */
+  const picking = new Map<number, Set<string>>();
   const bySpace = new Map(stores.map((s) => [s.addressSpace, s]));
 
   function storeFor(addressSpace: string): IpamStore {
@@ -35,7 +37,16 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
   const labelOf = (pool: PoolRecord) => (pool.networkId ? store.networkById(pool.networkId)?.name : undefined) ?? poolIdOf(pool);
 
   const load = (pool: PoolRecord, label = labelOf(pool)): Promise<AddressAllocator> =>
-    cache.load(pool, label, () => storeFor(pool.addressSpace).allocations(pool.id));
+    cache.load(pool, label, async () => {
+      const rows = await storeFor(pool.addressSpace).allocations(pool.id);
+      return [...rows, ...[...(picking.get(pool.id) ?? [])].map((address) => ({ address }))];
+    });
+
+  function pick(pool: PoolRecord, address: string, done: boolean) {
+    let set = picking.get(pool.id);
+    if (!done) (set ??= picking.set(pool.id, new Set()).get(pool.id)!).add(address);
+    else if (set?.delete(address) && set.size === 0) picking.delete(pool.id);
+  }
 
   /**
    * Picks each wish from the cache and claims them all in the store at once. When the store
@@ -54,13 +65,18 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
         for (const wish of wishes) {
           const alloc = await load(wish.pool, label);
           picked.push({ alloc, address: alloc.allocate(wish.want), wish });
+          pick(wish.pool, picked.at(-1)!.address, false);
         }
         const rows = picked.map(({ address, wish }) => ({ poolId: wish.pool.id, address, ...wish.row }));
         const cursors = picked.filter((p) => p.wish.pool.serial).map((p) => ({ poolId: p.wish.pool.id, cursor: p.alloc.getCursor() }));
         await target.claimAddresses(rows, cursors);
+        for (const p of picked) pick(p.wish.pool, p.address, true);
         return picked.map((p) => p.address);
       } catch (err) {
-        for (const p of picked) p.alloc.release(p.address);
+        for (const p of picked) {
+          pick(p.wish.pool, p.address, true);
+          p.alloc.release(p.address);
+        }
         if (!(err instanceof AllocationConflict)) throw err;
         cache.forget(err.poolId);
         log.debug({ pool: err.poolId, address: err.address, attempt }, 'ipam: the store refused a cached pick; rebuilt the pool from the store');

@@ -1,7 +1,7 @@
 import { PatchbayError } from '@patchbay/errors';
-import { assertNoPoolOverlap, createAllocator, validatePoolConfig, type NormalizedPool, type PoolDef } from '@patchbay/ipam';
+import { createAllocator, validatePoolConfig, type NormalizedPool, type PoolDef } from '@patchbay/ipam';
 import type { Kernel } from '@patchbay/kernel';
-import { LOCAL_ADDRESS_SPACE, poolHolder, type HeldAddress, type PoolRecord } from '../../store/index.js';
+import { assertSubnetFree, LOCAL_ADDRESS_SPACE, type HeldAddress, type PoolRecord } from '../../store/index.js';
 import type { IpamContext } from './context.js';
 import { chooseDefaultSubnet } from './default-subnet.js';
 
@@ -68,7 +68,7 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
   /** Validate the requested pools and fill in what is missing (subnet from the defaults, gateway). */
   async function planPools(networkName: string, requests: readonly PoolRequest[], opts: PlanPoolsOptions): Promise<PlannedPool[]> {
     if ((opts.pools?.length ?? 0) > 0) return planAdoption(requests, opts);
-    const existing = (await local().pools()).map((p) => ({ subnet: p.subnet, networkName: poolHolder(p.networkId ? ctx.labelOf(p) : null, p.requestedBy) }));
+    const existing = (await local().pools()).map((p) => ({ subnet: p.subnet, networkName: p.networkId ? ctx.labelOf(p) : null, requestedBy: p.requestedBy }));
     const out: PlannedPool[] = [];
     for (const req of requests) {
       if (!req.subnet) {
@@ -79,7 +79,7 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
       }
       const family = req.subnet.includes(':') ? 6 : 4;
       const pool = { ...validatePoolConfig(req as { subnet: string }, { family, networkName }), userConfigured: true };
-      assertNoPoolOverlap(pool.subnet, [...existing, ...out.map((p) => ({ subnet: p.adopt ? p.adopt.subnet : p.subnet, networkName }))]);
+      assertSubnetFree(pool.subnet, [...existing, ...out.map((p) => ({ subnet: p.adopt ? p.adopt.subnet : p.subnet, networkName }))]);
       out.push(pool);
     }
     if (!out.some((p) => familyOfPlan(p) === 4)) {
