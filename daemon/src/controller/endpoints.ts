@@ -53,8 +53,11 @@ export function createEndpoints(core: Core) {
     return parsePortRange(await kernel.sysctlGet('net.ipv4.ip_local_port_range'));
   }
 
-  /** Synchronous intent: endpoint row, addresses and ports in one transaction. */
-  function insertEndpoint(net: NetworkRecord, input: CreateEndpointInput, range: [number, number], state: 'ready' | 'creating' = 'ready'): EndpointRecord {
+  /**
+   * Addresses first (claimed in the IPAM store), then the endpoint row and ports in one
+   * transaction; a failed write gives the addresses back, a crash in between leaves them to reconcile.
+   */
+  async function insertEndpoint(net: NetworkRecord, input: CreateEndpointInput, range: [number, number], state: 'ready' | 'creating' = 'ready'): Promise<EndpointRecord> {
     const driver = registry.get(net.driver);
     if (store.endpointByName(net.id, input.name)) {
       throw new PatchbayError('PB_ERR_ENDPOINT_EXISTS', `endpoint with name ${input.name} already exists in network ${net.name}`);
@@ -64,21 +67,18 @@ export function createEndpoints(core: Core) {
       throw new PatchbayError('PB_ERR_FORBIDDEN', `ports cannot be published on ${net.internal ? 'internal network' : `network driver ${net.driver}`} ${net.name}`);
     }
     const id = newId();
-    let undoAddresses = () => {};
+    const addrs = driver.usesIpam ? await ipam.allocateEndpoint(net.id, net.name, { id, name: input.name }, { ipv4: input.ipv4Address, ipv6: input.ipv6Address }) : undefined;
     try {
       return store.tx(() => {
-        const addrs = driver.usesIpam
-          ? ipam.allocateEndpoint(net.id, net.name, { id, name: input.name }, { ipv4: input.ipv4Address, ipv6: input.ipv6Address })
-          : { undo: () => {} };
-        undoAddresses = addrs.undo;
+        if (store.networkById(net.id)?.state !== 'ready') throw new PatchbayError('PB_ERR_NETWORK_NOT_FOUND', `network ${net.name} not found (it is being removed)`);
         const record: EndpointRecord = {
           id,
           networkId: net.id,
           name: input.name,
           ...DETACHED,
-          mac: driver.usesIpam ? (input.macAddress ?? macFor(addrs.ipv4)) : null,
-          ipv4: addrs.ipv4 ?? null,
-          ipv6: addrs.ipv6 ?? null,
+          mac: driver.usesIpam ? (input.macAddress ?? macFor(addrs?.ipv4)) : null,
+          ipv4: addrs?.ipv4 ?? null,
+          ipv6: addrs?.ipv6 ?? null,
           aliases: input.aliases ?? [],
           created: nowRfc3339Nano(),
           state,
@@ -88,17 +88,19 @@ export function createEndpoints(core: Core) {
         return record;
       });
     } catch (err) {
-      undoAddresses();
+      await addrs?.undo();
       if (isUniqueViolation(err)) {
         throw new PatchbayError('PB_ERR_ENDPOINT_EXISTS', `endpoint with name ${input.name} already exists in network ${net.name}`, { cause: err });
       }
       throw err;
+    } finally {
+      addrs?.done();
     }
   }
 
   async function create(netRef: string, input: CreateEndpointInput): Promise<EndpointRecord> {
     const range = await portRange();
-    const ep = insertEndpoint(readyNetwork(netRef), input, range);
+    const ep = await insertEndpoint(readyNetwork(netRef), input, range);
     core.events.emit('endpoint', 'create', ep.id, { name: ep.name });
     return ep;
   }
@@ -155,7 +157,7 @@ export function createEndpoints(core: Core) {
         throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
       }
       const { ifName, ...endpoint } = input;
-      const ep = insertEndpoint(readyNetwork(net.id), { ...endpoint, name: input.name ?? sb.name }, range, 'creating');
+      const ep = await insertEndpoint(readyNetwork(net.id), { ...endpoint, name: input.name ?? sb.name }, range, 'creating');
       try {
         return await joinLocked(core, net, ep, sb, ifName);
       } catch (err) {

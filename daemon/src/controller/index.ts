@@ -39,7 +39,7 @@ export function createController(deps: ControllerDeps) {
     registry,
     config,
     log: log.child({ component: 'controller' }),
-    ipam: createIpamService(store, kernel, config.defaultAddressPools),
+    ipam: createIpamService(store, kernel, config.defaultAddressPools, { log: log.child({ component: 'ipam' }) }),
     locks: createLocks(),
     events: createEventBus(),
     firewallSync,

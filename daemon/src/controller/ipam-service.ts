@@ -1,190 +1,119 @@
-import { readFileSync } from 'node:fs';
 import { PatchbayError } from '@patchbay/errors';
-import {
-  choosePool,
-  createAllocator,
-  defaultLocalPools,
-  assertNoPoolOverlap,
-  validatePoolConfig,
-  type AddressAllocator,
-  type NormalizedPool,
-  type PoolDef,
-} from '@patchbay/ipam';
+import { defaultLocalPools, type AddressAllocator, type PoolDef } from '@patchbay/ipam';
 import type { Kernel } from '@patchbay/kernel';
-import type { PoolRecord, Store } from '../store/index.js';
+import { pino, type Logger } from 'pino';
+import { createSqliteIpamStore, type IpamStore, type PoolRecord, type Store } from '../store/index.js';
+import { createIpamContext, prefixOf, type AddressWish } from './ipam/context.js';
+import { createNetworkPools } from './ipam/network-pools.js';
+import { planOrphanAllocations } from './ipam/orphans.js';
+import { createIpamRequests } from './ipam/requests.js';
 
-export interface PoolRequest {
-  subnet?: string;
-  ipRange?: string;
-  gateway?: string;
-  auxAddresses?: Record<string, string>;
+export type { PlannedPool, PoolRequest } from './ipam/network-pools.js';
+export type { RequestAddressInput, RequestedAddress, RequestedPool, RequestPoolInput } from './ipam/requests.js';
+export { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE } from './ipam/requests.js';
+
+/** An endpoint's claimed addresses (CIDR form); `undo` gives them back if its row cannot be written. */
+export interface EndpointAddresses {
+  ipv4?: string;
+  ipv6?: string;
+  /** Gives the addresses back (store, then cache) and ends the claim. */
+  undo(): Promise<void>;
+  /** The endpoint's row is written: the claim ends (reconcile may judge the addresses again). */
+  done(): void;
 }
 
-const SERIAL_OPTION = 'com.docker.network.ipam.serial';
-
-/** A validated pool, and whether its subnet came from the request. */
-export type PlannedPool = NormalizedPool & { userConfigured: boolean };
-
-function nameservers(): string[] {
-  try {
-    return readFileSync('/etc/resolv.conf', 'utf8')
-      .split('\n')
-      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
-      .filter((s): s is string => s !== undefined);
-  } catch {
-    return [];
-  }
+export interface IpamServiceOptions {
+  log?: Logger;
+  /** the IPAM stores per address space; default the SQLite store of the local one */
+  stores?: IpamStore[];
 }
 
 /**
- * The daemon's IPAM: pure allocators (from @patchbay/ipam) kept in memory per pool, rebuilt from
- * the allocation rows of the store; every allocation is also a row with a unique (pool, address).
+ * The daemon's IPAM. Pools and allocations live in IPAM stores (one per address space, see
+ * `store/ipam-store.ts`), the authority; in-memory allocators are a cache of their rows. Pools
+ * can exist before a network (requestPool, Docker's RequestPool) and a network adopts them, or a
+ * network makes its own. Every change is committed in the store before the caller writes its own
+ * rows, never inside a SQLite transaction.
  */
-export function createIpamService(store: Store, kernel: Kernel, defaultPools: PoolDef[]) {
-  const allocators = new Map<number, AddressAllocator>();
+export function createIpamService(store: Store, kernel: Kernel, defaultPools: PoolDef[], opts: IpamServiceOptions = {}) {
+  const log = opts.log ?? pino({ level: 'silent' });
+  const ctx = createIpamContext(store, opts.stores ?? [createSqliteIpamStore(store)], log);
   const pools = defaultPools.length > 0 ? defaultPools : defaultLocalPools();
+  /** endpoints whose addresses are claimed but whose row is not written yet */
+  const inFlight = new Set<string>();
 
-  function allocatorOf(pool: PoolRecord, networkName: string): AddressAllocator {
-    let a = allocators.get(pool.id);
-    if (!a) {
-      const normalized: NormalizedPool = {
-        family: pool.family,
-        subnet: pool.subnet,
-        ...(pool.ipRange ? { ipRange: pool.ipRange } : {}),
-        ...(pool.gateway ? { gateway: pool.gateway } : {}),
-        auxAddresses: pool.aux,
-      };
-      a = createAllocator(normalized, { serial: pool.serial, networkLabel: networkName });
-      for (const row of store.allocationsOf(pool.id)) a.reserve(row.address);
-      if (pool.cursor) a.setCursor(pool.cursor);
-      allocators.set(pool.id, a);
-    }
-    return a;
-  }
-
-  /** Validate the requested pools and fill in what is missing (subnet from the defaults, gateway). */
-  async function planPools(
-    networkName: string,
-    requests: PoolRequest[],
-    opts: { enableIPv6: boolean; internal?: boolean },
-  ): Promise<PlannedPool[]> {
-    const existing = store.pools().map((p) => ({ subnet: p.subnet, networkName: store.networkById(p.networkId)?.name ?? p.networkId }));
-    const out: PlannedPool[] = [];
-    for (const req of requests) {
-      if (!req.subnet) {
-        if (req.ipRange || req.gateway || req.auxAddresses) {
-          throw new PatchbayError('PB_ERR_INVALID_SUBNET', 'ip-range, gateway and aux addresses need a subnet');
-        }
-        continue;
-      }
-      const family = req.subnet.includes(':') ? 6 : 4;
-      const pool = { ...validatePoolConfig(req as { subnet: string }, { family, networkName }), userConfigured: true };
-      assertNoPoolOverlap(pool.subnet, [...existing, ...out.map((p) => ({ subnet: p.subnet, networkName }))]);
-      out.push(pool);
-    }
-    if (out.filter((p) => p.family === 4).length > 1) {
-      throw new PatchbayError('PB_ERR_INVALID_SUBNET', "bridge driver doesn't support multiple subnets");
-    }
-    if (!out.some((p) => p.family === 4)) {
-      const hostRoutes = (await kernel.routes(null)).filter((r) => r.family === 4 && r.dst !== 'default' && r.scope === 'link');
-      const subnet = choosePool({
-        pools,
-        inUse: existing.map((e) => e.subnet),
-        hostRoutes: hostRoutes.map((r) => r.dst),
-        nameservers: nameservers(),
-        family: 4,
-      });
-      out.unshift({ ...validatePoolConfig({ subnet }, { family: 4, networkName }), userConfigured: false });
-    }
-    if (opts.enableIPv6 && !out.some((p) => p.family === 6)) {
-      throw new PatchbayError('PB_ERR_INVALID_SUBNET', 'enableIPv6 needs an IPv6 subnet in the IPAM config');
-    }
-    if (!opts.enableIPv6 && out.some((p) => p.family === 6)) {
-      throw new PatchbayError('PB_ERR_INVALID_SUBNET', 'an IPv6 subnet needs enableIPv6');
-    }
-    return out;
-  }
+  /** The pool's cached allocator, built synchronously from the local rows (views, tests). */
+  const allocatorOf = (pool: PoolRecord, networkName: string): AddressAllocator =>
+    ctx.cache.get(pool, networkName, () => store.allocationsOf(pool.id));
 
   /**
-   * Record the pools of a new network with their gateway and aux allocations. Synchronous: call it
-   * inside the store transaction that inserts the network.
+   * Claim the endpoint's addresses (requested or dynamic) in the IPAM store, committed before the
+   * endpoint's row is written; `undo()` gives them back when that write fails. A crash in between
+   * leaves addresses no endpoint owns: reconcile's orphan-allocation repair frees them.
    */
-  function commitPools(networkId: string, networkName: string, planned: PlannedPool[], ipamOptions: Record<string, string>) {
-    const serial = ipamOptions[SERIAL_OPTION] === 'true';
-    const made: PoolRecord[] = [];
-    for (const p of planned) {
-      const probe = createAllocator(p, { serial, networkLabel: networkName });
-      const gateway = p.gateway ?? probe.allocate();
-      const id = store.insertPool({
-        networkId,
-        family: p.family,
-        subnet: p.subnet,
-        ...(p.ipRange ? { ipRange: p.ipRange } : {}),
-        gateway,
-        aux: p.auxAddresses,
-        serial,
-        userConfigured: p.userConfigured,
-      });
-      store.insertAllocation({ poolId: id, address: gateway, kind: 'gateway', owner: networkName, ownerId: networkId });
-      for (const [name, address] of Object.entries(p.auxAddresses)) {
-        if (address !== gateway) store.insertAllocation({ poolId: id, address, kind: 'aux', owner: name, ownerId: networkId });
-      }
-      made.push({ id, networkId, family: p.family, subnet: p.subnet, gateway, aux: p.auxAddresses, serial, userConfigured: p.userConfigured, ...(p.ipRange ? { ipRange: p.ipRange } : {}) });
-    }
-    return made;
-  }
-
-  /**
-   * Allocate the endpoint's addresses (requested or dynamic) and record them. Synchronous, for use
-   * inside a store transaction; `undo` gives the in-memory addresses back if that transaction fails.
-   */
-  function allocateEndpoint(
+  async function allocateEndpoint(
     networkId: string,
     networkName: string,
     endpoint: { id: string; name: string },
-    requested: { ipv4?: string; ipv6?: string },
-  ) {
-    const taken: { pool: PoolRecord; address: string; alloc: AddressAllocator }[] = [];
-    const undo = () => {
-      for (const t of taken) t.alloc.release(t.address);
-    };
+    requested: { ipv4?: string | undefined; ipv6?: string | undefined },
+  ): Promise<EndpointAddresses> {
+    const netPools = store.poolsOf(networkId);
+    const wishes: AddressWish[] = netPools.map((pool) => ({
+      pool,
+      want: pool.family === 4 ? requested.ipv4 : requested.ipv6,
+      row: { kind: 'endpoint', owner: endpoint.name, ownerId: endpoint.id },
+    }));
+    for (const [family, want] of [[4, requested.ipv4], [6, requested.ipv6]] as const) {
+      if (want && !netPools.some((p) => p.family === family)) {
+        throw new PatchbayError('PB_ERR_INVALID_ADDRESS', `network ${networkName} has no IPv${family} subnet for address ${want}`);
+      }
+    }
+    inFlight.add(endpoint.id);
+    let addresses: string[];
     try {
-      const result: { ipv4?: string; ipv6?: string } = {};
-      for (const pool of store.poolsOf(networkId)) {
-        const alloc = allocatorOf(pool, networkName);
-        const want = pool.family === 4 ? requested.ipv4 : requested.ipv6;
-        const address = alloc.allocate(want);
-        taken.push({ pool, address, alloc });
-        store.insertAllocation({ poolId: pool.id, address, kind: 'endpoint', owner: endpoint.name, ownerId: endpoint.id });
-        if (pool.serial) store.setPoolCursor(pool.id, alloc.getCursor());
-        const cidr = `${address}/${pool.subnet.split('/')[1]}`;
-        if (pool.family === 4) result.ipv4 = cidr;
-        else result.ipv6 = cidr;
-      }
-      for (const [fam, want] of [['IPv4', requested.ipv4], ['IPv6', requested.ipv6]] as const) {
-        if (want && !taken.some((t) => t.pool.family === (fam === 'IPv4' ? 4 : 6))) {
-          throw new PatchbayError('PB_ERR_INVALID_ADDRESS', `network ${networkName} has no ${fam} subnet for address ${want}`);
-        }
-      }
-      return { ...result, undo };
+      addresses = await ctx.claim(wishes, networkName);
     } catch (err) {
-      undo();
+      inFlight.delete(endpoint.id);
       throw err;
     }
+    const result: EndpointAddresses = {
+      undo: async () => {
+        try {
+          for (const [i, w] of wishes.entries()) await ctx.release(w.pool, [addresses[i]!], { ownerId: endpoint.id, kinds: ['endpoint'] });
+        } finally {
+          inFlight.delete(endpoint.id);
+        }
+      },
+      done: () => inFlight.delete(endpoint.id),
+    };
+    for (const [i, w] of wishes.entries()) result[w.pool.family === 4 ? 'ipv4' : 'ipv6'] = `${addresses[i]}/${prefixOf(w.pool)}`;
+    return result;
   }
 
-  /** Give an endpoint's addresses back to the allocators (the rows go with the endpoint row). */
-  function releaseEndpoint(networkId: string, networkName: string, addresses: (string | null)[]) {
-    for (const pool of store.poolsOf(networkId)) {
-      const alloc = allocatorOf(pool, networkName);
-      for (const cidr of addresses) if (cidr && cidr.includes(':') === (pool.family === 6)) alloc.release(cidr.split('/')[0]!);
-    }
+  /**
+   * Give a removed endpoint's addresses back. Call it after the endpoint's row is gone (a local
+   * store freed its rows with it). Never rejects: a store that fails leaves an orphan allocation,
+   * which reconcile frees; the returned promise settles when the store is done.
+   */
+  function releaseEndpoint(networkId: string, networkName: string, addresses: (string | null)[]): Promise<void> {
+    const work = store.poolsOf(networkId).flatMap((pool) => {
+      const mine = addresses.filter((cidr): cidr is string => !!cidr && cidr.includes(':') === (pool.family === 6)).map((cidr) => cidr.split('/')[0]!);
+      return mine.length > 0 ? [ctx.release(pool, mine, { kinds: ['endpoint'] })] : [];
+    });
+    return Promise.all(work).then(
+      () => undefined,
+      (err: unknown) => log.error({ err, network: networkName, addresses }, 'ipam: could not free addresses in the store; reconcile will'),
+    );
   }
 
-  function forgetNetwork(networkId: string) {
-    for (const pool of store.poolsOf(networkId)) allocators.delete(pool.id);
-  }
-
-  return { planPools, commitPools, allocateEndpoint, releaseEndpoint, forgetNetwork, allocatorOf };
+  return {
+    ...createNetworkPools(ctx, kernel, pools),
+    ...createIpamRequests(ctx, kernel, pools),
+    allocateEndpoint,
+    releaseEndpoint,
+    allocatorOf,
+    /** Reconcile's planner: endpoint addresses no endpoint owns (none that is being created). */
+    planOrphanAllocations: () => planOrphanAllocations(ctx, inFlight),
+  };
 }
 export type IpamService = ReturnType<typeof createIpamService>;

@@ -13,6 +13,8 @@ export interface CreateNetworkInput {
   ipamDriver: string;
   ipamConfig: PoolRequest[];
   ipamOptions: Record<string, string>;
+  /** pools requested before the network (RequestPool ids) that it adopts instead of making its own */
+  ipamPools?: string[];
   enableIPv6: boolean;
   internal: boolean;
   attachable: boolean;
@@ -40,10 +42,10 @@ export function createNetworks(core: Core) {
       const others = store.networks().flatMap((n) => (n.driver === driver.name ? [driverNetwork(store, n)] : []));
       const options = driver.validateOptions(input.options, { name: input.name, isDefault: input.predefined === true }, others);
       const usesIpam = driver.usesIpam && input.ipamDriver !== 'null';
-      if (!usesIpam && input.ipamConfig.some((c) => c.subnet)) {
+      if (!usesIpam && (input.ipamConfig.some((c) => c.subnet) || (input.ipamPools?.length ?? 0) > 0)) {
         throw new PatchbayError('PB_ERR_INVALID_SUBNET', `network driver "${driver.name}" with IPAM driver "${input.ipamDriver}" takes no subnets`);
       }
-      const planned = usesIpam ? await ipam.planPools(input.name, input.ipamConfig, { enableIPv6: input.enableIPv6 }) : [];
+      const planned = usesIpam ? await ipam.planPools(input.name, input.ipamConfig, { enableIPv6: input.enableIPv6, pools: input.ipamPools ?? [] }) : [];
       const record: NetworkRecord = {
         id: newId(),
         name: input.name,
@@ -61,10 +63,7 @@ export function createNetworks(core: Core) {
         state: 'creating',
       };
       try {
-        store.tx(() => {
-          store.insertNetwork(record);
-          ipam.commitPools(record.id, record.name, planned, input.ipamOptions);
-        });
+        store.insertNetwork(record);
       } catch (err) {
         if (isUniqueViolation(err)) {
           throw new PatchbayError('PB_ERR_POOL_OVERLAP', `network ${input.name} or one of its subnets already exists`, { cause: err });
@@ -72,6 +71,8 @@ export function createNetworks(core: Core) {
         throw err;
       }
       try {
+        // the row (state creating) first, then its pools: recovery frees both after a crash
+        await ipam.commitPools(record.id, record.name, planned, input.ipamOptions);
         if (driver.planCreateNetwork) {
           const plan = await driver.planCreateNetwork(driverNetwork(store, record), core.driverCtx);
           record.driverState = plan.state;
@@ -81,7 +82,7 @@ export function createNetworks(core: Core) {
         store.setNetworkState(record.id, 'ready');
         record.state = 'ready';
       } catch (err) {
-        forget(record);
+        await forget(record);
         throw err;
       }
       await core.firewallSync.sync();
@@ -91,8 +92,8 @@ export function createNetworks(core: Core) {
     });
   }
 
-  function forget(record: NetworkRecord) {
-    ipam.forgetNetwork(record.id);
+  async function forget(record: NetworkRecord) {
+    await ipam.forgetNetwork(record.id);
     store.deleteNetwork(record.id);
   }
 
@@ -118,7 +119,7 @@ export function createNetworks(core: Core) {
         store.setNetworkState(net.id, 'ready');
         throw err;
       }
-      forget(net);
+      await forget(net);
       // the bridge (and ports retired by recent leaves) go in the background
       if (steps.length > 0) core.reaper.retired(`net:${net.id}`);
       await core.firewallSync.sync();

@@ -45,7 +45,7 @@ export async function recoverInterrupted(core: Core): Promise<string[]> {
     }
     const driver = registry.get(net.driver);
     for (const step of driver.planDeleteNetwork?.(driverNetwork(store, net), core.driverCtx) ?? []) await step.run();
-    ipam.forgetNetwork(net.id);
+    await ipam.forgetNetwork(net.id);
     store.deleteNetwork(net.id);
     repairs.push(`network ${net.name}: interrupted ${net.state === 'creating' ? 'create undone' : 'delete completed'}`);
   }

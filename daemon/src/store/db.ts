@@ -17,15 +17,29 @@ export function openDb(path: string): Db {
   return db;
 }
 
+/**
+ * Foreign keys are off while migrations run (SQLite ignores the pragma inside a transaction): a
+ * table rebuild drops the old table, which would otherwise cascade into the rows that refer to it.
+ * Each migration checks the keys before it commits.
+ */
 function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(`store schema version ${current} is newer than this patchbayd (${MIGRATIONS.length}); refusing to open`);
   }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  if (current === MIGRATIONS.length) return;
+  const keys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[v]!);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`store migration ${v + 1} broke ${broken.length} foreign key(s); nothing changed`);
+        db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  } finally {
+    db.pragma(`foreign_keys = ${keys ? 'ON' : 'OFF'}`);
   }
 }

@@ -84,4 +84,43 @@ export const MIGRATIONS: readonly string[] = [
     FROM networks n WHERE n.id = endpoints.network_id AND n.driver = 'bridge'
   ) WHERE sandbox_id IS NOT NULL AND if_index IS NOT NULL;
   CREATE UNIQUE INDEX endpoints_sandbox_if_name ON endpoints(sandbox_id, if_name);`,
+  // 4: pools that exist before (and after) a network, as Docker's RequestPool makes them: network_id
+  // nullable, the address space, who requested the pool and its options; subnets unique per address
+  // space; allocations of kind 'address' (RequestAddress). SQLite's table rebuild, ids kept (openDb
+  // runs migrations with foreign keys off, so dropping the old tables cascades nothing).
+  `
+  CREATE TABLE pools_v3 (
+    id              INTEGER PRIMARY KEY,
+    address_space   TEXT NOT NULL DEFAULT 'LocalDefault',
+    network_id      TEXT REFERENCES networks(id) ON DELETE CASCADE,
+    requested_by    TEXT,
+    family          INTEGER NOT NULL CHECK (family IN (4, 6)),
+    subnet          TEXT NOT NULL,
+    ip_range        TEXT,
+    gateway         TEXT,
+    aux             TEXT NOT NULL DEFAULT '{}',
+    serial          INTEGER NOT NULL DEFAULT 0,
+    cursor          TEXT,
+    user_configured INTEGER NOT NULL DEFAULT 0,
+    options         TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (address_space, subnet)
+  );
+  INSERT INTO pools_v3 (id, network_id, family, subnet, ip_range, gateway, aux, serial, cursor, user_configured)
+    SELECT id, network_id, family, subnet, ip_range, gateway, aux, serial, cursor, user_configured FROM pools;
+  DROP TABLE pools;
+  ALTER TABLE pools_v3 RENAME TO pools;
+  CREATE INDEX pools_network ON pools(network_id);
+  CREATE TABLE allocations_v3 (
+    pool_id  INTEGER NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+    address  TEXT NOT NULL,
+    kind     TEXT NOT NULL CHECK (kind IN ('gateway', 'aux', 'endpoint', 'address')),
+    owner    TEXT NOT NULL,
+    owner_id TEXT,
+    PRIMARY KEY (pool_id, address)
+  );
+  INSERT INTO allocations_v3 (pool_id, address, kind, owner, owner_id) SELECT pool_id, address, kind, owner, owner_id FROM allocations;
+  DROP TABLE allocations;
+  ALTER TABLE allocations_v3 RENAME TO allocations;
+  CREATE INDEX allocations_owner ON allocations(owner_id);
+  `,
 ];

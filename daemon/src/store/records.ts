@@ -22,7 +22,14 @@ export interface NetworkRecord {
 
 export interface PoolRecord {
   id: number;
-  networkId: string;
+  /** Docker's address space: `LocalDefault` (SQLite) or `GlobalDefault` (a cluster store) */
+  addressSpace: string;
+  /** the network using the pool; null while a requested pool waits for one (or after it went) */
+  networkId: string | null;
+  /** who requested the pool on its own (RequestPool); absent: made for its network, freed with it */
+  requestedBy?: string;
+  /** RequestPool's options, kept as given */
+  options: Record<string, string>;
   family: 4 | 6;
   subnet: string;
   ipRange?: string;
@@ -71,7 +78,8 @@ export const DETACHED: EndpointPlacement = { sandboxId: null, ifIndex: null, ifN
 export interface AllocationRecord {
   poolId: number;
   address: string;
-  kind: 'gateway' | 'aux' | 'endpoint';
+  /** 'address': handed out by RequestAddress to a caller (not an endpoint), kept until released */
+  kind: 'gateway' | 'aux' | 'endpoint' | 'address';
   owner: string;
   ownerId?: string;
 }

@@ -11,10 +11,11 @@ import type {
   RowState,
   SandboxRecord,
 } from './records.js';
+import { LOCAL_ADDRESS_SPACE } from './ipam-store.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 const bool = (v: unknown) => v === 1 || v === true;
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
 const toNetwork = (r: Row): NetworkRecord => ({
   id: r.id as string,
@@ -32,9 +33,12 @@ const toNetwork = (r: Row): NetworkRecord => ({
   driverState: JSON.parse(r.driver_state as string),
   state: r.state as RowState,
 });
-const toPool = (r: Row): PoolRecord => ({
+export const toPool = (r: Row): PoolRecord => ({
   id: r.id as number,
-  networkId: r.network_id as string,
+  addressSpace: r.address_space as string,
+  networkId: (r.network_id as string | null) ?? null,
+  ...(r.requested_by ? { requestedBy: r.requested_by as string } : {}),
+  options: JSON.parse(r.options as string),
   family: r.family as 4 | 6,
   subnet: r.subnet as string,
   ...(r.ip_range ? { ipRange: r.ip_range as string } : {}),
@@ -68,7 +72,7 @@ const toEndpoint = (r: Row): EndpointRecord => ({
   created: r.created as string,
   state: r.state as EndpointState,
 });
-const toAllocation = (r: Row): AllocationRecord => ({
+export const toAllocation = (r: Row): AllocationRecord => ({
   poolId: r.pool_id as number,
   address: r.address as string,
   kind: r.kind as AllocationRecord['kind'],
@@ -82,6 +86,9 @@ const toPort = (r: Row): PortRecord => ({
   protocol: r.protocol as PortRecord['protocol'],
   containerPort: r.container_port as number,
 });
+
+/** A pool row to insert: address space (default `LocalDefault`) and options may be left out. */
+export type NewPoolRow = Omit<PoolRecord, 'id' | 'cursor' | 'addressSpace' | 'options'> & Partial<Pick<PoolRecord, 'addressSpace' | 'options'>>;
 
 /** Typed access to the SQLite store; every statement prepared once. All calls are synchronous. */
 export function createStore(db: Db) {
@@ -99,8 +106,8 @@ export function createStore(db: Db) {
     netDriverState: q('UPDATE networks SET driver_state = ? WHERE id = ?'),
     netDelete: q('DELETE FROM networks WHERE id = ?'),
     netSignature: q("SELECT count(*) AS n, coalesce(group_concat(id || '/' || state, ','), '') AS sig FROM networks"),
-    poolInsert: q(`INSERT INTO pools (network_id, family, subnet, ip_range, gateway, aux, serial, user_configured)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    poolInsert: q(`INSERT INTO pools (address_space, network_id, requested_by, family, subnet, ip_range, gateway, aux, serial, user_configured, options)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     poolsOf: q('SELECT * FROM pools WHERE network_id = ? ORDER BY family, id'),
     poolsAll: q('SELECT * FROM pools ORDER BY id'),
     poolCursor: q('UPDATE pools SET cursor = ? WHERE id = ?'),
@@ -173,10 +180,21 @@ export function createStore(db: Db) {
       return `${r.n}:${r.sig}`;
     },
 
-    insertPool: (p: Omit<PoolRecord, 'id' | 'cursor'>) =>
+    insertPool: (p: NewPoolRow) =>
       Number(
-        s.poolInsert.run(p.networkId, p.family, p.subnet, p.ipRange ?? null, p.gateway ?? null, json(p.aux), +p.serial, +p.userConfigured)
-          .lastInsertRowid,
+        s.poolInsert.run(
+          p.addressSpace ?? LOCAL_ADDRESS_SPACE,
+          p.networkId,
+          p.requestedBy ?? null,
+          p.family,
+          p.subnet,
+          p.ipRange ?? null,
+          p.gateway ?? null,
+          json(p.aux),
+          +p.serial,
+          +p.userConfigured,
+          json(p.options ?? {}),
+        ).lastInsertRowid,
       ),
     poolsOf: (networkId: string) => many(s.poolsOf, toPool, networkId),
     pools: () => many(s.poolsAll, toPool),

@@ -139,7 +139,8 @@ export type DisconnectRequest = z.infer<typeof DisconnectRequest>;
 
 export const IpamAllocation = z.object({
   address: z.string(),
-  kind: z.enum(['gateway', 'aux', 'endpoint']),
+  // 'address': handed out on its own by the IPAM door (Docker's RequestAddress), not to an endpoint
+  kind: z.enum(['gateway', 'aux', 'endpoint', 'address']),
   owner: z.string(),
   ownerId: z.string().optional(),
 });

@@ -1,6 +1,5 @@
 import type { ReconcileResult } from '@patchbay/api';
 import type { Core } from '../core.js';
-import { planAllocations } from './allocations.js';
 import { planEndpoints } from './endpoints.js';
 import { planFirewall, type FirewallCheck } from './firewall.js';
 import { planNetworks } from './networks.js';
@@ -57,7 +56,8 @@ export async function reconcile(
     ...planNetworks(core, snap),
     ...(await planEndpoints(core, snap, sandboxes.gone, opts.depth !== 'host')),
     ...planOrphans(core, snap),
-    ...planAllocations(core, snap),
+    // addresses whose endpoint does not exist (a crash between allocation and endpoint row)
+    ...(await core.ipam.planOrphanAllocations()),
   ];
   let ok = opts.dryRun || (await repairAll(core, planned));
   const drifts = planned.map((p) => p.drift);

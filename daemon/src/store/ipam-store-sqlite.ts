@@ -1,0 +1,128 @@
+import { PatchbayError } from '@patchbay/errors';
+import { AllocationConflict, LOCAL_ADDRESS_SPACE, type IpamStore } from './ipam-store.js';
+import { assertSubnetFree } from './pool-overlap.js';
+import { toAllocation, toPool, type Row, type Store } from './store.js';
+
+/** (pool, address) is the allocations' primary key: a second row for an address is refused. */
+const isTaken = (err: unknown) => {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+};
+
+/**
+ * The IPAM store of the local address space, in the daemon's SQLite file (tables `pools` and
+ * `allocations`). Its methods do their work synchronously, each in one transaction, before they
+ * return: a caller that does not await still sees the change committed.
+ */
+export function createSqliteIpamStore(store: Store): IpamStore {
+  const addressSpace = LOCAL_ADDRESS_SPACE;
+  const q = (sql: string) => store.db.prepare(sql);
+  const s = {
+    poolById: q('SELECT * FROM pools WHERE id = ?'),
+    poolBySubnet: q('SELECT * FROM pools WHERE address_space = ? AND subnet = ?'),
+    poolsOfSpace: q('SELECT * FROM pools WHERE address_space = ? ORDER BY id'),
+    overlapCandidates: q(`SELECT p.subnet, p.requested_by, n.name AS network_name FROM pools p
+      LEFT JOIN networks n ON n.id = p.network_id WHERE p.address_space = ?`),
+    adopt: q('UPDATE pools SET network_id = ? WHERE id = ?'),
+    setRequestedBy: q('UPDATE pools SET requested_by = ? WHERE id = ?'),
+    detachRequested: q('UPDATE pools SET network_id = NULL WHERE network_id = ? AND requested_by IS NOT NULL'),
+    dropOfNetwork: q('DELETE FROM pools WHERE network_id = ?'),
+    drop: q('DELETE FROM pools WHERE id = ?'),
+    setGateway: q('UPDATE pools SET gateway = ? WHERE id = ?'),
+    clearGateway: q('UPDATE pools SET gateway = NULL WHERE id = ? AND gateway = ?'),
+    allocation: q('SELECT * FROM allocations WHERE pool_id = ? AND address = ?'),
+  };
+  const poolRow = (id: number) => s.poolById.get(id) as Row | undefined;
+
+  return {
+    scope: 'local',
+    addressSpace,
+
+    pools: async () => (s.poolsOfSpace.all(addressSpace) as Row[]).map(toPool),
+    pool: async (id) => {
+      const row = poolRow(id);
+      return row ? toPool(row) : undefined;
+    },
+    poolBySubnet: async (subnet) => {
+      const row = s.poolBySubnet.get(addressSpace, subnet) as Row | undefined;
+      return row ? toPool(row) : undefined;
+    },
+
+    async claimPool(pool, held) {
+      if (pool.addressSpace !== addressSpace) throw new PatchbayError('PB_ERR_INTERNAL', `pool of address space ${pool.addressSpace} given to the ${addressSpace} store`);
+      const id = store.tx(() => {
+        const others = (s.overlapCandidates.all(addressSpace) as Row[]).map((r) => ({
+          subnet: r.subnet as string,
+          networkName: (r.network_name as string | null) ?? null,
+          requestedBy: r.requested_by as string | null,
+        }));
+        assertSubnetFree(pool.subnet, others);
+        const poolId = store.insertPool(pool);
+        for (const a of held) store.insertAllocation({ ...a, poolId });
+        return poolId;
+      });
+      return toPool(poolRow(id)!);
+    },
+
+    async adoptPools(ids, networkId) {
+      store.tx(() => {
+        for (const id of ids) {
+          const row = poolRow(id);
+          if (!row) throw new PatchbayError('PB_ERR_POOL_NOT_FOUND', `pool ${id} not found`);
+          if (row.network_id !== null && row.network_id !== networkId) {
+            throw new PatchbayError('PB_ERR_FORBIDDEN', `pool ${row.subnet} is already used by another network`);
+          }
+          s.adopt.run(networkId, id);
+        }
+      });
+    },
+
+    async setRequestedBy(id, requestedBy) {
+      s.setRequestedBy.run(requestedBy, id);
+    },
+
+    async releaseNetworkPools(networkId) {
+      store.tx(() => {
+        s.detachRequested.run(networkId);
+        s.dropOfNetwork.run(networkId);
+      });
+    },
+
+    dropPool: async (id) => s.drop.run(id).changes > 0,
+
+    allocations: async (poolId) => store.allocationsOf(poolId),
+    allocation: async (poolId, address) => {
+      const row = s.allocation.get(poolId, address) as Row | undefined;
+      return row ? toAllocation(row) : undefined;
+    },
+
+    async claimAddresses(claims, cursors = []) {
+      store.tx(() => {
+        for (const c of claims) {
+          try {
+            store.insertAllocation(c);
+          } catch (err) {
+            if (isTaken(err)) throw new AllocationConflict(c.poolId, c.address);
+            throw err;
+          }
+          if (c.kind === 'gateway') s.setGateway.run(c.address, c.poolId);
+        }
+        for (const c of cursors) store.setPoolCursor(c.poolId, c.cursor);
+      });
+    },
+
+    async releaseAddresses(releases) {
+      store.tx(() => {
+        for (const r of releases) {
+          const row = s.allocation.get(r.poolId, r.address) as Row | undefined;
+          if (!row) continue;
+          const a = toAllocation(row);
+          if (r.ownerId !== undefined && a.ownerId !== r.ownerId) continue;
+          if (r.kinds && !r.kinds.includes(a.kind)) continue;
+          store.deleteAllocation(r.poolId, r.address);
+          if (a.kind === 'gateway') s.clearGateway.run(r.poolId, r.address);
+        }
+      });
+    },
+  };
+}
