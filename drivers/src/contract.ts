@@ -136,6 +136,8 @@ export interface NetworkDriver {
   readonly usesIpam: boolean;
   /** host and null: a single predefined network */
   readonly singleton: boolean;
+  /** host: a sandbox on this network shares the host's stack, so it joins no other network */
+  readonly exclusive?: boolean;
   /**
    * Validate and normalise driver options; throws an InvalidParameter (or Conflict) PatchbayError.
    * `others` are the existing networks of this driver.

@@ -17,4 +17,4 @@ export const createNullDriver = () =>
 
 /** host: the predefined network `host`; a sandbox joined to it uses the host stack, no veth. */
 export const createHostDriver = () =>
-  ({ name: 'host', scope: 'local', usesIpam: false, singleton: true, validateOptions: noOptions('host') }) satisfies NetworkDriver;
+  ({ name: 'host', scope: 'local', usesIpam: false, singleton: true, exclusive: true, validateOptions: noOptions('host') }) satisfies NetworkDriver;

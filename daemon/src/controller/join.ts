@@ -64,11 +64,12 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
   if (joined.some((e) => e.networkId === net.id)) {
     throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
   }
-  const onHost = joined.some((e) => store.networkById(e.networkId)?.driver === 'host');
-  if (onHost || (net.driver === 'host' && joined.length > 0)) {
+  const driver = registry.get(net.driver);
+  const onExclusive = joined.some((e) => registry.get(store.networkById(e.networkId)!.driver).exclusive);
+  if (onExclusive || (driver.exclusive && joined.length > 0)) {
     throw new PatchbayError('PB_ERR_FORBIDDEN', 'a sandbox on the host network cannot join other networks');
   }
-  const { ifIndex, ifName } = placeInSandbox(net, registry.get(net.driver), sb, joined, requestedIfName);
+  const { ifIndex, ifName } = placeInSandbox(net, driver, sb, joined, requestedIfName);
   // a link this sandbox just left may still hold its name until the reaper deletes it
   await core.reaper.settled(sb.id);
   const oldGw = gatewayOf(core, sb);

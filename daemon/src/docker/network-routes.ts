@@ -36,8 +36,9 @@ export function registerNetworkRoutes(route: DockerRoute, controller: Controller
       throw new PatchbayError('PB_ERR_INVALID', `invalid value for verbose: ${verbose}: strconv.ParseBool: parsing ${JSON.stringify(verbose)}: invalid syntax`);
     }
     const scope = queryParam(req, 'scope');
-    if (scope !== '' && scope !== 'local') throw new PatchbayError('PB_ERR_NETWORK_NOT_FOUND', `network ${id} not found`);
-    return views.network(controller.networks.get(id), { withContainers: true });
+    const view = views.network(controller.networks.get(id), { withContainers: true });
+    if (scope !== '' && scope !== view.Scope) throw new PatchbayError('PB_ERR_NETWORK_NOT_FOUND', `network ${id} not found`);
+    return view;
   });
 
   route('POST', '/networks/create', async (req, reply) => {
