@@ -4,7 +4,7 @@ import { PatchbayError } from '@patchbay/errors';
 import { createFakeKernel } from '@patchbay/kernel';
 import { createIpamService, GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE } from '../src/controller/ipam-service.js';
 import { toErrorBody } from '../src/http/errors.js';
-import { createSqliteIpamStore, createStore, openDb, type IpamStore, type Store } from '../src/store/index.js';
+import { AllocationConflict, createSqliteIpamStore, createStore, openDb, type IpamStore, type Store } from '../src/store/index.js';
 
 const GATEWAY = { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE };
 
@@ -191,5 +191,20 @@ describe('IPAM pools and addresses on their own (Docker IpamDriver semantics)', 
     const b = await first.requestAddress(pool.poolId);
     await first.releaseAddress(pool.poolId, b.address);
     assert.equal((await setup(store).ipam.requestAddress(pool.poolId)).address, '10.190.0.3/24');
+  });
+});
+
+describe('the SQLite IPAM store', () => {
+  it('claims addresses all together or none, and names a vanished pool', async () => {
+    const store = createStore(openDb(':memory:'));
+    const ipamStore = createSqliteIpamStore(store);
+    const pool = await ipamStore.claimPool({ addressSpace: 'LocalDefault', networkId: null, requestedBy: 'x', family: 4, subnet: '10.7.0.0/24', aux: {}, serial: true, userConfigured: true, options: {} }, []);
+    await ipamStore.claimAddresses([{ poolId: pool.id, address: '10.7.0.3', kind: 'address', owner: 'x' }]);
+    const row = (address: string) => ({ poolId: pool.id, address, kind: 'address' as const, owner: 'y' });
+    await assert.rejects(ipamStore.claimAddresses([row('10.7.0.2'), row('10.7.0.3')], [{ poolId: pool.id, cursor: '10.7.0.4' }]), (err: unknown) => err instanceof AllocationConflict && err.address === '10.7.0.3');
+    assert.deepEqual((await ipamStore.allocations(pool.id)).map((a) => a.address), ['10.7.0.3'], 'the first claim of the two was not kept');
+    assert.equal((await ipamStore.pool(pool.id))!.cursor, undefined, 'nor the cursor');
+    await ipamStore.dropPool(pool.id);
+    await refused(ipamStore.claimAddresses([row('10.7.0.2')]), 'PB_ERR_POOL_NOT_FOUND', /is gone/);
   });
 });

@@ -3,11 +3,7 @@ import { AllocationConflict, LOCAL_ADDRESS_SPACE, type IpamStore } from './ipam-
 import { assertSubnetFree } from './pool-overlap.js';
 import { toAllocation, toPool, type Row, type Store } from './store.js';
 
-/** (pool, address) is the allocations' primary key: a second row for an address is refused. */
-const isTaken = (err: unknown) => {
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-};
+const sqliteCode = (err: unknown) => (typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined);
 
 /**
  * The IPAM store of the local address space, in the daemon's SQLite file (tables `pools` and
@@ -31,7 +27,11 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     setGateway: q('UPDATE pools SET gateway = ? WHERE id = ?'),
     clearGateway: q('UPDATE pools SET gateway = NULL WHERE id = ? AND gateway = ?'),
     allocation: q('SELECT * FROM allocations WHERE pool_id = ? AND address = ?'),
+    release: q(`DELETE FROM allocations WHERE pool_id = @poolId AND address = @address
+      AND (@ownerId IS NULL OR owner_id = @ownerId) AND (@kinds IS NULL OR instr(@kinds, ',' || kind || ',') > 0) RETURNING kind`),
   };
+  /** One statement is atomic by itself: the hot path (one endpoint address) needs no transaction. */
+  const atomically = (statements: number, fn: () => void) => (statements > 1 ? store.tx(fn) : fn());
   const poolRow = (id: number) => s.poolById.get(id) as Row | undefined;
 
   return {
@@ -97,12 +97,16 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     },
 
     async claimAddresses(claims, cursors = []) {
-      store.tx(() => {
+      const statements = claims.length + cursors.length + claims.filter((c) => c.kind === 'gateway').length;
+      atomically(statements, () => {
         for (const c of claims) {
           try {
             store.insertAllocation(c);
           } catch (err) {
-            if (isTaken(err)) throw new AllocationConflict(c.poolId, c.address);
+            // (pool, address) is the primary key: a second row for an address is refused
+            const code = sqliteCode(err);
+            if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw new AllocationConflict(c.poolId, c.address);
+            if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new PatchbayError('PB_ERR_POOL_NOT_FOUND', `pool ${c.poolId} is gone (released meanwhile)`, { cause: err });
             throw err;
           }
           if (c.kind === 'gateway') s.setGateway.run(c.address, c.poolId);
@@ -112,15 +116,12 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     },
 
     async releaseAddresses(releases) {
-      store.tx(() => {
+      const mayTouchGateway = releases.some((r) => !r.kinds || r.kinds.includes('gateway'));
+      atomically(releases.length + (mayTouchGateway ? 1 : 0), () => {
         for (const r of releases) {
-          const row = s.allocation.get(r.poolId, r.address) as Row | undefined;
-          if (!row) continue;
-          const a = toAllocation(row);
-          if (r.ownerId !== undefined && a.ownerId !== r.ownerId) continue;
-          if (r.kinds && !r.kinds.includes(a.kind)) continue;
-          store.deleteAllocation(r.poolId, r.address);
-          if (a.kind === 'gateway') s.clearGateway.run(r.poolId, r.address);
+          const kinds = r.kinds ? `,${r.kinds.join(',')},` : null;
+          const gone = s.release.get({ poolId: r.poolId, address: r.address, ownerId: r.ownerId ?? null, kinds }) as { kind: string } | undefined;
+          if (gone?.kind === 'gateway') s.clearGateway.run(r.poolId, r.address);
         }
       });
     },

@@ -42,10 +42,13 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
       return [...rows, ...[...(picking.get(pool.id) ?? [])].map((address) => ({ address }))];
     });
 
-  function pick(pool: PoolRecord, address: string, done: boolean) {
-    let set = picking.get(pool.id);
-    if (!done) (set ??= picking.set(pool.id, new Set()).get(pool.id)!).add(address);
-    else if (set?.delete(address) && set.size === 0) picking.delete(pool.id);
+  function startPick(poolId: number, address: string) {
+    const set = picking.get(poolId) ?? new Set<string>();
+    picking.set(poolId, set.add(address));
+  }
+  function endPick(poolId: number, address: string) {
+    const set = picking.get(poolId);
+    if (set?.delete(address) && set.size === 0) picking.delete(poolId);
   }
 
   /**
@@ -64,18 +67,20 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
       try {
         for (const wish of wishes) {
           const alloc = await load(wish.pool, label);
-          picked.push({ alloc, address: alloc.allocate(wish.want), wish });
-          pick(wish.pool, picked.at(-1)!.address, false);
+          const address = alloc.allocate(wish.want);
+          startPick(wish.pool.id, address);
+          picked.push({ alloc, address, wish });
         }
         const rows = picked.map(({ address, wish }) => ({ poolId: wish.pool.id, address, ...wish.row }));
         const cursors = picked.filter((p) => p.wish.pool.serial).map((p) => ({ poolId: p.wish.pool.id, cursor: p.alloc.getCursor() }));
         await target.claimAddresses(rows, cursors);
-        for (const p of picked) pick(p.wish.pool, p.address, true);
+        for (const p of picked) endPick(p.wish.pool.id, p.address);
         return picked.map((p) => p.address);
       } catch (err) {
         for (const p of picked) {
-          pick(p.wish.pool, p.address, true);
-          p.alloc.release(p.address);
+          endPick(p.wish.pool.id, p.address);
+          // the allocator in the cache now: the one picked from, or one rebuilt meanwhile with the pick held
+          cache.release(p.wish.pool.id, p.address);
         }
         if (!(err instanceof AllocationConflict)) throw err;
         cache.forget(err.poolId);
