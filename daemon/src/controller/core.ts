@@ -2,7 +2,7 @@ import type { DriverContext, DriverNetwork, DriverRegistry } from '@patchbay/dri
 import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
-import type { EventBus } from '../events.js';
+import type { ChangeFeed } from '../changes.js';
 import type { NetworkRecord, Store } from '../store/index.js';
 import type { IpamService } from './ipam-service.js';
 import type { Locks } from './locks.js';
@@ -24,7 +24,7 @@ export interface Core {
   locks: Locks;
   log: Logger;
   config: DaemonConfig;
-  events: EventBus;
+  changes: ChangeFeed;
   firewall: FirewallSync;
   driverCtx: DriverContext;
   reaper: LinkReaper;

@@ -82,7 +82,7 @@ export function createEndpoints(core: Core) {
   async function create(netRef: string, input: CreateEndpointInput): Promise<EndpointRecord> {
     const range = await portRange();
     const ep = insertEndpoint(readyNetwork(netRef), input, range);
-    core.events.emit('endpoint', 'create', ep.id, { name: ep.name });
+    core.changes.publish({ type: 'endpoint.created', network: store.networkById(ep.networkId)!, endpoint: ep });
     return ep;
   }
 
@@ -93,6 +93,7 @@ export function createEndpoints(core: Core) {
       throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', `endpoint ${ep.name} is joined to sandbox ${ep.sandboxId.slice(0, 12)}: leave it first`);
     }
     dropEndpoint(net, ep);
+    core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
     await core.firewall.sync();
   }
 
@@ -152,7 +153,7 @@ export function createEndpoints(core: Core) {
     }
     store.setEndpointState(ep.id, 'ready');
     await core.firewall.sync();
-    core.events.emit('network', 'connect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
+    core.changes.publish({ type: 'endpoint.joined', network: net, sandbox: sb, endpoint: store.endpointById(ep.id)! });
     return store.endpointById(ep.id)!;
   }
 
@@ -178,7 +179,8 @@ export function createEndpoints(core: Core) {
     if (intent === 'deleting') dropEndpoint(net, ep);
     else store.attachEndpoint(ep.id, null, null, null, 'ready');
     if (leaveSteps.length > 0) core.reaper.retired(sb.id);
-    core.events.emit('network', 'disconnect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
+    core.changes.publish({ type: 'endpoint.left', network: net, sandbox: sb, endpoint: ep });
+    if (intent === 'deleting') core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
     return store.endpointById(ep.id) ?? { ...ep, sandboxId: null, ifIndex: null, hostIf: null };
   }
 
@@ -209,12 +211,14 @@ export function createEndpoints(core: Core) {
         throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
       }
       const ep = insertEndpoint(readyNetwork(net.id), { ...input, name: input.name ?? sb.name }, range, 'creating');
+      core.changes.publish({ type: 'endpoint.created', network: net, endpoint: ep });
       try {
         return await joinLocked(net, ep, sb);
       } catch (err) {
         // Only a rolled-back join leaves the endpoint unjoined; after a committed join (a failed
         // firewall sync) the endpoint stays, and the firewall drift is for reconcile.
         if (!store.endpointById(ep.id)?.sandboxId) dropEndpoint(net, ep);
+        if (!store.endpointById(ep.id)) core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
         throw err;
       }
     });
@@ -231,6 +235,7 @@ export function createEndpoints(core: Core) {
       if (!stale) throw err;
       if (stale.hostIf) await kernel.ip(null, [{ op: 'link.del', name: stale.hostIf }], { ignoreMissing: true });
       dropEndpoint(net, stale);
+      core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: stale });
       await core.firewall.sync();
       return;
     }

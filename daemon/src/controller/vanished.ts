@@ -21,11 +21,12 @@ export async function dropVanishedSandbox(core: Core, sb: SandboxRecord): Promis
     const net = store.networkById(ep.networkId)!;
     store.tx(() => store.deleteEndpoint(ep.id));
     core.ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
-    core.events.emit('network', 'disconnect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
+    core.changes.publish({ type: 'endpoint.left', network: net, sandbox: sb, endpoint: ep });
+    core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
   }
   store.deleteSandbox(sb.id);
   await core.firewall.sync();
-  core.events.emit('sandbox', 'destroy', sb.id, { name: sb.name });
+  core.changes.publish({ type: 'sandbox.removed', sandbox: sb });
 }
 
 /**

@@ -39,6 +39,7 @@ export function registerPruneRoute(route: DockerRoute, controller: Controller) {
         req.log.warn({ err, network: net.name }, 'prune: could not remove network');
       }
     }
+    controller.changes.publish({ type: 'network.pruned', networks: deleted });
     return { NetworksDeleted: deleted };
   });
 }
