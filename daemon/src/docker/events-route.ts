@@ -3,7 +3,7 @@ import { PatchbayError } from '@patchbay/errors';
 import type { Controller } from '../controller/index.js';
 import { toDockerEvent } from './event-translation.js';
 import { exactMatch, fuzzyMatch, matchKVList, parseFilters, type FilterArgs } from './filters.js';
-import { queryParam, type DockerRoute } from './request.js';
+import { DOCKER_ERRORS, queryParam, type DockerRoute } from './request.js';
 import { nowNanos, parseUnixTimestamp } from './timestamps.js';
 import { dockerHeaders } from './version.js';
 
@@ -31,7 +31,8 @@ export function includeEvent(args: FilterArgs, ev: DockerEvent): boolean {
  * or `until` is given, then live ones until `until` passes or the client goes away.
  */
 export function registerEventsRoute(route: DockerRoute, controller: Controller, engineVersion: string, streams: Set<() => void>) {
-  route('GET', '/events', async (req, reply) => {
+  // The stream itself is written to the raw response (newline-delimited DockerEvent objects).
+  route('GET', '/events', { response: DOCKER_ERRORS }, async (req, reply) => {
     const sinceText = queryParam(req, 'since');
     const untilText = queryParam(req, 'until');
     const since = sinceText === '' ? undefined : parseUnixTimestamp(sinceText);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Controller } from '../controller/index.js';
 import { installErrorHandler } from './errors.js';
 import { registerNativeRoutes } from './native-routes.js';
+import { useZodSchemas } from './schema.js';
 import { registerSystemRoutes } from './system-routes.js';
 
 export const VERSION = '0.1.0';
@@ -32,6 +33,7 @@ export function buildApp({ controller, log, plugins = [] }: AppOptions): Fastify
       done(err, undefined);
     }
   });
+  useZodSchemas(app);
   installErrorHandler(app, (_req, body) => ({ message: body.message, code: body.code }));
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;

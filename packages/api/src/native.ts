@@ -176,6 +176,9 @@ export type Drift = z.infer<typeof Drift>;
 export const ReconcileResult = z.object({ drifts: z.array(Drift), repaired: z.boolean() });
 export type ReconcileResult = z.infer<typeof ReconcileResult>;
 
+/** POST /v1/system/reconcile?dryRun=true|false */
+export const ReconcileQuery = z.object({ dryRun: z.enum(['true', 'false']).optional() }).strict();
+
 /** GET /v1/system/check */
 export const CheckResult = z.object({ consistent: z.boolean(), drifts: z.array(Drift) });
 export type CheckResult = z.infer<typeof CheckResult>;
@@ -189,6 +192,9 @@ export const Health = z.object({
   endpoints: z.number().int(),
 });
 export type Health = z.infer<typeof Health>;
+
+/** The empty answer of a 204 (no body). */
+export const NoContent = z.undefined();
 
 export const IdOrNameParam = z.object({ id: z.string().min(1).max(128) });
 export const EndpointParams = z.object({ net: z.string().min(1).max(128), ep: z.string().min(1).max(128) });
