@@ -193,6 +193,14 @@ export const Health = z.object({
 });
 export type Health = z.infer<typeof Health>;
 
+/** GET /v1/openapi.json: an OpenAPI 3.1 document (only its frame is checked here). */
+export const OpenApiDocument = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+export type OpenApiDocument = z.infer<typeof OpenApiDocument>;
+
 /** The empty answer of a 204 (no body). */
 export const NoContent = z.undefined();
 
