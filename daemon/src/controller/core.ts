@@ -2,7 +2,7 @@ import type { DriverContext, DriverRegistry } from '@patchbay/drivers';
 import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
-import type { EventBus } from '../events.js';
+import type { ChangeFeed } from '../changes.js';
 import type { Store } from '../store/index.js';
 import type { FirewallSync } from './firewall-sync.js';
 import type { IpamService } from './ipam-service.js';
@@ -20,7 +20,7 @@ export interface Core {
   locks: Locks;
   log: Logger;
   config: DaemonConfig;
-  events: EventBus;
+  changes: ChangeFeed;
   firewallSync: FirewallSync;
   driverCtx: DriverContext;
   reaper: LinkReaper;

@@ -101,7 +101,7 @@ export function createEndpoints(core: Core) {
   async function create(netRef: string, input: CreateEndpointInput): Promise<EndpointRecord> {
     const range = await portRange();
     const ep = await insertEndpoint(readyNetwork(netRef), input, range);
-    core.events.emit('endpoint', 'create', ep.id, { name: ep.name });
+    core.changes.publish({ type: 'endpoint.created', network: store.networkById(ep.networkId)!, endpoint: ep });
     return ep;
   }
 
@@ -113,6 +113,7 @@ export function createEndpoints(core: Core) {
     }
     if (ep.hostIf) throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', `endpoint ${ep.name} is attached: detach it first`);
     dropEndpoint(core, net, ep);
+    core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
     await core.firewallSync.sync();
   }
 
@@ -158,12 +159,14 @@ export function createEndpoints(core: Core) {
       }
       const { ifName, ...endpoint } = input;
       const ep = await insertEndpoint(readyNetwork(net.id), { ...endpoint, name: input.name ?? sb.name }, range, 'creating');
+      core.changes.publish({ type: 'endpoint.created', network: net, endpoint: ep });
       try {
         return await joinLocked(core, net, ep, sb, ifName);
       } catch (err) {
         // Only a rolled-back join leaves the endpoint unjoined; after a committed join (a failed
         // firewall sync) the endpoint stays, and the firewall drift is for reconcile.
         if (!store.endpointById(ep.id)?.sandboxId) dropEndpoint(core, net, ep);
+        if (!store.endpointById(ep.id)) core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
         throw err;
       }
     });
@@ -180,6 +183,7 @@ export function createEndpoints(core: Core) {
       if (!stale) throw err;
       if (stale.hostIf || stale.ifName) await tearDownJoin(core, net, stale);
       dropEndpoint(core, net, stale);
+      core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: stale });
       await core.firewallSync.sync();
       return;
     }

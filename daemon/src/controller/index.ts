@@ -2,7 +2,7 @@ import { RETIRED_LINK_GROUP, type DriverRegistry } from '@patchbay/drivers';
 import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
-import { createEventBus } from '../events.js';
+import { createChangeFeed } from '../changes.js';
 import { createFirewall } from '../firewall/index.js';
 import type { Store } from '../store/index.js';
 import { bootstrapNetworks } from './bootstrap.js';
@@ -41,7 +41,7 @@ export function createController(deps: ControllerDeps) {
     log: log.child({ component: 'controller' }),
     ipam: createIpamService(store, kernel, config.defaultAddressPools, { log: log.child({ component: 'ipam' }) }),
     locks: createLocks(),
-    events: createEventBus(),
+    changes: createChangeFeed({ onSubscriberError: (err, change) => log.error({ err, change: change.type }, 'a change subscriber failed') }),
     firewallSync,
     driverCtx: { kernel, defaults: { mtu: 1500 }, retiredLinkGroup: RETIRED_LINK_GROUP, retiredSettled: () => reaper.settled() },
     reaper,
@@ -63,7 +63,7 @@ export function createController(deps: ControllerDeps) {
     firewall,
     firewallSync,
     fwModel: () => firewallModel(store, registry),
-    events: core.events,
+    changes: core.changes,
     async start() {
       const recovered = await recoverInterrupted(core);
       // links a previous run retired but did not get to delete (and any the recovery retired)

@@ -90,8 +90,9 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
   }
   store.setEndpointState(ep.id, 'ready');
   await core.firewallSync.sync();
-  core.events.emit('network', 'connect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
-  return store.endpointById(ep.id)!;
+  const done = store.endpointById(ep.id)!;
+  core.changes.publish({ type: 'endpoint.joined', network: net, sandbox: sb, endpoint: done });
+  return done;
 }
 
 /** `intent` 'deleting' (a disconnect) tells recovery to remove the endpoint after the leave. */
@@ -117,7 +118,8 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   if (intent === 'deleting') dropEndpoint(core, net, ep);
   else store.attachEndpoint(ep.id, DETACHED, 'ready');
   if (leaveSteps.length > 0) core.reaper.retired(sb.id);
-  core.events.emit('network', 'disconnect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
+  core.changes.publish({ type: 'endpoint.left', network: net, sandbox: sb, endpoint: ep });
+  if (intent === 'deleting') core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
   return store.endpointById(ep.id) ?? { ...ep, ...DETACHED };
 }
 

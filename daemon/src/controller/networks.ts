@@ -86,7 +86,7 @@ export function createNetworks(core: Core) {
         throw err;
       }
       await core.firewallSync.sync();
-      core.events.emit('network', 'create', record.id, { name: record.name, type: record.driver });
+      core.changes.publish({ type: 'network.created', network: record });
       log.info({ network: record.name, id: record.id.slice(0, 12) }, 'network created');
       return record;
     });
@@ -123,7 +123,7 @@ export function createNetworks(core: Core) {
       // the bridge (and ports retired by recent leaves) go in the background
       if (steps.length > 0) core.reaper.retired(`net:${net.id}`);
       await core.firewallSync.sync();
-      core.events.emit('network', 'destroy', net.id, { name: net.name, type: net.driver });
+      core.changes.publish({ type: 'network.removed', network: net });
       log.info({ network: net.name, id: net.id.slice(0, 12) }, 'network removed');
     });
   }

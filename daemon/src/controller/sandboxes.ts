@@ -48,7 +48,7 @@ export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Pro
     }
     store.setSandboxState(id, 'ready');
     record.state = 'ready';
-    core.events.emit('sandbox', 'create', id, { name });
+    core.changes.publish({ type: 'sandbox.created', sandbox: record });
     log.info({ sandbox: name, id: id.slice(0, 12), key: record.key }, 'sandbox created');
     return record;
   }
@@ -63,7 +63,7 @@ export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Pro
       if (!sb.external) await kernel.netnsDelete(sandboxNetnsName(sb.id));
       store.deleteSandbox(sb.id);
     });
-    core.events.emit('sandbox', 'destroy', sb.id, { name: sb.name });
+    core.changes.publish({ type: 'sandbox.removed', sandbox: sb });
     log.info({ sandbox: sb.name, id: sb.id.slice(0, 12) }, 'sandbox removed');
   }
 

@@ -21,11 +21,12 @@ export async function dropVanishedSandbox(core: Core, sb: SandboxRecord): Promis
     const net = store.networkById(ep.networkId)!;
     await tearDownJoin(core, net, ep);
     dropEndpoint(core, net, ep);
-    core.events.emit('network', 'disconnect', net.id, { container: sb.containerId, name: net.name, type: net.driver });
+    core.changes.publish({ type: 'endpoint.left', network: net, sandbox: sb, endpoint: ep });
+    core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
   }
   store.deleteSandbox(sb.id);
   await core.firewallSync.sync();
-  core.events.emit('sandbox', 'destroy', sb.id, { name: sb.name });
+  core.changes.publish({ type: 'sandbox.removed', sandbox: sb });
 }
 
 /**

@@ -1,8 +1,9 @@
+import type { DockerEvent } from '@patchbay/api';
 import { PatchbayError } from '@patchbay/errors';
 import type { Controller } from '../controller/index.js';
-import type { PatchbayEvent } from '../events.js';
+import { toDockerEvent } from './event-translation.js';
 import { exactMatch, fuzzyMatch, matchKVList, parseFilters, type FilterArgs } from './filters.js';
-import { queryParam, type DockerRoute } from './request.js';
+import { DOCKER_ERRORS, queryParam, type DockerRoute } from './request.js';
 import { nowNanos, parseUnixTimestamp } from './timestamps.js';
 import { dockerHeaders } from './version.js';
 
@@ -12,7 +13,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const ACTOR_KEYS = ['container', 'daemon', 'plugin', 'volume', 'network', 'node', 'service', 'secret', 'config'];
 
 /** moby's events Filter.Include. */
-export function includeEvent(args: FilterArgs, ev: PatchbayEvent): boolean {
+export function includeEvent(args: FilterArgs, ev: DockerEvent): boolean {
   const { ID: id, Attributes: attrs } = ev.Actor;
   return (
     exactMatch(args, 'event', ev.Action) &&
@@ -25,12 +26,13 @@ export function includeEvent(args: FilterArgs, ev: PatchbayEvent): boolean {
 }
 
 /**
- * GET /events: newline-delimited JSON. Past events (from the bus's history) when `since` or `until`
- * is given, then live ones until `until` passes or the client goes away. Only network events are
- * Docker's; patchbay's sandbox and endpoint events stay on the native API.
+ * GET /events: newline-delimited JSON, a subscriber of the change feed that translates its
+ * changes into Docker's network events. Past events (from the feed's recent changes) when `since`
+ * or `until` is given, then live ones until `until` passes or the client goes away.
  */
 export function registerEventsRoute(route: DockerRoute, controller: Controller, engineVersion: string, streams: Set<() => void>) {
-  route('GET', '/events', async (req, reply) => {
+  // The stream itself is written to the raw response (newline-delimited DockerEvent objects).
+  route('GET', '/events', { response: DOCKER_ERRORS }, async (req, reply) => {
     const sinceText = queryParam(req, 'since');
     const untilText = queryParam(req, 'until');
     const since = sinceText === '' ? undefined : parseUnixTimestamp(sinceText);
@@ -39,7 +41,7 @@ export function registerEventsRoute(route: DockerRoute, controller: Controller, 
       throw new PatchbayError('PB_ERR_INVALID', `\`since\` time (${sinceText}) cannot be after \`until\` time (${untilText})`);
     }
     const args = parseFilters(queryParam(req, 'filters'));
-    const include = (ev: PatchbayEvent) => ev.Type === 'network' && includeEvent(args, ev);
+    const include = (ev: DockerEvent | undefined): ev is DockerEvent => ev !== undefined && includeEvent(args, ev);
     const now = nowNanos();
     const onlyPast = until !== undefined && until < now;
 
@@ -47,10 +49,14 @@ export function registerEventsRoute(route: DockerRoute, controller: Controller, 
     const past =
       since === undefined && until === undefined
         ? []
-        : controller.events.history().filter((ev) => {
-            const t = BigInt(ev.timeNano);
-            return t >= (since ?? 0n) && (until === undefined || t <= until) && include(ev);
-          });
+        : controller.changes
+            .recent()
+            .map(toDockerEvent)
+            .filter(include)
+            .filter((ev) => {
+              const t = BigInt(ev.timeNano);
+              return t >= (since ?? 0n) && (until === undefined || t <= until);
+            });
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { ...dockerHeaders(engineVersion), 'content-type': 'application/json' });
@@ -60,7 +66,8 @@ export function registerEventsRoute(route: DockerRoute, controller: Controller, 
       res.end();
       return;
     }
-    const unsubscribe = controller.events.subscribe((ev) => {
+    const unsubscribe = controller.changes.subscribe((change) => {
+      const ev = toDockerEvent(change);
       if (include(ev) && !res.writableEnded) res.write(`${JSON.stringify(ev)}\n`);
     });
     let timer: NodeJS.Timeout | undefined;

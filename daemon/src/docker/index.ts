@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Controller } from '../controller/index.js';
 import { VERSION } from '../http/app.js';
 import { installErrorHandler } from '../http/errors.js';
+import type { ZodTypeProvider } from '../http/schema.js';
 import { registerEventsRoute } from './events-route.js';
 import { registerNetworkRoutes } from './network-routes.js';
 import { registerPruneRoute } from './prune.js';
@@ -40,9 +41,10 @@ export function registerDockerRoutes(app: FastifyInstance, controller: Controlle
     docker.addHook('preClose', async () => {
       for (const stop of [...streams]) stop();
     });
-    const route: DockerRoute = (method, path, handler) => {
-      docker.route({ method, url: path, handler });
-      docker.route({ method, url: `/v:version${path}`, handler });
+    const api = docker.withTypeProvider<ZodTypeProvider>();
+    const route: DockerRoute = (method, path, schema, handler) => {
+      api.route({ method, url: path, schema, handler });
+      api.route({ method, url: `/v:version${path}`, schema, handler });
     };
     registerSystemRoutes(route, engineVersion);
     registerNetworkRoutes(route, controller);

@@ -1,13 +1,13 @@
-import { DockerNetworkConnect, DockerNetworkCreate, DockerNetworkDisconnect } from '@patchbay/api';
+import { DockerNetwork, DockerNetworkConnect, DockerNetworkCreate, DockerNetworkCreateResponse, DockerNetworkDisconnect, NoContent } from '@patchbay/api';
 import { isPatchbayError, PatchbayError } from '@patchbay/errors';
 import type { Controller } from '../controller/index.js';
 import type { ConnectInput } from '../controller/endpoints.js';
-import { parse } from '../http/errors.js';
 import { toCreateNetworkInput } from './create-input.js';
 import { parseFilters } from './filters.js';
 import { filterNetworks } from './network-filters.js';
 import { createDockerViews } from './network-view.js';
-import { apiVersionOf, findContainer, idParam, noSuchContainer, parseGoBool, queryParam, type DockerRoute } from './request.js';
+import { z } from 'zod';
+import { apiVersionOf, DOCKER_ERRORS, findContainer, idParam, noSuchContainer, parseGoBool, queryParam, type DockerHandler, type DockerRoute } from './request.js';
 import { versionLessThan } from './version.js';
 
 /** GET/POST/DELETE /networks…: Docker's network routes over the controller. */
@@ -15,7 +15,8 @@ export function registerNetworkRoutes(route: DockerRoute, controller: Controller
   const views = createDockerViews(controller);
   const { store } = controller.core;
 
-  const list: Parameters<DockerRoute>[2] = async (req) => {
+  const listSchema = { response: { 200: z.array(DockerNetwork), ...DOCKER_ERRORS } };
+  const list: DockerHandler<typeof listSchema> = async (req) => {
     const args = parseFilters(queryParam(req, 'filters'));
     // Since API 1.28 the list leaves Containers empty; older clients get the detailed form.
     const withContainers = versionLessThan(apiVersionOf(req), '1.28');
@@ -26,10 +27,10 @@ export function registerNetworkRoutes(route: DockerRoute, controller: Controller
     }));
     return filterNetworks(all, args).map((n) => n.view);
   };
-  route('GET', '/networks', list);
-  route('GET', '/networks/', list);
+  route('GET', '/networks', listSchema, list);
+  route('GET', '/networks/', listSchema, list);
 
-  route('GET', '/networks/:id', async (req) => {
+  route('GET', '/networks/:id', { response: { 200: DockerNetwork, ...DOCKER_ERRORS } }, async (req) => {
     const id = idParam(req);
     const verbose = queryParam(req, 'verbose');
     if (verbose !== '' && parseGoBool(verbose) === undefined) {
@@ -41,19 +42,18 @@ export function registerNetworkRoutes(route: DockerRoute, controller: Controller
     return view;
   });
 
-  route('POST', '/networks/create', async (req, reply) => {
-    const body = parse(DockerNetworkCreate, req.body, 'body');
+  route('POST', '/networks/create', { body: DockerNetworkCreate, response: { 201: DockerNetworkCreateResponse, ...DOCKER_ERRORS } }, async ({ body }, reply) => {
     const net = await controller.networks.create(toCreateNetworkInput(body));
     return reply.status(201).send({ Id: net.id, Warning: '' });
   });
 
-  route('DELETE', '/networks/:id', async (req, reply) => {
+  route('DELETE', '/networks/:id', { response: { 204: NoContent, ...DOCKER_ERRORS } }, async (req, reply) => {
     await controller.networks.remove(idParam(req));
     return reply.status(204).send();
   });
 
-  route('POST', '/networks/:id/connect', async (req, reply) => {
-    const body = parse(DockerNetworkConnect, req.body, 'body');
+  route('POST', '/networks/:id/connect', { body: DockerNetworkConnect, response: { 200: NoContent, ...DOCKER_ERRORS } }, async (req, reply) => {
+    const { body } = req;
     const ref = body.Container ?? '';
     const sb = findContainer(controller, ref);
     if (!sb) throw noSuchContainer(ref);
@@ -75,8 +75,8 @@ export function registerNetworkRoutes(route: DockerRoute, controller: Controller
     return reply.status(200).send();
   });
 
-  route('POST', '/networks/:id/disconnect', async (req, reply) => {
-    const body = parse(DockerNetworkDisconnect, req.body, 'body');
+  route('POST', '/networks/:id/disconnect', { body: DockerNetworkDisconnect, response: { 200: NoContent, ...DOCKER_ERRORS } }, async (req, reply) => {
+    const { body } = req;
     const ref = body.Container ?? '';
     const sb = findContainer(controller, ref);
     if (sb) {

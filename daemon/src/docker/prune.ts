@@ -1,9 +1,9 @@
 import { PatchbayError } from '@patchbay/errors';
-import type { DockerPruneReport } from '@patchbay/api';
+import { DockerPruneReport } from '@patchbay/api';
 import type { Controller } from '../controller/index.js';
 import type { NetworkRecord } from '../store/index.js';
 import { matchKVList, onlyValue, parseFilters, validateFilterKeys, type FilterArgs } from './filters.js';
-import { queryParam, type DockerRoute } from './request.js';
+import { DOCKER_ERRORS, queryParam, type DockerRoute } from './request.js';
 import { parseTimeOrDuration, type Nanos } from './timestamps.js';
 
 export const PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
@@ -24,7 +24,7 @@ export function prunable(net: NetworkRecord, endpointCount: number, args: Filter
 }
 
 export function registerPruneRoute(route: DockerRoute, controller: Controller) {
-  route('POST', '/networks/prune', async (req): Promise<DockerPruneReport> => {
+  route('POST', '/networks/prune', { response: { 200: DockerPruneReport, ...DOCKER_ERRORS } }, async (req) => {
     const args = parseFilters(queryParam(req, 'filters'));
     validateFilterKeys(args, PRUNE_FILTERS);
     const until = untilOf(args);
@@ -39,6 +39,7 @@ export function registerPruneRoute(route: DockerRoute, controller: Controller) {
         req.log.warn({ err, network: net.name }, 'prune: could not remove network');
       }
     }
+    controller.changes.publish({ type: 'network.pruned', networks: deleted });
     return { NetworksDeleted: deleted };
   });
 }

@@ -1,11 +1,37 @@
+import { DockerErrorBody } from '@patchbay/api';
 import { isPatchbayError, PatchbayError } from '@patchbay/errors';
-import type { FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify';
+import type {
+  ContextConfigDefault,
+  FastifyRequest,
+  FastifySchema,
+  HTTPMethods,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+  RouteGenericInterface,
+  RouteHandlerMethod,
+} from 'fastify';
+import type { ZodTypeProvider } from '../http/schema.js';
 import type { Controller } from '../controller/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import { API_VERSION } from './version.js';
 
-/** Registers one handler for a Docker path, unversioned and under /v{version}. */
-export type DockerRoute = (method: HTTPMethods, path: string, handler: RouteHandlerMethod) => void;
+/** A Docker route's handler, its request and reply typed by the route's zod schemas. */
+export type DockerHandler<S extends FastifySchema> = RouteHandlerMethod<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  RouteGenericInterface,
+  ContextConfigDefault,
+  S,
+  ZodTypeProvider
+>;
+
+/** Registers one handler and its schemas for a Docker path, unversioned and under /v{version}. */
+export type DockerRoute = <S extends FastifySchema>(method: HTTPMethods, path: string, schema: S, handler: DockerHandler<S>) => void;
+
+/** Docker's error answers: `{message}` only. */
+export const DOCKER_ERRORS = { '4xx': DockerErrorBody, '5xx': DockerErrorBody } as const;
 
 /** The API version the request speaks: the one in its path, else the newest. */
 export const apiVersionOf = (req: FastifyRequest): string => (req.params as { version?: string }).version ?? API_VERSION;

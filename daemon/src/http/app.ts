@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Controller } from '../controller/index.js';
 import { installErrorHandler } from './errors.js';
 import { registerNativeRoutes } from './native-routes.js';
+import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
+import { useZodSchemas } from './schema.js';
 import { registerSystemRoutes } from './system-routes.js';
 
 export const VERSION = '0.1.0';
@@ -32,6 +34,7 @@ export function buildApp({ controller, log, plugins = [] }: AppOptions): Fastify
       done(err, undefined);
     }
   });
+  useZodSchemas(app);
   installErrorHandler(app, (_req, body) => ({ message: body.message, code: body.code }));
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
@@ -40,8 +43,13 @@ export function buildApp({ controller, log, plugins = [] }: AppOptions): Fastify
     if (path !== '/v1' && !path.startsWith('/v1/')) return void reply.status(404).type('application/json').send(Buffer.from('{"message":"page not found"}'));
     void reply.status(404).type('application/json').send({ message: `no route for ${req.method} ${path}`, code: 'PB_ERR_NOT_FOUND' });
   });
-  registerNativeRoutes(app, controller, VERSION);
-  registerSystemRoutes(app, controller);
+  // The document collects routes as they are added: it is registered first, the routes after it.
+  registerOpenApi(app, VERSION);
+  void app.register(async (api) => {
+    registerNativeRoutes(api, controller, VERSION);
+    registerSystemRoutes(api, controller);
+    registerOpenApiRoute(api);
+  });
   for (const plugin of plugins) plugin(app);
   return app;
 }

@@ -56,10 +56,3 @@ export function installErrorHandler(app: FastifyInstance, shape: (req: FastifyRe
     void reply.status(body.status).type('application/json').send(shape(req, body));
   });
 }
-
-/** Parse with a zod schema, turning failures into a 400 that names the field. */
-export function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown, what: string): T {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) throw new PatchbayError('PB_ERR_INVALID', zodMessage(r.error, what));
-  return r.data;
-}

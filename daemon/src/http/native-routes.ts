@@ -1,26 +1,39 @@
 import {
   ConnectRequest,
   DisconnectRequest,
+  Endpoint,
   EndpointCreate,
   EndpointParams,
+  Health,
   IdOrNameParam,
+  IpamView,
   JoinRequest,
   NetParam,
+  Network,
   NetworkCreate,
+  NoContent,
+  Sandbox,
   SandboxCreate,
 } from '@patchbay/api';
 import { isPatchbayError, PatchbayError } from '@patchbay/errors';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import type { Controller } from '../controller/index.js';
-import { parse } from './errors.js';
+import { ERROR_RESPONSES, type ZodTypeProvider } from './schema.js';
 import { createViews } from './views.js';
 
-/** The native API under /v1: thin handlers, DTO in → controller → DTO out. */
+const ok = <T>(schema: T) => ({ 200: schema, ...ERROR_RESPONSES });
+const created = <T>(schema: T) => ({ 201: schema, ...ERROR_RESPONSES });
+const noContent = { 204: NoContent, ...ERROR_RESPONSES };
+const text = { 200: { content: { 'text/plain': { schema: z.string() } } }, ...ERROR_RESPONSES };
+
+/** The native API under /v1: thin handlers, DTO in → controller → DTO out; each route declares its schemas. */
 export function registerNativeRoutes(app: FastifyInstance, controller: Controller, version: string) {
+  const api = app.withTypeProvider<ZodTypeProvider>();
   const views = createViews(controller);
   const started = Date.now();
 
-  app.get('/v1/health', async () => ({
+  api.get('/v1/health', { schema: { response: ok(Health) } }, async () => ({
     status: 'ok' as const,
     version,
     uptimeSeconds: Math.round((Date.now() - started) / 1000),
@@ -29,8 +42,7 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     endpoints: controller.endpoints.list().length,
   }));
 
-  app.post('/v1/networks', async (req, reply) => {
-    const body = parse(NetworkCreate, req.body, 'body');
+  api.post('/v1/networks', { schema: { body: NetworkCreate, response: created(Network) } }, async ({ body }, reply) => {
     const net = await controller.networks.create({
       name: body.name,
       driver: body.driver,
@@ -48,63 +60,54 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     });
     return reply.status(201).send(views.network(net));
   });
-  app.get('/v1/networks', async () => controller.networks.list().map(views.network));
-  app.get('/v1/networks/:id', async (req) => views.network(controller.networks.get(parse(IdOrNameParam, req.params, 'path').id)));
-  app.delete('/v1/networks/:id', async (req, reply) => {
-    await controller.networks.remove(parse(IdOrNameParam, req.params, 'path').id);
+  api.get('/v1/networks', { schema: { response: ok(z.array(Network)) } }, async () => controller.networks.list().map(views.network));
+  api.get('/v1/networks/:id', { schema: { params: IdOrNameParam, response: ok(Network) } }, async ({ params }) => views.network(controller.networks.get(params.id)));
+  api.delete('/v1/networks/:id', { schema: { params: IdOrNameParam, response: noContent } }, async ({ params }, reply) => {
+    await controller.networks.remove(params.id);
     return reply.status(204).send();
   });
-  app.get('/v1/networks/:net/ipam', async (req) => views.ipam(controller.networks.get(parse(NetParam, req.params, 'path').net)));
+  api.get('/v1/networks/:net/ipam', { schema: { params: NetParam, response: ok(IpamView) } }, async ({ params }) => views.ipam(controller.networks.get(params.net)));
 
-  app.post('/v1/networks/:net/endpoints', async (req, reply) => {
-    const { net } = parse(NetParam, req.params, 'path');
-    const body = parse(EndpointCreate, req.body, 'body');
-    const ep = await controller.endpoints.create(net, body);
+  api.post('/v1/networks/:net/endpoints', { schema: { params: NetParam, body: EndpointCreate, response: created(Endpoint) } }, async ({ params, body }, reply) => {
+    const ep = await controller.endpoints.create(params.net, body);
     return reply.status(201).send(views.endpoint(ep));
   });
-  app.get('/v1/networks/:net/endpoints', async (req) => controller.endpoints.list(parse(NetParam, req.params, 'path').net).map((e) => views.endpoint(e)));
-  app.get('/v1/networks/:net/endpoints/:ep', async (req) => {
-    const { net, ep } = parse(EndpointParams, req.params, 'path');
-    return views.endpoint(controller.endpoints.get(net, ep));
-  });
-  app.delete('/v1/networks/:net/endpoints/:ep', async (req, reply) => {
-    const { net, ep } = parse(EndpointParams, req.params, 'path');
-    await controller.endpoints.remove(net, ep);
+  api.get('/v1/networks/:net/endpoints', { schema: { params: NetParam, response: ok(z.array(Endpoint)) } }, async ({ params }) =>
+    controller.endpoints.list(params.net).map((e) => views.endpoint(e)),
+  );
+  api.get('/v1/networks/:net/endpoints/:ep', { schema: { params: EndpointParams, response: ok(Endpoint) } }, async ({ params }) =>
+    views.endpoint(controller.endpoints.get(params.net, params.ep)),
+  );
+  api.delete('/v1/networks/:net/endpoints/:ep', { schema: { params: EndpointParams, response: noContent } }, async ({ params }, reply) => {
+    await controller.endpoints.remove(params.net, params.ep);
     return reply.status(204).send();
   });
-  app.post('/v1/networks/:net/endpoints/:ep/join', async (req) => {
-    const { net, ep } = parse(EndpointParams, req.params, 'path');
-    const body = parse(JoinRequest, req.body, 'body');
-    return views.endpoint(await controller.endpoints.join(net, ep, body.sandbox));
+  api.post('/v1/networks/:net/endpoints/:ep/join', { schema: { params: EndpointParams, body: JoinRequest, response: ok(Endpoint) } }, async ({ params, body }) =>
+    views.endpoint(await controller.endpoints.join(params.net, params.ep, body.sandbox)),
+  );
+  api.post('/v1/networks/:net/endpoints/:ep/leave', { schema: { params: EndpointParams, response: ok(Endpoint) } }, async ({ params }) =>
+    views.endpoint(await controller.endpoints.leave(params.net, params.ep)),
+  );
+  api.post('/v1/networks/:net/connect', { schema: { params: NetParam, body: ConnectRequest, response: created(Endpoint) } }, async ({ params, body }, reply) => {
+    const { sandbox, ...rest } = body;
+    return reply.status(201).send(views.endpoint(await controller.endpoints.connect(params.net, sandbox, rest)));
   });
-  app.post('/v1/networks/:net/endpoints/:ep/leave', async (req) => {
-    const { net, ep } = parse(EndpointParams, req.params, 'path');
-    return views.endpoint(await controller.endpoints.leave(net, ep));
-  });
-  app.post('/v1/networks/:net/connect', async (req, reply) => {
-    const { net } = parse(NetParam, req.params, 'path');
-    const { sandbox, ...rest } = parse(ConnectRequest, req.body, 'body');
-    return reply.status(201).send(views.endpoint(await controller.endpoints.connect(net, sandbox, rest)));
-  });
-  app.post('/v1/networks/:net/disconnect', async (req, reply) => {
-    const { net } = parse(NetParam, req.params, 'path');
-    const body = parse(DisconnectRequest, req.body, 'body');
-    await controller.endpoints.disconnect(net, body.sandbox, body.force);
+  api.post('/v1/networks/:net/disconnect', { schema: { params: NetParam, body: DisconnectRequest, response: noContent } }, async ({ params, body }, reply) => {
+    await controller.endpoints.disconnect(params.net, body.sandbox, body.force);
     return reply.status(204).send();
   });
-  app.get('/v1/endpoints', async () => controller.endpoints.list().map((e) => views.endpoint(e)));
+  api.get('/v1/endpoints', { schema: { response: ok(z.array(Endpoint)) } }, async () => controller.endpoints.list().map((e) => views.endpoint(e)));
 
-  app.post('/v1/sandboxes', async (req, reply) => {
-    const body = parse(SandboxCreate, req.body, 'body');
-    return reply.status(201).send(views.sandbox(await controller.sandboxes.create(body)));
-  });
-  app.get('/v1/sandboxes', async () => controller.sandboxes.list().map(views.sandbox));
-  app.get('/v1/sandboxes/:id', async (req) => views.sandbox(controller.sandboxes.get(parse(IdOrNameParam, req.params, 'path').id)));
-  app.delete('/v1/sandboxes/:id', async (req, reply) => {
-    await controller.sandboxes.remove(parse(IdOrNameParam, req.params, 'path').id);
+  api.post('/v1/sandboxes', { schema: { body: SandboxCreate, response: created(Sandbox) } }, async ({ body }, reply) =>
+    reply.status(201).send(views.sandbox(await controller.sandboxes.create(body))),
+  );
+  api.get('/v1/sandboxes', { schema: { response: ok(z.array(Sandbox)) } }, async () => controller.sandboxes.list().map(views.sandbox));
+  api.get('/v1/sandboxes/:id', { schema: { params: IdOrNameParam, response: ok(Sandbox) } }, async ({ params }) => views.sandbox(controller.sandboxes.get(params.id)));
+  api.delete('/v1/sandboxes/:id', { schema: { params: IdOrNameParam, response: noContent } }, async ({ params }, reply) => {
+    await controller.sandboxes.remove(params.id);
     return reply.status(204).send();
   });
 
-  app.get('/v1/firewall/plan', async (_req, reply) => reply.type('text/plain').send(controller.firewall.plan(controller.fwModel())));
-  app.get('/v1/firewall/rules', async (_req, reply) => reply.type('text/plain').send((await controller.firewall.show()) ?? ''));
+  api.get('/v1/firewall/plan', { schema: { response: text } }, async (_req, reply) => reply.type('text/plain').send(controller.firewall.plan(controller.fwModel())));
+  api.get('/v1/firewall/rules', { schema: { response: text } }, async (_req, reply) => reply.type('text/plain').send((await controller.firewall.show()) ?? ''));
 }

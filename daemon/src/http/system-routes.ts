@@ -1,15 +1,13 @@
+import { CheckResult, ReconcileQuery, ReconcileResult } from '@patchbay/api';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import type { Controller } from '../controller/index.js';
-import { parse } from './errors.js';
-
-const ReconcileQuery = z.object({ dryRun: z.enum(['true', 'false']).optional() }).strict();
+import { ERROR_RESPONSES, type ZodTypeProvider } from './schema.js';
 
 /** Store/kernel consistency: check (dry run) and reconcile on demand. */
 export function registerSystemRoutes(app: FastifyInstance, controller: Controller) {
-  app.post('/v1/system/reconcile', async (req) => {
-    const { dryRun } = parse(ReconcileQuery, req.query, 'query');
-    return controller.reconcile({ dryRun: dryRun === 'true' });
-  });
-  app.get('/v1/system/check', async () => controller.check());
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  api.post('/v1/system/reconcile', { schema: { querystring: ReconcileQuery, response: { 200: ReconcileResult, ...ERROR_RESPONSES } } }, async ({ query }) =>
+    controller.reconcile({ dryRun: query.dryRun === 'true' }),
+  );
+  api.get('/v1/system/check', { schema: { response: { 200: CheckResult, ...ERROR_RESPONSES } } }, async () => controller.check());
 }

@@ -131,8 +131,8 @@ export const DockerVersion = z.object({
   Os: z.string(),
   Arch: z.string(),
   KernelVersion: z.string(),
-  Experimental: z.boolean(),
   BuildTime: z.string(),
+  Experimental: z.boolean(),
 });
 export type DockerVersion = z.infer<typeof DockerVersion>;
 

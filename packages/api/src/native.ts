@@ -179,6 +179,9 @@ export type Drift = z.infer<typeof Drift>;
 export const ReconcileResult = z.object({ drifts: z.array(Drift), repaired: z.boolean() });
 export type ReconcileResult = z.infer<typeof ReconcileResult>;
 
+/** POST /v1/system/reconcile?dryRun=true|false */
+export const ReconcileQuery = z.object({ dryRun: z.enum(['true', 'false']).optional() }).strict();
+
 /** GET /v1/system/check */
 export const CheckResult = z.object({ consistent: z.boolean(), drifts: z.array(Drift) });
 export type CheckResult = z.infer<typeof CheckResult>;
@@ -192,6 +195,17 @@ export const Health = z.object({
   endpoints: z.number().int(),
 });
 export type Health = z.infer<typeof Health>;
+
+/** GET /v1/openapi.json: an OpenAPI 3.1 document (only its frame is checked here). */
+export const OpenApiDocument = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+export type OpenApiDocument = z.infer<typeof OpenApiDocument>;
+
+/** The empty answer of a 204 (no body). */
+export const NoContent = z.undefined();
 
 export const IdOrNameParam = z.object({ id: z.string().min(1).max(128) });
 export const EndpointParams = z.object({ net: z.string().min(1).max(128), ep: z.string().min(1).max(128) });
