@@ -82,7 +82,8 @@ export function createTestDaemon(args: string[] = [], opts: { dir?: string; env?
       child.stdout!.on('data', (b) => (output += b));
       child.stderr!.on('data', (b) => (output += b));
       const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-      const deadline = Date.now() + 20_000;
+      // generous: tsx transpiles the daemon at start, which a loaded machine (CI, parallel suites) makes slow
+      const deadline = Date.now() + 60_000;
       for (;;) {
         const state = await Promise.race([exited.then((c) => ({ exited: c })), new Promise<null>((r) => setTimeout(() => r(null), 100))]);
         if (state) throw new Error(`patchbayd exited with ${state.exited}:\n${output}`);
