@@ -14,8 +14,8 @@ export interface Cidr extends Address {
 }
 
 // Hand-written rather than ip-num's IPv4CidrRange/IPv6CidrRange: building one of those measured
-// about 450x slower than these shifts (85 µs against 0.2 µs for IPv4), and the pool chooser, the
-// firewall renderer and the fake kernel build blocks in loops.
+// about 50x slower than these shifts (10 µs against 0.16 µs for an IPv4 /24), and the pool
+// chooser, the firewall renderer and the fake kernel build blocks in loops.
 
 /** A prefix length's syntax: decimal, no sign, no leading zero. Range is the caller's (familyBits). */
 export function tryParsePrefixLength(text: string): number | undefined {

@@ -10,8 +10,9 @@ export interface FormatOptions {
 
 const dotted = (n: number): string => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
-// Hand-written rather than ip-num's toString(): allocate() formats every address it hands out,
-// and ip-num measured about 2.6x slower for IPv6 and 20x for IPv4 (BENCHMARKS.md, "IPAM allocator").
+// Hand-written rather than ip-num's toString() (+ collapseIPv6Number, which keeps upper case):
+// allocate() formats every address it hands out, and ip-num measured 18x (IPv4) and 9x (IPv6)
+// slower per address (BENCHMARKS.md, "IPAM allocator").
 function formatIPv6(value: bigint, dottedTail: boolean): string {
   const groups: number[] = [];
   for (let shift = 96n; shift >= 0n; shift -= 32n) {
