@@ -23,7 +23,29 @@ export interface LinkInfo {
   hairpin?: boolean;
   /** the link's group, when not the default group 0 */
   group?: number;
+  /**
+   * The lower device of a macvlan, ipvlan or vlan (IFLA_LINK) when it is in the same namespace
+   * (a veth's IFLA_LINK is its peer, not a parent, and is not reported).
+   */
+  parent?: string;
+  /** macvlan: bridge | private | vepa | passthru | source; ipvlan: l2 | l3 | l3s */
+  mode?: string;
+  /** ipvlan: bridge | private | vepa */
+  flag?: string;
+  /** vlan: the 802.1Q id */
+  vlanId?: number;
 }
+
+/** Link types a driver may need; `Kernel.supportsLinkKind` says which this kernel has. */
+export const LINK_KINDS = ['macvlan', 'ipvlan', 'vlan', 'dummy', 'vxlan', 'bridge', 'veth'] as const;
+export type LinkKind = (typeof LINK_KINDS)[number];
+
+export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
+export type MacvlanMode = (typeof MACVLAN_MODES)[number];
+export const IPVLAN_MODES = ['l2', 'l3', 'l3s'] as const;
+export type IpvlanMode = (typeof IPVLAN_MODES)[number];
+export const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'] as const;
+export type IpvlanFlag = (typeof IPVLAN_FLAGS)[number];
 
 export interface AddrInfo {
   dev: string;
@@ -50,6 +72,16 @@ export type IpOp =
   | { op: 'bridge.add'; name: string; mtu?: number; mac?: string }
   /** veth pair: `name` stays in the batch's namespace, `peer` is created directly in `peerNetns`. */
   | { op: 'veth.add'; name: string; peer: string; peerNetns: NetnsRef; mtu?: number; mac?: string; peerMac?: string }
+  /**
+   * Links on a lower device `parent` of the batch's namespace. `netns` creates the link directly
+   * in that namespace (as a veth's peer); left out, it stays in the batch's namespace.
+   */
+  | { op: 'macvlan.add'; name: string; parent: string; mode: MacvlanMode; netns?: NetnsRef; mtu?: number; mac?: string }
+  /** ipvlan links share their parent's MAC, so there is no `mac` */
+  | { op: 'ipvlan.add'; name: string; parent: string; mode: IpvlanMode; flag?: IpvlanFlag; netns?: NetnsRef; mtu?: number }
+  /** an 802.1Q sub-interface; `id` 1..4094, one link per parent and id */
+  | { op: 'vlan.add'; name: string; parent: string; id: number }
+  | { op: 'dummy.add'; name: string }
   /**
    * `hairpin` sets the bridge-port flag; the link must already be a bridge port, so it cannot be
    * combined with `master`/`nomaster` in one op (the kernel applies it before the master change):
@@ -115,6 +147,13 @@ export interface Kernel {
   nftListTable(family: string, name: string): Promise<string | undefined>;
   /** Delete a table; a missing one is success. */
   nftDeleteTable(family: string, name: string): Promise<void>;
+
+  /**
+   * Whether this kernel can make links of `kind` (probed once, then cached). A driver asks before
+   * it changes anything and refuses with `linkKindMissing(kind)` (PB_ERR_KERNEL_FEATURE); an op
+   * that creates a missing kind fails with that error too.
+   */
+  supportsLinkKind(kind: LinkKind): Promise<boolean>;
 
   /** Verify the tools exist; throws an error naming the Debian package to install. */
   checkTools(tools: readonly ('ip' | 'nft')[]): Promise<void>;

@@ -1,8 +1,9 @@
 import { KernelError } from '@patchbay/errors';
-import type { IpBatchOptions, IpOp, Kernel, NetnsRef } from './contract.js';
+import type { IpBatchOptions, IpOp, Kernel, LinkKind, NetnsRef } from './contract.js';
 import { batchError, isMissingError, withDetails, type OpFailure } from './batch-errors.js';
 import { toolMissing } from './exec.js';
 import { ipArgv, ipBatchArgv, peerNetnsToken, renderLine, selfNetnsPath } from './ip-batch.js';
+import { checkLinkKind, withMissingKind } from './link-kinds.js';
 import { listAddresses, listLinks, listRoutes, NetModel } from './fake/model.js';
 import { FakeNft, NftError } from './fake/nft.js';
 import { FakeSysctl } from './fake/sysctl.js';
@@ -30,6 +31,8 @@ export interface FakeKernelOptions {
   sysctls?: Record<string, string>;
   /** tools checkTools reports as not installed */
   missingTools?: readonly ('ip' | 'nft')[];
+  /** link types this kernel lacks: creating one fails with "Unknown device type" (default: none) */
+  missingLinkKinds?: readonly LinkKind[];
 }
 
 export interface FakeKernel extends Kernel {
@@ -55,11 +58,18 @@ const unreachable = (ref: string): string => {
     : `nsenter: cannot open ${ref}: No such file or directory`;
 };
 
+/** How iproute2 names the namespace an op creates a link in (for its "Invalid netns" message). */
+function netnsTokenOf(op: IpOp, selfNetns: string): string {
+  if (op.op === 'veth.add') return peerNetnsToken(op.peerNetns, selfNetns);
+  if ((op.op === 'macvlan.add' || op.op === 'ipvlan.add') && op.netns !== undefined) return peerNetnsToken(op.netns, selfNetns);
+  return '';
+}
+
 /** A stateful model of the kernel behind the same interface and failure semantics as the real one. */
 export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
   const pid = options.pid ?? process.pid;
   const selfNetns = selfNetnsPath(pid);
-  const net = new NetModel([selfNetns, '/proc/self/ns/net']);
+  const net = new NetModel([selfNetns, '/proc/self/ns/net'], new Set(options.missingLinkKinds ?? []));
   const nft = new FakeNft();
   const sysctl = new FakeSysctl(options.sysctls ?? {}, (name) => net.root.links.has(name));
   const calls: FakeCall[] = [];
@@ -103,8 +113,7 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     } else {
       for (const [index, op] of ops.entries()) {
         try {
-          const peerToken = op.op === 'veth.add' ? peerNetnsToken(op.peerNetns, selfNetns) : '';
-          net.apply(ns, op, (ref) => net.resolve(ref), peerToken);
+          net.apply(ns, op, (ref) => net.resolve(ref), netnsTokenOf(op, selfNetns));
         } catch (err) {
           if (!(err instanceof FakeOpError)) throw err;
           failures.push({ index, message: err.message });
@@ -115,7 +124,7 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     const remaining = force ? failures.filter((f) => !isMissingError(ops[f.index], f.message)) : failures;
     if (remaining.length === 0) return;
     const stderr = failures.map((f) => `${f.message}\nCommand failed -:${f.index + 1}\n`).join('');
-    throw batchError(argv, 1, stderr, remaining, lines);
+    throw withMissingKind(batchError(argv, 1, stderr, remaining, lines), ops);
   }
 
   const nftArgv = ['nft', '-f', '-'];
@@ -213,6 +222,11 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
       enter('nftDeleteTable', [family, name]);
       checkNftTable(family, name);
       nft.delete(family, name);
+    },
+
+    async supportsLinkKind(kind) {
+      enter('supportsLinkKind', [kind]);
+      return net.hasKind(checkLinkKind(kind));
     },
 
     async checkTools(tools) {

@@ -49,6 +49,7 @@ export function withFaults(inner: Kernel): FaultyKernel {
     nftApply: wrap('nftApply'),
     nftListTable: (family, name) => inner.nftListTable(family, name),
     nftDeleteTable: wrap('nftDeleteTable'),
+    supportsLinkKind: (kind) => inner.supportsLinkKind(kind),
     checkTools: (tools) => inner.checkTools(tools),
   };
 

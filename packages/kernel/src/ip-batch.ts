@@ -44,6 +44,17 @@ export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = sel
         'type', 'veth', 'peer', 'name', op.peer, ...opt('mtu', op.mtu), ...opt('address', op.peerMac), ...netns,
       ];
     }
+    case 'macvlan.add':
+    case 'ipvlan.add': {
+      const netns = op.netns === undefined || op.netns === batchNetns ? [] : ['netns', peerNetnsToken(op.netns, selfNetns)];
+      const head = ['link', 'add', 'link', op.parent, 'name', op.name, ...opt('mtu', op.mtu)];
+      if (op.op === 'macvlan.add') return [...head, ...opt('address', op.mac), ...netns, 'type', 'macvlan', 'mode', op.mode];
+      return [...head, ...netns, 'type', 'ipvlan', 'mode', op.mode, ...(op.flag === undefined ? [] : [op.flag])];
+    }
+    case 'vlan.add':
+      return ['link', 'add', 'link', op.parent, 'name', op.name, 'type', 'vlan', 'id', String(op.id)];
+    case 'dummy.add':
+      return ['link', 'add', op.name, 'type', 'dummy'];
     case 'link.set': {
       const master = op.master !== undefined ? ['master', op.master] : op.nomaster ? ['nomaster'] : [];
       const state = op.up === undefined ? [] : [op.up ? 'up' : 'down'];

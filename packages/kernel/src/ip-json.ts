@@ -8,12 +8,35 @@ interface JsonLink {
   flags?: string[];
   mtu?: number;
   master?: string;
+  /** the lower device's name (same namespace; else `link_index` and `link_netnsid`) */
+  link?: string | null;
   address?: string;
   link_type?: string;
   /** "default", or the number as a string */
   group?: string;
-  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
+  linkinfo?: { info_kind?: string; info_data?: JsonInfoData; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
   addr_info?: JsonAddr[];
+}
+
+/** the parts of `ip -details` info_data that LinkInfo carries (macvlan, ipvlan, vlan) */
+interface JsonInfoData {
+  mode?: string;
+  id?: number;
+  bridge?: boolean;
+  private?: boolean;
+  vepa?: boolean;
+}
+
+function kindData(kind: string, data: JsonInfoData | undefined): Pick<LinkInfo, 'mode' | 'flag' | 'vlanId'> {
+  if (data === undefined) return {};
+  if (kind === 'macvlan') return data.mode !== undefined ? { mode: data.mode } : {};
+  if (kind === 'vlan') return data.id !== undefined ? { vlanId: data.id } : {};
+  if (kind !== 'ipvlan') return {};
+  const out: Pick<LinkInfo, 'mode' | 'flag'> = {};
+  if (data.mode !== undefined) out.mode = data.mode;
+  const flag = (['private', 'vepa', 'bridge'] as const).find((f) => data[f] === true);
+  if (flag !== undefined) out.flag = flag;
+  return out;
 }
 
 interface JsonAddr {
@@ -54,7 +77,9 @@ export function parseLinks(stdout: string): LinkInfo[] {
     if (typeof port?.hairpin === 'boolean') link.hairpin = port.hairpin;
     const group = Number(l.group);
     if (Number.isInteger(group) && group !== 0) link.group = group;
-    return link;
+    // a veth's `link` is its peer, not a lower device
+    if (typeof l.link === 'string' && link.kind !== 'veth') link.parent = l.link;
+    return Object.assign(link, kindData(link.kind, l.linkinfo?.info_data));
   });
 }
 

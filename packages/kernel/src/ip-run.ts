@@ -2,6 +2,7 @@ import type { IpBatchOptions, IpOp, NetnsRef } from './contract.js';
 import { batchError, isMissingError, locateArgumentError, parseBatchStderr, type OpFailure } from './batch-errors.js';
 import type { Runner } from './exec.js';
 import { ipBatchArgv, renderOp } from './ip-batch.js';
+import { withMissingKind } from './link-kinds.js';
 import { checkNetnsRef, checkOps } from './validate.js';
 
 /**
@@ -59,5 +60,5 @@ export async function runIpBatch(
   }
 
   const remaining = force ? failures.filter((f) => !isMissingError(ops[f.index], f.message)) : failures;
-  if (remaining.length > 0) throw batchError(argv, exitCode, stderrs.join(''), remaining, lines);
+  if (remaining.length > 0) throw withMissingKind(batchError(argv, exitCode, stderrs.join(''), remaining, lines), ops);
 }

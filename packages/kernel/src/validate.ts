@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { PatchbayError } from '@patchbay/errors';
-import { IFNAME_RE, type IpOp, type NetnsRef } from './contract.js';
+import { IFNAME_RE, IPVLAN_FLAGS, IPVLAN_MODES, MACVLAN_MODES, type IpOp, type NetnsRef } from './contract.js';
 
 /**
  * Input checks for everything that can reach an argv, a batch line or a /proc path. They run
@@ -100,6 +100,11 @@ export function checkMtu(mtu: unknown): number {
   return mtu;
 }
 
+function checkOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+  if (!(allowed as readonly unknown[]).includes(value)) throw invalidInput(field, value, allowed.join('|'));
+  return value as T;
+}
+
 function checkRouteDst(dst: unknown): 4 | 6 | undefined {
   if (dst === 'default') return undefined;
   return checkCidr(dst, 'route destination', false).family;
@@ -132,6 +137,28 @@ export function checkOp(op: IpOp): void {
       if (op.mtu !== undefined) checkMtu(op.mtu);
       if (op.mac !== undefined) checkMac(op.mac);
       if (op.peerMac !== undefined) checkMac(op.peerMac, 'peer MAC address');
+      return;
+    case 'macvlan.add':
+    case 'ipvlan.add':
+      checkIfname(op.name);
+      checkIfname(op.parent, 'parent');
+      if (op.netns !== undefined) checkNetnsRef(op.netns);
+      if (op.mtu !== undefined) checkMtu(op.mtu);
+      if (op.op === 'macvlan.add') {
+        checkOneOf('macvlan mode', op.mode, MACVLAN_MODES);
+        if (op.mac !== undefined) checkMac(op.mac);
+      } else {
+        checkOneOf('ipvlan mode', op.mode, IPVLAN_MODES);
+        if (op.flag !== undefined) checkOneOf('ipvlan flag', op.flag, IPVLAN_FLAGS);
+      }
+      return;
+    case 'vlan.add':
+      checkIfname(op.name);
+      checkIfname(op.parent, 'parent');
+      if (typeof op.id !== 'number' || !Number.isInteger(op.id) || op.id < 1 || op.id > 4094) throw invalidInput('VLAN id', op.id, 'an integer 1..4094');
+      return;
+    case 'dummy.add':
+      checkIfname(op.name);
       return;
     case 'link.set':
       checkIfname(op.name);

@@ -101,6 +101,49 @@ describe('netlink encoding', () => {
     assert.equal(attr(attrs(down, 32), 10).payload.readUInt32LE(0), 0);
   });
 
+  it('a macvlan made in another namespace: the parent by index in the batch\'s namespace, the target a netns fd, the mode in info data', () => {
+    const { msg, fixups } = encodeOp(
+      { op: 'macvlan.add', name: 'eth0', parent: 'enp1', mode: 'passthru', netns: '/run/netns/sb', mtu: 1400, mac: '02:42:0a:00:00:07' },
+      null,
+      '/proc/1/ns/net',
+    );
+    assert.equal(msg.readUInt32LE(0), msg.length);
+    assert.equal(msg.readUInt16LE(6), 0x1 | 0x4 | 0x200 | 0x400);
+    const top = attrs(msg, 32);
+    assert.equal(attr(top, 3).payload.toString(), 'eth0\0');
+    assert.equal(attr(top, 4).payload.readUInt32LE(0), 1400);
+    assert.deepEqual([...attr(top, 1).payload], [0x02, 0x42, 0x0a, 0, 0, 7]);
+    const info = nested(attr(top, 18));
+    assert.equal(attr(info, 1).payload.toString(), 'macvlan\0');
+    assert.deepEqual(attrs(attr(info, 2).payload, 0).map((a) => [a.type, a.payload.readUInt32LE(0)]), [[1, 8]]); // IFLA_MACVLAN_MODE passthru
+    // IFLA_LINK (5) and IFLA_NET_NS_FD (28), each filled in by the native side
+    assert.deepEqual(fixups.map((f) => [f.kind, f.value, msg.readUInt16LE(f.offset - 2)]), [
+      [FIXUP_IFINDEX, 'enp1', 5],
+      [FIXUP_NETNS_FD, '/run/netns/sb', 28],
+    ]);
+    for (const [mode, value] of [['private', 1], ['vepa', 2], ['bridge', 4]] as const) {
+      const m = encodeOp({ op: 'macvlan.add', name: 'm', parent: 'p', mode }, '/run/netns/x', '/proc/1/ns/net');
+      assert.equal(attrs(attr(nested(attr(attrs(m.msg, 32), 18)), 2).payload, 0)[0]!.payload.readUInt32LE(0), value);
+      assert.deepEqual(m.fixups.map((f) => f.kind), [FIXUP_IFINDEX], 'no netns: the link stays in the batch\'s namespace');
+    }
+    const home = encodeOp({ op: 'macvlan.add', name: 'm', parent: 'p', mode: 'bridge', netns: null }, '/run/netns/x', '/proc/1/ns/net');
+    assert.equal(home.fixups[1]?.value, '/proc/1/ns/net', 'netns null from elsewhere: the daemon\'s namespace by its path');
+  });
+
+  it('ipvlan mode and flags are 16-bit; vlan id 16-bit; dummy has only a kind', () => {
+    const data = (op: Parameters<typeof encodeOp>[0]) => {
+      const info = nested(attr(attrs(encodeOp(op, null, '/p').msg, 32), 18));
+      return [attr(info, 1).payload.toString(), attrs(attr(info, 2).payload, 0).map((a) => [a.type, a.payload.length, a.payload.readUInt16LE(0)])];
+    };
+    assert.deepEqual(data({ op: 'ipvlan.add', name: 'i', parent: 'p', mode: 'l3s', flag: 'vepa' }), ['ipvlan\0', [[1, 2, 2], [2, 2, 2]]]);
+    assert.deepEqual(data({ op: 'ipvlan.add', name: 'i', parent: 'p', mode: 'l2', flag: 'private' }), ['ipvlan\0', [[1, 2, 0], [2, 2, 1]]]);
+    assert.deepEqual(data({ op: 'ipvlan.add', name: 'i', parent: 'p', mode: 'l3' }), ['ipvlan\0', [[1, 2, 1]]]);
+    assert.deepEqual(data({ op: 'vlan.add', name: 'p.10', parent: 'p', id: 4094 }), ['vlan\0', [[1, 2, 4094]]]);
+    const dummy = encodeOp({ op: 'dummy.add', name: 'd0' }, null, '/p');
+    const info = nested(attr(attrs(dummy.msg, 32), 18));
+    assert.deepEqual([info.length, attr(info, 1).payload.toString(), dummy.fixups], [1, 'dummy\0', []]);
+  });
+
   it('errno names and what counts as already gone in teardown', () => {
     assert.deepEqual(describeErrno(17), { name: 'EEXIST', text: 'File already exists' });
     assert.equal(isMissingErrno({ op: 'link.del', name: 'x' }, 19), true);

@@ -34,6 +34,11 @@ interface LinkSpec {
   slaveKind?: string;
   hairpin?: number;
   group?: number;
+  /** IFLA_LINK, and IFLA_LINK_NETNSID when the lower device is in another namespace */
+  link?: number;
+  linkNetnsid?: number;
+  /** writes IFLA_INFO_DATA's attributes */
+  data?: (m: NlMessage) => void;
 }
 function linkMsg(l: LinkSpec): Buffer {
   const hdr = Buffer.alloc(16);
@@ -45,9 +50,16 @@ function linkMsg(l: LinkSpec): Buffer {
   if (l.mac !== undefined) m.attr(1, mac(l.mac));
   if (l.master !== undefined) m.u32(10, l.master);
   if (l.group !== undefined) m.u32(27, l.group);
+  if (l.link !== undefined) m.u32(5, l.link);
+  if (l.linkNetnsid !== undefined) m.u32(37, l.linkNetnsid);
   if (l.kind !== undefined || l.slaveKind !== undefined) {
     m.begin(18);
     if (l.kind !== undefined) m.str(1, l.kind);
+    if (l.data !== undefined) {
+      m.begin(2);
+      l.data(m);
+      m.end();
+    }
     if (l.slaveKind !== undefined) {
       m.str(4, l.slaveKind).begin(5).u8(1, 0);
       if (l.hairpin !== undefined) m.u8(4, l.hairpin);
@@ -125,6 +137,46 @@ describe('netlink replies → what the ip -json path returns', () => {
     assert.deepEqual(fromNetlink, parseIpLinks(json));
     // and with the same key order, so that logs and API output do not change either
     assert.equal(JSON.stringify(fromNetlink), JSON.stringify(parseIpLinks(json)));
+  });
+
+  it('links on a lower device: parent by name in the same namespace only, mode, ipvlan flag and vlan id as ip -details -json gives them', () => {
+    const u16 = (type: number, value: number) => (m: NlMessage) => void m.attr(type, Buffer.from([value & 0xff, value >> 8]));
+    const lower = reply(
+      linkMsg({ index: 2, name: 'enp1', mtu: 1500, mac: '02:00:00:00:00:01', kind: 'veth', link: 3 }),
+      linkMsg({ index: 3, name: 'lan0', mtu: 1500, mac: '02:00:00:00:00:02', kind: 'veth', link: 2 }),
+      linkMsg({ index: 4, name: 'mv0', mtu: 1500, mac: '02:00:00:00:00:04', kind: 'macvlan', link: 2, data: (m) => void m.u32(1, 8) }),
+      linkMsg({ index: 5, name: 'mv1', mtu: 1500, mac: '02:00:00:00:00:05', kind: 'macvlan', link: 7, linkNetnsid: 0, data: (m) => void m.u32(1, 2) }),
+      linkMsg({ index: 6, name: 'iv0', mtu: 1500, mac: '02:00:00:00:00:01', kind: 'ipvlan', link: 2, data: (m) => (u16(1, 2)(m), u16(2, 2)(m)) }),
+      linkMsg({ index: 8, name: 'enp1.10', flags: IFF_UP, mtu: 1500, mac: '02:00:00:00:00:01', kind: 'vlan', link: 2, data: u16(1, 10) }),
+      linkMsg({ index: 9, name: 'd0', mtu: 1500, mac: '02:00:00:00:00:09', kind: 'dummy' }),
+    );
+    const json = JSON.stringify([
+      { ifindex: 2, link: 'lan0', ifname: 'enp1', flags: [], mtu: 1500, address: '02:00:00:00:00:01', linkinfo: { info_kind: 'veth' } },
+      { ifindex: 3, link: 'enp1', ifname: 'lan0', flags: [], mtu: 1500, address: '02:00:00:00:00:02', linkinfo: { info_kind: 'veth' } },
+      { ifindex: 4, link: 'enp1', ifname: 'mv0', flags: [], mtu: 1500, address: '02:00:00:00:00:04', linkinfo: { info_kind: 'macvlan', info_data: { mode: 'passthru', bcqueuelen: 1000 } } },
+      { ifindex: 5, link_index: 7, ifname: 'mv1', flags: [], mtu: 1500, address: '02:00:00:00:00:05', link_netnsid: 0, linkinfo: { info_kind: 'macvlan', info_data: { mode: 'vepa' } } },
+      { ifindex: 6, link: 'enp1', ifname: 'iv0', flags: [], mtu: 1500, address: '02:00:00:00:00:01', linkinfo: { info_kind: 'ipvlan', info_data: { mode: 'l3s', vepa: true } } },
+      { ifindex: 8, link: 'enp1', ifname: 'enp1.10', flags: ['UP'], mtu: 1500, address: '02:00:00:00:00:01', linkinfo: { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 10, flags: ['REORDER_HDR'] } } },
+      { ifindex: 9, ifname: 'd0', flags: [], mtu: 1500, address: '02:00:00:00:00:09', linkinfo: { info_kind: 'dummy' } },
+    ]);
+    const fromNetlink = parseLinks(lower);
+    assert.deepEqual(
+      fromNetlink.map((l) => [l.name, l.parent, l.mode, l.flag, l.vlanId]),
+      [
+        ['enp1', undefined, undefined, undefined, undefined],
+        ['lan0', undefined, undefined, undefined, undefined],
+        ['mv0', 'enp1', 'passthru', undefined, undefined],
+        ['mv1', undefined, 'vepa', undefined, undefined],
+        ['iv0', 'enp1', 'l3s', 'vepa', undefined],
+        ['enp1.10', 'enp1', undefined, undefined, 10],
+        ['d0', undefined, undefined, undefined, undefined],
+      ],
+    );
+    assert.deepEqual(fromNetlink, parseIpLinks(json));
+    assert.equal(JSON.stringify(fromNetlink), JSON.stringify(parseIpLinks(json)));
+    // ipvlan flags: private wins over vepa, none set is bridge
+    const flagOf = (flags: number) => parseLinks(reply(linkMsg({ index: 1, name: 'i', kind: 'ipvlan', data: u16(2, flags) })))[0]!.flag;
+    assert.deepEqual([flagOf(0), flagOf(1), flagOf(2), flagOf(3)], ['bridge', 'private', 'vepa', 'private']);
   });
 
   it('addresses: grouped by link in link order, kernel order within a link, IFA_LOCAL before IFA_ADDRESS', () => {

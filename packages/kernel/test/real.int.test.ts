@@ -218,6 +218,36 @@ describe('real kernel: netlink reads return exactly what the ip -json reads retu
     }
   });
 
+  it('links on a lower device: macvlans of every mode, the parent named in its own namespace only', async () => {
+    const a = await viaNetlink.netnsAdd('pbt-eq-lower-a');
+    const b = await viaNetlink.netnsAdd('pbt-eq-lower-b');
+    try {
+      await viaNetlink.ip(a, [
+        { op: 'veth.add', name: 'pbeqp', peer: 'pbeqq', peerNetns: a },
+        { op: 'macvlan.add', name: 'pbeqm1', parent: 'pbeqp', mode: 'bridge' },
+        { op: 'macvlan.add', name: 'pbeqm2', parent: 'pbeqp', mode: 'private', mtu: 1400 },
+        { op: 'macvlan.add', name: 'pbeqm3', parent: 'pbeqp', mode: 'vepa', mac: '02:42:0a:43:00:03' },
+        { op: 'macvlan.add', name: 'eth0', parent: 'pbeqp', mode: 'bridge', netns: b },
+        { op: 'macvlan.add', name: 'pbeqm4', parent: 'pbeqq', mode: 'passthru' },
+        { op: 'link.set', name: 'pbeqm1', up: true },
+      ]);
+      const linksA = await sameFromBoth('links in a', (k) => k.links(a));
+      assert.deepEqual(
+        linksA.filter((l) => l.kind === 'macvlan').map((l) => [l.name, l.parent, l.mode]),
+        [['pbeqm1', 'pbeqp', 'bridge'], ['pbeqm2', 'pbeqp', 'private'], ['pbeqm3', 'pbeqp', 'vepa'], ['pbeqm4', 'pbeqq', 'passthru']],
+        'the state the comparison is about is really there',
+      );
+      assert.deepEqual(linksA.filter((l) => l.kind === 'veth').map((l) => l.parent), [undefined, undefined], 'a veth\'s peer is no parent');
+      for (const name of ['pbeqp', 'pbeqm1', 'pbeqm2', 'pbeqm3', 'pbeqm4']) await sameFromBoth(`link ${name} in a`, (k) => k.link(a, name));
+      const eth0 = await sameFromBoth('link eth0 in b', (k) => k.link(b, 'eth0'));
+      assert.deepEqual([eth0?.kind, eth0?.mode, eth0?.parent], ['macvlan', 'bridge', undefined]);
+      await sameFromBoth('links in b', (k) => k.links(b));
+    } finally {
+      await viaNetlink.netnsDelete('pbt-eq-lower-a');
+      await viaNetlink.netnsDelete('pbt-eq-lower-b');
+    }
+  });
+
   it('a missing namespace is a KernelError on both, for every read', async () => {
     const gone = '/run/netns/pbt-eq-never';
     for (const k of [viaNetlink, viaIp]) {

@@ -26,6 +26,14 @@ export interface FakeLink {
   addrgenmode?: 'none' | 'eui64';
   /** addresses with their prefix length (host bits kept, as assigned) */
   addrs: Prefix[];
+  /** macvlan, ipvlan, vlan: the lower device (possibly in another namespace) */
+  parent?: FakeLink;
+  /** macvlan: its mode */
+  mode?: string;
+  /** vlan: its 802.1Q id */
+  vlanId?: number;
+  /** a lower device of ipvlans: mode and flag belong to the port, shared by all its ipvlans */
+  ipvlanPort?: { mode: string; flag: string };
 }
 
 export interface FakeRoute {

@@ -72,10 +72,11 @@ export function createNetlinkReads(addon: NetlinkAddon, log?: KernelLogger): Ker
       const raw = parseRawLinks(got!.reply)[0];
       if (raw === undefined) return undefined;
       const names = linkNames([raw]);
-      if (raw.masterIndex !== undefined) {
-        // the master by index, as `ip` resolves it; gone meanwhile, it prints if<N> like ip
-        const [master] = await exchange(netns, `link show index ${raw.masterIndex}`, [linkGetRequest(raw.masterIndex)], [ENODEV]);
-        for (const [index, masterName] of linkNames(parseRawLinks(master!.reply))) names.set(index, masterName);
+      // the master and the parent by index, as `ip` resolves them; gone meanwhile, it prints if<N> like ip
+      for (const other of new Set([raw.masterIndex, raw.parentIndex])) {
+        if (other === undefined) continue;
+        const [got] = await exchange(netns, `link show index ${other}`, [linkGetRequest(other)], [ENODEV]);
+        for (const [index, otherName] of linkNames(parseRawLinks(got!.reply))) names.set(index, otherName);
       }
       return toLinkInfo(raw, names);
     },

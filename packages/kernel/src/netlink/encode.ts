@@ -7,6 +7,7 @@ import {
   AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, IFLA_INET6_ADDR_GEN_MODE, INFO, RT_SCOPE, RT_TABLE_MAIN, RTA, RTM, RTN,
   RTPROT_BOOT, VETH_INFO_PEER, ifinfomsg,
 } from './rtnl.js';
+import { writeKindData, type LowerLinkOp } from './kind-data.js';
 
 const ADDR_GEN_MODE = { eui64: 0, none: 1 } as const;
 
@@ -50,12 +51,28 @@ function linkAttrs(m: NlMessage, name: string, mtu?: number, mac?: string): void
 }
 
 /**
- * The namespace a veth peer goes to, as a file the native side opens: the daemon's own
- * namespace by its /proc path when the batch runs elsewhere.
+ * The namespace a veth peer (or a link on a lower device) goes to, as a file the native side
+ * opens: the daemon's own namespace by its /proc path when the batch runs elsewhere.
  */
 function peerNetnsFile(peerNetns: NetnsRef, batchNetns: NetnsRef, selfNetns: string): string | undefined {
   if (peerNetns === batchNetns) return undefined;
   return peerNetns ?? selfNetns;
+}
+
+/**
+ * A link on `op.parent`, whose index the native side looks up in the batch's namespace (where
+ * the parent is); with `netns`, the kernel creates the link directly in that namespace.
+ */
+function lowerLinkMessage(op: LowerLinkOp, batchNetns: NetnsRef, selfNetns: string): NlRequest {
+  const m = new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg());
+  if (op.op === 'vlan.add') m.str(IFLA.IFNAME, op.name);
+  else linkAttrs(m, op.name, op.mtu, op.op === 'macvlan.add' ? op.mac : undefined);
+  m.fixed(IFLA.LINK, FIXUP_IFINDEX, op.parent);
+  const netnsFile = op.op !== 'vlan.add' && op.netns !== undefined ? peerNetnsFile(op.netns, batchNetns, selfNetns) : undefined;
+  if (netnsFile !== undefined) m.fixed(IFLA.NET_NS_FD, FIXUP_NETNS_FD, netnsFile);
+  m.begin(IFLA.LINKINFO);
+  writeKindData(m, op);
+  return m.end().build();
 }
 
 function addrMessage(type: number, flags: number, dev: string, cidr: string): NlRequest {
@@ -107,6 +124,12 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
       if (netnsFile !== undefined) m.fixed(IFLA.NET_NS_FD, FIXUP_NETNS_FD, netnsFile);
       return m.end().end().end().build();
     }
+    case 'macvlan.add':
+    case 'ipvlan.add':
+    case 'vlan.add':
+      return lowerLinkMessage(op, batchNetns, selfNetns);
+    case 'dummy.add':
+      return new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg()).str(IFLA.IFNAME, op.name).begin(IFLA.LINKINFO).str(INFO.KIND, 'dummy').end().build();
     case 'link.set': {
       const up = op.up === undefined ? ifinfomsg() : ifinfomsg({ flags: op.up ? IFF_UP : 0, change: IFF_UP });
       const m = new NlMessage(RTM.NEWLINK, NLM_F_ACK, up);
