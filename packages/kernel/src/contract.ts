@@ -34,6 +34,32 @@ export interface LinkInfo {
   flag?: string;
   /** vlan: the 802.1Q id */
   vlanId?: number;
+  /** vxlan: its id, UDP port and source address, and whether it learns or answers ARP/ND */
+  vxlan?: VxlanInfo;
+}
+
+export interface VxlanInfo {
+  vni: number;
+  dstport: number;
+  /** the source address, when one was set */
+  local?: string;
+  learning: boolean;
+  proxy: boolean;
+}
+
+/** A permanent ARP/ND entry (what patchbay installs; learned entries come and go). */
+export interface NeighInfo {
+  dev: string;
+  address: string;
+  mac: string;
+  family: 4 | 6;
+}
+
+/** A forwarding entry of a vxlan device that sends `mac` to the remote `dst`. */
+export interface FdbInfo {
+  dev: string;
+  mac: string;
+  dst: string;
 }
 
 /** Link types a driver may need; `Kernel.supportsLinkKind` says which this kernel has. */
@@ -83,6 +109,21 @@ export type IpOp =
   | { op: 'vlan.add'; name: string; parent: string; id: number }
   | { op: 'dummy.add'; name: string }
   /**
+   * A vxlan device without an underlay device or group: remotes come from `fdb.append`.
+   * `learning: false` leaves the forwarding table to patchbay; `proxy` answers ARP/ND from the
+   * neighbour table (`neigh.replace`).
+   */
+  | { op: 'vxlan.add'; name: string; vni: number; dstport: number; local?: string; learning: boolean; proxy?: boolean; mtu?: number }
+  /**
+   * A permanent forwarding entry of a vxlan device: frames for `mac` go to the remote `dst`
+   * (the all-zero MAC: broadcast and unknown frames, once per remote). Runs as `bridge fdb`.
+   */
+  | { op: 'fdb.append'; dev: string; mac: string; dst: string }
+  | { op: 'fdb.del'; dev: string; mac: string; dst: string }
+  /** A permanent neighbour entry (ARP for IPv4, ND for IPv6), replacing one for the address. */
+  | { op: 'neigh.replace'; dev: string; address: string; mac: string }
+  | { op: 'neigh.del'; dev: string; address: string }
+  /**
    * `hairpin` sets the bridge-port flag; the link must already be a bridge port, so it cannot be
    * combined with `master`/`nomaster` in one op (the kernel applies it before the master change):
    * enslave in one op, set hairpin in a later one. `addrgenmode: 'none'` (before the link goes up,
@@ -127,6 +168,10 @@ export interface Kernel {
   link(netns: NetnsRef, name: string): Promise<LinkInfo | undefined>;
   addresses(netns: NetnsRef): Promise<AddrInfo[]>;
   routes(netns: NetnsRef): Promise<RouteInfo[]>;
+  /** Permanent ARP/ND entries, both families. */
+  neighbors(netns: NetnsRef): Promise<NeighInfo[]>;
+  /** Forwarding entries with a remote (vxlan devices). */
+  fdb(netns: NetnsRef): Promise<FdbInfo[]>;
 
   /** Create a named namespace under /run/netns with loopback up. Returns its path. */
   netnsAdd(name: string): Promise<string>;

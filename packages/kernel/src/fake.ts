@@ -2,9 +2,11 @@ import { KernelError } from '@patchbay/errors';
 import type { IpBatchOptions, IpOp, Kernel, LinkKind, NetnsRef } from './contract.js';
 import { batchError, isMissingError, withDetails, type OpFailure } from './batch-errors.js';
 import { toolMissing } from './exec.js';
-import { ipArgv, ipBatchArgv, peerNetnsToken, renderLine, selfNetnsPath } from './ip-batch.js';
+import { ipArgv, ipBatchArgv, peerNetnsToken, renderLine, selfNetnsPath, toolArgv } from './ip-batch.js';
 import { checkLinkKind, withMissingKind } from './link-kinds.js';
-import { listAddresses, listLinks, listRoutes, NetModel } from './fake/model.js';
+import { listAddresses, listLinks } from './fake/list.js';
+import { listRoutes, NetModel } from './fake/model.js';
+import { listFdb, listNeighbors } from './fake/overlay.js';
 import { FakeNft, NftError } from './fake/nft.js';
 import { FakeSysctl } from './fake/sysctl.js';
 import { FakeOpError, type FakeNs } from './fake/types.js';
@@ -165,6 +167,15 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     async routes(netns) {
       enter('routes', [netns]);
       return listRoutes(nsOrThrow(netns, ipArgv(checkNetnsRef(netns), ['-json', 'route', 'show'])));
+    },
+
+    async neighbors(netns) {
+      enter('neighbors', [netns]);
+      return listNeighbors(nsOrThrow(netns, ipArgv(checkNetnsRef(netns), ['-json', 'neigh', 'show'])));
+    },
+    async fdb(netns) {
+      enter('fdb', [netns]);
+      return listFdb(nsOrThrow(netns, toolArgv('bridge', checkNetnsRef(netns), ['-json', 'fdb', 'show'])));
     },
 
     async netnsAdd(name) {

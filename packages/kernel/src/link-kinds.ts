@@ -54,6 +54,8 @@ export function kindCreatedBy(op: IpOp | undefined): LinkKind | undefined {
       return 'vlan';
     case 'dummy.add':
       return 'dummy';
+    case 'vxlan.add':
+      return 'vxlan';
     default:
       return undefined;
   }

@@ -20,6 +20,7 @@ const PROBES: readonly { kind: LinkKind; op: IpOp }[] = [
   { kind: 'ipvlan', op: { op: 'ipvlan.add', name: 'pbprobe4', parent: 'pbprobe1', mode: 'l2' } },
   { kind: 'vlan', op: { op: 'vlan.add', name: 'pbprobe5', parent: 'pbprobe0', id: 2 } },
   { kind: 'dummy', op: { op: 'dummy.add', name: 'pbprobe6' } },
+  { kind: 'vxlan', op: { op: 'vxlan.add', name: 'pbprobe7', vni: 1, dstport: 4789, learning: false } },
 ];
 
 async function probeAll(run: Runner): Promise<Map<LinkKind, boolean>> {

@@ -100,6 +100,11 @@ export function checkMtu(mtu: unknown): number {
   return mtu;
 }
 
+function checkInteger(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidInput(field, value, `an integer ${min}..${max}`);
+  return value;
+}
+
 function checkOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   if (!(allowed as readonly unknown[]).includes(value)) throw invalidInput(field, value, allowed.join('|'));
   return value as T;
@@ -155,10 +160,32 @@ export function checkOp(op: IpOp): void {
     case 'vlan.add':
       checkIfname(op.name);
       checkIfname(op.parent, 'parent');
-      if (typeof op.id !== 'number' || !Number.isInteger(op.id) || op.id < 1 || op.id > 4094) throw invalidInput('VLAN id', op.id, 'an integer 1..4094');
+      checkInteger('VLAN id', op.id, 1, 4094);
       return;
     case 'dummy.add':
       checkIfname(op.name);
+      return;
+    case 'vxlan.add':
+      checkIfname(op.name);
+      checkInteger('VNI', op.vni, 0, 0xffffff);
+      checkInteger('vxlan dstport', op.dstport, 1, 65535);
+      if (op.local !== undefined) checkAddress(op.local, 'vxlan local address');
+      if (typeof op.learning !== 'boolean') throw invalidInput('vxlan learning', op.learning, 'a boolean');
+      if (op.proxy !== undefined && typeof op.proxy !== 'boolean') throw invalidInput('vxlan proxy', op.proxy, 'a boolean');
+      if (op.mtu !== undefined) checkMtu(op.mtu);
+      return;
+    case 'fdb.append':
+    case 'fdb.del':
+      checkIfname(op.dev);
+      // (the all-zero MAC is the entry for broadcast and unknown destinations)
+      if (typeof op.mac !== 'string' || !MAC_RE.test(op.mac)) throw invalidInput('fdb MAC address', op.mac, 'six hex octets');
+      checkAddress(op.dst, 'fdb remote');
+      return;
+    case 'neigh.replace':
+    case 'neigh.del':
+      checkIfname(op.dev);
+      checkAddress(op.address, 'neighbour address');
+      if (op.op === 'neigh.replace') checkMac(op.mac, 'neighbour MAC address');
       return;
     case 'link.set':
       checkIfname(op.name);

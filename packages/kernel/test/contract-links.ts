@@ -18,7 +18,7 @@ export interface LinkCaseContext {
   cleanup(undo: () => Promise<unknown>): void;
 }
 
-const rejectsKernel = (p: Promise<unknown>, failedOp: number) =>
+export const rejectsKernel = (p: Promise<unknown>, failedOp: number) =>
   assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof KernelError && err.name === 'KernelError', `expected a KernelError, got ${String(err)}`);
     assert.equal(err.details?.failedOp, failedOp, err.message);
@@ -35,7 +35,7 @@ const rejectsMissingKind = (p: Promise<unknown>, kind: LinkKind, config: string,
     return true;
   });
 
-const rejectsInvalid = (p: Promise<unknown>) => assert.rejects(p, (err: unknown) => err instanceof PatchbayError && err.code === 'PB_ERR_INVALID');
+export const rejectsInvalid = (p: Promise<unknown>) => assert.rejects(p, (err: unknown) => err instanceof PatchbayError && err.code === 'PB_ERR_INVALID');
 
 export function linkKindCases(ctx: () => LinkCaseContext): void {
   /** veth `parent` in the daemon's namespace (its peer `lan` too), deleted after the test */

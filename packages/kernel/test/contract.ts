@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { KernelError, PatchbayError } from '@patchbay/errors';
 import type { Kernel, LinkInfo } from '../src/index.js';
 import { linkKindCases } from './contract-links.js';
+import { overlayCases } from './contract-overlay.js';
 
 /**
  * One behaviour, two kernels: the fake must fail where the real one fails, with the same
@@ -580,6 +581,8 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
       await k.checkTools(['ip', 'nft']);
     });
 
-    linkKindCases(() => ({ k, nm, newNetns, link, cleanup: (undo) => cleanups.push(undo) }));
+    const linkCases = () => ({ k, nm, newNetns, link, cleanup: (undo: () => Promise<unknown>) => cleanups.push(undo) });
+    linkKindCases(linkCases);
+    overlayCases(linkCases);
   });
 }

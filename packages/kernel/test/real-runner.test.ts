@@ -101,6 +101,40 @@ describe('real kernel: argv and batch input', () => {
     ]);
   });
 
+  it('forwarding entries run as `bridge -batch -` between the ip processes; a failure there is named by its index in the whole batch', async () => {
+    const { runner, calls } = scripted({}, { exitCode: 1, stderr: 'Cannot find device "vx9"\nCommand failed -:2\n' });
+    const ops: IpOp[] = [
+      { op: 'vxlan.add', name: 'vx0', vni: 4242, dstport: 4789, local: '10.0.0.1', learning: false, proxy: true, mtu: 1450 },
+      { op: 'neigh.replace', dev: 'vx0', address: '10.5.0.3', mac: '02:42:0a:05:00:03' },
+      { op: 'fdb.append', dev: 'vx0', mac: '00:00:00:00:00:00', dst: '10.0.0.2' },
+      { op: 'fdb.append', dev: 'vx9', mac: '00:00:00:00:00:00', dst: '10.0.0.2' },
+      { op: 'neigh.del', dev: 'vx0', address: 'fd05::3' },
+    ];
+    await assert.rejects(createRealKernel({ runner, backend: 'ip' }).ip('/run/netns/sb1', ops), (err: KernelError) => {
+      assert.equal(err.details?.failedOp, 3);
+      assert.deepEqual(err.argv, ['bridge', '-n', 'sb1', '-batch', '-']);
+      return true;
+    });
+    assert.deepEqual(calls.map((c) => [c.argv.join(' '), c.input]), [
+      [
+        'ip -n sb1 -batch -',
+        'link add vx0 mtu 1450 type vxlan id 4242 dstport 4789 local 10.0.0.1 nolearning proxy\nneigh replace 10.5.0.3 lladdr 02:42:0a:05:00:03 dev vx0 nud permanent\n',
+      ],
+      [
+        'bridge -n sb1 -batch -',
+        'fdb append 00:00:00:00:00:00 dev vx0 dst 10.0.0.2 self permanent\nfdb append 00:00:00:00:00:00 dev vx9 dst 10.0.0.2 self permanent\n',
+      ],
+    ], 'the batch stopped at the failure: the last ip process never ran');
+    // teardown: every process runs, "already gone" in either is success
+    const teardown = scripted({ exitCode: 1, stderr: 'RTNETLINK answers: No such file or directory\nCommand failed -:1\n' }, {});
+    const del: IpOp[] = [{ op: 'fdb.del', dev: 'vx0', mac: '00:00:00:00:00:00', dst: '10.0.0.2' }, { op: 'link.del', name: 'vx0' }];
+    await createRealKernel({ runner: teardown.runner, backend: 'ip' }).ip('/proc/42/ns/net', del, { ignoreMissing: true });
+    assert.deepEqual(teardown.calls.map((c) => c.argv.join(' ')), [
+      'nsenter --net=/proc/42/ns/net -- bridge -force -batch -',
+      'nsenter --net=/proc/42/ns/net -- ip -force -batch -',
+    ]);
+  });
+
   it('"Unknown device type" for a link-creating op is the clear refusal naming the kernel option', async () => {
     const { runner } = scripted({ exitCode: 1, stderr: 'Error: Unknown device type.\nCommand failed -:2\n' });
     const ops: IpOp[] = [{ op: 'bridge.add', name: 'b0' }, { op: 'ipvlan.add', name: 'i0', parent: 'b0', mode: 'l2' }];

@@ -248,6 +248,33 @@ describe('real kernel: netlink reads return exactly what the ip -json reads retu
     }
   });
 
+  it('vxlan devices, their forwarding entries and permanent neighbours', async () => {
+    const a = await viaNetlink.netnsAdd('pbt-eq-vx');
+    try {
+      await viaNetlink.ip(a, [
+        { op: 'vxlan.add', name: 'pbeqx4', vni: 4242, dstport: 4789, local: '10.0.0.1', learning: false, proxy: true },
+        { op: 'vxlan.add', name: 'pbeqx6', vni: 7, dstport: 4790, local: 'fd00::1', learning: true, mtu: 1400 },
+        { op: 'vxlan.add', name: 'pbeqx0', vni: 0, dstport: 8472, learning: false, proxy: false },
+        { op: 'link.set', name: 'pbeqx4', up: true },
+        { op: 'link.set', name: 'pbeqx6', up: true },
+        { op: 'fdb.append', dev: 'pbeqx4', mac: '00:00:00:00:00:00', dst: '10.0.0.2' },
+        { op: 'fdb.append', dev: 'pbeqx4', mac: '00:00:00:00:00:00', dst: '10.0.0.3' },
+        { op: 'fdb.append', dev: 'pbeqx4', mac: '02:42:0a:05:00:05', dst: '10.0.0.3' },
+        { op: 'fdb.append', dev: 'pbeqx6', mac: '02:42:0a:05:00:06', dst: 'fd00::2' },
+        { op: 'neigh.replace', dev: 'pbeqx4', address: '10.5.0.3', mac: '02:42:0a:05:00:03' },
+        { op: 'neigh.replace', dev: 'pbeqx4', address: 'fd05::3', mac: '02:42:0a:05:00:03' },
+        { op: 'neigh.replace', dev: 'pbeqx6', address: '10.6.0.3', mac: '02:42:0a:06:00:03' },
+      ]);
+      const links = await sameFromBoth('links', (k) => k.links(a));
+      assert.deepEqual(links.map((l) => l.vxlan?.vni), [undefined, 4242, 7, 0], 'the state the comparison is about is really there');
+      for (const name of ['pbeqx4', 'pbeqx6', 'pbeqx0']) await sameFromBoth(`link ${name}`, (k) => k.link(a, name));
+      assert.equal((await sameFromBoth('fdb', (k) => k.fdb(a))).length, 4);
+      assert.equal((await sameFromBoth('neighbors', (k) => k.neighbors(a))).length, 3);
+    } finally {
+      await viaNetlink.netnsDelete('pbt-eq-vx');
+    }
+  });
+
   it('a missing namespace is a KernelError on both, for every read', async () => {
     const gone = '/run/netns/pbt-eq-never';
     for (const k of [viaNetlink, viaIp]) {

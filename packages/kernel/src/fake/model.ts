@@ -1,7 +1,8 @@
-import type { AddrInfo, IpOp, LinkInfo, LinkKind, NetnsRef } from '../contract.js';
+import type { IpOp, LinkKind, NetnsRef } from '../contract.js';
 import { kindCreatedBy } from '../link-kinds.js';
-import { formatCidr, parsePrefix, sameAddress, type Prefix } from './inet.js';
+import { parsePrefix, sameAddress, type Prefix } from './inet.js';
 import { joinIpvlanPort, planLowerLink, rxHandlerOwner, targetNs, type LowerOp } from './lower.js';
+import { applyNeighOp, checkVxlan, vxlanInfoOf } from './overlay.js';
 import { addRoute, deleteRoute, dropRoutesOn, listRoutes } from './routing.js';
 import { FakeOpError, type FakeLink, type FakeNs } from './types.js';
 
@@ -120,9 +121,10 @@ export class NetModel {
       }
     }
     if (!up) {
-      // the kernel flushes IPv6 addresses (not IPv4 ones) and every route through a downed link
+      // the kernel flushes IPv6 addresses (not IPv4 ones), every route and neighbour entry of a downed link
       link.addrs = link.addrs.filter((a) => a.family === 4);
       dropRoutesOn(link.ns, link.name);
+      delete link.neigh;
     }
   }
 
@@ -146,6 +148,17 @@ export class NetModel {
       case 'ipvlan.add':
       case 'vlan.add':
         return this.addLowerLink(ns, op, peerNs, netnsToken);
+      case 'vxlan.add': {
+        this.refuseTakenOrUnknown(op, ns, op.name);
+        checkVxlan(ns, op);
+        this.createLink(ns, { name: op.name, kind: 'vxlan', mtu: op.mtu }).vxlan = vxlanInfoOf(op);
+        return;
+      }
+      case 'fdb.append':
+      case 'fdb.del':
+      case 'neigh.replace':
+      case 'neigh.del':
+        return applyNeighOp(this.link(ns, op.dev), op);
       case 'veth.add': {
         const other = peerNs(op.peerNetns);
         if (!other) throw new FakeOpError(`Error: argument "${netnsToken}" is wrong: Invalid "netns" value`);
@@ -256,33 +269,4 @@ function linkLocalOf(mac: string): string {
   const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
   const groups = [0, 2, 4, 6].map((i) => ((eui[i]! << 8) | eui[i + 1]!).toString(16));
   return `fe80::${groups.join(':')}/64`;
-}
-
-export function listLinks(ns: FakeNs): LinkInfo[] {
-  return [...ns.links.values()]
-    .sort((a, b) => a.index - b.index)
-    .map((l) => {
-      const info: LinkInfo = { name: l.name, index: l.index, kind: l.kind, mtu: l.mtu, mac: l.mac, up: l.up };
-      if (l.master !== undefined) info.master = l.master;
-      if (l.master !== undefined && ns.links.get(l.master)?.kind === 'bridge') info.hairpin = l.hairpin === true;
-      if (l.group) info.group = l.group;
-      if (l.parent !== undefined && l.parent.ns === ns && l.kind !== 'veth') info.parent = l.parent.name;
-      if (l.kind === 'macvlan') info.mode = l.mode;
-      if (l.kind === 'ipvlan' && l.parent?.ipvlanPort !== undefined) Object.assign(info, l.parent.ipvlanPort);
-      if (l.vlanId !== undefined) info.vlanId = l.vlanId;
-      return info;
-    });
-}
-
-const scopeOf = (a: Prefix): string => {
-  const text = formatCidr(a);
-  if (text.startsWith('127.') || text.startsWith('::1/')) return 'host';
-  if (/^fe[89ab]/i.test(text)) return 'link';
-  return 'global';
-};
-
-export function listAddresses(ns: FakeNs): AddrInfo[] {
-  return [...ns.links.values()]
-    .sort((a, b) => a.index - b.index)
-    .flatMap((l) => l.addrs.map((a) => ({ dev: l.name, cidr: formatCidr(a), family: a.family, scope: scopeOf(a) })));
 }

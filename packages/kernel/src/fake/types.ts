@@ -1,3 +1,4 @@
+import type { VxlanInfo } from '../contract.js';
 import type { Inet, Prefix } from './inet.js';
 
 /** State of the fake kernel's network model. */
@@ -34,6 +35,12 @@ export interface FakeLink {
   vlanId?: number;
   /** a lower device of ipvlans: mode and flag belong to the port, shared by all its ipvlans */
   ipvlanPort?: { mode: string; flag: string };
+  /** vxlan: its settings */
+  vxlan?: VxlanInfo;
+  /** vxlan: permanent forwarding entries to remotes */
+  fdb?: { mac: string; dst: string }[];
+  /** permanent neighbour entries (gone when the link goes down) */
+  neigh?: { address: string; mac: string; family: 4 | 6 }[];
 }
 
 export interface FakeRoute {

@@ -4,18 +4,24 @@ import {
   FAMILY_HEADER_OFFSET, FIXUP_IFINDEX, FIXUP_NETNS_FD, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NlMessage, type NlRequest,
 } from './message.js';
 import {
-  AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, IFLA_INET6_ADDR_GEN_MODE, INFO, RT_SCOPE, RT_TABLE_MAIN, RTA, RTM, RTN,
+  AF_BRIDGE, AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, IFLA_INET6_ADDR_GEN_MODE, INFO, RT_SCOPE, RT_TABLE_MAIN, RTA, RTM, RTN,
   RTPROT_BOOT, VETH_INFO_PEER, ifinfomsg,
 } from './rtnl.js';
-import { writeKindData, type LowerLinkOp } from './kind-data.js';
+import { writeKindData, writeVxlanData, type LowerLinkOp } from './kind-data.js';
+import { ndmsg } from './neigh.js';
 
 const ADDR_GEN_MODE = { eui64: 0, none: 1 } as const;
 
 const CREATE = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+const NLM_F_REPLACE = 0x100;
+const NLM_F_APPEND = 0x800;
+const NDA = { DST: 1, LLADDR: 2 } as const;
+const NUD_PERMANENT = 0x80;
+const NTF_SELF = 0x02;
 
-const macBytes = (mac: string): Buffer => Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
+export const macBytes = (mac: string): Buffer => Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
 
-function ipBytes(addr: string): Buffer {
+export function ipBytes(addr: string): Buffer {
   if (isIP(addr) === 4) return Buffer.from(addr.split('.').map(Number));
   // IPv6: expand '::' then write 8 groups
   const [head, tail] = addr.includes('::') ? addr.split('::') : [addr, undefined];
@@ -75,6 +81,22 @@ function lowerLinkMessage(op: LowerLinkOp, batchNetns: NetnsRef, selfNetns: stri
   return m.end().build();
 }
 
+type NeighOp = Extract<IpOp, { op: 'fdb.append' | 'fdb.del' | 'neigh.replace' | 'neigh.del' }>;
+
+/** A permanent ARP/ND entry, or a forwarding entry (AF_BRIDGE, NTF_SELF: the vxlan device's own table). */
+function neighMessage(op: NeighOp): NlRequest {
+  const add = op.op === 'fdb.append' || op.op === 'neigh.replace';
+  const fdb = op.op === 'fdb.append' || op.op === 'fdb.del';
+  const flags = add ? NLM_F_ACK | NLM_F_CREATE | (fdb ? NLM_F_APPEND : NLM_F_REPLACE) : NLM_F_ACK;
+  const family = fdb ? AF_BRIDGE : isIP(op.address) === 6 ? AF_INET6 : AF_INET;
+  const m = new NlMessage(add ? RTM.NEWNEIGH : RTM.DELNEIGH, flags, ndmsg(family, add ? NUD_PERMANENT : 0, fdb ? NTF_SELF : 0));
+  m.fixupAt(FAMILY_HEADER_OFFSET + 4, FIXUP_IFINDEX, op.dev);
+  if (fdb) return m.attr(NDA.LLADDR, macBytes(op.mac)).attr(NDA.DST, ipBytes(op.dst)).build();
+  m.attr(NDA.DST, ipBytes(op.address));
+  if (op.op === 'neigh.replace') m.attr(NDA.LLADDR, macBytes(op.mac));
+  return m.build();
+}
+
 function addrMessage(type: number, flags: number, dev: string, cidr: string): NlRequest {
   const { addr, prefix, family } = splitCidr(cidr);
   const hdr = Buffer.alloc(8);
@@ -130,6 +152,18 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
       return lowerLinkMessage(op, batchNetns, selfNetns);
     case 'dummy.add':
       return new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg()).str(IFLA.IFNAME, op.name).begin(IFLA.LINKINFO).str(INFO.KIND, 'dummy').end().build();
+    case 'vxlan.add': {
+      const m = new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg());
+      linkAttrs(m, op.name, op.mtu);
+      m.begin(IFLA.LINKINFO).str(INFO.KIND, 'vxlan');
+      writeVxlanData(m, op, op.local === undefined ? undefined : ipBytes(op.local));
+      return m.end().build();
+    }
+    case 'fdb.append':
+    case 'fdb.del':
+    case 'neigh.replace':
+    case 'neigh.del':
+      return neighMessage(op);
     case 'link.set': {
       const up = op.up === undefined ? ifinfomsg() : ifinfomsg({ flags: op.up ? IFF_UP : 0, change: IFF_UP });
       const m = new NlMessage(RTM.NEWLINK, NLM_F_ACK, up);

@@ -1,4 +1,4 @@
-import type { IpOp, LinkInfo } from '../contract.js';
+import type { IpOp, LinkInfo, VxlanInfo } from '../contract.js';
 import type { NlMessage } from './message.js';
 import { INFO } from './rtnl.js';
 
@@ -11,6 +11,7 @@ const IFLA_MACVLAN_MODE = 1;
 const IFLA_IPVLAN_MODE = 1;
 const IFLA_IPVLAN_FLAGS = 2;
 const IFLA_VLAN_ID = 1;
+const IFLA_VXLAN = { ID: 1, LOCAL: 4, LEARNING: 7, PROXY: 11, PORT: 15, LOCAL6: 17 } as const;
 
 const MACVLAN_MODE = { private: 1, vepa: 2, bridge: 4, passthru: 8, source: 16 } as const;
 const IPVLAN_MODE = { l2: 0, l3: 1, l3s: 2 } as const;
@@ -40,9 +41,45 @@ export function writeKindData(m: NlMessage, op: LowerLinkOp): void {
   m.end();
 }
 
+/** IFLA_INFO_DATA of a vxlan device (`local` as 4 or 16 bytes); the port in network order. */
+export function writeVxlanData(m: NlMessage, op: Extract<IpOp, { op: 'vxlan.add' }>, local: Buffer | undefined): void {
+  const port = Buffer.alloc(2);
+  port.writeUInt16BE(op.dstport, 0);
+  m.begin(INFO.DATA).u32(IFLA_VXLAN.ID, op.vni).attr(IFLA_VXLAN.PORT, port);
+  if (local !== undefined) m.attr(local.length === 4 ? IFLA_VXLAN.LOCAL : IFLA_VXLAN.LOCAL6, local);
+  m.u8(IFLA_VXLAN.LEARNING, op.learning ? 1 : 0);
+  if (op.proxy !== undefined) m.u8(IFLA_VXLAN.PROXY, op.proxy ? 1 : 0);
+  m.end();
+}
+
+/** Address bytes as iproute2 prints them (parse.ts's formatAddress, passed in: it imports this module). */
+export type AddressFormatter = (bytes: Buffer) => string;
+
+function decodeVxlan(data: Map<number, Buffer>, formatAddress: AddressFormatter): VxlanInfo | undefined {
+  const [id, port] = [data.get(IFLA_VXLAN.ID), data.get(IFLA_VXLAN.PORT)];
+  if (id?.length !== 4 || port?.length !== 2) return undefined;
+  // as iproute2: an all-zero source address is none
+  const local = data.get(IFLA_VXLAN.LOCAL) ?? data.get(IFLA_VXLAN.LOCAL6);
+  return {
+    vni: id.readUInt32LE(0),
+    dstport: port.readUInt16BE(0),
+    ...(local !== undefined && local.some((b) => b !== 0) ? { local: formatAddress(local) } : {}),
+    learning: data.get(IFLA_VXLAN.LEARNING)?.[0] === 1,
+    proxy: (data.get(IFLA_VXLAN.PROXY)?.[0] ?? 0) !== 0,
+  };
+}
+
 /** What `ip -details` prints of a link's IFLA_INFO_DATA, for the kinds LinkInfo describes. */
-export function decodeKindData(kind: string, data: Map<number, Buffer>): Pick<LinkInfo, 'mode' | 'flag' | 'vlanId'> {
+export function decodeKindData(
+  kind: string,
+  data: Map<number, Buffer>,
+  formatAddress: AddressFormatter,
+): Pick<LinkInfo, 'mode' | 'flag' | 'vlanId' | 'vxlan'> {
   switch (kind) {
+    case 'vxlan': {
+      const vxlan = decodeVxlan(data, formatAddress);
+      return vxlan === undefined ? {} : { vxlan };
+    }
     case 'macvlan': {
       const mode = data.get(IFLA_MACVLAN_MODE);
       return mode?.length === 4 ? { mode: nameOfValue(MACVLAN_MODE, mode.readUInt32LE(0)) } : {};

@@ -151,7 +151,7 @@ export function parseRawLinks(reply: Buffer | undefined): RawLink[] {
       }
       const group = a.get(IFLA.GROUP)?.readUInt32LE(0) ?? 0;
       if (group !== 0) info.group = group;
-      Object.assign(info, decodeKindData(info.kind, attributes(linkinfo?.get(INFO.DATA) ?? Buffer.alloc(0))));
+      Object.assign(info, decodeKindData(info.kind, attributes(linkinfo?.get(INFO.DATA) ?? Buffer.alloc(0)), formatAddress));
       const raw: RawLink = { index, name, info };
       const master = a.get(IFLA.MASTER);
       if (master !== undefined) raw.masterIndex = master.readUInt32LE(0);
@@ -169,7 +169,7 @@ export const linkNames = (links: readonly RawLink[]): Map<number, string> => new
 
 /** LinkInfo with the master named; `names` maps the namespace's indexes to names. */
 export function toLinkInfo(raw: RawLink, names: ReadonlyMap<number, string>): LinkInfo {
-  const { name, index, kind, mtu, mac, up, hairpin, group, mode, flag, vlanId } = raw.info;
+  const { name, index, kind, mtu, mac, up, hairpin, group, mode, flag, vlanId, vxlan } = raw.info;
   // the key order of parseLinks, so that deepEqual and JSON agree
   const link: LinkInfo = { name, index, kind, mtu, mac, up };
   if (raw.masterIndex !== undefined) link.master = nameOf(names, raw.masterIndex);
@@ -179,6 +179,7 @@ export function toLinkInfo(raw: RawLink, names: ReadonlyMap<number, string>): Li
   if (mode !== undefined) link.mode = mode;
   if (flag !== undefined) link.flag = flag;
   if (vlanId !== undefined) link.vlanId = vlanId;
+  if (vxlan !== undefined) link.vxlan = vxlan;
   return link;
 }
 

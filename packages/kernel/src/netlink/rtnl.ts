@@ -7,6 +7,7 @@ export const RTM = {
   NEWLINK: 16, DELLINK: 17, GETLINK: 18,
   NEWADDR: 20, DELADDR: 21, GETADDR: 22,
   NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26,
+  NEWNEIGH: 28, DELNEIGH: 29, GETNEIGH: 30,
 } as const;
 
 export const IFLA = {
@@ -25,6 +26,7 @@ export const RTA = { DST: 1, OIF: 4, GATEWAY: 5, TABLE: 15 } as const;
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
+export const AF_BRIDGE = 7;
 export const IFF_UP = 0x1;
 export const RT_TABLE_MAIN = 254;
 export const RTPROT_BOOT = 3;
