@@ -22,6 +22,8 @@ export const ErrorCodes = {
   PB_ERR_INVALID_NETNS: 'InvalidParameter',
   PB_ERR_IP_OUT_OF_RANGE: 'InvalidParameter',
   PB_ERR_AMBIGUOUS: 'InvalidParameter',
+  /** the running kernel lacks what the request needs (a link type such as ipvlan) */
+  PB_ERR_KERNEL_FEATURE: 'InvalidParameter',
   PB_ERR_NETWORK_NOT_FOUND: 'NotFound',
   PB_ERR_SANDBOX_NOT_FOUND: 'NotFound',
   PB_ERR_ENDPOINT_NOT_FOUND: 'NotFound',

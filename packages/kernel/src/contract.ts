@@ -25,7 +25,55 @@ export interface LinkInfo {
   hairpin?: boolean;
   /** the link's group, when not the default group 0 */
   group?: number;
+  /**
+   * The lower device of a macvlan, ipvlan or vlan (IFLA_LINK) when it is in the same namespace
+   * (a veth's IFLA_LINK is its peer, not a parent, and is not reported).
+   */
+  parent?: string;
+  /** macvlan: bridge | private | vepa | passthru | source; ipvlan: l2 | l3 | l3s */
+  mode?: string;
+  /** ipvlan: bridge | private | vepa */
+  flag?: string;
+  /** vlan: the 802.1Q id */
+  vlanId?: number;
+  /** vxlan: its id, UDP port and source address, and whether it learns or answers ARP/ND */
+  vxlan?: VxlanInfo;
 }
+
+export interface VxlanInfo {
+  vni: number;
+  dstport: number;
+  /** the source address, when one was set */
+  local?: string;
+  learning: boolean;
+  proxy: boolean;
+}
+
+/** A permanent ARP/ND entry (what patchbay installs; learned entries come and go). */
+export interface NeighInfo {
+  dev: string;
+  address: string;
+  mac: string;
+  family: 4 | 6;
+}
+
+/** A forwarding entry of a vxlan device that sends `mac` to the remote `dst`. */
+export interface FdbInfo {
+  dev: string;
+  mac: string;
+  dst: string;
+}
+
+/** Link types a driver may need; `Kernel.supportsLinkKind` says which this kernel has. */
+export const LINK_KINDS = ['macvlan', 'ipvlan', 'vlan', 'dummy', 'vxlan', 'bridge', 'veth'] as const;
+export type LinkKind = (typeof LINK_KINDS)[number];
+
+export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
+export type MacvlanMode = (typeof MACVLAN_MODES)[number];
+export const IPVLAN_MODES = ['l2', 'l3', 'l3s'] as const;
+export type IpvlanMode = (typeof IPVLAN_MODES)[number];
+export const IPVLAN_FLAGS = ['bridge', 'private', 'vepa'] as const;
+export type IpvlanFlag = (typeof IPVLAN_FLAGS)[number];
 
 export interface AddrInfo {
   dev: string;
@@ -53,6 +101,31 @@ export type IpOp =
   | { op: 'bridge.add'; name: string; mtu?: number; mac?: string }
   /** veth pair: `name` stays in the batch's namespace, `peer` is created directly in `peerNetns`. */
   | { op: 'veth.add'; name: string; peer: string; peerNetns: NetnsRef; mtu?: number; mac?: string; peerMac?: string }
+  /**
+   * Links on a lower device `parent` of the batch's namespace. `netns` creates the link directly
+   * in that namespace (as a veth's peer); left out, it stays in the batch's namespace.
+   */
+  | { op: 'macvlan.add'; name: string; parent: string; mode: MacvlanMode; netns?: NetnsRef; mtu?: number; mac?: string }
+  /** ipvlan links share their parent's MAC, so there is no `mac` */
+  | { op: 'ipvlan.add'; name: string; parent: string; mode: IpvlanMode; flag?: IpvlanFlag; netns?: NetnsRef; mtu?: number }
+  /** an 802.1Q sub-interface; `id` 1..4094, one link per parent and id */
+  | { op: 'vlan.add'; name: string; parent: string; id: number }
+  | { op: 'dummy.add'; name: string }
+  /**
+   * A vxlan device without an underlay device or group: remotes come from `fdb.append`.
+   * `learning: false` leaves the forwarding table to patchbay; `proxy` answers ARP/ND from the
+   * neighbour table (`neigh.replace`).
+   */
+  | { op: 'vxlan.add'; name: string; vni: number; dstport: number; local?: string; learning: boolean; proxy?: boolean; mtu?: number }
+  /**
+   * A permanent forwarding entry of a vxlan device: frames for `mac` go to the remote `dst`
+   * (the all-zero MAC: broadcast and unknown frames, once per remote). Runs as `bridge fdb`.
+   */
+  | { op: 'fdb.append'; dev: string; mac: string; dst: string }
+  | { op: 'fdb.del'; dev: string; mac: string; dst: string }
+  /** A permanent neighbour entry (ARP for IPv4, ND for IPv6), replacing one for the address. */
+  | { op: 'neigh.replace'; dev: string; address: string; mac: string }
+  | { op: 'neigh.del'; dev: string; address: string }
   /**
    * `hairpin` sets the bridge-port flag; the link must already be a bridge port, so it cannot be
    * combined with `master`/`nomaster` in one op (the kernel applies it before the master change):
@@ -98,6 +171,10 @@ export interface Kernel {
   link(netns: NetnsRef, name: string): Promise<LinkInfo | undefined>;
   addresses(netns: NetnsRef): Promise<AddrInfo[]>;
   routes(netns: NetnsRef): Promise<RouteInfo[]>;
+  /** Permanent ARP/ND entries, both families. */
+  neighbors(netns: NetnsRef): Promise<NeighInfo[]>;
+  /** Forwarding entries with a remote (vxlan devices). */
+  fdb(netns: NetnsRef): Promise<FdbInfo[]>;
 
   /** Create a named namespace under /run/netns with loopback up. Returns its path. */
   netnsAdd(name: string): Promise<string>;
@@ -118,6 +195,13 @@ export interface Kernel {
   nftListTable(family: string, name: string): Promise<string | undefined>;
   /** Delete a table; a missing one is success. */
   nftDeleteTable(family: string, name: string): Promise<void>;
+
+  /**
+   * Whether this kernel can make links of `kind` (probed once, then cached). A driver asks before
+   * it changes anything and refuses with `linkKindMissing(kind)` (PB_ERR_KERNEL_FEATURE); an op
+   * that creates a missing kind fails with that error too.
+   */
+  supportsLinkKind(kind: LinkKind): Promise<boolean>;
 
   /** Verify the tools exist; throws an error naming the Debian package to install. */
   checkTools(tools: readonly ('ip' | 'nft')[]): Promise<void>;

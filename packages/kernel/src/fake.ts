@@ -1,9 +1,12 @@
 import { KernelError } from '@patchbay/errors';
-import type { IpBatchOptions, IpOp, Kernel, NetnsRef } from './contract.js';
+import type { IpBatchOptions, IpOp, Kernel, LinkKind, NetnsRef } from './contract.js';
 import { batchError, isMissingError, withDetails, type OpFailure } from './batch-errors.js';
 import { toolMissing } from './exec.js';
-import { ipArgv, ipBatchArgv, peerNetnsToken, renderLine, selfNetnsPath } from './ip-batch.js';
-import { listAddresses, listLinks, listRoutes, NetModel } from './fake/model.js';
+import { ipArgv, ipBatchArgv, peerNetnsToken, renderLine, selfNetnsPath, toolArgv } from './ip-batch.js';
+import { checkLinkKind, withMissingKind } from './link-kinds.js';
+import { listAddresses, listLinks } from './fake/list.js';
+import { listRoutes, NetModel } from './fake/model.js';
+import { listFdb, listNeighbors } from './fake/overlay.js';
 import { FakeNft, NftError } from './fake/nft.js';
 import { FakeSysctl } from './fake/sysctl.js';
 import { FakeOpError, type FakeNs } from './fake/types.js';
@@ -30,6 +33,8 @@ export interface FakeKernelOptions {
   sysctls?: Record<string, string>;
   /** tools checkTools reports as not installed */
   missingTools?: readonly ('ip' | 'nft')[];
+  /** link types this kernel lacks: creating one fails with "Unknown device type" (default: none) */
+  missingLinkKinds?: readonly LinkKind[];
 }
 
 export interface FakeKernel extends Kernel {
@@ -55,11 +60,18 @@ const unreachable = (ref: string): string => {
     : `nsenter: cannot open ${ref}: No such file or directory`;
 };
 
+/** How iproute2 names the namespace an op creates a link in (for its "Invalid netns" message). */
+function netnsTokenOf(op: IpOp, selfNetns: string): string {
+  if (op.op === 'veth.add') return peerNetnsToken(op.peerNetns, selfNetns);
+  if ((op.op === 'macvlan.add' || op.op === 'ipvlan.add') && op.netns !== undefined) return peerNetnsToken(op.netns, selfNetns);
+  return '';
+}
+
 /** A stateful model of the kernel behind the same interface and failure semantics as the real one. */
 export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
   const pid = options.pid ?? process.pid;
   const selfNetns = selfNetnsPath(pid);
-  const net = new NetModel([selfNetns, '/proc/self/ns/net']);
+  const net = new NetModel([selfNetns, '/proc/self/ns/net'], new Set(options.missingLinkKinds ?? []));
   const nft = new FakeNft();
   const sysctl = new FakeSysctl(options.sysctls ?? {}, (name) => net.root.links.has(name));
   const calls: FakeCall[] = [];
@@ -103,8 +115,7 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     } else {
       for (const [index, op] of ops.entries()) {
         try {
-          const peerToken = op.op === 'veth.add' ? peerNetnsToken(op.peerNetns, selfNetns) : '';
-          net.apply(ns, op, (ref) => net.resolve(ref), peerToken);
+          net.apply(ns, op, (ref) => net.resolve(ref), netnsTokenOf(op, selfNetns));
         } catch (err) {
           if (!(err instanceof FakeOpError)) throw err;
           failures.push({ index, message: err.message });
@@ -115,7 +126,7 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     const remaining = force ? failures.filter((f) => !isMissingError(ops[f.index], f.message)) : failures;
     if (remaining.length === 0) return;
     const stderr = failures.map((f) => `${f.message}\nCommand failed -:${f.index + 1}\n`).join('');
-    throw batchError(argv, 1, stderr, remaining, lines);
+    throw withMissingKind(batchError(argv, 1, stderr, remaining, lines), ops);
   }
 
   const nftArgv = ['nft', '-f', '-'];
@@ -156,6 +167,15 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     async routes(netns) {
       enter('routes', [netns]);
       return listRoutes(nsOrThrow(netns, ipArgv(checkNetnsRef(netns), ['-json', 'route', 'show'])));
+    },
+
+    async neighbors(netns) {
+      enter('neighbors', [netns]);
+      return listNeighbors(nsOrThrow(netns, ipArgv(checkNetnsRef(netns), ['-json', 'neigh', 'show'])));
+    },
+    async fdb(netns) {
+      enter('fdb', [netns]);
+      return listFdb(nsOrThrow(netns, toolArgv('bridge', checkNetnsRef(netns), ['-json', 'fdb', 'show'])));
     },
 
     async netnsAdd(name) {
@@ -213,6 +233,11 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
       enter('nftDeleteTable', [family, name]);
       checkNftTable(family, name);
       nft.delete(family, name);
+    },
+
+    async supportsLinkKind(kind) {
+      enter('supportsLinkKind', [kind]);
+      return net.hasKind(checkLinkKind(kind));
     },
 
     async checkTools(tools) {

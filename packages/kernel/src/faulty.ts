@@ -40,6 +40,8 @@ export function withFaults(inner: Kernel): FaultyKernel {
     link: (netns, name) => inner.link(netns, name),
     addresses: (netns) => inner.addresses(netns),
     routes: (netns) => inner.routes(netns),
+    neighbors: (netns) => inner.neighbors(netns),
+    fdb: (netns) => inner.fdb(netns),
     netnsAdd: wrap('netnsAdd'),
     netnsDelete: wrap('netnsDelete'),
     netnsList: () => inner.netnsList(),
@@ -49,6 +51,7 @@ export function withFaults(inner: Kernel): FaultyKernel {
     nftApply: wrap('nftApply'),
     nftListTable: (family, name) => inner.nftListTable(family, name),
     nftDeleteTable: wrap('nftDeleteTable'),
+    supportsLinkKind: (kind) => inner.supportsLinkKind(kind),
     checkTools: (tools) => inner.checkTools(tools),
   };
 

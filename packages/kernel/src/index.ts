@@ -6,3 +6,4 @@ export { withFaults, MUTATING_METHODS, type FaultyKernel, type MutatingMethod } 
 export { execaRunner, type Runner, type RunResult, type KernelLogger } from './exec.js';
 export { ipArgv, renderOp, renderLine } from './ip-batch.js';
 export { checkIfname, checkNetnsName, checkNetnsRef, isSafeNetnsPath, namedNetns, netnsPathOf } from './validate.js';
+export { linkKindMissing, requireLinkKinds } from './link-kinds.js';

@@ -9,19 +9,25 @@ import { namedNetns } from './validate.js';
 /** The daemon's own namespace as a path other namespaces can open. */
 export const selfNetnsPath = (pid: number = process.pid): string => `/proc/${pid}/ns/net`;
 
+/** The iproute2 program that runs an op: `bridge` for forwarding entries, `ip` for the rest. */
+export type IpTool = 'ip' | 'bridge';
+export const toolOf = (op: IpOp): IpTool => (op.op === 'fdb.append' || op.op === 'fdb.del' ? 'bridge' : 'ip');
+
 /**
- * argv that runs `ip ARGS` inside `netns`: plain `ip` for the daemon's namespace, `ip -n NAME`
+ * argv that runs `TOOL ARGS` inside `netns`: plain `ip` for the daemon's namespace, `ip -n NAME`
  * for /run/netns/NAME, and `nsenter --net=PATH -- ip` for any other namespace file.
  */
-export function ipArgv(netns: NetnsRef, args: readonly string[]): string[] {
-  if (netns === null) return ['ip', ...args];
+export function toolArgv(tool: IpTool, netns: NetnsRef, args: readonly string[]): string[] {
+  if (netns === null) return [tool, ...args];
   const name = namedNetns(netns);
-  if (name !== undefined) return ['ip', '-n', name, ...args];
-  return ['nsenter', `--net=${netns}`, '--', 'ip', ...args];
+  if (name !== undefined) return [tool, '-n', name, ...args];
+  return ['nsenter', `--net=${netns}`, '--', tool, ...args];
 }
 
-export const ipBatchArgv = (netns: NetnsRef, force: boolean): string[] =>
-  ipArgv(netns, force ? ['-force', '-batch', '-'] : ['-batch', '-']);
+export const ipArgv = (netns: NetnsRef, args: readonly string[]): string[] => toolArgv('ip', netns, args);
+
+export const ipBatchArgv = (netns: NetnsRef, force: boolean, tool: IpTool = 'ip'): string[] =>
+  toolArgv(tool, netns, force ? ['-force', '-batch', '-'] : ['-batch', '-']);
 
 /** How the `netns` clause of `link add` names a namespace: a /run/netns name or a file path. */
 export function peerNetnsToken(peerNetns: NetnsRef, selfNetns: string): string {
@@ -44,6 +50,30 @@ export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = sel
         'type', 'veth', 'peer', 'name', op.peer, ...opt('mtu', op.mtu), ...opt('address', op.peerMac), ...netns,
       ];
     }
+    case 'macvlan.add':
+    case 'ipvlan.add': {
+      const netns = op.netns === undefined || op.netns === batchNetns ? [] : ['netns', peerNetnsToken(op.netns, selfNetns)];
+      const head = ['link', 'add', 'link', op.parent, 'name', op.name, ...opt('mtu', op.mtu)];
+      if (op.op === 'macvlan.add') return [...head, ...opt('address', op.mac), ...netns, 'type', 'macvlan', 'mode', op.mode];
+      return [...head, ...netns, 'type', 'ipvlan', 'mode', op.mode, ...(op.flag === undefined ? [] : [op.flag])];
+    }
+    case 'vlan.add':
+      return ['link', 'add', 'link', op.parent, 'name', op.name, 'type', 'vlan', 'id', String(op.id)];
+    case 'dummy.add':
+      return ['link', 'add', op.name, 'type', 'dummy'];
+    case 'vxlan.add':
+      return [
+        'link', 'add', op.name, ...opt('mtu', op.mtu), 'type', 'vxlan', 'id', String(op.vni), 'dstport', String(op.dstport),
+        ...opt('local', op.local), op.learning ? 'learning' : 'nolearning', ...(op.proxy === undefined ? [] : [op.proxy ? 'proxy' : 'noproxy']),
+      ];
+    case 'fdb.append':
+      return ['fdb', 'append', op.mac, 'dev', op.dev, 'dst', op.dst, 'self', 'permanent'];
+    case 'fdb.del':
+      return ['fdb', 'del', op.mac, 'dev', op.dev, 'dst', op.dst, 'self'];
+    case 'neigh.replace':
+      return ['neigh', 'replace', op.address, 'lladdr', op.mac, 'dev', op.dev, 'nud', 'permanent'];
+    case 'neigh.del':
+      return ['neigh', 'del', op.address, 'dev', op.dev];
     case 'link.set': {
       const master = op.master !== undefined ? ['master', op.master] : op.nomaster ? ['nomaster'] : [];
       const state = op.up === undefined ? [] : [op.up ? 'up' : 'down'];

@@ -1,4 +1,4 @@
-import type { AddrInfo, LinkInfo, RouteInfo } from './contract.js';
+import type { AddrInfo, FdbInfo, LinkInfo, NeighInfo, RouteInfo } from './contract.js';
 
 /** Parsers for `ip -json` output (iproute2 ≥ 5). Unknown fields are ignored. */
 
@@ -8,12 +8,45 @@ interface JsonLink {
   flags?: string[];
   mtu?: number;
   master?: string;
+  /** the lower device's name (same namespace; else `link_index` and `link_netnsid`) */
+  link?: string | null;
   address?: string;
   link_type?: string;
   /** "default", or the number as a string */
   group?: string;
-  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
+  linkinfo?: { info_kind?: string; info_data?: JsonInfoData; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean } };
   addr_info?: JsonAddr[];
+}
+
+/** the parts of `ip -details` info_data that LinkInfo carries (macvlan, ipvlan, vlan, vxlan) */
+interface JsonInfoData {
+  mode?: string;
+  id?: number;
+  bridge?: boolean;
+  private?: boolean;
+  vepa?: boolean;
+  port?: number;
+  local?: string;
+  local6?: string;
+  learning?: boolean;
+  proxy?: boolean;
+}
+
+function kindData(kind: string, data: JsonInfoData | undefined): Pick<LinkInfo, 'mode' | 'flag' | 'vlanId' | 'vxlan'> {
+  if (data === undefined) return {};
+  if (kind === 'vxlan') {
+    if (data.id === undefined || data.port === undefined) return {};
+    const local = data.local ?? data.local6;
+    return { vxlan: { vni: data.id, dstport: data.port, ...(local !== undefined ? { local } : {}), learning: data.learning === true, proxy: data.proxy === true } };
+  }
+  if (kind === 'macvlan') return data.mode !== undefined ? { mode: data.mode } : {};
+  if (kind === 'vlan') return data.id !== undefined ? { vlanId: data.id } : {};
+  if (kind !== 'ipvlan') return {};
+  const out: Pick<LinkInfo, 'mode' | 'flag'> = {};
+  if (data.mode !== undefined) out.mode = data.mode;
+  const flag = (['private', 'vepa', 'bridge'] as const).find((f) => data[f] === true);
+  if (flag !== undefined) out.flag = flag;
+  return out;
 }
 
 interface JsonAddr {
@@ -54,7 +87,9 @@ export function parseLinks(stdout: string): LinkInfo[] {
     if (typeof port?.hairpin === 'boolean') link.hairpin = port.hairpin;
     const group = Number(l.group);
     if (Number.isInteger(group) && group !== 0) link.group = group;
-    return link;
+    // a veth's `link` is its peer, not a lower device
+    if (typeof l.link === 'string' && link.kind !== 'veth') link.parent = l.link;
+    return Object.assign(link, kindData(link.kind, l.linkinfo?.info_data));
   });
 }
 
@@ -80,4 +115,31 @@ export function parseRoutes(stdout: string, family: 4 | 6): RouteInfo[] {
     if (r.scope !== undefined) route.scope = r.scope;
     return route;
   });
+}
+
+interface JsonNeigh {
+  dst?: string;
+  dev?: string;
+  lladdr?: string;
+  state?: string[];
+}
+
+/** `ip -json neigh show`: the permanent entries with a link-layer address */
+export function parseNeighbors(stdout: string): NeighInfo[] {
+  return parseArray<JsonNeigh>(stdout, 'neigh')
+    .filter((n) => n.dst !== undefined && n.dev !== undefined && n.lladdr !== undefined && (n.state ?? []).includes('PERMANENT'))
+    .map((n) => ({ dev: n.dev!, address: n.dst!, mac: n.lladdr!, family: n.dst!.includes(':') ? 6 : 4 }));
+}
+
+interface JsonFdb {
+  mac?: string;
+  ifname?: string;
+  dst?: string;
+}
+
+/** `bridge -json fdb show`: the entries that name a remote */
+export function parseFdb(stdout: string): FdbInfo[] {
+  return parseArray<JsonFdb>(stdout, 'fdb')
+    .filter((f) => f.mac !== undefined && f.ifname !== undefined && f.dst !== undefined)
+    .map((f) => ({ dev: f.ifname!, mac: f.mac!, dst: f.dst! }));
 }

@@ -1,11 +1,13 @@
 import type { IpBatchOptions, IpOp, NetnsRef } from './contract.js';
 import { batchError, isMissingError, locateArgumentError, parseBatchStderr, type OpFailure } from './batch-errors.js';
 import type { Runner } from './exec.js';
-import { ipBatchArgv, renderOp } from './ip-batch.js';
+import { ipBatchArgv, renderOp, toolOf } from './ip-batch.js';
+import { withMissingKind } from './link-kinds.js';
 import { checkNetnsRef, checkOps } from './validate.js';
 
 /**
- * Runs ops as `ip [-n NS] [-force] -batch -`: one process, lines on stdin.
+ * Runs ops as `ip [-n NS] [-force] -batch -`: one process, lines on stdin (a run of forwarding
+ * entries as one `bridge -batch -` process between them).
  *
  * Normal mode stops at the first failing line (earlier lines stay applied) and throws with
  * `details.failedOp`. Teardown mode (`ignoreMissing`) uses `-force` to run every line, drops
@@ -26,15 +28,43 @@ export async function runIpBatch(
   checkOps(ops);
   if (ops.length === 0) return;
   const force = options?.ignoreMissing === true;
-  const argv = ipBatchArgv(netns, force);
   const tokens = ops.map((op) => renderOp(op, netns, selfNetns));
   const lines = tokens.map((t) => t.join(' '));
 
+  // consecutive ops of one program run as one process (forwarding entries need `bridge`)
+  const failures: OpFailure[] = [];
+  let failed: { argv: string[]; exitCode: number | undefined; stderr: string } | undefined;
+  for (let start = 0; start < ops.length; ) {
+    const tool = toolOf(ops[start]!);
+    let end = start + 1;
+    while (end < ops.length && toolOf(ops[end]!) === tool) end++;
+    const argv = ipBatchArgv(netns, force, tool);
+    const part = await runBatchProcess(run, argv, tokens.slice(start, end), force);
+    if (part.failures.length > 0) {
+      failures.push(...part.failures.map((f) => ({ ...f, index: f.index + start })));
+      failed = failed === undefined ? { argv, ...part } : { ...failed, stderr: failed.stderr + part.stderr };
+      if (!force) break;
+    }
+    start = end;
+  }
+
+  const remaining = force ? failures.filter((f) => !isMissingError(ops[f.index], f.message)) : failures;
+  if (remaining.length > 0) throw withMissingKind(batchError(failed!.argv, failed!.exitCode, failed!.stderr, remaining, lines), ops);
+}
+
+/** One `-batch` process over `tokens` (after a wordless or namespace failure, the rest is not run). */
+async function runBatchProcess(
+  run: Runner,
+  argv: string[],
+  tokens: readonly (readonly string[])[],
+  force: boolean,
+): Promise<{ failures: OpFailure[]; exitCode: number | undefined; stderr: string }> {
+  const lines = tokens.map((t) => t.join(' '));
   const failures: OpFailure[] = [];
   const stderrs: string[] = [];
   let exitCode: number | undefined = 0;
   let start = 0;
-  while (start < ops.length) {
+  while (start < tokens.length) {
     const result = await run(argv, lines.slice(start).join('\n') + '\n');
     if (result.exitCode === 0) break;
     exitCode = result.exitCode;
@@ -57,7 +87,5 @@ export async function runIpBatch(
     if (!force) break;
     start = index + 1;
   }
-
-  const remaining = force ? failures.filter((f) => !isMissingError(ops[f.index], f.message)) : failures;
-  if (remaining.length > 0) throw batchError(argv, exitCode, stderrs.join(''), remaining, lines);
+  return { failures, exitCode, stderr: stderrs.join('') };
 }

@@ -6,6 +6,7 @@ import { createExec, execaRunner, toolMissing, type KernelLogger, type Runner } 
 import { selfNetnsPath } from './ip-batch.js';
 import { createIpReads } from './ip-read.js';
 import { runIpBatch } from './ip-run.js';
+import { createLinkKindProbe } from './link-probe.js';
 import { loadNetlinkAddon } from './netlink/addon.js';
 import { createNetlinkReads } from './netlink/dump.js';
 import { describeErrno, runNetlinkBatch } from './netlink/run.js';
@@ -74,6 +75,7 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
   }
 
   const reads = addon !== undefined ? createNetlinkReads(addon, options.log) : createIpReads(run);
+  const supportsLinkKind = createLinkKindProbe(run);
 
   return {
     ip: (netns, ops, opts) =>
@@ -150,6 +152,8 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
       checkNftTable(family, name);
       await tolerant(['nft', 'delete', 'table', family, name], NFT_MISSING_RE);
     },
+
+    supportsLinkKind,
 
     async checkTools(tools) {
       const probes = { ip: ['ip', '-V'], nft: ['nft', '--version'] } as const;

@@ -1,6 +1,6 @@
 import { PatchbayError } from '@patchbay/errors';
 import { familyBits, isMulticastMac, tryParseAddress, tryParseMac, tryParsePrefixLength, type IpFamily } from '@patchbay/ip';
-import { IFNAME_RE, type IpOp, type NetnsRef } from './contract.js';
+import { IFNAME_RE, IPVLAN_FLAGS, IPVLAN_MODES, MACVLAN_MODES, type IpOp, type NetnsRef } from './contract.js';
 
 /**
  * Input checks for everything that can reach an argv, a batch line or a /proc path. They run
@@ -68,7 +68,6 @@ export function checkAddress(addr: unknown, field = 'address'): IpFamily {
   return parsed.family;
 }
 
-/** ADDRESS/PREFIX with the prefix required (`requirePrefix`) or optional (a host route). */
 /** ADDRESS/PREFIX with the prefix required (`requirePrefix`) or optional (a host route); its family. */
 export function checkCidr(cidr: unknown, field = 'CIDR', requirePrefix = true): IpFamily {
   if (typeof cidr !== 'string') throw invalidInput(field, cidr, 'a string ADDRESS/PREFIX');
@@ -98,6 +97,16 @@ export function checkMtu(mtu: unknown): number {
     throw invalidInput('MTU', mtu, 'an integer in 68..65535');
   }
   return mtu;
+}
+
+function checkInteger(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidInput(field, value, `an integer ${min}..${max}`);
+  return value;
+}
+
+function checkOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+  if (!(allowed as readonly unknown[]).includes(value)) throw invalidInput(field, value, allowed.join('|'));
+  return value as T;
 }
 
 function checkRouteDst(dst: unknown): IpFamily | undefined {
@@ -132,6 +141,50 @@ export function checkOp(op: IpOp): void {
       if (op.mtu !== undefined) checkMtu(op.mtu);
       if (op.mac !== undefined) checkMac(op.mac);
       if (op.peerMac !== undefined) checkMac(op.peerMac, 'peer MAC address');
+      return;
+    case 'macvlan.add':
+    case 'ipvlan.add':
+      checkIfname(op.name);
+      checkIfname(op.parent, 'parent');
+      if (op.netns !== undefined) checkNetnsRef(op.netns);
+      if (op.mtu !== undefined) checkMtu(op.mtu);
+      if (op.op === 'macvlan.add') {
+        checkOneOf('macvlan mode', op.mode, MACVLAN_MODES);
+        if (op.mac !== undefined) checkMac(op.mac);
+      } else {
+        checkOneOf('ipvlan mode', op.mode, IPVLAN_MODES);
+        if (op.flag !== undefined) checkOneOf('ipvlan flag', op.flag, IPVLAN_FLAGS);
+      }
+      return;
+    case 'vlan.add':
+      checkIfname(op.name);
+      checkIfname(op.parent, 'parent');
+      checkInteger('VLAN id', op.id, 1, 4094);
+      return;
+    case 'dummy.add':
+      checkIfname(op.name);
+      return;
+    case 'vxlan.add':
+      checkIfname(op.name);
+      checkInteger('VNI', op.vni, 0, 0xffffff);
+      checkInteger('vxlan dstport', op.dstport, 1, 65535);
+      if (op.local !== undefined) checkAddress(op.local, 'vxlan local address');
+      if (typeof op.learning !== 'boolean') throw invalidInput('vxlan learning', op.learning, 'a boolean');
+      if (op.proxy !== undefined && typeof op.proxy !== 'boolean') throw invalidInput('vxlan proxy', op.proxy, 'a boolean');
+      if (op.mtu !== undefined) checkMtu(op.mtu);
+      return;
+    case 'fdb.append':
+    case 'fdb.del':
+      checkIfname(op.dev);
+      // (the all-zero MAC is the entry for broadcast and unknown destinations)
+      if (typeof op.mac !== 'string' || !tryParseMac(op.mac)) throw invalidInput('fdb MAC address', op.mac, 'six hex octets');
+      checkAddress(op.dst, 'fdb remote');
+      return;
+    case 'neigh.replace':
+    case 'neigh.del':
+      checkIfname(op.dev);
+      checkAddress(op.address, 'neighbour address');
+      if (op.op === 'neigh.replace') checkMac(op.mac, 'neighbour MAC address');
       return;
     case 'link.set':
       checkIfname(op.name);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { KernelError, PatchbayError } from '@patchbay/errors';
 import type { Kernel, LinkInfo } from '../src/index.js';
+import { linkKindCases } from './contract-links.js';
+import { overlayCases } from './contract-overlay.js';
 
 /**
  * One behaviour, two kernels: the fake must fail where the real one fails, with the same
@@ -578,5 +580,9 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
     it('finds its tools', async () => {
       await k.checkTools(['ip', 'nft']);
     });
+
+    const linkCases = () => ({ k, nm, newNetns, link, cleanup: (undo: () => Promise<unknown>) => cleanups.push(undo) });
+    linkKindCases(linkCases);
+    overlayCases(linkCases);
   });
 }

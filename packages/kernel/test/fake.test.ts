@@ -21,6 +21,9 @@ kernelContract(
   },
 );
 
+// this machine's kernel: no ipvlan, 802.1Q or dummy links (the refusal paths of the contract)
+kernelContract('fake, without ipvlan, vlan and dummy', () => createFakeKernel({ missingLinkKinds: ['ipvlan', 'vlan', 'dummy'] }));
+
 const injected = (err: unknown) => err instanceof KernelError && err.details?.injected === true;
 
 describe('fake kernel: its own rules and seams', () => {

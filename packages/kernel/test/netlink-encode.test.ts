@@ -101,6 +101,83 @@ describe('netlink encoding', () => {
     assert.equal(attr(attrs(down, 32), 10).payload.readUInt32LE(0), 0);
   });
 
+  it('a macvlan made in another namespace: the parent by index in the batch\'s namespace, the target a netns fd, the mode in info data', () => {
+    const { msg, fixups } = encodeOp(
+      { op: 'macvlan.add', name: 'eth0', parent: 'enp1', mode: 'passthru', netns: '/run/netns/sb', mtu: 1400, mac: '02:42:0a:00:00:07' },
+      null,
+      '/proc/1/ns/net',
+    );
+    assert.equal(msg.readUInt32LE(0), msg.length);
+    assert.equal(msg.readUInt16LE(6), 0x1 | 0x4 | 0x200 | 0x400);
+    const top = attrs(msg, 32);
+    assert.equal(attr(top, 3).payload.toString(), 'eth0\0');
+    assert.equal(attr(top, 4).payload.readUInt32LE(0), 1400);
+    assert.deepEqual([...attr(top, 1).payload], [0x02, 0x42, 0x0a, 0, 0, 7]);
+    const info = nested(attr(top, 18));
+    assert.equal(attr(info, 1).payload.toString(), 'macvlan\0');
+    assert.deepEqual(attrs(attr(info, 2).payload, 0).map((a) => [a.type, a.payload.readUInt32LE(0)]), [[1, 8]]); // IFLA_MACVLAN_MODE passthru
+    // IFLA_LINK (5) and IFLA_NET_NS_FD (28), each filled in by the native side
+    assert.deepEqual(fixups.map((f) => [f.kind, f.value, msg.readUInt16LE(f.offset - 2)]), [
+      [FIXUP_IFINDEX, 'enp1', 5],
+      [FIXUP_NETNS_FD, '/run/netns/sb', 28],
+    ]);
+    for (const [mode, value] of [['private', 1], ['vepa', 2], ['bridge', 4]] as const) {
+      const m = encodeOp({ op: 'macvlan.add', name: 'm', parent: 'p', mode }, '/run/netns/x', '/proc/1/ns/net');
+      assert.equal(attrs(attr(nested(attr(attrs(m.msg, 32), 18)), 2).payload, 0)[0]!.payload.readUInt32LE(0), value);
+      assert.deepEqual(m.fixups.map((f) => f.kind), [FIXUP_IFINDEX], 'no netns: the link stays in the batch\'s namespace');
+    }
+    const home = encodeOp({ op: 'macvlan.add', name: 'm', parent: 'p', mode: 'bridge', netns: null }, '/run/netns/x', '/proc/1/ns/net');
+    assert.equal(home.fixups[1]?.value, '/proc/1/ns/net', 'netns null from elsewhere: the daemon\'s namespace by its path');
+  });
+
+  it('ipvlan mode and flags are 16-bit; vlan id 16-bit; dummy has only a kind', () => {
+    const data = (op: Parameters<typeof encodeOp>[0]) => {
+      const info = nested(attr(attrs(encodeOp(op, null, '/p').msg, 32), 18));
+      return [attr(info, 1).payload.toString(), attrs(attr(info, 2).payload, 0).map((a) => [a.type, a.payload.length, a.payload.readUInt16LE(0)])];
+    };
+    assert.deepEqual(data({ op: 'ipvlan.add', name: 'i', parent: 'p', mode: 'l3s', flag: 'vepa' }), ['ipvlan\0', [[1, 2, 2], [2, 2, 2]]]);
+    assert.deepEqual(data({ op: 'ipvlan.add', name: 'i', parent: 'p', mode: 'l2', flag: 'private' }), ['ipvlan\0', [[1, 2, 0], [2, 2, 1]]]);
+    assert.deepEqual(data({ op: 'ipvlan.add', name: 'i', parent: 'p', mode: 'l3' }), ['ipvlan\0', [[1, 2, 1]]]);
+    assert.deepEqual(data({ op: 'vlan.add', name: 'p.10', parent: 'p', id: 4094 }), ['vlan\0', [[1, 2, 4094]]]);
+    const dummy = encodeOp({ op: 'dummy.add', name: 'd0' }, null, '/p');
+    const info = nested(attr(attrs(dummy.msg, 32), 18));
+    assert.deepEqual([info.length, attr(info, 1).payload.toString(), dummy.fixups], [1, 'dummy\0', []]);
+  });
+
+  it('vxlan: id 32-bit, port in network order, the source address by family, learning and proxy as bytes', () => {
+    const data = (op: Parameters<typeof encodeOp>[0]) => {
+      const info = nested(attr(attrs(encodeOp(op, null, '/p').msg, 32), 18));
+      assert.equal(attr(info, 1).payload.toString(), 'vxlan\0');
+      return attrs(attr(info, 2).payload, 0).map((a) => [a.type, a.payload.toString('hex')]);
+    };
+    assert.deepEqual(data({ op: 'vxlan.add', name: 'vx0', vni: 4242, dstport: 4789, local: '10.0.0.1', learning: false, proxy: true }), [
+      [1, '92100000'], [15, '12b5'], [4, '0a000001'], [7, '00'], [11, '01'],
+    ]);
+    assert.deepEqual(data({ op: 'vxlan.add', name: 'vx0', vni: 7, dstport: 8472, local: 'fd00::1', learning: true }), [
+      [1, '07000000'], [15, '2118'], [17, 'fd000000000000000000000000000001'], [7, '01'],
+    ]);
+  });
+
+  it('fdb entries: AF_BRIDGE, permanent, the device\'s own table (NTF_SELF), append; neighbours: their family, replace', () => {
+    const fdb = encodeOp({ op: 'fdb.append', dev: 'vx0', mac: '00:00:00:00:00:00', dst: '10.0.0.2' }, null, '/p');
+    assert.equal(fdb.msg.readUInt16LE(4), 28); // RTM_NEWNEIGH
+    assert.equal(fdb.msg.readUInt16LE(6), 0x1 | 0x4 | 0x400 | 0x800); // request, ack, create, append
+    assert.deepEqual([fdb.msg[16], fdb.msg.readUInt16LE(24), fdb.msg[26]], [7, 0x80, 0x02]);
+    assert.deepEqual(fdb.fixups, [{ offset: 20, kind: FIXUP_IFINDEX, value: 'vx0' }]);
+    assert.deepEqual(attrs(fdb.msg, 28).map((a) => [a.type, a.payload.toString('hex')]), [[2, '000000000000'], [1, '0a000002']]);
+    const del = encodeOp({ op: 'fdb.del', dev: 'vx0', mac: '02:42:0a:00:00:05', dst: 'fd00::2' }, null, '/p');
+    assert.deepEqual([del.msg.readUInt16LE(4), del.msg.readUInt16LE(6), del.msg[16], del.msg[26]], [29, 0x1 | 0x4, 7, 0x02]);
+    assert.equal(attr(attrs(del.msg, 28), 1).payload.length, 16);
+
+    const neigh = encodeOp({ op: 'neigh.replace', dev: 'vx0', address: 'fd05::3', mac: '02:42:0a:05:00:03' }, null, '/p');
+    assert.deepEqual([neigh.msg.readUInt16LE(4), neigh.msg.readUInt16LE(6)], [28, 0x1 | 0x4 | 0x400 | 0x100]); // create, replace
+    assert.deepEqual([neigh.msg[16], neigh.msg.readUInt16LE(24), neigh.msg[26]], [10, 0x80, 0]);
+    assert.deepEqual(attrs(neigh.msg, 28).map((a) => [a.type, a.payload.toString('hex')]), [[1, 'fd050000000000000000000000000003'], [2, '02420a050003']]);
+    const gone = encodeOp({ op: 'neigh.del', dev: 'vx0', address: '10.5.0.3' }, null, '/p');
+    assert.deepEqual([gone.msg.readUInt16LE(4), gone.msg[16]], [29, 2]);
+    assert.deepEqual(attrs(gone.msg, 28).map((a) => a.type), [1]);
+  });
+
   it('errno names and what counts as already gone in teardown', () => {
     assert.deepEqual(describeErrno(17), { name: 'EEXIST', text: 'File already exists' });
     assert.equal(isMissingErrno({ op: 'link.del', name: 'x' }, 19), true);

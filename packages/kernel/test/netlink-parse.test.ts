@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAddresses as parseIpAddresses, parseLinks as parseIpLinks, parseRoutes as parseIpRoutes } from '../src/ip-json.js';
+import {
+  parseAddresses as parseIpAddresses, parseFdb as parseIpFdb, parseLinks as parseIpLinks, parseNeighbors as parseIpNeighbors, parseRoutes as parseIpRoutes,
+} from '../src/ip-json.js';
 import { NlMessage } from '../src/netlink/message.js';
 import { formatAddress, linkNames, parseAddresses, parseLinks, parseRawLinks, parseRoutes, replyMessages, scopeName } from '../src/netlink/parse.js';
+import { parseFdb, parseNeighbors } from '../src/netlink/neigh.js';
 
 /** Hand-built kernel answers: NlMessage frames replies the same way as requests. */
 const RTM_NEWLINK = 16;
@@ -34,6 +37,11 @@ interface LinkSpec {
   slaveKind?: string;
   hairpin?: number;
   group?: number;
+  /** IFLA_LINK, and IFLA_LINK_NETNSID when the lower device is in another namespace */
+  link?: number;
+  linkNetnsid?: number;
+  /** writes IFLA_INFO_DATA's attributes */
+  data?: (m: NlMessage) => void;
 }
 function linkMsg(l: LinkSpec): Buffer {
   const hdr = Buffer.alloc(16);
@@ -45,9 +53,16 @@ function linkMsg(l: LinkSpec): Buffer {
   if (l.mac !== undefined) m.attr(1, mac(l.mac));
   if (l.master !== undefined) m.u32(10, l.master);
   if (l.group !== undefined) m.u32(27, l.group);
+  if (l.link !== undefined) m.u32(5, l.link);
+  if (l.linkNetnsid !== undefined) m.u32(37, l.linkNetnsid);
   if (l.kind !== undefined || l.slaveKind !== undefined) {
     m.begin(18);
     if (l.kind !== undefined) m.str(1, l.kind);
+    if (l.data !== undefined) {
+      m.begin(2);
+      l.data(m);
+      m.end();
+    }
     if (l.slaveKind !== undefined) {
       m.str(4, l.slaveKind).begin(5).u8(1, 0);
       if (l.hairpin !== undefined) m.u8(4, l.hairpin);
@@ -125,6 +140,114 @@ describe('netlink replies → what the ip -json path returns', () => {
     assert.deepEqual(fromNetlink, parseIpLinks(json));
     // and with the same key order, so that logs and API output do not change either
     assert.equal(JSON.stringify(fromNetlink), JSON.stringify(parseIpLinks(json)));
+  });
+
+  it('links on a lower device: parent by name in the same namespace only, mode, ipvlan flag and vlan id as ip -details -json gives them', () => {
+    const u16 = (type: number, value: number) => (m: NlMessage) => void m.attr(type, Buffer.from([value & 0xff, value >> 8]));
+    const lower = reply(
+      linkMsg({ index: 2, name: 'enp1', mtu: 1500, mac: '02:00:00:00:00:01', kind: 'veth', link: 3 }),
+      linkMsg({ index: 3, name: 'lan0', mtu: 1500, mac: '02:00:00:00:00:02', kind: 'veth', link: 2 }),
+      linkMsg({ index: 4, name: 'mv0', mtu: 1500, mac: '02:00:00:00:00:04', kind: 'macvlan', link: 2, data: (m) => void m.u32(1, 8) }),
+      linkMsg({ index: 5, name: 'mv1', mtu: 1500, mac: '02:00:00:00:00:05', kind: 'macvlan', link: 7, linkNetnsid: 0, data: (m) => void m.u32(1, 2) }),
+      linkMsg({ index: 6, name: 'iv0', mtu: 1500, mac: '02:00:00:00:00:01', kind: 'ipvlan', link: 2, data: (m) => (u16(1, 2)(m), u16(2, 2)(m)) }),
+      linkMsg({ index: 8, name: 'enp1.10', flags: IFF_UP, mtu: 1500, mac: '02:00:00:00:00:01', kind: 'vlan', link: 2, data: u16(1, 10) }),
+      linkMsg({ index: 9, name: 'd0', mtu: 1500, mac: '02:00:00:00:00:09', kind: 'dummy' }),
+    );
+    const json = JSON.stringify([
+      { ifindex: 2, link: 'lan0', ifname: 'enp1', flags: [], mtu: 1500, address: '02:00:00:00:00:01', linkinfo: { info_kind: 'veth' } },
+      { ifindex: 3, link: 'enp1', ifname: 'lan0', flags: [], mtu: 1500, address: '02:00:00:00:00:02', linkinfo: { info_kind: 'veth' } },
+      { ifindex: 4, link: 'enp1', ifname: 'mv0', flags: [], mtu: 1500, address: '02:00:00:00:00:04', linkinfo: { info_kind: 'macvlan', info_data: { mode: 'passthru', bcqueuelen: 1000 } } },
+      { ifindex: 5, link_index: 7, ifname: 'mv1', flags: [], mtu: 1500, address: '02:00:00:00:00:05', link_netnsid: 0, linkinfo: { info_kind: 'macvlan', info_data: { mode: 'vepa' } } },
+      { ifindex: 6, link: 'enp1', ifname: 'iv0', flags: [], mtu: 1500, address: '02:00:00:00:00:01', linkinfo: { info_kind: 'ipvlan', info_data: { mode: 'l3s', vepa: true } } },
+      { ifindex: 8, link: 'enp1', ifname: 'enp1.10', flags: ['UP'], mtu: 1500, address: '02:00:00:00:00:01', linkinfo: { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 10, flags: ['REORDER_HDR'] } } },
+      { ifindex: 9, ifname: 'd0', flags: [], mtu: 1500, address: '02:00:00:00:00:09', linkinfo: { info_kind: 'dummy' } },
+    ]);
+    const fromNetlink = parseLinks(lower);
+    assert.deepEqual(
+      fromNetlink.map((l) => [l.name, l.parent, l.mode, l.flag, l.vlanId]),
+      [
+        ['enp1', undefined, undefined, undefined, undefined],
+        ['lan0', undefined, undefined, undefined, undefined],
+        ['mv0', 'enp1', 'passthru', undefined, undefined],
+        ['mv1', undefined, 'vepa', undefined, undefined],
+        ['iv0', 'enp1', 'l3s', 'vepa', undefined],
+        ['enp1.10', 'enp1', undefined, undefined, 10],
+        ['d0', undefined, undefined, undefined, undefined],
+      ],
+    );
+    assert.deepEqual(fromNetlink, parseIpLinks(json));
+    assert.equal(JSON.stringify(fromNetlink), JSON.stringify(parseIpLinks(json)));
+    // ipvlan flags: private wins over vepa, none set is bridge
+    const flagOf = (flags: number) => parseLinks(reply(linkMsg({ index: 1, name: 'i', kind: 'ipvlan', data: u16(2, flags) })))[0]!.flag;
+    assert.deepEqual([flagOf(0), flagOf(1), flagOf(2), flagOf(3)], ['bridge', 'private', 'vepa', 'private']);
+  });
+
+  it('vxlan links: the settings as ip -details -json prints them (no local when unset, proxy only when on)', () => {
+    const port = (p: number) => Buffer.from([p >> 8, p & 0xff]);
+    const vx = reply(
+      linkMsg({ index: 2, name: 'vx0', mtu: 1450, mac: '02:00:00:00:00:02', kind: 'vxlan', data: (m) => void m.u32(1, 4242).attr(15, port(4789)).attr(4, v4('10.0.0.1')).u8(7, 0).u8(11, 1) }),
+      linkMsg({ index: 3, name: 'vx6', mtu: 1500, mac: '02:00:00:00:00:03', kind: 'vxlan', data: (m) => void m.u32(1, 7).attr(15, port(8472)).attr(17, v6(0xfd00, 0, 0, 0, 0, 0, 0, 1)).u8(7, 1).u8(11, 0) }),
+      linkMsg({ index: 4, name: 'vx9', mtu: 1500, mac: '02:00:00:00:00:04', kind: 'vxlan', data: (m) => void m.u32(1, 9).attr(4, v4('0.0.0.0')).attr(15, port(4789)).u8(7, 1).u8(11, 0) }),
+    );
+    const json = JSON.stringify([
+      { ifindex: 2, ifname: 'vx0', flags: [], mtu: 1450, address: '02:00:00:00:00:02', linkinfo: { info_kind: 'vxlan', info_data: { id: 4242, local: '10.0.0.1', port_range: { low: 0, high: 0 }, port: 4789, learning: false, proxy: true, ttl: 0 } } },
+      { ifindex: 3, ifname: 'vx6', flags: [], mtu: 1500, address: '02:00:00:00:00:03', linkinfo: { info_kind: 'vxlan', info_data: { id: 7, local6: 'fd00::1', port: 8472, learning: true } } },
+      { ifindex: 4, ifname: 'vx9', flags: [], mtu: 1500, address: '02:00:00:00:00:04', linkinfo: { info_kind: 'vxlan', info_data: { id: 9, port: 4789, learning: true } } },
+    ]);
+    const fromNetlink = parseLinks(vx);
+    assert.deepEqual(fromNetlink.map((l) => l.vxlan), [
+      { vni: 4242, dstport: 4789, local: '10.0.0.1', learning: false, proxy: true },
+      { vni: 7, dstport: 8472, local: 'fd00::1', learning: true, proxy: false },
+      { vni: 9, dstport: 4789, learning: true, proxy: false },
+    ]);
+    assert.equal(JSON.stringify(fromNetlink), JSON.stringify(parseIpLinks(json)));
+  });
+
+  it('neighbours: permanent IPv4/IPv6 entries with an address; fdb: AF_BRIDGE entries with a remote, as ip and bridge -json give them', () => {
+    const neigh = (family: number, index: number, state: number, dst?: Buffer, lladdr?: string) => {
+      const hdr = Buffer.alloc(12);
+      hdr.writeUInt8(family, 0);
+      hdr.writeInt32LE(index, 4);
+      hdr.writeUInt16LE(state, 8);
+      const m = new NlMessage(28, 0, hdr);
+      if (dst !== undefined) m.attr(1, dst);
+      if (lladdr !== undefined) m.attr(2, mac(lladdr));
+      return m.build().msg;
+    };
+    const names = new Map([[2, 'vx0'], [3, 'br0']]);
+    const neighbors = reply(
+      neigh(2, 2, 0x80, v4('10.5.0.3'), '02:42:0A:05:00:03'),
+      neigh(2, 3, 0x02, v4('10.5.0.9'), '02:42:0a:05:00:09'), // reachable: learned, not ours
+      neigh(2, 3, 0x80, v4('10.5.0.8')), // no link-layer address
+      neigh(10, 2, 0x80, v6(0xfd05, 0, 0, 0, 0, 0, 0, 3), '02:42:0a:05:00:03'),
+    );
+    const ipNeigh = JSON.stringify([
+      { dst: '10.5.0.3', dev: 'vx0', lladdr: '02:42:0a:05:00:03', state: ['PERMANENT'] },
+      { dst: '10.5.0.9', dev: 'br0', lladdr: '02:42:0a:05:00:09', state: ['REACHABLE'] },
+      { dst: '10.5.0.8', dev: 'br0', state: ['PERMANENT'] },
+      { dst: 'fd05::3', dev: 'vx0', lladdr: '02:42:0a:05:00:03', state: ['PERMANENT'] },
+    ]);
+    assert.deepEqual(parseNeighbors(neighbors, names), [
+      { dev: 'vx0', address: '10.5.0.3', mac: '02:42:0a:05:00:03', family: 4 },
+      { dev: 'vx0', address: 'fd05::3', mac: '02:42:0a:05:00:03', family: 6 },
+    ]);
+    assert.equal(JSON.stringify(parseNeighbors(neighbors, names)), JSON.stringify(parseIpNeighbors(ipNeigh)));
+
+    const fdb = reply(
+      neigh(7, 2, 0x80, v4('10.0.0.2'), '00:00:00:00:00:00'),
+      neigh(7, 3, 0x80, undefined, '33:33:00:00:00:01'), // a bridge's own multicast entry: no remote
+      neigh(7, 2, 0x80, v6(0xfd00, 0, 0, 0, 0, 0, 0, 2), '02:42:0a:05:00:05'),
+    );
+    const bridgeJson = JSON.stringify([
+      { mac: '00:00:00:00:00:00', ifname: 'vx0', dst: '10.0.0.2', flags: ['self'], state: 'permanent' },
+      { mac: '33:33:00:00:00:01', ifname: 'br0', flags: ['self'], state: 'permanent' },
+      { mac: '02:42:0a:05:00:05', ifname: 'vx0', dst: 'fd00::2', flags: ['self'], state: 'permanent' },
+    ]);
+    assert.deepEqual(parseFdb(fdb, names), [
+      { dev: 'vx0', mac: '00:00:00:00:00:00', dst: '10.0.0.2' },
+      { dev: 'vx0', mac: '02:42:0a:05:00:05', dst: 'fd00::2' },
+    ]);
+    assert.equal(JSON.stringify(parseFdb(fdb, names)), JSON.stringify(parseIpFdb(bridgeJson)));
   });
 
   it('addresses: grouped by link in link order, kernel order within a link, IFA_LOCAL before IFA_ADDRESS', () => {

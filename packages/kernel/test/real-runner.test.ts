@@ -78,6 +78,96 @@ describe('real kernel: argv and batch input', () => {
     assert.deepEqual(calls[2]!.argv, ['nsenter', '--net=/proc/42/ns/net', '--', 'ip', '-force', '-batch', '-']);
   });
 
+  it('renders links on a lower device as `link add link PARENT name N`, the netns clause only to leave the batch\'s namespace', async () => {
+    const { runner, calls } = scripted();
+    await createRealKernel({ runner, backend: 'ip' }).ip('/run/netns/sb1', [
+      { op: 'macvlan.add', name: 'eth0', parent: 'enp1', mode: 'bridge', netns: '/run/netns/sb2', mtu: 1400, mac: '02:00:00:00:00:0c' },
+      { op: 'macvlan.add', name: 'mv0', parent: 'enp1', mode: 'passthru', netns: '/run/netns/sb1' },
+      { op: 'macvlan.add', name: 'mv1', parent: 'enp1', mode: 'vepa', netns: null },
+      { op: 'ipvlan.add', name: 'eth1', parent: 'enp1', mode: 'l3s', flag: 'private', netns: '/proc/42/ns/net' },
+      { op: 'ipvlan.add', name: 'iv0', parent: 'enp1', mode: 'l2', mtu: 9000 },
+      { op: 'vlan.add', name: 'enp1.10', parent: 'enp1', id: 10 },
+      { op: 'dummy.add', name: 'd0' },
+    ]);
+    assert.deepEqual(calls[0]!.input!.split('\n'), [
+      'link add link enp1 name eth0 mtu 1400 address 02:00:00:00:00:0c netns sb2 type macvlan mode bridge',
+      'link add link enp1 name mv0 type macvlan mode passthru',
+      `link add link enp1 name mv1 netns /proc/${process.pid}/ns/net type macvlan mode vepa`,
+      'link add link enp1 name eth1 netns /proc/42/ns/net type ipvlan mode l3s private',
+      'link add link enp1 name iv0 mtu 9000 type ipvlan mode l2',
+      'link add link enp1 name enp1.10 type vlan id 10',
+      'link add d0 type dummy',
+      '',
+    ]);
+  });
+
+  it('forwarding entries run as `bridge -batch -` between the ip processes; a failure there is named by its index in the whole batch', async () => {
+    const { runner, calls } = scripted({}, { exitCode: 1, stderr: 'Cannot find device "vx9"\nCommand failed -:2\n' });
+    const ops: IpOp[] = [
+      { op: 'vxlan.add', name: 'vx0', vni: 4242, dstport: 4789, local: '10.0.0.1', learning: false, proxy: true, mtu: 1450 },
+      { op: 'neigh.replace', dev: 'vx0', address: '10.5.0.3', mac: '02:42:0a:05:00:03' },
+      { op: 'fdb.append', dev: 'vx0', mac: '00:00:00:00:00:00', dst: '10.0.0.2' },
+      { op: 'fdb.append', dev: 'vx9', mac: '00:00:00:00:00:00', dst: '10.0.0.2' },
+      { op: 'neigh.del', dev: 'vx0', address: 'fd05::3' },
+    ];
+    await assert.rejects(createRealKernel({ runner, backend: 'ip' }).ip('/run/netns/sb1', ops), (err: KernelError) => {
+      assert.equal(err.details?.failedOp, 3);
+      assert.deepEqual(err.argv, ['bridge', '-n', 'sb1', '-batch', '-']);
+      return true;
+    });
+    assert.deepEqual(calls.map((c) => [c.argv.join(' '), c.input]), [
+      [
+        'ip -n sb1 -batch -',
+        'link add vx0 mtu 1450 type vxlan id 4242 dstport 4789 local 10.0.0.1 nolearning proxy\nneigh replace 10.5.0.3 lladdr 02:42:0a:05:00:03 dev vx0 nud permanent\n',
+      ],
+      [
+        'bridge -n sb1 -batch -',
+        'fdb append 00:00:00:00:00:00 dev vx0 dst 10.0.0.2 self permanent\nfdb append 00:00:00:00:00:00 dev vx9 dst 10.0.0.2 self permanent\n',
+      ],
+    ], 'the batch stopped at the failure: the last ip process never ran');
+    // teardown: every process runs, "already gone" in either is success
+    const teardown = scripted({ exitCode: 1, stderr: 'RTNETLINK answers: No such file or directory\nCommand failed -:1\n' }, {});
+    const del: IpOp[] = [{ op: 'fdb.del', dev: 'vx0', mac: '00:00:00:00:00:00', dst: '10.0.0.2' }, { op: 'link.del', name: 'vx0' }];
+    await createRealKernel({ runner: teardown.runner, backend: 'ip' }).ip('/proc/42/ns/net', del, { ignoreMissing: true });
+    assert.deepEqual(teardown.calls.map((c) => c.argv.join(' ')), [
+      'nsenter --net=/proc/42/ns/net -- bridge -force -batch -',
+      'nsenter --net=/proc/42/ns/net -- ip -force -batch -',
+    ]);
+  });
+
+  it('"Unknown device type" for a link-creating op is the clear refusal naming the kernel option', async () => {
+    const { runner } = scripted({ exitCode: 1, stderr: 'Error: Unknown device type.\nCommand failed -:2\n' });
+    const ops: IpOp[] = [{ op: 'bridge.add', name: 'b0' }, { op: 'ipvlan.add', name: 'i0', parent: 'b0', mode: 'l2' }];
+    await assert.rejects(createRealKernel({ runner, backend: 'ip' }).ip(null, ops), (err: PatchbayError) => {
+      assert.equal(err.code, 'PB_ERR_KERNEL_FEATURE');
+      assert.equal(err.message, 'this kernel has no ipvlan link type (CONFIG_IPVLAN)');
+      assert.deepEqual([err.details?.failedOp, err.details?.kind, err.details?.config], [1, 'ipvlan', 'CONFIG_IPVLAN']);
+      return true;
+    });
+    // the same words for an op that makes no link stay a kernel error
+    const other = scripted({ exitCode: 1, stderr: 'Error: Unknown device type.\nCommand failed -:1\n' });
+    await assert.rejects(createRealKernel({ runner: other.runner, backend: 'ip' }).ip(null, [{ op: 'link.set', name: 'x', up: true }]), (err: PatchbayError) => err.code === 'PB_ERR_KERNEL');
+  });
+
+  it('supportsLinkKind: one probe batch in a throw-away namespace, its answer kept; a failed probe is an error, tried again', async () => {
+    const { runner, calls } = scripted(
+      { exitCode: 1, stderr: 'unshare: unshare failed: Operation not permitted\n' },
+      { exitCode: 1, stderr: 'Error: Unknown device type.\nCommand failed -:4\nError: Unknown device type.\nCommand failed -:6\n' },
+    );
+    const k = createRealKernel({ runner, backend: 'ip' });
+    await assert.rejects(k.supportsLinkKind('macvlan'), (err: KernelError) => err.code === 'PB_ERR_KERNEL' && /Operation not permitted/.test(err.message));
+    assert.equal(await k.supportsLinkKind('ipvlan'), false);
+    assert.equal(await k.supportsLinkKind('dummy'), false);
+    assert.equal(await k.supportsLinkKind('macvlan'), true);
+    assert.equal(await k.supportsLinkKind('veth'), true);
+    assert.equal(calls.length, 2, 'probed once more after the failure, then answered from what it found');
+    assert.deepEqual(calls[1]!.argv, ['unshare', '--net', '--', 'ip', '-force', '-batch', '-']);
+    const lines = calls[1]!.input!.trim().split('\n');
+    assert.match(lines[3]!, /type ipvlan/);
+    assert.match(lines[5]!, /type dummy/);
+    await assert.rejects(k.supportsLinkKind('wireguard' as 'veth'), (err: PatchbayError) => err.code === 'PB_ERR_INVALID');
+  });
+
   it('starts no process for an empty batch, and none for invalid input', async () => {
     const { runner, calls } = scripted();
     const k = createRealKernel({ runner, backend: 'ip' });

@@ -218,6 +218,63 @@ describe('real kernel: netlink reads return exactly what the ip -json reads retu
     }
   });
 
+  it('links on a lower device: macvlans of every mode, the parent named in its own namespace only', async () => {
+    const a = await viaNetlink.netnsAdd('pbt-eq-lower-a');
+    const b = await viaNetlink.netnsAdd('pbt-eq-lower-b');
+    try {
+      await viaNetlink.ip(a, [
+        { op: 'veth.add', name: 'pbeqp', peer: 'pbeqq', peerNetns: a },
+        { op: 'macvlan.add', name: 'pbeqm1', parent: 'pbeqp', mode: 'bridge' },
+        { op: 'macvlan.add', name: 'pbeqm2', parent: 'pbeqp', mode: 'private', mtu: 1400 },
+        { op: 'macvlan.add', name: 'pbeqm3', parent: 'pbeqp', mode: 'vepa', mac: '02:42:0a:43:00:03' },
+        { op: 'macvlan.add', name: 'eth0', parent: 'pbeqp', mode: 'bridge', netns: b },
+        { op: 'macvlan.add', name: 'pbeqm4', parent: 'pbeqq', mode: 'passthru' },
+        { op: 'link.set', name: 'pbeqm1', up: true },
+      ]);
+      const linksA = await sameFromBoth('links in a', (k) => k.links(a));
+      assert.deepEqual(
+        linksA.filter((l) => l.kind === 'macvlan').map((l) => [l.name, l.parent, l.mode]),
+        [['pbeqm1', 'pbeqp', 'bridge'], ['pbeqm2', 'pbeqp', 'private'], ['pbeqm3', 'pbeqp', 'vepa'], ['pbeqm4', 'pbeqq', 'passthru']],
+        'the state the comparison is about is really there',
+      );
+      assert.deepEqual(linksA.filter((l) => l.kind === 'veth').map((l) => l.parent), [undefined, undefined], 'a veth\'s peer is no parent');
+      for (const name of ['pbeqp', 'pbeqm1', 'pbeqm2', 'pbeqm3', 'pbeqm4']) await sameFromBoth(`link ${name} in a`, (k) => k.link(a, name));
+      const eth0 = await sameFromBoth('link eth0 in b', (k) => k.link(b, 'eth0'));
+      assert.deepEqual([eth0?.kind, eth0?.mode, eth0?.parent], ['macvlan', 'bridge', undefined]);
+      await sameFromBoth('links in b', (k) => k.links(b));
+    } finally {
+      await viaNetlink.netnsDelete('pbt-eq-lower-a');
+      await viaNetlink.netnsDelete('pbt-eq-lower-b');
+    }
+  });
+
+  it('vxlan devices, their forwarding entries and permanent neighbours', async () => {
+    const a = await viaNetlink.netnsAdd('pbt-eq-vx');
+    try {
+      await viaNetlink.ip(a, [
+        { op: 'vxlan.add', name: 'pbeqx4', vni: 4242, dstport: 4789, local: '10.0.0.1', learning: false, proxy: true },
+        { op: 'vxlan.add', name: 'pbeqx6', vni: 7, dstport: 4790, local: 'fd00::1', learning: true, mtu: 1400 },
+        { op: 'vxlan.add', name: 'pbeqx0', vni: 0, dstport: 8472, learning: false, proxy: false },
+        { op: 'link.set', name: 'pbeqx4', up: true },
+        { op: 'link.set', name: 'pbeqx6', up: true },
+        { op: 'fdb.append', dev: 'pbeqx4', mac: '00:00:00:00:00:00', dst: '10.0.0.2' },
+        { op: 'fdb.append', dev: 'pbeqx4', mac: '00:00:00:00:00:00', dst: '10.0.0.3' },
+        { op: 'fdb.append', dev: 'pbeqx4', mac: '02:42:0a:05:00:05', dst: '10.0.0.3' },
+        { op: 'fdb.append', dev: 'pbeqx6', mac: '02:42:0a:05:00:06', dst: 'fd00::2' },
+        { op: 'neigh.replace', dev: 'pbeqx4', address: '10.5.0.3', mac: '02:42:0a:05:00:03' },
+        { op: 'neigh.replace', dev: 'pbeqx4', address: 'fd05::3', mac: '02:42:0a:05:00:03' },
+        { op: 'neigh.replace', dev: 'pbeqx6', address: '10.6.0.3', mac: '02:42:0a:06:00:03' },
+      ]);
+      const links = await sameFromBoth('links', (k) => k.links(a));
+      assert.deepEqual(links.map((l) => l.vxlan?.vni), [undefined, 4242, 7, 0], 'the state the comparison is about is really there');
+      for (const name of ['pbeqx4', 'pbeqx6', 'pbeqx0']) await sameFromBoth(`link ${name}`, (k) => k.link(a, name));
+      assert.equal((await sameFromBoth('fdb', (k) => k.fdb(a))).length, 4);
+      assert.equal((await sameFromBoth('neighbors', (k) => k.neighbors(a))).length, 3);
+    } finally {
+      await viaNetlink.netnsDelete('pbt-eq-vx');
+    }
+  });
+
   it('a missing namespace is a KernelError on both, for every read', async () => {
     const gone = '/run/netns/pbt-eq-never';
     for (const k of [viaNetlink, viaIp]) {

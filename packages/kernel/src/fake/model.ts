@@ -1,6 +1,9 @@
-import type { AddrInfo, IpOp, LinkInfo, NetnsRef } from '../contract.js';
-import { contains, formatInterfaceAddress, formatMac, sameAddress, tryParseMac, type Cidr } from '@patchbay/ip';
+import { formatMac, sameAddress, tryParseMac, type Cidr } from '@patchbay/ip';
+import type { IpOp, LinkKind, NetnsRef } from '../contract.js';
+import { kindCreatedBy } from '../link-kinds.js';
 import { parsePrefix } from './addresses.js';
+import { joinIpvlanPort, planLowerLink, rxHandlerOwner, targetNs, type LowerOp } from './lower.js';
+import { applyNeighOp, checkVxlan, vxlanInfoOf } from './overlay.js';
 import { addRoute, deleteRoute, dropRoutesOn, listRoutes } from './routing.js';
 import { FakeOpError, type FakeLink, type FakeNs } from './types.js';
 
@@ -20,7 +23,11 @@ export class NetModel {
   private nextIndex = 1;
   private nextMac = 1;
 
-  constructor(private readonly selfPaths: readonly string[]) {
+  constructor(
+    private readonly selfPaths: readonly string[],
+    /** link types this kernel lacks ("Unknown device type") */
+    private readonly missingKinds: ReadonlySet<LinkKind> = new Set(),
+  ) {
     this.root = this.newNs(null);
     this.setUp(this.root.links.get('lo')!, true);
   }
@@ -49,6 +56,14 @@ export class NetModel {
   paths(): string[] {
     return [...this.byPath.keys()];
   }
+
+  hasKind(kind: LinkKind): boolean {
+    return !this.missingKinds.has(kind);
+  }
+
+  /** Every link that sits on `lower` (macvlans, ipvlans, vlans), in any namespace. */
+  readonly uppers = (lower: FakeLink): FakeLink[] =>
+    [this.root, ...this.byPath.values()].flatMap((ns) => [...ns.links.values()].filter((l) => l.parent === lower));
 
   createLink(ns: FakeNs, spec: { name: string; kind: string; mtu?: number; mac?: string }): FakeLink {
     if (ns.links.has(spec.name)) throw new FakeOpError('RTNETLINK answers: File exists');
@@ -89,6 +104,10 @@ export class NetModel {
       delete peer.peer;
       this.deleteLink(peer);
     }
+    // links on a lower device go with it; the last ipvlan takes the port's mode with it
+    for (const upper of this.uppers(link)) this.deleteLink(upper);
+    const lower = link.parent;
+    if (lower !== undefined && link.kind === 'ipvlan' && !this.uppers(lower).some((u) => u.kind === 'ipvlan')) delete lower.ipvlanPort;
   }
 
   setUp(link: FakeLink, up: boolean): void {
@@ -102,23 +121,51 @@ export class NetModel {
       }
     }
     if (!up) {
-      // the kernel flushes IPv6 addresses (not IPv4 ones) and every route through a downed link
+      // the kernel flushes IPv6 addresses (not IPv4 ones), every route and neighbour entry of a downed link
       link.addrs = link.addrs.filter((a) => a.family === 4);
       dropRoutesOn(link.ns, link.name);
+      delete link.neigh;
     }
   }
 
-  apply(ns: FakeNs, op: IpOp, peerNs: (ref: NetnsRef) => FakeNs | undefined, peerToken: string): void {
+  /** The kernel looks the name up before the type: a taken name is "File exists" either way. */
+  private refuseTakenOrUnknown(op: IpOp, ns: FakeNs, name: string): void {
+    if (ns.links.has(name)) throw new FakeOpError('RTNETLINK answers: File exists');
+    const kind = kindCreatedBy(op);
+    if (kind !== undefined && !this.hasKind(kind)) throw new FakeOpError('Error: Unknown device type.');
+  }
+
+  /** `netnsToken` names op's target namespace (a veth's peer's, a macvlan's) as iproute2 prints it. */
+  apply(ns: FakeNs, op: IpOp, peerNs: (ref: NetnsRef) => FakeNs | undefined, netnsToken: string): void {
     switch (op.op) {
       case 'bridge.add':
-        this.createLink(ns, { name: op.name, kind: 'bridge', mtu: op.mtu, mac: op.mac });
+      case 'dummy.add':
+        this.refuseTakenOrUnknown(op, ns, op.name);
+        if (op.op === 'dummy.add') this.createLink(ns, { name: op.name, kind: 'dummy' });
+        else this.createLink(ns, { name: op.name, kind: 'bridge', mtu: op.mtu, mac: op.mac });
         return;
+      case 'macvlan.add':
+      case 'ipvlan.add':
+      case 'vlan.add':
+        return this.addLowerLink(ns, op, peerNs, netnsToken);
+      case 'vxlan.add': {
+        this.refuseTakenOrUnknown(op, ns, op.name);
+        checkVxlan(ns, op);
+        this.createLink(ns, { name: op.name, kind: 'vxlan', mtu: op.mtu }).vxlan = vxlanInfoOf(op);
+        return;
+      }
+      case 'fdb.append':
+      case 'fdb.del':
+      case 'neigh.replace':
+      case 'neigh.del':
+        return applyNeighOp(this.link(ns, op.dev), op);
       case 'veth.add': {
         const other = peerNs(op.peerNetns);
-        if (!other) throw new FakeOpError(`Error: argument "${peerToken}" is wrong: Invalid "netns" value`);
+        if (!other) throw new FakeOpError(`Error: argument "${netnsToken}" is wrong: Invalid "netns" value`);
         if (ns.links.has(op.name) || other.links.has(op.peer) || (other === ns && op.name === op.peer)) {
           throw new FakeOpError('RTNETLINK answers: File exists');
         }
+        this.refuseTakenOrUnknown(op, ns, op.name);
         const a = this.createLink(ns, { name: op.name, kind: 'veth', mtu: op.mtu, mac: op.mac });
         const b = this.createLink(other, { name: op.peer, kind: 'veth', mtu: op.mtu, mac: op.peerMac });
         a.peer = b;
@@ -152,6 +199,20 @@ export class NetModel {
     }
   }
 
+  private addLowerLink(ns: FakeNs, op: LowerOp, resolve: (ref: NetnsRef) => FakeNs | undefined, netnsToken: string): void {
+    const target = targetNs(op, ns, resolve);
+    if (!target) throw new FakeOpError(`Error: argument "${netnsToken}" is wrong: Invalid "netns" value`);
+    const parent = this.link(ns, op.parent);
+    this.refuseTakenOrUnknown(op, target, op.name);
+    const plan = planLowerLink(op, parent, this.uppers);
+    const kind = op.op === 'macvlan.add' ? 'macvlan' : op.op === 'ipvlan.add' ? 'ipvlan' : 'vlan';
+    const link = this.createLink(target, { name: op.name, kind, mtu: plan.mtu, mac: plan.mac });
+    link.parent = plan.lower;
+    if (plan.mode !== undefined) link.mode = plan.mode;
+    if (plan.vlanId !== undefined) link.vlanId = plan.vlanId;
+    if (op.op === 'ipvlan.add') joinIpvlanPort(plan.lower, op);
+  }
+
   private setLink(ns: FakeNs, op: Extract<IpOp, { op: 'link.set' }>): void {
     const link = this.link(ns, op.name);
     if (op.master !== undefined) this.checkMaster(ns, link, op.master);
@@ -177,6 +238,8 @@ export class NetModel {
     if (link.kind === 'bridge') throw new FakeOpError('Error: Can not enslave a bridge to a bridge.');
     if (link.kind === 'loopback') throw new FakeOpError('RTNETLINK answers: Invalid argument');
     if (link.master === masterName) return;
+    // a lower device of macvlans or ipvlans gives its frames to them, not to a bridge
+    if (rxHandlerOwner(link, this.uppers) !== undefined) throw new FakeOpError('RTNETLINK answers: Device or resource busy');
     const ports = [...ns.links.values()].filter((l) => l.master === masterName).length;
     if (ports >= BRIDGE_MAX_PORTS) throw new FakeOpError('RTNETLINK answers: Exchange full');
   }
@@ -213,31 +276,4 @@ function linkLocalOf(mac: string): string {
   const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];
   const groups = [0, 2, 4, 6].map((i) => ((eui[i]! << 8) | eui[i + 1]!).toString(16));
   return `fe80::${groups.join(':')}/64`;
-}
-
-export function listLinks(ns: FakeNs): LinkInfo[] {
-  return [...ns.links.values()]
-    .sort((a, b) => a.index - b.index)
-    .map((l) => {
-      const info: LinkInfo = { name: l.name, index: l.index, kind: l.kind, mtu: l.mtu, mac: l.mac, up: l.up };
-      if (l.master !== undefined) info.master = l.master;
-      if (l.master !== undefined && ns.links.get(l.master)?.kind === 'bridge') info.hairpin = l.hairpin === true;
-      if (l.group) info.group = l.group;
-      return info;
-    });
-}
-
-const HOST_SCOPE = [parsePrefix('127.0.0.0/8'), parsePrefix('::1/128')];
-const LINK_SCOPE = parsePrefix('fe80::/10');
-
-const scopeOf = (a: Cidr): string => {
-  if (HOST_SCOPE.some((block) => contains(block, a))) return 'host';
-  if (contains(LINK_SCOPE, a)) return 'link';
-  return 'global';
-};
-
-export function listAddresses(ns: FakeNs): AddrInfo[] {
-  return [...ns.links.values()]
-    .sort((a, b) => a.index - b.index)
-    .flatMap((l) => l.addrs.map((a) => ({ dev: l.name, cidr: formatInterfaceAddress(a), family: a.family, scope: scopeOf(a) })));
 }

@@ -1,4 +1,5 @@
 import type { Address, Cidr } from '@patchbay/ip';
+import type { VxlanInfo } from '../contract.js';
 
 /** State of the fake kernel's network model. */
 
@@ -26,6 +27,20 @@ export interface FakeLink {
   addrgenmode?: 'none' | 'eui64';
   /** addresses with their prefix length (host bits kept, as assigned) */
   addrs: Cidr[];
+  /** macvlan, ipvlan, vlan: the lower device (possibly in another namespace) */
+  parent?: FakeLink;
+  /** macvlan: its mode */
+  mode?: string;
+  /** vlan: its 802.1Q id */
+  vlanId?: number;
+  /** a lower device of ipvlans: mode and flag belong to the port, shared by all its ipvlans */
+  ipvlanPort?: { mode: string; flag: string };
+  /** vxlan: its settings */
+  vxlan?: VxlanInfo;
+  /** vxlan: permanent forwarding entries to remotes */
+  fdb?: { mac: string; dst: string }[];
+  /** permanent neighbour entries (gone when the link goes down) */
+  neigh?: { address: string; mac: string; family: 4 | 6 }[];
 }
 
 export interface FakeRoute {

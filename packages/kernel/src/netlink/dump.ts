@@ -7,8 +7,9 @@ import { NLM_F_DUMP, NlMessage, type NlRequest } from './message.js';
 import { AF_INET, AF_INET6, IFLA, RTEXT_FILTER_SKIP_STATS, RTM, ifinfomsg } from './rtnl.js';
 import { linkNames, parseAddresses, parseLinks, parseRawLinks, parseRoutes, toLinkInfo } from './parse.js';
 import { describeErrno, failureMessage, netlinkArgv } from './run.js';
+import { fdbDumpRequest, neighDumpRequest, parseFdb, parseNeighbors } from './neigh.js';
 
-/** Read requests (link, address and route dumps and gets) and the Kernel read methods on them. */
+/** Read requests (link, address, route and neighbour dumps and gets) and the Kernel read methods on them. */
 
 const ENODEV = 19;
 
@@ -32,7 +33,7 @@ export function routeDumpRequest(family: 4 | 6): NlRequest {
   return new NlMessage(RTM.GETROUTE, NLM_F_DUMP, rtmsg).build();
 }
 
-export type KernelReads = Pick<Kernel, 'links' | 'link' | 'addresses' | 'routes'>;
+export type KernelReads = Pick<Kernel, 'links' | 'link' | 'addresses' | 'routes' | 'neighbors' | 'fdb'>;
 
 /** links/link/addresses/routes over rtnetlink, with the results of the `ip -json` path. */
 export function createNetlinkReads(addon: NetlinkAddon, log?: KernelLogger): KernelReads {
@@ -72,10 +73,11 @@ export function createNetlinkReads(addon: NetlinkAddon, log?: KernelLogger): Ker
       const raw = parseRawLinks(got!.reply)[0];
       if (raw === undefined) return undefined;
       const names = linkNames([raw]);
-      if (raw.masterIndex !== undefined) {
-        // the master by index, as `ip` resolves it; gone meanwhile, it prints if<N> like ip
-        const [master] = await exchange(netns, `link show index ${raw.masterIndex}`, [linkGetRequest(raw.masterIndex)], [ENODEV]);
-        for (const [index, masterName] of linkNames(parseRawLinks(master!.reply))) names.set(index, masterName);
+      // the master and the parent by index, as `ip` resolves them; gone meanwhile, it prints if<N> like ip
+      for (const other of new Set([raw.masterIndex, raw.parentIndex])) {
+        if (other === undefined) continue;
+        const [got] = await exchange(netns, `link show index ${other}`, [linkGetRequest(other)], [ENODEV]);
+        for (const [index, otherName] of linkNames(parseRawLinks(got!.reply))) names.set(index, otherName);
       }
       return toLinkInfo(raw, names);
     },
@@ -89,6 +91,16 @@ export function createNetlinkReads(addon: NetlinkAddon, log?: KernelLogger): Ker
       const [links, v4, v6] = await exchange(netns, 'route show', [linkDumpRequest(), routeDumpRequest(4), routeDumpRequest(6)]);
       const names = linkNames(parseRawLinks(links!.reply));
       return [...parseRoutes(v4!.reply, 4, names), ...parseRoutes(v6!.reply, 6, names)];
+    },
+
+    async neighbors(netns) {
+      const [links, neigh] = await exchange(netns, 'neigh show', [linkDumpRequest(), neighDumpRequest()]);
+      return parseNeighbors(neigh!.reply, linkNames(parseRawLinks(links!.reply)));
+    },
+
+    async fdb(netns) {
+      const [links, fdb] = await exchange(netns, 'fdb show', [linkDumpRequest(), fdbDumpRequest()]);
+      return parseFdb(fdb!.reply, linkNames(parseRawLinks(links!.reply)));
     },
   };
 }

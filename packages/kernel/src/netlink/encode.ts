@@ -4,13 +4,20 @@ import {
   FAMILY_HEADER_OFFSET, FIXUP_IFINDEX, FIXUP_NETNS_FD, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NlMessage, type NlRequest,
 } from './message.js';
 import {
-  AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, IFLA_INET6_ADDR_GEN_MODE, INFO, RT_SCOPE, RT_TABLE_MAIN, RTA, RTM, RTN,
+  AF_BRIDGE, AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, IFLA_INET6_ADDR_GEN_MODE, INFO, RT_SCOPE, RT_TABLE_MAIN, RTA, RTM, RTN,
   RTPROT_BOOT, VETH_INFO_PEER, ifinfomsg,
 } from './rtnl.js';
+import { writeKindData, writeVxlanData, type LowerLinkOp } from './kind-data.js';
+import { ndmsg } from './neigh.js';
 
 const ADDR_GEN_MODE = { eui64: 0, none: 1 } as const;
 
 const CREATE = NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+const NLM_F_REPLACE = 0x100;
+const NLM_F_APPEND = 0x800;
+const NDA = { DST: 1, LLADDR: 2 } as const;
+const NUD_PERMANENT = 0x80;
+const NTF_SELF = 0x02;
 
 // Inputs are validated (validate.ts) before a batch is encoded; these throw only on a bug.
 function valid<T>(parsed: T | undefined, what: string, text: string): T {
@@ -32,12 +39,44 @@ function linkAttrs(m: NlMessage, name: string, mtu?: number, mac?: string): void
 }
 
 /**
- * The namespace a veth peer goes to, as a file the native side opens: the daemon's own
- * namespace by its /proc path when the batch runs elsewhere.
+ * The namespace a veth peer (or a link on a lower device) goes to, as a file the native side
+ * opens: the daemon's own namespace by its /proc path when the batch runs elsewhere.
  */
 function peerNetnsFile(peerNetns: NetnsRef, batchNetns: NetnsRef, selfNetns: string): string | undefined {
   if (peerNetns === batchNetns) return undefined;
   return peerNetns ?? selfNetns;
+}
+
+/**
+ * A link on `op.parent`, whose index the native side looks up in the batch's namespace (where
+ * the parent is); with `netns`, the kernel creates the link directly in that namespace.
+ */
+function lowerLinkMessage(op: LowerLinkOp, batchNetns: NetnsRef, selfNetns: string): NlRequest {
+  const m = new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg());
+  if (op.op === 'vlan.add') m.str(IFLA.IFNAME, op.name);
+  else linkAttrs(m, op.name, op.mtu, op.op === 'macvlan.add' ? op.mac : undefined);
+  m.fixed(IFLA.LINK, FIXUP_IFINDEX, op.parent);
+  const netnsFile = op.op !== 'vlan.add' && op.netns !== undefined ? peerNetnsFile(op.netns, batchNetns, selfNetns) : undefined;
+  if (netnsFile !== undefined) m.fixed(IFLA.NET_NS_FD, FIXUP_NETNS_FD, netnsFile);
+  m.begin(IFLA.LINKINFO);
+  writeKindData(m, op);
+  return m.end().build();
+}
+
+type NeighOp = Extract<IpOp, { op: 'fdb.append' | 'fdb.del' | 'neigh.replace' | 'neigh.del' }>;
+
+/** A permanent ARP/ND entry, or a forwarding entry (AF_BRIDGE, NTF_SELF: the vxlan device's own table). */
+function neighMessage(op: NeighOp): NlRequest {
+  const add = op.op === 'fdb.append' || op.op === 'neigh.replace';
+  const fdb = op.op === 'fdb.append' || op.op === 'fdb.del';
+  const flags = add ? NLM_F_ACK | NLM_F_CREATE | (fdb ? NLM_F_APPEND : NLM_F_REPLACE) : NLM_F_ACK;
+  const family = fdb ? AF_BRIDGE : address(op.address).family === 6 ? AF_INET6 : AF_INET;
+  const m = new NlMessage(add ? RTM.NEWNEIGH : RTM.DELNEIGH, flags, ndmsg(family, add ? NUD_PERMANENT : 0, fdb ? NTF_SELF : 0));
+  m.fixupAt(FAMILY_HEADER_OFFSET + 4, FIXUP_IFINDEX, op.dev);
+  if (fdb) return m.attr(NDA.LLADDR, macBytes(op.mac)).attr(NDA.DST, ipBytes(address(op.dst))).build();
+  m.attr(NDA.DST, ipBytes(address(op.address)));
+  if (op.op === 'neigh.replace') m.attr(NDA.LLADDR, macBytes(op.mac));
+  return m.build();
 }
 
 function addrMessage(type: number, flags: number, dev: string, cidr: string): NlRequest {
@@ -90,6 +129,24 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
       if (netnsFile !== undefined) m.fixed(IFLA.NET_NS_FD, FIXUP_NETNS_FD, netnsFile);
       return m.end().end().end().build();
     }
+    case 'macvlan.add':
+    case 'ipvlan.add':
+    case 'vlan.add':
+      return lowerLinkMessage(op, batchNetns, selfNetns);
+    case 'dummy.add':
+      return new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg()).str(IFLA.IFNAME, op.name).begin(IFLA.LINKINFO).str(INFO.KIND, 'dummy').end().build();
+    case 'vxlan.add': {
+      const m = new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg());
+      linkAttrs(m, op.name, op.mtu);
+      m.begin(IFLA.LINKINFO).str(INFO.KIND, 'vxlan');
+      writeVxlanData(m, op, op.local === undefined ? undefined : ipBytes(address(op.local)));
+      return m.end().build();
+    }
+    case 'fdb.append':
+    case 'fdb.del':
+    case 'neigh.replace':
+    case 'neigh.del':
+      return neighMessage(op);
     case 'link.set': {
       const up = op.up === undefined ? ifinfomsg() : ifinfomsg({ flags: op.up ? IFF_UP : 0, change: IFF_UP });
       const m = new NlMessage(RTM.NEWLINK, NLM_F_ACK, up);

@@ -67,6 +67,12 @@ export class NlMessage {
     return this.attr(type, Buffer.from([value]));
   }
 
+  u16(type: number, value: number): this {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(value, 0);
+    return this.attr(type, b);
+  }
+
   u32(type: number, value: number): this {
     const b = Buffer.alloc(4);
     b.writeUInt32LE(value >>> 0, 0);

@@ -1,6 +1,7 @@
 import { addressFromBytes, formatAddress as formatIp, formatMac } from '@patchbay/ip';
 import type { AddrInfo, LinkInfo, RouteInfo } from '../contract.js';
 import { AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, INFO, RT_TABLE_MAIN, RTA, RTM, RTM_F_CLONED, RTN } from './rtnl.js';
+import { decodeKindData } from './kind-data.js';
 
 /**
  * Decoding of rtnetlink dump/get replies into what the `ip -json` path (ip-json.ts) returns for
@@ -14,7 +15,9 @@ const NLA_TYPE_MASK = 0x3fff;
 const align4 = (n: number): number => (n + 3) & ~3;
 
 /** the link attributes read (every other one is skipped unparsed) */
-const LINK_ATTRS: ReadonlySet<number> = new Set([IFLA.ADDRESS, IFLA.IFNAME, IFLA.MTU, IFLA.MASTER, IFLA.LINKINFO, IFLA.GROUP]);
+const LINK_ATTRS: ReadonlySet<number> = new Set([
+  IFLA.ADDRESS, IFLA.IFNAME, IFLA.MTU, IFLA.LINK, IFLA.MASTER, IFLA.LINKINFO, IFLA.GROUP, IFLA.LINK_NETNSID,
+]);
 const ARPHRD = { LOOPBACK: 772, TUNNEL: 768, TUNNEL6: 769, SIT: 776, IPGRE: 778, IP6GRE: 823 } as const;
 
 /** One rtnetlink message of a reply: its type and its body after the netlink header. */
@@ -82,12 +85,14 @@ function linkAddress(bytes: Buffer, arphrd: number): string {
   return formatMac(bytes);
 }
 
-/** A link as the kernel described it: the master still an index. */
+/** A link as the kernel described it: the master and the parent still indexes. */
 export interface RawLink {
   index: number;
   name: string;
-  info: Omit<LinkInfo, 'master'>;
+  info: Omit<LinkInfo, 'master' | 'parent'>;
   masterIndex?: number;
+  /** IFLA_LINK of a link on a lower device in the same namespace (not a veth's peer) */
+  parentIndex?: number;
 }
 
 /** RTM_NEWLINK messages (a dump or a get) in reply order. */
@@ -117,9 +122,13 @@ export function parseRawLinks(reply: Buffer | undefined): RawLink[] {
       }
       const group = a.get(IFLA.GROUP)?.readUInt32LE(0) ?? 0;
       if (group !== 0) info.group = group;
+      Object.assign(info, decodeKindData(info.kind, attributes(linkinfo?.get(INFO.DATA) ?? Buffer.alloc(0)), formatAddress));
       const raw: RawLink = { index, name, info };
       const master = a.get(IFLA.MASTER);
       if (master !== undefined) raw.masterIndex = master.readUInt32LE(0);
+      // iproute2 names IFLA_LINK only without IFLA_LINK_NETNSID (else it is an index elsewhere)
+      const lower = a.get(IFLA.LINK)?.readUInt32LE(0) ?? 0;
+      if (lower !== 0 && !a.has(IFLA.LINK_NETNSID) && info.kind !== 'veth') raw.parentIndex = lower;
       return raw;
     });
 }
@@ -131,12 +140,17 @@ export const linkNames = (links: readonly RawLink[]): Map<number, string> => new
 
 /** LinkInfo with the master named; `names` maps the namespace's indexes to names. */
 export function toLinkInfo(raw: RawLink, names: ReadonlyMap<number, string>): LinkInfo {
-  const { name, index, kind, mtu, mac, up, hairpin, group } = raw.info;
+  const { name, index, kind, mtu, mac, up, hairpin, group, mode, flag, vlanId, vxlan } = raw.info;
   // the key order of parseLinks, so that deepEqual and JSON agree
   const link: LinkInfo = { name, index, kind, mtu, mac, up };
   if (raw.masterIndex !== undefined) link.master = nameOf(names, raw.masterIndex);
   if (hairpin !== undefined) link.hairpin = hairpin;
   if (group !== undefined) link.group = group;
+  if (raw.parentIndex !== undefined) link.parent = nameOf(names, raw.parentIndex);
+  if (mode !== undefined) link.mode = mode;
+  if (flag !== undefined) link.flag = flag;
+  if (vlanId !== undefined) link.vlanId = vlanId;
+  if (vxlan !== undefined) link.vxlan = vxlan;
   return link;
 }
 

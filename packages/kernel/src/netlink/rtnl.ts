@@ -7,10 +7,11 @@ export const RTM = {
   NEWLINK: 16, DELLINK: 17, GETLINK: 18,
   NEWADDR: 20, DELADDR: 21, GETADDR: 22,
   NEWROUTE: 24, DELROUTE: 25, GETROUTE: 26,
+  NEWNEIGH: 28, DELNEIGH: 29, GETNEIGH: 30,
 } as const;
 
 export const IFLA = {
-  ADDRESS: 1, IFNAME: 3, MTU: 4, MASTER: 10, LINKINFO: 18, AF_SPEC: 26, GROUP: 27, NET_NS_FD: 28, EXT_MASK: 29,
+  ADDRESS: 1, IFNAME: 3, MTU: 4, LINK: 5, MASTER: 10, LINKINFO: 18, AF_SPEC: 26, GROUP: 27, NET_NS_FD: 28, EXT_MASK: 29, LINK_NETNSID: 37,
 } as const;
 /** IFLA_LINKINFO's nested attributes */
 export const INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
@@ -25,6 +26,7 @@ export const RTA = { DST: 1, OIF: 4, GATEWAY: 5, TABLE: 15 } as const;
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
+export const AF_BRIDGE = 7;
 export const IFF_UP = 0x1;
 export const RT_TABLE_MAIN = 254;
 export const RTPROT_BOOT = 3;

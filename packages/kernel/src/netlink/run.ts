@@ -2,6 +2,7 @@ import { getSystemErrorMap } from 'node:util';
 import type { IpBatchOptions, IpOp, NetnsRef } from '../contract.js';
 import { batchError, type OpFailure } from '../batch-errors.js';
 import { renderLine } from '../ip-batch.js';
+import { withMissingKind } from '../link-kinds.js';
 import { checkNetnsRef, checkOps, namedNetns } from '../validate.js';
 import type { NetlinkAddon, NlResult } from './addon.js';
 import { encodeOp } from './encode.js';
@@ -79,5 +80,5 @@ export async function runNetlinkBatch(
   const remaining = force ? failures.filter((f) => !isMissingErrno(ops[f.index], f.errno)) : failures;
   if (remaining.length === 0) return;
   const stderr = remaining.map((f) => `${lines[f.index]}: ${f.message}`).join('\n');
-  throw batchError(netlinkArgv(netns), undefined, stderr, remaining, lines, describeErrno(remaining[0]!.errno).name);
+  throw withMissingKind(batchError(netlinkArgv(netns), undefined, stderr, remaining, lines, describeErrno(remaining[0]!.errno).name), ops);
 }
