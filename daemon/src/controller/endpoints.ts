@@ -127,6 +127,10 @@ export function createEndpoints(core: Core) {
     if (onHost || (net.driver === 'host' && joined.length > 0)) {
       throw new PatchbayError('PB_ERR_FORBIDDEN', 'a sandbox on the host network cannot join other networks');
     }
+    // Docker's private (none) mode: the null network is a sandbox's only network, never one of several.
+    if (joined.length > 0 && (net.driver === 'null' || joined.some((e) => store.networkById(e.networkId)?.driver === 'null'))) {
+      throw new PatchbayError('PB_ERR_INVALID', 'container cannot be connected to multiple networks with one of the networks in private (none) mode');
+    }
     // a link this sandbox just left may still hold its eth<N> name until the reaper deletes it
     await core.reaper.settled(sb.id);
     const used = new Set(joined.map((e) => e.ifIndex));

@@ -124,12 +124,13 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
         aux: p.auxAddresses,
         serial,
         userConfigured: p.userConfigured,
+        gatewayConfigured: p.gateway !== undefined,
       });
       store.insertAllocation({ poolId: id, address: gateway, kind: 'gateway', owner: networkName, ownerId: networkId });
       for (const [name, address] of Object.entries(p.auxAddresses)) {
         if (address !== gateway) store.insertAllocation({ poolId: id, address, kind: 'aux', owner: name, ownerId: networkId });
       }
-      made.push({ id, networkId, family: p.family, subnet: p.subnet, gateway, aux: p.auxAddresses, serial, userConfigured: p.userConfigured, ...(p.ipRange ? { ipRange: p.ipRange } : {}) });
+      made.push({ id, networkId, family: p.family, subnet: p.subnet, gateway, aux: p.auxAddresses, serial, userConfigured: p.userConfigured, gatewayConfigured: p.gateway !== undefined, ...(p.ipRange ? { ipRange: p.ipRange } : {}) });
     }
     return made;
   }

@@ -39,6 +39,7 @@ export function registerPruneRoute(route: DockerRoute, controller: Controller) {
         req.log.warn({ err, network: net.name }, 'prune: could not remove network');
       }
     }
+    controller.events.emit('network', 'prune', '', { reclaimed: '0' }); // as dockerd: once per prune, no actor
     return { NetworksDeleted: deleted };
   });
 }

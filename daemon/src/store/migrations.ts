@@ -76,4 +76,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: remember whether a pool's subnet came from the user (Docker refuses static IPs otherwise)
   `ALTER TABLE pools ADD COLUMN user_configured INTEGER NOT NULL DEFAULT 0;`,
+  // 3: remember whether the gateway was given (Docker's inspect shows a configured pool's gateway only then)
+  `ALTER TABLE pools ADD COLUMN gateway_configured INTEGER NOT NULL DEFAULT 1;`,
 ];

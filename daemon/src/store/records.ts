@@ -32,6 +32,8 @@ export interface PoolRecord {
   cursor?: string;
   /** the subnet was given by the user, not chosen from the default pools */
   userConfigured: boolean;
+  /** the gateway was given (by the user or the daemon's flags), not picked by the allocator */
+  gatewayConfigured?: boolean;
 }
 
 export interface SandboxRecord {

@@ -42,6 +42,7 @@ const toPool = (r: Row): PoolRecord => ({
   serial: bool(r.serial),
   ...(r.cursor ? { cursor: r.cursor as string } : {}),
   userConfigured: bool(r.user_configured),
+  gatewayConfigured: bool(r.gateway_configured),
 });
 const toSandbox = (r: Row): SandboxRecord => ({
   id: r.id as string,
@@ -97,8 +98,8 @@ export function createStore(db: Db) {
     netDriverState: q('UPDATE networks SET driver_state = ? WHERE id = ?'),
     netDelete: q('DELETE FROM networks WHERE id = ?'),
     netSignature: q("SELECT count(*) AS n, coalesce(group_concat(id || '/' || state, ','), '') AS sig FROM networks"),
-    poolInsert: q(`INSERT INTO pools (network_id, family, subnet, ip_range, gateway, aux, serial, user_configured)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    poolInsert: q(`INSERT INTO pools (network_id, family, subnet, ip_range, gateway, aux, serial, user_configured, gateway_configured)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     poolsOf: q('SELECT * FROM pools WHERE network_id = ? ORDER BY family, id'),
     poolsAll: q('SELECT * FROM pools ORDER BY id'),
     poolCursor: q('UPDATE pools SET cursor = ? WHERE id = ?'),
@@ -176,7 +177,7 @@ export function createStore(db: Db) {
 
     insertPool: (p: Omit<PoolRecord, 'id' | 'cursor'>) =>
       Number(
-        s.poolInsert.run(p.networkId, p.family, p.subnet, p.ipRange ?? null, p.gateway ?? null, json(p.aux), +p.serial, +p.userConfigured)
+        s.poolInsert.run(p.networkId, p.family, p.subnet, p.ipRange ?? null, p.gateway ?? null, json(p.aux), +p.serial, +p.userConfigured, +(p.gatewayConfigured ?? false))
           .lastInsertRowid,
       ),
     poolsOf: (networkId: string) => many(s.poolsOf, toPool, networkId),
