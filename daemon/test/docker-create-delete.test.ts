@@ -47,7 +47,7 @@ describe('POST /networks/create', () => {
   });
 
   test('any name that is not blank is accepted, as by dockerd; the bridge is named after the id', async () => {
-    for (const name of ['my net', 'bad/name', 'x;$(id)', ' lead', '-rf', 'ü-net', 'n'.repeat(200)]) {
+    for (const name of ['my net', 'bad/name', 'x;$(id)', ' lead', '-rf', 'ü-net', 'n'.repeat(100)]) {
       const r = await call(t.app, 'POST', '/networks/create', { Name: name });
       assert.equal(r.status, 201, `${JSON.stringify(name)}: ${r.text}`);
       const shown = await call(t.app, 'GET', `/networks/${encodeURIComponent(name)}`);
@@ -81,6 +81,13 @@ describe('POST /networks/create', () => {
   test('swarm-only features are refused as not implemented', async () => {
     assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: 'i', Ingress: true }), 501, 'ingress networks are not supported: patchbay has no swarm mode');
     assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: 'i', ConfigOnly: true }), 501, 'config-only networks and --config-from are not supported');
+  });
+
+  test('a name longer than 100 characters (not usable in a path) is a 400 and creates nothing', async () => {
+    const before = t.controller.networks.list().length;
+    const name = 'n'.repeat(101);
+    assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: name }), 400, `invalid name: ${name}: longer than 100 characters`);
+    assert.equal(t.controller.networks.list().length, before);
   });
 
   test('a swarm or global scope is a 403 with dockerd\'s message, and creates nothing', async () => {

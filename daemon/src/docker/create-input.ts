@@ -3,6 +3,7 @@ import { PatchbayError } from '@patchbay/errors';
 import type { CreateNetworkInput } from '../controller/networks.js';
 
 const IPAM_DRIVERS = ['default', 'null'];
+const MAX_NAME_LENGTH = 100;
 
 /** dockerd 20.10's answers on a node outside a swarm (it gives a 500 for the second; a client's choice is a 4xx here). */
 export const SWARM_SCOPE_REFUSED = 'cannot create a swarm scoped network when swarm is not active';
@@ -19,6 +20,8 @@ export function toCreateNetworkInput(body: DockerNetworkCreate): CreateNetworkIn
   // libnetwork's only rule (config.IsValidName). The name never reaches the kernel: bridges are
   // named after the network's id, and every kernel name is validated again in packages/kernel.
   if (name.trim() === '') throw new PatchbayError('PB_ERR_INVALID_NAME', `invalid name: ${name}`);
+  // Beyond this a name could not be used in a path (fastify's maxParamLength): refuse it rather than make a network addressable only by id.
+  if (name.length > MAX_NAME_LENGTH) throw new PatchbayError('PB_ERR_INVALID_NAME', `invalid name: ${name}: longer than ${MAX_NAME_LENGTH} characters`);
   checkScope(body.Scope ?? '');
   if (body.Ingress) throw new PatchbayError('PB_ERR_NOT_IMPLEMENTED', 'ingress networks are not supported: patchbay has no swarm mode');
   if (body.ConfigOnly || body.ConfigFrom?.Network) {

@@ -7,8 +7,6 @@ import { registerSystemRoutes } from './system-routes.js';
 
 export const VERSION = '0.1.0';
 export const BODY_LIMIT = 1024 * 1024;
-/** Docker network names (up to 256 characters, any of them) must fit in a path parameter, percent-encoded. */
-export const MAX_PARAM_LENGTH = 4096;
 
 export interface AppOptions {
   controller: Controller;
@@ -19,7 +17,7 @@ export interface AppOptions {
 
 /** Builds the HTTP app; tests use it through app.inject(). */
 export function buildApp({ controller, log, plugins = [] }: AppOptions): FastifyInstance {
-  const app: FastifyInstance = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, routerOptions: { maxParamLength: MAX_PARAM_LENGTH }, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
+  const app: FastifyInstance = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
   // An empty body on a JSON POST counts as {} (clients such as docker send none for some calls).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
