@@ -7,7 +7,8 @@
 // /run/netns, lo up), so the daemon touches none of the host's interfaces, firewall or /run; the
 // install goes to a temporary prefix and is removed again.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchDaemon } from './daemon.js';
@@ -42,9 +43,18 @@ function timed(argv: string[]): number {
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
+/** CPU seconds (user + system) of the waited-for children so far: /proc/self/stat cutime + cstime. */
+function childCpuMs(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  // after "pid (comm) ", cutime and cstime are fields 14 and 15 (0-based), in clock ticks of 10 ms
+  return (Number(fields[14]) + Number(fields[15])) * 10;
+}
+/** Wall-clock summary of RUNS runs, and their mean CPU time (less sensitive to a busy machine). */
 function medianOf(argv: string[]) {
   for (let i = 0; i < WARMUP; i++) timed(argv);
-  return summarize(Array.from({ length: RUNS }, () => timed(argv)));
+  const cpuBefore = childCpuMs();
+  const wall = summarize(Array.from({ length: RUNS }, () => timed(argv)));
+  return { ...wall, cpuMean: (childCpuMs() - cpuBefore) / RUNS };
 }
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
@@ -65,8 +75,9 @@ try {
   const ls = medianOf([join(prefix, 'bin/patchbay'), '-H', `unix://${daemon.socket}`, 'network', 'ls']);
   const floor = medianOf([process.execPath, '-e', '0']);
   console.log(`patchbay network ls through ${prefix}/bin/patchbay (5 networks), ${RUNS} runs after ${WARMUP} warm-up:`);
-  console.log(`  median ${fmt(ls.median)}  p90 ${fmt(ls.p90)}  min ${fmt(ls.min)}  max ${fmt(ls.max)}   target < ${TARGET_MS} ms: ${ls.median < TARGET_MS ? 'met' : 'NOT met'}`);
-  console.log(`  node -e 0 on this machine now: median ${fmt(floor.median)} (min ${fmt(floor.min)}): the launcher costs ${fmt(ls.median - floor.median)} above it`);
+  console.log(`  median ${fmt(ls.median)}  p90 ${fmt(ls.p90)}  min ${fmt(ls.min)}  max ${fmt(ls.max)}  CPU ${fmt(ls.cpuMean)} a run   target < ${TARGET_MS} ms: ${ls.median < TARGET_MS ? 'met' : 'NOT met'}`);
+  console.log(`  node -e 0 on this machine now: median ${fmt(floor.median)} (min ${fmt(floor.min)}, CPU ${fmt(floor.cpuMean)} a run): the launcher costs ${fmt(ls.median - floor.median)} above it`);
+  console.log(`  load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${cpus().length} CPUs`);
 } finally {
   await daemon.stop();
   spawnSync(process.execPath, [join(root, 'scripts/install-system.mjs'), '--uninstall', '--prefix', prefix], { encoding: 'utf8' });
