@@ -9,6 +9,7 @@ import { parseFlags, usage, type DaemonConfig } from './config.js';
 import { createController } from './controller/index.js';
 import { registerDockerRoutes } from './docker/index.js';
 import { buildApp } from './http/app.js';
+import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
 import { openDb, createStore } from './store/index.js';
 import { listenAll } from './listen.js';
 import { testSeamsEnabled, wrapKernelForTests } from './test-seams.js';
@@ -47,7 +48,12 @@ async function main(argv: string[]): Promise<void> {
   mkdirSync(config.execRoot, { recursive: true, mode: 0o755 });
   const db = openDb(join(config.dataRoot, 'patchbay.db'));
   const store = createStore(db);
-  const controller = createController({ store, kernel, registry: createBuiltinRegistry(), config, log });
+  const metrics = createMetrics();
+  const controller = observedController(metrics, { kernel, backend: resolved.backend }, (kernel, hooks) =>
+    createController({ store, kernel, registry: createBuiltinRegistry(), config, log, hooks }),
+  );
+  const eventStreams = new Set<() => void>();
+  metrics.sources.eventSubscribers = () => eventStreams.size;
   if (config.cleanup) {
     await controller.cleanup();
     db.close();
@@ -58,7 +64,11 @@ async function main(argv: string[]): Promise<void> {
   const app = buildApp({
     controller,
     log,
-    plugins: [(app) => registerDockerRoutes(app, controller), ...(seams ? [(app: FastifyInstance) => seams.registerRoutes(app, controller.settled)] : [])],
+    plugins: [
+      (app) => registerMetricsRoutes(app, metrics),
+      (app) => registerDockerRoutes(app, controller, { streams: eventStreams }),
+      ...(seams ? [(app: FastifyInstance) => seams.registerRoutes(app, controller.settled)] : []),
+    ],
   });
   const closeListeners = await listenAll(app, config, log);
 

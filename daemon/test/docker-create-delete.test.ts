@@ -4,6 +4,9 @@ import { registerDockerRoutes } from '../src/docker/index.js';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 import { assertDockerError, call } from './helpers/docker-fixtures.js';
 
+/** The bridge driver's name for a network's bridge (its id, so any network name is safe). */
+const bridgeNameFor = (networkId: string) => `pb-${networkId.slice(0, 12)}`;
+
 let t: TestApp;
 
 async function create(body: Record<string, unknown>, url = '/v1.44/networks/create'): Promise<string> {
@@ -43,11 +46,21 @@ describe('POST /networks/create', () => {
     assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: '  ' }), 400, 'invalid name:   ');
     assertDockerError(await call(t.app, 'POST', '/networks/create', {}), 400, 'Name: Invalid input: expected string, received undefined');
     assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: 'x', Internal: 'yes' }), 400, 'Internal: Invalid input: expected boolean, received string');
-    assertDockerError(
-      await call(t.app, 'POST', '/networks/create', { Name: 'bad/name' }),
-      400,
-      'invalid name: bad/name: must match [A-Za-z0-9][A-Za-z0-9_.-]* and be at most 64 characters',
-    );
+  });
+
+  test('any name that is not blank is accepted, as by dockerd; the bridge is named after the id', async () => {
+    for (const name of ['my net', 'bad/name', 'x;$(id)', ' lead', '-rf', 'ü-net', 'n'.repeat(100)]) {
+      const r = await call(t.app, 'POST', '/networks/create', { Name: name });
+      assert.equal(r.status, 201, `${JSON.stringify(name)}: ${r.text}`);
+      const shown = await call(t.app, 'GET', `/networks/${encodeURIComponent(name)}`);
+      assert.equal(shown.status, 200, shown.text);
+      assert.equal(shown.body.Name, name);
+      assert.equal(shown.body.Id, r.body.Id);
+      const bridge = (await t.app.inject({ method: 'GET', url: `/v1/networks/${r.body.Id}` })).json().bridge as string | undefined;
+      assert.equal(bridge, bridgeNameFor(r.body.Id));
+      assert.ok(await t.kernel.link(null, bridge!), `bridge ${bridge} of ${JSON.stringify(name)}`);
+      assert.equal((await call(t.app, 'DELETE', `/networks/${encodeURIComponent(name)}`)).status, 204);
+    }
   });
 
   test('an invalid IPAM config is a 400 and creates nothing', async () => {
@@ -69,8 +82,27 @@ describe('POST /networks/create', () => {
 
   test('swarm-only features are refused as not implemented', async () => {
     assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: 'i', Ingress: true }), 501, 'ingress networks are not supported: patchbay has no swarm mode');
-    assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: 'i', Scope: 'swarm' }), 501, 'scope "swarm" is not supported: patchbay networks are local');
     assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: 'i', ConfigOnly: true }), 501, 'config-only networks and --config-from are not supported');
+  });
+
+  test('a name longer than 100 characters (not usable in a path) is a 400 and creates nothing', async () => {
+    const before = t.controller.networks.list().length;
+    const name = 'n'.repeat(101);
+    assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: name }), 400, `invalid name: ${name}: longer than 100 characters`);
+    assert.equal(t.controller.networks.list().length, before);
+  });
+
+  test('a swarm or global scope is a 403 with dockerd\'s message, and creates nothing', async () => {
+    const before = t.controller.networks.list().length;
+    assertDockerError(await call(t.app, 'POST', '/networks/create', { Name: 'i', Scope: 'swarm' }), 403, 'cannot create a swarm scoped network when swarm is not active');
+    for (const Scope of ['global', 'nonsense']) {
+      assertDockerError(
+        await call(t.app, 'POST', '/networks/create', { Name: 'i', Scope }),
+        403,
+        'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+      );
+    }
+    assert.equal(t.controller.networks.list().length, before);
   });
 
   test('unknown fields are ignored, as dockerd does', async () => {

@@ -51,6 +51,25 @@ describe('link reaper', () => {
     await reaper.settled('nobody');
   });
 
+  it('backlog() counts the owners whose retired links are not deleted yet', async () => {
+    const k = gatedKernel();
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }));
+    assert.equal(reaper.backlog(), 0);
+    reaper.retired('sb1');
+    reaper.retired('sb2');
+    assert.equal(reaper.backlog(), 2);
+    await k.tick();
+    reaper.retired('sb3');
+    assert.equal(reaper.backlog(), 3);
+    k.gates[0]!.resolve();
+    await k.tick();
+    assert.equal(reaper.backlog(), 1);
+    k.gates[1]!.resolve();
+    await reaper.settled();
+    await k.tick();
+    assert.equal(reaper.backlog(), 0);
+  });
+
   it('a failed deletion is retried; waiting owners are released, not stuck', async () => {
     const k = gatedKernel();
     const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }));

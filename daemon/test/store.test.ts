@@ -78,4 +78,30 @@ describe('store migrations', () => {
     store.db.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('migration 5 runs on the pools table migration 4 rebuilt: pools made before keep showing their gateway', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pbmig-'));
+    const path = join(dir, 'v4.db');
+    const Database = openDb(':memory:').constructor as new (p: string) => ReturnType<typeof openDb>;
+    const old = new Database(path);
+    for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
+    old.pragma('user_version = 4');
+    old.exec(`INSERT INTO networks (id, name, driver, created, state) VALUES ('n1', 'old', 'bridge', 'x', 'ready');
+      INSERT INTO pools (id, network_id, family, subnet, gateway, user_configured) VALUES (3, 'n1', 4, '10.9.0.0/24', '10.9.0.1', 1);
+      INSERT INTO pools (id, network_id, requested_by, family, subnet, options) VALUES (4, NULL, 'docker', 6, 'fd00:9::/64', '{"k":"v"}');`);
+    old.close();
+    const store = createStore(openDb(path));
+    assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    assert.deepEqual(
+      store.pools().map((p) => [p.id, p.subnet, p.gateway, p.userConfigured, p.gatewayConfigured, p.requestedBy, p.options]),
+      [
+        [3, '10.9.0.0/24', '10.9.0.1', true, true, undefined, {}],
+        [4, 'fd00:9::/64', undefined, false, true, 'docker', { k: 'v' }],
+      ],
+    );
+    const picked = store.insertPool({ networkId: 'n1', family: 4, subnet: '10.8.0.0/24', gateway: '10.8.0.1', aux: {}, serial: false, userConfigured: true, gatewayConfigured: false });
+    assert.equal(store.pools().find((p) => p.id === picked)!.gatewayConfigured, false);
+    store.db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

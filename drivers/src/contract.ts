@@ -136,8 +136,12 @@ export interface NetworkDriver {
   readonly usesIpam: boolean;
   /** host and null: a single predefined network */
   readonly singleton: boolean;
-  /** host: a sandbox on this network shares the host's stack, so it joins no other network */
-  readonly exclusive?: boolean;
+  /**
+   * A sandbox on this network joins no other network, and one on another network cannot join it:
+   * `shared` (host) — the sandbox shares the host's stack; `private` (null, Docker's none mode) —
+   * the sandbox keeps loopback only. A shared network's refusal wins over a private one's.
+   */
+  readonly exclusive?: 'shared' | 'private';
   /**
    * Validate and normalise driver options; throws an InvalidParameter (or Conflict) PatchbayError.
    * `others` are the existing networks of this driver.

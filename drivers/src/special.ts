@@ -13,8 +13,8 @@ function noOptions(driver: string) {
 
 /** null: the predefined network `none`; a sandbox joined to it keeps loopback only. */
 export const createNullDriver = () =>
-  ({ name: 'null', scope: 'local', usesIpam: false, singleton: true, validateOptions: noOptions('null') }) satisfies NetworkDriver;
+  ({ name: 'null', scope: 'local', usesIpam: false, singleton: true, exclusive: 'private', validateOptions: noOptions('null') }) satisfies NetworkDriver;
 
 /** host: the predefined network `host`; a sandbox joined to it uses the host stack, no veth. */
 export const createHostDriver = () =>
-  ({ name: 'host', scope: 'local', usesIpam: false, singleton: true, exclusive: true, validateOptions: noOptions('host') }) satisfies NetworkDriver;
+  ({ name: 'host', scope: 'local', usesIpam: false, singleton: true, exclusive: 'shared', validateOptions: noOptions('host') }) satisfies NetworkDriver;

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, hostname, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDaemon, inNs, sh, type TestDaemon } from '../helpers/daemon.js';
 import { requireIsolatedNamespace } from '../helpers/isolation.js';
+
+/** The bridge driver's name for a network's bridge (its id, so any network name is safe). */
+const bridgeNameFor = (networkId: string) => `pb-${networkId.slice(0, 12)}`;
 
 requireIsolatedNamespace();
 
@@ -114,7 +117,8 @@ describe('the docker CLI against patchbayd', { skip: !existsSync(DOCKER) && `no 
           Driver: 'default', Options: {},
           Config: [
             { Subnet: '10.77.0.0/16', IPRange: '10.77.1.0/24', Gateway: '10.77.0.254', AuxiliaryAddresses: { router: '10.77.0.9' } },
-            { Subnet: 'fd00:77::/64', Gateway: 'fd00:77::1' },
+            // dockerd shows a configured pool's gateway only when one was given (issue 15)
+            { Subnet: 'fd00:77::/64' },
           ],
         },
         Internal: true, Attachable: true, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {},
@@ -208,5 +212,57 @@ describe('the docker CLI against patchbayd', { skip: !existsSync(DOCKER) && `no 
     } finally {
       child.kill('SIGTERM');
     }
+  });
+
+  // Differences from dockerd 20.10 found by running the same commands against both (issue 15).
+  it('docker info works: name, version, the drivers as network plugins, counts, kernel and OS', () => {
+    assert.match(ok('info'), /Server Version: 0\.1\.0/);
+    const out = ok('info', '--format', '{{.Name}}|{{.ServerVersion}}|{{json .Plugins.Network}}|{{.Containers}}|{{.OSType}}|{{.KernelVersion}}|{{.NCPU}}|{{.Swarm.LocalNodeState}}');
+    assert.equal(out, `${hostname()}|0.1.0|["bridge","host","null"]|1|linux|${release()}|${availableParallelism()}|inactive\n`);
+  });
+
+  it('docker network create takes any name that is not blank, as dockerd does; the bridge is named after the id', () => {
+    const id = ok('network', 'create', 'my net').trim();
+    assert.equal(ok('network', 'inspect', '-f', '{{.Name}} {{.Id}}', 'my net'), `my net ${id}\n`);
+    assert.ok(linkExists(bridgeNameFor(id)));
+    assert.ok(lines(ok('network', 'ls', '--format', '{{.Name}}')).includes('my net'));
+    assert.equal(ok('network', 'rm', 'my net'), 'my net\n');
+    assert.ok(!linkExists(bridgeNameFor(id)));
+    refused('invalid name:', 'network', 'create', ' ');
+  });
+
+  it('docker network inspect shows the IPAM config as given: a gateway only when one was given', () => {
+    const id = ok('network', 'create', '--subnet', '10.79.0.0/24', 'cfg-sub').trim();
+    assert.equal(ok('network', 'inspect', '-f', '{{json .IPAM.Config}}', 'cfg-sub'), '[{"Subnet":"10.79.0.0/24"}]\n');
+    // the gateway was still chosen and set on the bridge
+    assert.deepStrictEqual(hostAddrs(bridgeNameFor(id)), ['10.79.0.1/24']);
+    ok('network', 'create', '--subnet', '10.80.0.0/24', '--gateway', '10.80.0.254', 'cfg-gw');
+    assert.equal(ok('network', 'inspect', '-f', '{{json .IPAM.Config}}', 'cfg-gw'), '[{"Subnet":"10.80.0.0/24","Gateway":"10.80.0.254"}]\n');
+    assert.equal(ok('network', 'rm', 'cfg-sub', 'cfg-gw'), 'cfg-sub\ncfg-gw\n');
+  });
+
+  it('docker network create --scope swarm is refused with dockerd\'s 4xx message', () => {
+    refused('cannot create a swarm scoped network when swarm is not active', 'network', 'create', '--scope', 'swarm', 'sw');
+    assert.ok(!lines(ok('network', 'ls', '--format', '{{.Name}}')).includes('sw'));
+  });
+
+  it('the none network is exclusive, with dockerd\'s message both ways', async () => {
+    const message = 'container cannot be connected to multiple networks with one of the networks in private (none) mode';
+    assert.equal((await d.req('POST', '/v1/sandboxes', { name: 'solo' })).status, 201);
+    assert.equal(ok('network', 'connect', 'none', 'solo'), '');
+    refused(message, 'network', 'connect', 'busy', 'solo');
+    refused(message, 'network', 'connect', 'none', 'web');
+    assert.deepStrictEqual(Object.values(JSON.parse(ok('network', 'inspect', '-f', '{{json .Containers}}', 'none'))).map((c) => (c as { Name: string }).Name), ['solo']);
+    assert.equal(ok('network', 'disconnect', 'none', 'solo'), '');
+    assert.equal(ok('network', 'connect', 'busy', 'solo'), '');
+  });
+
+  it('docker network prune emits a prune event, as dockerd does', async () => {
+    const since = unixNow();
+    ok('network', 'create', 'doomed');
+    assert.equal(ok('network', 'prune', '-f'), 'Deleted Networks:\nlive\ndoomed\n\n');
+    await sleep(5);
+    const out = ok('events', '--since', since, '--until', unixNow(), '--filter', 'event=prune', '--format', '{{.Type}} {{.Action}} reclaimed={{.Actor.Attributes.reclaimed}}');
+    assert.deepStrictEqual(lines(out), ['network prune reclaimed=0']);
   });
 });

@@ -16,8 +16,16 @@ import { createNetworks } from './networks.js';
 import { createSandboxes } from './sandboxes.js';
 import { recoverInterrupted } from './recovery.js';
 import { reapVanishedSandboxes } from './vanished.js';
-import { reconcile } from './reconcile/index.js';
+import { reconcile, type ReconcileResult } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
+
+/** Hook points for observers (metrics): called after the fact, never able to change the outcome. */
+export interface ControllerHooks {
+  /** a reconcile finished; dry runs (checks) included */
+  reconciled?(result: ReconcileResult, dryRun: boolean): void;
+  /** the firewall tables were missing or changed and were re-applied */
+  firewallRepaired?(trigger: 'periodic' | 'reconcile'): void;
+}
 
 export interface ControllerDeps {
   store: Store;
@@ -25,11 +33,12 @@ export interface ControllerDeps {
   registry: DriverRegistry;
   config: DaemonConfig;
   log: Logger;
+  hooks?: ControllerHooks;
 }
 
 /** The network controller: networks, sandboxes and endpoints over the store, IPAM, drivers and firewall. */
 export function createController(deps: ControllerDeps) {
-  const { store, kernel, registry, config, log } = deps;
+  const { store, kernel, registry, config, log, hooks = {} } = deps;
   const firewall = createFirewall({ kernel, log: log.child({ component: 'firewall' }), enabled: config.iptables });
   const firewallSync = createFirewallSync(store, registry, firewall, kernel, config, log.child({ component: 'firewall' }));
   const reaper = createLinkReaper(kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }));
@@ -49,14 +58,15 @@ export function createController(deps: ControllerDeps) {
   const networks = createNetworks(core);
   const endpoints = createEndpoints(core);
   const sandboxes = createSandboxes(core, endpoints.leaveAll);
-  const firewallCheck = {
-    check: () => firewallSync.check(),
-    repair: async () => {
-      await firewallSync.repairIfNeeded('reconcile');
-    },
+  const repairFirewall = async (trigger: 'periodic' | 'reconcile') => {
+    if (await firewallSync.repairIfNeeded(trigger === 'periodic' ? 'periodic check' : 'reconcile')) hooks.firewallRepaired?.(trigger);
   };
-  const reconcileNow = (opts: { dryRun: boolean; depth?: 'host' | 'full' }) =>
-    core.locks.with(['reconcile'], () => reconcile(core, { ...opts, firewall: firewallCheck }));
+  const firewallCheck = { check: () => firewallSync.check(), repair: () => repairFirewall('reconcile') };
+  const reconcileNow = async (opts: { dryRun: boolean; depth?: 'host' | 'full' }) => {
+    const result = await core.locks.with(['reconcile'], () => reconcile(core, { ...opts, firewall: firewallCheck }));
+    hooks.reconciled?.(result, opts.dryRun);
+    return result;
+  };
 
   return {
     core,
@@ -80,7 +90,7 @@ export function createController(deps: ControllerDeps) {
      */
     async periodicCheck() {
       await reapVanishedSandboxes(core);
-      if (config.iptables) await firewallSync.repairIfNeeded('periodic check');
+      if (config.iptables) await repairFirewall('periodic');
     },
     /** Resolves when every retired link is deleted (shutdown waits for it). */
     settled: () => core.reaper.settled(),

@@ -55,6 +55,21 @@ function planJoin(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: Sandbo
   return { steps: [...(attach?.steps ?? []), ...configure], hostIf: attach?.hostIf ?? null };
 }
 
+/** The refusals of drivers whose networks are a sandbox's only one (NetworkDriver.exclusive). */
+const EXCLUSIVE_REFUSALS = {
+  shared: ['PB_ERR_FORBIDDEN', 'a sandbox on the host network cannot join other networks'],
+  // dockerd's runconfig.ErrConflictNoNetwork
+  private: ['PB_ERR_INVALID', 'container cannot be connected to multiple networks with one of the networks in private (none) mode'],
+} as const;
+
+/** Refuses a join that would put a sandbox on an exclusive network and another one; `drivers`: the joining network's and the joined ones'. */
+function checkExclusive(drivers: readonly NetworkDriver[]) {
+  for (const kind of ['shared', 'private'] as const) {
+    const [code, message] = EXCLUSIVE_REFUSALS[kind];
+    if (drivers.some((d) => d.exclusive === kind)) throw new PatchbayError(code, message);
+  }
+}
+
 export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, requestedIfName?: string): Promise<EndpointRecord> {
   const { store, registry } = core;
   const current = store.endpointById(ep.id);
@@ -65,10 +80,7 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
     throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
   }
   const driver = registry.get(net.driver);
-  const onExclusive = joined.some((e) => registry.get(store.networkById(e.networkId)!.driver).exclusive);
-  if (onExclusive || (driver.exclusive && joined.length > 0)) {
-    throw new PatchbayError('PB_ERR_FORBIDDEN', 'a sandbox on the host network cannot join other networks');
-  }
+  if (joined.length > 0) checkExclusive([driver, ...joined.map((e) => registry.get(store.networkById(e.networkId)!.driver))]);
   const { ifIndex, ifName } = placeInSandbox(net, driver, sb, joined, requestedIfName);
   // a link this sandbox just left may still hold its name until the reaper deletes it
   await core.reaper.settled(sb.id);

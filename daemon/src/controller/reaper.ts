@@ -20,6 +20,8 @@ export interface LinkReaper {
   settled(owner?: string): Promise<void>;
   /** Deletes whatever is in the retired group now (retired links of an earlier run). */
   reapNow(): Promise<void>;
+  /** How many owners have retired links not deleted yet (a metric). */
+  backlog(): number;
 }
 
 const RETRY_MS = 1000;
@@ -67,5 +69,6 @@ export function createLinkReaper(kernel: Kernel, group: number, log: Logger): Li
     reapNow() {
       return schedule();
     },
+    backlog: () => waiting.size,
   };
 }

@@ -4,6 +4,7 @@ import { VERSION } from '../http/app.js';
 import { installErrorHandler } from '../http/errors.js';
 import type { ZodTypeProvider } from '../http/schema.js';
 import { registerEventsRoute } from './events-route.js';
+import { registerInfoRoute } from './info-route.js';
 import { registerNetworkRoutes } from './network-routes.js';
 import { registerPruneRoute } from './prune.js';
 import type { DockerRoute } from './request.js';
@@ -19,9 +20,10 @@ const PAGE_NOT_FOUND = '{"message":"page not found"}';
  * /v{1.24…API_VERSION}/, in its own fastify context: errors are `{"message"}` and every answer
  * carries Api-Version, Server and Ostype, with Content-Type exactly `application/json`.
  */
-export function registerDockerRoutes(app: FastifyInstance, controller: Controller, opts: { engineVersion?: string } = {}) {
+export function registerDockerRoutes(app: FastifyInstance, controller: Controller, opts: { engineVersion?: string; streams?: Set<() => void> } = {}) {
   const engineVersion = opts.engineVersion ?? VERSION;
-  const streams = new Set<() => void>();
+  /** the open /events streams (a caller may pass the set in to count them) */
+  const streams = opts.streams ?? new Set<() => void>();
   void app.register(async (docker) => {
     installErrorHandler(docker, (_req, body) => ({ message: body.message }));
     docker.addHook('onRequest', async (req, reply) => {
@@ -50,5 +52,6 @@ export function registerDockerRoutes(app: FastifyInstance, controller: Controlle
     registerNetworkRoutes(route, controller);
     registerPruneRoute(route, controller);
     registerEventsRoute(route, controller, engineVersion, streams);
+    registerInfoRoute(route, controller, engineVersion, () => streams.size);
   });
 }

@@ -2,6 +2,8 @@ import type { DockerEndpointResource, DockerNetwork } from '@patchbay/api';
 import type { Controller } from '../controller/index.js';
 import type { NetworkRecord } from '../store/index.js';
 
+type DockerIpamConfig = DockerNetwork['IPAM']['Config'][number];
+
 /** Store records → Docker's `Network` object (moby api/types/network Inspect). */
 export function createDockerViews(controller: Controller) {
   const { store, registry } = controller.core;
@@ -22,14 +24,25 @@ export function createDockerViews(controller: Controller) {
     return out;
   }
 
-  /** `withContainers: false` gives the list form of API ≥ 1.28 (`"Containers": {}`). */
-  function network(net: NetworkRecord, opts: { withContainers: boolean }): DockerNetwork {
-    const config = store.poolsOf(net.id).map((p) => ({
+  /**
+   * moby's buildIpamResources, per address family: pools that were configured (by the user, or by
+   * the daemon's flags for a predefined network) show what was configured, so a gateway only when
+   * one was given; pools IPAM chose show their subnet and the gateway it picked.
+   */
+  function ipamConfig(net: NetworkRecord): DockerIpamConfig[] {
+    const pools = store.poolsOf(net.id);
+    const configured = (family: 4 | 6) => net.predefined || pools.some((p) => p.family === family && p.userConfigured);
+    return pools.map((p) => ({
       Subnet: p.subnet,
       ...(p.ipRange ? { IPRange: p.ipRange } : {}),
-      ...(p.gateway ? { Gateway: p.gateway } : {}),
+      ...(p.gateway && (p.gatewayConfigured || !configured(p.family)) ? { Gateway: p.gateway } : {}),
       ...(Object.keys(p.aux).length > 0 ? { AuxiliaryAddresses: p.aux } : {}),
     }));
+  }
+
+  /** `withContainers: false` gives the list form of API ≥ 1.28 (`"Containers": {}`). */
+  function network(net: NetworkRecord, opts: { withContainers: boolean }): DockerNetwork {
+    const config = ipamConfig(net);
     return {
       Name: net.name,
       Id: net.id,

@@ -52,7 +52,7 @@ export function installErrorHandler(app: FastifyInstance, shape: (req: FastifyRe
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const body = toErrorBody(err);
     if (body.status >= 500) req.log.error({ err }, 'request failed');
-    else req.log.info({ code: body.code, msg: body.message }, 'request refused');
+    else req.log.info({ code: body.code, reason: body.message }, 'request refused');
     void reply.status(body.status).type('application/json').send(shape(req, body));
   });
 }

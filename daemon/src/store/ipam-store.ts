@@ -4,8 +4,8 @@ import type { AllocationRecord, PoolRecord } from './records.js';
 export const LOCAL_ADDRESS_SPACE = 'LocalDefault';
 export const GLOBAL_ADDRESS_SPACE = 'GlobalDefault';
 
-/** A pool to claim: everything but the id the store gives it and the serial cursor. */
-export type NewPool = Omit<PoolRecord, 'id' | 'cursor'>;
+/** A pool to claim: everything but the id the store gives it and the serial cursor; `gatewayConfigured` defaults to true. */
+export type NewPool = Omit<PoolRecord, 'id' | 'cursor' | 'gatewayConfigured'> & Partial<Pick<PoolRecord, 'gatewayConfigured'>>;
 
 /** An allocation to record with its pool (the pool's id is not known yet). */
 export type HeldAddress = Omit<AllocationRecord, 'poolId'>;

@@ -123,4 +123,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE allocations_v3 RENAME TO allocations;
   CREATE INDEX allocations_owner ON allocations(owner_id);
   `,
+  // 5: remember whether a pool's gateway was given rather than picked when its network was made
+  // (Docker's inspect shows a configured pool's gateway only then); pools made before keep showing theirs
+  `ALTER TABLE pools ADD COLUMN gateway_configured INTEGER NOT NULL DEFAULT 1;`,
 ];

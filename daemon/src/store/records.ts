@@ -39,6 +39,11 @@ export interface PoolRecord {
   cursor?: string;
   /** the subnet was given by the user, not chosen from the default pools */
   userConfigured: boolean;
+  /**
+   * the gateway was given (by the user or the daemon's flags), not picked by the allocator when
+   * the network made the pool; a requested pool's gateway was asked for (RequestAddress) and counts as given
+   */
+  gatewayConfigured: boolean;
 }
 
 export interface SandboxRecord {

@@ -47,6 +47,7 @@ export const toPool = (r: Row): PoolRecord => ({
   serial: bool(r.serial),
   ...(r.cursor ? { cursor: r.cursor as string } : {}),
   userConfigured: bool(r.user_configured),
+  gatewayConfigured: bool(r.gateway_configured),
 });
 const toSandbox = (r: Row): SandboxRecord => ({
   id: r.id as string,
@@ -88,7 +89,8 @@ const toPort = (r: Row): PortRecord => ({
 });
 
 /** A pool row to insert: address space (default `LocalDefault`) and options may be left out. */
-export type NewPoolRow = Omit<PoolRecord, 'id' | 'cursor' | 'addressSpace' | 'options'> & Partial<Pick<PoolRecord, 'addressSpace' | 'options'>>;
+export type NewPoolRow = Omit<PoolRecord, 'id' | 'cursor' | 'addressSpace' | 'options' | 'gatewayConfigured'> &
+  Partial<Pick<PoolRecord, 'addressSpace' | 'options' | 'gatewayConfigured'>>;
 
 /** Typed access to the SQLite store; every statement prepared once. All calls are synchronous. */
 export function createStore(db: Db) {
@@ -106,8 +108,8 @@ export function createStore(db: Db) {
     netDriverState: q('UPDATE networks SET driver_state = ? WHERE id = ?'),
     netDelete: q('DELETE FROM networks WHERE id = ?'),
     netSignature: q("SELECT count(*) AS n, coalesce(group_concat(id || '/' || state, ','), '') AS sig FROM networks"),
-    poolInsert: q(`INSERT INTO pools (address_space, network_id, requested_by, family, subnet, ip_range, gateway, aux, serial, user_configured, options)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    poolInsert: q(`INSERT INTO pools (address_space, network_id, requested_by, family, subnet, ip_range, gateway, aux, serial, user_configured, gateway_configured, options)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     poolsOf: q('SELECT * FROM pools WHERE network_id = ? ORDER BY family, id'),
     poolsAll: q('SELECT * FROM pools ORDER BY id'),
     poolCursor: q('UPDATE pools SET cursor = ? WHERE id = ?'),
@@ -193,6 +195,7 @@ export function createStore(db: Db) {
           json(p.aux),
           +p.serial,
           +p.userConfigured,
+          +(p.gatewayConfigured ?? true),
           json(p.options ?? {}),
         ).lastInsertRowid,
       ),

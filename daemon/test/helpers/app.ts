@@ -5,12 +5,15 @@ import { pino } from 'pino';
 import { parseFlags } from '../../src/config.js';
 import { createController, type Controller } from '../../src/controller/index.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
+import { createMetrics, observedController, registerMetricsRoutes, type Metrics } from '../../src/metrics/index.js';
 import { createStore, openDb } from '../../src/store/index.js';
 
 export interface TestApp {
   app: FastifyInstance;
   controller: Controller;
   kernel: FakeKernel;
+  /** the app's metrics (GET /metrics), wired as patchbayd wires them */
+  metrics: Metrics;
   close: () => Promise<void>;
 }
 
@@ -28,21 +31,27 @@ export async function buildTestApp(
     /** a store file instead of an in-memory store (restart = reopen) */
     dbPath?: string;
     plugins?: ((app: FastifyInstance, controller: Controller) => void)[];
+    /** collect the process metrics too (off by default: they watch the event loop and GC) */
+    processMetrics?: boolean;
   } = {},
 ): Promise<TestApp> {
   const kernel = opts.fake ?? createFakeKernel(opts.kernel);
   const db = openDb(opts.dbPath ?? ':memory:');
   const log = pino({ level: process.env.PB_TEST_LOG ?? 'silent' });
   const config = parseFlags(opts.flags ?? []);
-  const controller = createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log });
+  const metrics = createMetrics({ processMetrics: opts.processMetrics ?? false });
+  const controller = observedController(metrics, { kernel, backend: 'fake' }, (kernel, hooks) =>
+    createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log, hooks }),
+  );
   await controller.start();
-  const plugins: AppOptions['plugins'] = (opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller));
+  const plugins: AppOptions['plugins'] = [(app) => registerMetricsRoutes(app, metrics), ...(opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller))];
   const app = buildApp({ controller, log, plugins });
   await app.ready();
   return {
     app,
     controller,
     kernel,
+    metrics,
     async close() {
       await app.close();
       db.close();

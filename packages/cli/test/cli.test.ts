@@ -159,6 +159,20 @@ describe('patchbay against a fake daemon', () => {
     assert.equal(last().path, '/v1/networks/back/endpoints');
   });
 
+  test('endpoint ls NETWORK takes the network as its argument, like --network', async () => {
+    assert.equal((await sh('endpoint', 'ls', 'back', '-q')).out, 'e5e5e5e5e5e5\n');
+    assert.equal(last().path, '/v1/networks/back/endpoints');
+    assert.equal((await sh('endpoint', 'ls', 'back', '--network', 'back', '-q')).out, 'e5e5e5e5e5e5\n');
+    const before = daemon.requests.length;
+    assert.deepEqual(await sh('endpoint', 'ls', 'back', '--network', 'front'), {
+      code: 2,
+      out: '',
+      err: `Error: "patchbay endpoint ls" was given two networks: back and --network front\nSee 'patchbay endpoint ls --help'.\n`,
+    });
+    assert.equal(daemon.requests.length, before);
+    assert.equal((await sh('endpoint', 'ls', 'back', 'front')).code, 2);
+  });
+
   test('endpoint inspect by id, unique prefix or name; ambiguity is an error', async () => {
     assert.deepEqual(JSON.parse((await sh('endpoint', 'inspect', webFront.id, 'e5e5', 'web-front')).out), [webFront, dbBack, webFront]);
     const ambiguous = await sh('endpoint', 'inspect', 'db', 'e', 'zzz');

@@ -111,7 +111,10 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
         if (address !== gateway) held.push({ address, kind: 'aux', owner: name, ownerId: networkId });
       }
       const pool = { family: p.family, subnet: p.subnet, ...(p.ipRange ? { ipRange: p.ipRange } : {}), gateway, aux: p.auxAddresses };
-      await local().claimPool({ ...pool, addressSpace: LOCAL_ADDRESS_SPACE, networkId, serial, userConfigured: p.userConfigured, options: {} }, held);
+      await local().claimPool(
+        { ...pool, addressSpace: LOCAL_ADDRESS_SPACE, networkId, serial, userConfigured: p.userConfigured, gatewayConfigured: p.gateway !== undefined, options: {} },
+        held,
+      );
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Endpoint } from '@patchbay/api';
-import { flag, str, type Values } from '../args.js';
+import { flag, str, UsageError, type Values } from '../args.js';
 import { inspectEach, listOptions, type Command, type Group } from '../command.js';
 import { byName, json, shortId, table } from '../format.js';
 
@@ -8,12 +8,16 @@ const networkOption = { type: 'string', placeholder: 'NETWORK', description: 'On
 const ls: Command = {
   name: 'ls',
   aliases: ['list'],
-  usage: '[OPTIONS]',
-  summary: 'List endpoints of all networks, or of one with --network',
-  args: { min: 0, max: 0 },
+  usage: '[OPTIONS] [NETWORK]',
+  summary: 'List endpoints of all networks, or of one (NETWORK or --network)',
+  args: { min: 0, max: 1 },
   options: { ...listOptions, network: networkOption },
-  async run(ctx, values) {
-    const endpoints = await ctx.client().endpoints.list(str(values, 'network'));
+  async run(ctx, values, [positional]) {
+    const option = str(values, 'network');
+    if (positional !== undefined && option !== undefined && positional !== option) {
+      throw new UsageError(`"patchbay endpoint ls" was given two networks: ${positional} and --network ${option}`);
+    }
+    const endpoints = await ctx.client().endpoints.list(positional ?? option);
     endpoints.sort((a, b) => a.networkName.localeCompare(b.networkName) || byName(a, b));
     ctx.out(renderEndpoints(endpoints, values));
   },

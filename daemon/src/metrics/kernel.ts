@@ -1,0 +1,50 @@
+import type { Kernel } from '@patchbay/kernel';
+import type { Metrics } from './registry.js';
+
+/** Every method of the Kernel interface; the type check below fails when the interface grows. */
+const KERNEL_METHODS = [
+  'ip',
+  'links',
+  'link',
+  'addresses',
+  'routes',
+  'netnsAdd',
+  'netnsDelete',
+  'netnsList',
+  'isNetns',
+  'sysctlGet',
+  'sysctlSet',
+  'nftApply',
+  'nftListTable',
+  'nftDeleteTable',
+  'checkTools',
+] as const satisfies readonly (keyof Kernel)[];
+type Missing = Exclude<keyof Kernel, (typeof KERNEL_METHODS)[number]>;
+const everyMethod: [Missing] extends [never] ? true : Missing = true;
+void everyMethod;
+
+/**
+ * A Kernel that times every exchange (labelled with the backend and method) and each nft apply,
+ * then passes the call through unchanged: same results, same errors.
+ */
+export function instrumentKernel(inner: Kernel, metrics: Metrics, backend: string): Kernel {
+  const wrapped = {} as Record<string, unknown>;
+  for (const method of KERNEL_METHODS) {
+    const call = (inner[method] as (...args: unknown[]) => Promise<unknown>).bind(inner);
+    wrapped[method] = async (...args: unknown[]) => {
+      const endKernel = metrics.kernelDuration.startTimer({ backend, method });
+      const endNft = method === 'nftApply' ? metrics.nftApplyDuration.startTimer() : undefined;
+      try {
+        const result = await call(...args);
+        endKernel({ outcome: 'ok' });
+        endNft?.({ outcome: 'ok' });
+        return result;
+      } catch (err) {
+        endKernel({ outcome: 'error' });
+        endNft?.({ outcome: 'error' });
+        throw err;
+      }
+    };
+  }
+  return wrapped as unknown as Kernel;
+}
