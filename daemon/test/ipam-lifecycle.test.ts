@@ -10,6 +10,7 @@ import { GATEWAY_ADDRESS_TYPE, REQUEST_ADDRESS_TYPE } from '../src/controller/ip
 import { createStore, openDb } from '../src/store/index.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { buildTestApp, type TestApp } from './helpers/native-app.js';
+import { writeOldStore } from './helpers/old-store.js';
 
 const GATEWAY = { [REQUEST_ADDRESS_TYPE]: GATEWAY_ADDRESS_TYPE };
 const network = (name: string, more: Partial<CreateNetworkInput> = {}): CreateNetworkInput => ({
@@ -176,17 +177,11 @@ describe('IPAM across a crash (store file, fake kernel)', () => {
     await second.close();
   });
 
-  it('migration 3 keeps pool ids and allocations and lets a pool exist without a network', () => {
+  it('migration 4 keeps pool ids and allocations and lets a pool exist without a network', () => {
     const path = join(dir, 'v2.db');
-    const Database = openDb(':memory:').constructor as new (p: string) => ReturnType<typeof openDb>;
-    const old = new Database(path);
-    old.exec(MIGRATIONS[0]!);
-    old.exec(MIGRATIONS[1]!);
-    old.pragma('user_version = 2');
-    old.exec(`INSERT INTO networks (id, name, driver, created, state) VALUES ('n1', 'old', 'bridge', 'x', 'ready');
+    writeOldStore(path, 2, `INSERT INTO networks (id, name, driver, created, state) VALUES ('n1', 'old', 'bridge', 'x', 'ready');
       INSERT INTO pools (id, network_id, family, subnet, gateway, user_configured) VALUES (7, 'n1', 4, '10.9.0.0/24', '10.9.0.1', 1);
       INSERT INTO allocations (pool_id, address, kind, owner, owner_id) VALUES (7, '10.9.0.1', 'gateway', 'old', 'n1'), (7, '10.9.0.2', 'endpoint', 'ep', 'e1');`);
-    old.close();
     const store = createStore(openDb(path));
     assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
     assert.deepEqual(store.poolsOf('n1').map((p) => [p.id, p.subnet, p.gateway, p.userConfigured, p.addressSpace, p.options]), [[7, '10.9.0.0/24', '10.9.0.1', true, 'LocalDefault', {}]]);

@@ -5,16 +5,12 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { createStore, openDb } from '../src/store/index.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
+import { writeOldStore } from './helpers/old-store.js';
 
 it('migration 3 gives joined endpoints of earlier stores the interface name the bridge derived', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pbmig3-'));
   const path = join(dir, 'v2.db');
-  const Database = openDb(':memory:').constructor as new (p: string) => ReturnType<typeof openDb>;
-  const old = new Database(path);
-  old.exec(MIGRATIONS[0]!);
-  old.exec(MIGRATIONS[1]!);
-  old.pragma('user_version = 2');
-  old.exec(`INSERT INTO networks (id, name, driver, created, options, state) VALUES
+  writeOldStore(path, 2, `INSERT INTO networks (id, name, driver, created, options, state) VALUES
       ('n1', 'plain', 'bridge', 'x', '{}', 'ready'),
       ('n2', 'prefixed', 'bridge', 'x', '{"com.docker.network.container_iface_prefix":"net"}', 'ready'),
       ('n3', 'host', 'host', 'x', '{}', 'ready');
@@ -23,7 +19,6 @@ it('migration 3 gives joined endpoints of earlier stores the interface name the 
       ('e1', 'n1', 'a', 's1', 0, 'pbve1', 'x', 'ready'),
       ('e2', 'n2', 'b', 's1', 1, 'pbve2', 'x', 'ready'),
       ('e3', 'n1', 'c', NULL, NULL, NULL, 'x', 'ready');`);
-  old.close();
   const store = createStore(openDb(path));
   assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   assert.deepEqual(

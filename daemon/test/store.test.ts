@@ -7,6 +7,7 @@ import { createFakeKernel } from '@patchbay/kernel';
 import { createStore, openDb } from '../src/store/index.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { buildTestApp } from './helpers/native-app.js';
+import { writeOldStore } from './helpers/old-store.js';
 
 describe('store', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pbstore-'));
@@ -65,13 +66,8 @@ describe('store migrations', () => {
   it('upgrades a version-1 store in place and keeps its rows', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pbmig-'));
     const path = join(dir, 'v1.db');
-    const Database = openDb(':memory:').constructor as new (p: string) => ReturnType<typeof openDb>;
-    const old = new Database(path);
-    old.exec(MIGRATIONS[0]!);
-    old.pragma('user_version = 1');
-    old.exec(`INSERT INTO networks (id, name, driver, created, state) VALUES ('n1', 'old', 'bridge', 'x', 'ready');
+    writeOldStore(path, 1, `INSERT INTO networks (id, name, driver, created, state) VALUES ('n1', 'old', 'bridge', 'x', 'ready');
       INSERT INTO pools (network_id, family, subnet) VALUES ('n1', 4, '10.9.0.0/24');`);
-    old.close();
     const store = createStore(openDb(path));
     assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
     assert.deepEqual(store.poolsOf('n1').map((p) => [p.subnet, p.userConfigured]), [['10.9.0.0/24', false]]);
@@ -82,14 +78,9 @@ describe('store migrations', () => {
   it('migration 5 runs on the pools table migration 4 rebuilt: pools made before keep showing their gateway', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pbmig-'));
     const path = join(dir, 'v4.db');
-    const Database = openDb(':memory:').constructor as new (p: string) => ReturnType<typeof openDb>;
-    const old = new Database(path);
-    for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
-    old.pragma('user_version = 4');
-    old.exec(`INSERT INTO networks (id, name, driver, created, state) VALUES ('n1', 'old', 'bridge', 'x', 'ready');
+    writeOldStore(path, 4, `INSERT INTO networks (id, name, driver, created, state) VALUES ('n1', 'old', 'bridge', 'x', 'ready');
       INSERT INTO pools (id, network_id, family, subnet, gateway, user_configured) VALUES (3, 'n1', 4, '10.9.0.0/24', '10.9.0.1', 1);
       INSERT INTO pools (id, network_id, requested_by, family, subnet, options) VALUES (4, NULL, 'docker', 6, 'fd00:9::/64', '{"k":"v"}');`);
-    old.close();
     const store = createStore(openDb(path));
     assert.equal(store.db.pragma('user_version', { simple: true }), MIGRATIONS.length);
     assert.deepEqual(
