@@ -31,6 +31,8 @@ export interface DriverSandbox {
 export interface JoinSpec {
   /** N of eth<N> inside the sandbox */
   ifIndex: number;
+  /** the interface name inside the sandbox when the caller chose it (CNI_IFNAME), instead of eth<N> */
+  ifName?: string;
   /** this endpoint gives the sandbox its default route */
   isGateway: boolean;
 }

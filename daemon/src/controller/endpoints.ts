@@ -1,10 +1,10 @@
 import { ifNameFor } from '@patchbay/drivers';
 import { PatchbayError } from '@patchbay/errors';
-import { runSteps, type IpOp, type Step } from '@patchbay/kernel';
+import { checkIfname, runSteps, type IpOp, type Step } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import { driverNetwork, isUniqueViolation, type Core } from './core.js';
 import { electSandboxGateway } from './gateway.js';
-import { macFor, newId, nowRfc3339Nano } from './ids.js';
+import { macFor, newId, nowRfc3339Nano, sandboxIfName } from './ids.js';
 import { findEndpoint, findNetwork, findSandbox } from './lookup.js';
 import { assignPorts, parsePortRange, type PortRequest } from './ports.js';
 
@@ -15,6 +15,8 @@ export interface CreateEndpointInput {
   macAddress?: string;
   ports?: PortRequest[];
   aliases?: string[];
+  /** the interface name inside the sandbox (CNI_IFNAME); default eth<N> */
+  ifName?: string;
 }
 
 export function createEndpoints(core: Core) {
@@ -39,6 +41,7 @@ export function createEndpoints(core: Core) {
     if ((input.ports?.length ?? 0) > 0 && (net.internal || !driver.usesIpam)) {
       throw new PatchbayError('PB_ERR_FORBIDDEN', `ports cannot be published on ${net.internal ? 'internal network' : `network driver ${net.driver}`} ${net.name}`);
     }
+    if (input.ifName !== undefined) checkIfname(input.ifName, 'ifName');
     const id = newId();
     let undoAddresses = () => {};
     try {
@@ -53,6 +56,7 @@ export function createEndpoints(core: Core) {
           name: input.name,
           sandboxId: null,
           ifIndex: null,
+          ifName: input.ifName ?? null,
           hostIf: null,
           mac: driver.usesIpam ? (input.macAddress ?? macFor(addrs.ipv4)) : null,
           ipv4: addrs.ipv4 ?? null,
@@ -106,7 +110,7 @@ export function createEndpoints(core: Core) {
   function routeSteps(sb: SandboxRecord, gw: EndpointRecord, install: boolean): Step[] {
     const net = store.networkById(gw.networkId)!;
     const driver = registry.get(net.driver);
-    const ifName = ifNameFor(net, gw.ifIndex ?? 0);
+    const ifName = sandboxIfName(net, gw);
     const add = driver.gatewayOps?.(driverNetwork(core, net), ifName) ?? [];
     const del: IpOp[] = add.flatMap((op) => (op.op === 'route.add' ? [{ ...op, op: 'route.del' as const }] : []));
     const ensure = () => kernel.ip(sb.key, add);
@@ -130,14 +134,19 @@ export function createEndpoints(core: Core) {
     // a link this sandbox just left may still hold its eth<N> name until the reaper deletes it
     await core.reaper.settled(sb.id);
     const used = new Set(joined.map((e) => e.ifIndex));
+    const names = new Set(joined.map((e) => sandboxIfName(store.networkById(e.networkId)!, e)));
+    if (current.ifName !== null && names.has(current.ifName)) {
+      throw new PatchbayError('PB_ERR_IFNAME_IN_USE', `interface ${current.ifName} already exists in sandbox ${sb.name}`);
+    }
     let ifIndex = 0;
-    while (used.has(ifIndex)) ifIndex++;
+    while (used.has(ifIndex) || (current.ifName === null && names.has(ifNameFor(net, ifIndex)))) ifIndex++;
+    const ifName = current.ifName ?? ifNameFor(net, ifIndex);
     const driver = registry.get(net.driver);
     const oldGw = gatewayOf(sb);
     const attached: EndpointRecord = { ...current, sandboxId: sb.id, ifIndex };
     const newGw = gatewayOf(sb, attached);
     const isGateway = newGw?.id === ep.id;
-    const plan = driver.planJoin?.(driverNetwork(core, net), { id: ep.id, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}), ...(ep.mac ? { mac: ep.mac } : {}) }, { id: sb.id, key: sb.key }, { ifIndex, isGateway }, core.driverCtx);
+    const plan = driver.planJoin?.(driverNetwork(core, net), { id: ep.id, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}), ...(ep.mac ? { mac: ep.mac } : {}) }, { id: sb.id, key: sb.key }, { ifIndex, ifName, isGateway }, core.driverCtx);
     const steps: Step[] = [];
     if (isGateway && oldGw) steps.push(...routeSteps(sb, oldGw, false));
     steps.push(...(plan?.steps ?? []));

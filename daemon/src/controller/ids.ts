@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { ifNameFor } from '@patchbay/drivers';
+import type { EndpointRecord, NetworkRecord } from '../store/index.js';
 
 /** 64 hex characters, like Docker's ids. */
 export const newId = () => randomBytes(32).toString('hex');
@@ -16,3 +18,7 @@ export function macFor(ipv4Cidr: string | undefined): string {
     : [0x02, ...randomBytes(5)];
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
+
+/** The endpoint's interface name inside its sandbox: the caller's choice, else eth<N> (or the network's prefix). */
+export const sandboxIfName = (net: Pick<NetworkRecord, 'options'>, ep: Pick<EndpointRecord, 'ifName' | 'ifIndex'>) =>
+  ep.ifName ?? ifNameFor(net, ep.ifIndex ?? 0);

@@ -1,9 +1,10 @@
-import { PATCHBAY_LINK_PREFIXES, hostVethFor, ifNameFor } from '@patchbay/drivers';
+import { PATCHBAY_LINK_PREFIXES, hostVethFor } from '@patchbay/drivers';
 import type { Drift, ReconcileResult } from '@patchbay/api';
 import { runSteps, type AddrInfo, type IpOp, type LinkInfo } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import { driverNetwork, type Core } from './core.js';
 import { electSandboxGateway } from './gateway.js';
+import { sandboxIfName } from './ids.js';
 import { sandboxNetnsName } from './sandboxes.js';
 import { dropVanishedSandbox, namespacePresent } from './vanished.js';
 
@@ -64,12 +65,13 @@ export async function reconcile(
     const driver = registry.get(net.driver);
     const ifIndex = ep.ifIndex ?? 0;
     await ipRoot([{ op: 'link.del', name: ep.hostIf ?? hostVethFor(ep.id) }], true);
-    await kernel.ip(sb.key, [{ op: 'link.del', name: ifNameFor(net, ifIndex) }], { ignoreMissing: true });
+    const ifName = sandboxIfName(net, ep);
+    await kernel.ip(sb.key, [{ op: 'link.del', name: ifName }], { ignoreMissing: true });
     const plan = driver.planJoin?.(
       driverNetwork(core, net),
       { id: ep.id, ...(ep.ipv4 ? { ipv4: ep.ipv4 } : {}), ...(ep.ipv6 ? { ipv6: ep.ipv6 } : {}), ...(ep.mac ? { mac: ep.mac } : {}) },
       { id: sb.id, key: sb.key },
-      { ifIndex, isGateway: gatewayOf(sb)?.id === ep.id },
+      { ifIndex, ifName, isGateway: gatewayOf(sb)?.id === ep.id },
       core.driverCtx,
     );
     await runSteps(plan?.steps ?? [], log.child({ op: 'reconcile.rejoin', endpoint: ep.name }));
@@ -146,7 +148,7 @@ export async function reconcile(
     const sb = sandboxById.get(ep.sandboxId);
     if (!net || !sb || sb.state !== 'ready' || !registry.get(net.driver).planJoin) continue;
     const hostIf = ep.hostIf ?? hostVethFor(ep.id);
-    const ifName = ifNameFor(net, ep.ifIndex ?? 0);
+    const ifName = sandboxIfName(net, ep);
     if (deep && !sbLinks.has(sb.id)) sbLinks.set(sb.id, await kernel.links(sb.key));
     const hostLink = linkByName.get(hostIf);
     const inside = deep ? sbLinks.get(sb.id)!.find((l) => l.name === ifName) : hostLink;

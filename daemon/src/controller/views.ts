@@ -1,8 +1,8 @@
 import type { Endpoint, IpamView, Network, Sandbox } from '@patchbay/api';
 import { toCount } from '@patchbay/api';
-import { ifNameFor } from '@patchbay/drivers';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import type { Core } from './core.js';
+import { sandboxIfName } from './ids.js';
 
 /** Store records → native API DTOs. */
 export function createViews(core: Core) {
@@ -47,7 +47,7 @@ export function createViews(core: Core) {
       networkId: n.id,
       networkName: n.name,
       sandboxId: e.sandboxId,
-      ifName: e.ifIndex === null ? null : n.driver === 'bridge' ? ifNameFor(n, e.ifIndex) : null,
+      ifName: e.ifIndex === null ? null : n.driver === 'bridge' ? sandboxIfName(n, e) : null,
       hostIfName: e.hostIf,
       ipv4Address: e.ipv4,
       ipv6Address: e.ipv6,
@@ -63,7 +63,7 @@ export function createViews(core: Core) {
     const eps = store.endpointsInSandbox(s.id);
     const rows = eps.map((e) => {
       const n = store.networkById(e.networkId)!;
-      return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: n.driver === 'bridge' ? ifNameFor(n, e.ifIndex ?? 0) : '' };
+      return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: n.driver === 'bridge' ? sandboxIfName(n, e) : '' };
     });
     return { id: s.id, name: s.name, containerId: s.containerId, key: s.key, external: s.external, created: s.created, endpoints: rows };
   }

@@ -76,4 +76,9 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: remember whether a pool's subnet came from the user (Docker refuses static IPs otherwise)
   `ALTER TABLE pools ADD COLUMN user_configured INTEGER NOT NULL DEFAULT 0;`,
+  // 3: CNI attachments: the interface name the caller chose (CNI_IFNAME; NULL = eth<N>), and the
+  // front door that made a sandbox ('cni'; NULL = the native or Docker API)
+  `ALTER TABLE endpoints ADD COLUMN if_name TEXT;
+   ALTER TABLE sandboxes ADD COLUMN origin TEXT;
+   CREATE UNIQUE INDEX sandboxes_origin ON sandboxes(origin, container_id) WHERE origin IS NOT NULL;`,
 ];

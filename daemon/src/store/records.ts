@@ -42,7 +42,11 @@ export interface SandboxRecord {
   external: boolean;
   created: string;
   state: RowState;
+  /** the front door that made it, when it owns the sandbox's life ('cni': CNI attachments) */
+  origin?: SandboxOrigin;
 }
+
+export type SandboxOrigin = 'cni';
 
 export interface EndpointRecord {
   id: string;
@@ -50,6 +54,8 @@ export interface EndpointRecord {
   name: string;
   sandboxId: string | null;
   ifIndex: number | null;
+  /** the interface name inside the sandbox when the caller chose it (CNI_IFNAME); null: eth<N> */
+  ifName: string | null;
   hostIf: string | null;
   mac: string | null;
   /** CIDR form, e.g. 10.0.0.2/24 */

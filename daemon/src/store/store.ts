@@ -8,6 +8,7 @@ import type {
   PoolRecord,
   PortRecord,
   RowState,
+  SandboxOrigin,
   SandboxRecord,
 } from './records.js';
 
@@ -51,6 +52,7 @@ const toSandbox = (r: Row): SandboxRecord => ({
   external: bool(r.external),
   created: r.created as string,
   state: r.state as RowState,
+  ...(r.origin ? { origin: r.origin as SandboxOrigin } : {}),
 });
 const toEndpoint = (r: Row): EndpointRecord => ({
   id: r.id as string,
@@ -58,6 +60,7 @@ const toEndpoint = (r: Row): EndpointRecord => ({
   name: r.name as string,
   sandboxId: (r.sandbox_id as string | null) ?? null,
   ifIndex: (r.if_index as number | null) ?? null,
+  ifName: (r.if_name as string | null) ?? null,
   hostIf: (r.host_if as string | null) ?? null,
   mac: (r.mac as string | null) ?? null,
   ipv4: (r.ipv4 as string | null) ?? null,
@@ -112,8 +115,9 @@ export function createStore(db: Db) {
     sbByName: q('SELECT * FROM sandboxes WHERE name = ?'),
     sbByContainer: q('SELECT * FROM sandboxes WHERE container_id = ? LIMIT 2'),
     sbByPrefix: q("SELECT * FROM sandboxes WHERE id LIKE ? || '%'"),
-    sbInsert: q(`INSERT INTO sandboxes (id, name, container_id, key, external, created, state)
-      VALUES (@id, @name, @containerId, @key, @external, @created, @state)`),
+    sbByOrigin: q('SELECT * FROM sandboxes WHERE origin = ? AND container_id = ?'),
+    sbInsert: q(`INSERT INTO sandboxes (id, name, container_id, key, external, created, state, origin)
+      VALUES (@id, @name, @containerId, @key, @external, @created, @state, @origin)`),
     sbState: q('UPDATE sandboxes SET state = ? WHERE id = ?'),
     sbDelete: q('DELETE FROM sandboxes WHERE id = ?'),
     epAll: q('SELECT * FROM endpoints ORDER BY created, name'),
@@ -123,8 +127,8 @@ export function createStore(db: Db) {
     epByNetName: q('SELECT * FROM endpoints WHERE network_id = ? AND name = ?'),
     epOfSandbox: q('SELECT * FROM endpoints WHERE sandbox_id = ? ORDER BY if_index'),
     epCountOfNet: q('SELECT COUNT(*) AS n FROM endpoints WHERE network_id = ?'),
-    epInsert: q(`INSERT INTO endpoints (id, network_id, name, sandbox_id, if_index, host_if, mac, ipv4, ipv6, aliases, created, state)
-      VALUES (@id, @networkId, @name, @sandboxId, @ifIndex, @hostIf, @mac, @ipv4, @ipv6, @aliases, @created, @state)`),
+    epInsert: q(`INSERT INTO endpoints (id, network_id, name, sandbox_id, if_index, if_name, host_if, mac, ipv4, ipv6, aliases, created, state)
+      VALUES (@id, @networkId, @name, @sandboxId, @ifIndex, @ifName, @hostIf, @mac, @ipv4, @ipv6, @aliases, @created, @state)`),
     epAttach: q('UPDATE endpoints SET sandbox_id = ?, if_index = ?, host_if = ?, state = ? WHERE id = ?'),
     epState: q('UPDATE endpoints SET state = ? WHERE id = ?'),
     epDelete: q('DELETE FROM endpoints WHERE id = ?'),
@@ -193,7 +197,9 @@ export function createStore(db: Db) {
     sandboxByName: (name: string) => one(s.sbByName, toSandbox, name),
     sandboxesByContainer: (cid: string) => many(s.sbByContainer, toSandbox, cid),
     sandboxesByIdPrefix: (prefix: string) => many(s.sbByPrefix, toSandbox, prefix),
-    insertSandbox: (sb: SandboxRecord) => s.sbInsert.run({ ...sb, external: +sb.external }),
+    /** The sandbox a front door made for a container (at most one per origin and container id). */
+    sandboxByOrigin: (origin: SandboxOrigin, containerId: string) => one(s.sbByOrigin, toSandbox, origin, containerId),
+    insertSandbox: (sb: SandboxRecord) => s.sbInsert.run({ ...sb, external: +sb.external, origin: sb.origin ?? null }),
     setSandboxState: (id: string, state: RowState) => s.sbState.run(state, id),
     deleteSandbox: (id: string) => s.sbDelete.run(id),
 

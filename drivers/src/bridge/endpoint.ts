@@ -30,7 +30,7 @@ export function planJoinBridge(
 ): JoinPlan {
   const { bridge } = bridgeStateOf(net);
   const hostIf = hostVethFor(ep.id);
-  const ifName = ifNameFor(net, join.ifIndex);
+  const ifName = join.ifName ?? ifNameFor(net, join.ifIndex);
   const mtu = bridgeMtu(net.options, ctx.defaults.mtu);
   // An IPv4-only network needs no IPv6 link-local addresses: without them no IPv6 multicast is
   // flooded to every port of the bridge, so attaching stays as cheap at 1000 ports as at 10.

@@ -31,6 +31,7 @@ export const ErrorCodes = {
   PB_ERR_SANDBOX_EXISTS: 'Conflict',
   PB_ERR_ENDPOINT_EXISTS: 'Conflict',
   PB_ERR_ALREADY_CONNECTED: 'Conflict',
+  PB_ERR_IFNAME_IN_USE: 'Conflict',
   PB_ERR_PORT_IN_USE: 'Conflict',
   PB_ERR_BRIDGE_IN_USE: 'Conflict',
   PB_ERR_DRIVER_REGISTERED: 'Conflict',
