@@ -45,6 +45,15 @@ export const ErrorCodes = {
   PB_ERR_NO_POOL: 'Unavailable',
   PB_ERR_SHUTTING_DOWN: 'Unavailable',
   PB_ERR_NOT_IMPLEMENTED: 'NotImplemented',
+  // the CNI front door's own refusals (each has a CNI error code: daemon/src/cni/errors.ts)
+  PB_ERR_CNI_VERSION: 'InvalidParameter',
+  PB_ERR_CNI_UNSUPPORTED_FIELD: 'InvalidParameter',
+  PB_ERR_CNI_UNKNOWN_CONTAINER: 'NotFound',
+  PB_ERR_CNI_INVALID_ENV: 'InvalidParameter',
+  PB_ERR_CNI_DECODE: 'InvalidParameter',
+  PB_ERR_CNI_INVALID_CONFIG: 'InvalidParameter',
+  PB_ERR_CNI_CHECK_FAILED: 'Conflict',
+  PB_ERR_CNI_NOT_READY: 'Unavailable',
   PB_ERR_KERNEL: 'Internal',
   PB_ERR_INTERNAL: 'Internal',
 } as const satisfies Record<string, ErrorKind>;
