@@ -136,6 +136,14 @@ describe('CNI ADD', () => {
     assert.deepEqual(r.body.ips.map((i: { address: string; interface: number }) => `${i.address}@${i.interface}`), ['127.0.0.1/8@0', '10.77.0.2/24@3']);
   });
 
+  it('the native API shows CNI attachments with their container id and interface name', async () => {
+    await add('c1', cniConf(), 'net0');
+    const eps = (await t.app.inject({ method: 'GET', url: '/v1/endpoints' })).json();
+    assert.deepEqual(eps.map((e: { cni?: unknown; ifName: string }) => [e.ifName, e.cni]), [['net0', { containerId: 'c1', ifName: 'net0' }]]);
+    const sbs = (await t.app.inject({ method: 'GET', url: '/v1/sandboxes' })).json();
+    assert.deepEqual(sbs.map((s: { containerId: string; origin?: string; key: string; endpoints: { ifName: string }[] }) => [s.containerId, s.origin, s.key, s.endpoints.map((e) => e.ifName)]), [['c1', 'cni', ns('c1'), ['net0']]]);
+  });
+
   it('the same attachment twice is refused and the first stays intact', async () => {
     await add('c1');
     const again = await add('c1');
