@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
+import { findAttachment, removeAttachment } from '../src/cni/attachments.js';
 import { buildCniTestApp, cniConf, cniEnv, type CniTestApp } from './helpers/cni-app.js';
 
 let t: CniTestApp;
@@ -61,6 +62,14 @@ describe('CNI DEL', () => {
     assert.deepEqual(store().endpointsInSandbox(sb.id).map((e) => e.ifName), ['eth1']);
     assert.ok(await t.kernel.link(ns('c1'), 'eth1'));
     assert.ok((await t.kernel.routes(ns('c1'))).some((r) => r.dst === 'default' && r.gateway === '10.78.0.1'), 'the default route moved to the remaining network');
+  });
+
+  it('an attachment removed meanwhile (the periodic sweep) counts as removed', async () => {
+    await added('c1');
+    const att = findAttachment(t.controller, 'c1', 'eth0')!;
+    await t.controller.sandboxes.remove(att.sandbox.id);
+    await removeAttachment(t.controller, att);
+    assert.equal(store().endpoints().length, 0);
   });
 
   it('naming another namespace leaves the live attachment alone', async () => {

@@ -90,8 +90,20 @@ export async function removeSandbox(controller: Controller, sandbox: SandboxReco
   });
 }
 
-/** DEL and GC: leave and delete the endpoint; the sandbox record goes with its last attachment. */
+/**
+ * DEL and GC: leave and delete the endpoint; the sandbox record goes with its last attachment.
+ * Whatever is already gone (the periodic sweep may drop a vanished namespace's sandbox meanwhile)
+ * counts as removed.
+ */
 export async function removeAttachment(controller: Controller, att: Attachment): Promise<void> {
+  try {
+    await removeNow(controller, att);
+  } catch (err) {
+    if (!(isPatchbayError(err) && err.kind === 'NotFound')) throw err;
+  }
+}
+
+async function removeNow(controller: Controller, att: Attachment): Promise<void> {
   const { sandbox } = att;
   const others = attachmentsOf(controller, sandbox).filter((a) => a.endpoint.id !== att.endpoint.id);
   if (others.length === 0) return removeSandbox(controller, sandbox);
