@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { run as patchbayCli } from '@patchbay/cli';
-import { createTestDaemon, sh, type TestDaemon } from '../helpers/daemon.js';
+import { createTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { requireIsolatedNamespace } from '../helpers/isolation.js';
+import { cliFor, emptyDirs } from '../helpers/runtime.js';
 import { miniOciArchive } from '../helpers/mini-image.js';
 
 requireIsolatedNamespace();
@@ -14,6 +14,7 @@ requireIsolatedNamespace();
 const IMAGE = 'docker.io/library/mini:latest';
 let d: TestDaemon;
 let work: string;
+let cli: ReturnType<typeof cliFor>;
 let containerd: ChildProcess | undefined;
 
 function ctr(args: string[], allowFail = false): { code: number; out: string; err: string } {
@@ -23,13 +24,6 @@ function ctr(args: string[], allowFail = false): { code: number; out: string; er
   return res;
 }
 
-async function cli(...argv: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const code = await patchbayCli(['-H', `unix://${d.socket}`, ...argv], { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {} });
-  assert.equal(code, 0, err);
-  return out;
-}
 
 const ipOf = async (containerId: string): Promise<string> => {
   const eps = (await d.req('GET', '/v1/endpoints')).body as { cni?: { containerId: string }; ipv4Address: string }[];
@@ -42,10 +36,7 @@ describe('containerd 1.6 (ctr run --cni) runs its containers on patchbay', () =>
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'pb-containerd-'));
     // the kubelet's default CNI dirs, and containerd's and libcni's state: empty ones for this test
-    for (const dir of ['/opt/cni/bin', '/etc/cni/net.d', '/var/lib/cni', '/run/containerd', '/var/lib/containerd']) {
-      mkdirSync(dir, { recursive: true });
-      sh(['mount', '-t', 'tmpfs', 'tmpfs', dir]);
-    }
+    emptyDirs(['/opt/cni/bin', '/etc/cni/net.d', '/var/lib/cni', '/run/containerd', '/var/lib/containerd']);
     writeFileSync(
       join(work, 'config.toml'),
       `version = 2\nroot = "${join(work, 'root')}"\nstate = "${join(work, 'state')}"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${join(work, 'containerd.sock')}"\n`,
@@ -54,6 +45,7 @@ describe('containerd 1.6 (ctr run --cni) runs its containers on patchbay', () =>
     // the sweep that drops sandboxes whose namespace vanished runs every second here
     d = createTestDaemon(['--bip', '10.140.0.1/24', '--firewall-check-interval', '1']);
     await d.start();
+    cli = cliFor(d);
     for (let i = 0; i < 100 && !existsSync(join(work, 'containerd.sock')); i++) await new Promise((r) => setTimeout(r, 100));
     await cli('cni', 'install', '--network', 'ctrnet', '--subnet', '10.141.0.0/24');
     // ctr adds a loopback network of its own (go-cni WithLoNetwork): the reference plugin

@@ -5,15 +5,16 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { run as patchbayCli } from '@patchbay/cli';
 import { createTestDaemon, sh, type TestDaemon } from '../helpers/daemon.js';
 import { requireIsolatedNamespace } from '../helpers/isolation.js';
+import { cliFor, emptyDirs } from '../helpers/runtime.js';
 import { miniRootfs } from '../helpers/mini-image.js';
 
 requireIsolatedNamespace();
 
 let d: TestDaemon;
 let work: string;
+let cli: ReturnType<typeof cliFor>;
 
 /** podman 4.3 with its CNI backend, everything it keeps in directories of this test. */
 function podman(args: string[], allowFail = false): { code: number; out: string; err: string } {
@@ -31,13 +32,6 @@ const runContainer = (name: string, network: string, extra: string[], command: s
   podman(['run', '-d', '--name', name, '--network', network, ...extra, ...CONTAINER_FLAGS, '--rootfs', join(work, 'rootfs'), ...command]);
 const ipOf = (name: string, network: string) => podman(['inspect', name, '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`]).out.trim();
 
-async function cli(...argv: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const code = await patchbayCli(['-H', `unix://${d.socket}`, ...argv], { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: {} });
-  assert.equal(code, 0, err);
-  return out;
-}
 
 function httpGet(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -56,10 +50,7 @@ describe('podman 4.3 runs its containers on patchbay (CNI backend)', () => {
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'pb-podman-'));
     // podman and libcni keep state here; this test's mount namespace gets empty ones
-    for (const dir of ['/var/lib/cni', '/run/containers', '/run/libpod', '/etc/cni/net.d', '/var/lib/containers']) {
-      mkdirSync(dir, { recursive: true });
-      sh(['mount', '-t', 'tmpfs', 'tmpfs', dir]);
-    }
+    emptyDirs(['/var/lib/cni', '/run/containers', '/run/libpod', '/etc/cni/net.d', '/var/lib/containers']);
     for (const dir of ['plugins', 'net.d', 'root', 'runroot', 'tmp']) mkdirSync(join(work, dir));
     miniRootfs(join(work, 'rootfs'));
     writeFileSync(
@@ -69,6 +60,7 @@ describe('podman 4.3 runs its containers on patchbay (CNI backend)', () => {
     );
     d = createTestDaemon(['--bip', '10.150.0.1/24']);
     await d.start();
+    cli = cliFor(d);
     await cli('cni', 'install', '--bin-dir', join(work, 'plugins'), '--conf-dir', join(work, 'net.d'), '--network', 'front', '--subnet', '10.151.0.0/24');
     await cli('cni', 'install', '--bin-dir', join(work, 'plugins'), '--conf-dir', join(work, 'net.d'), '--network', 'back', '--subnet', '10.152.0.0/24');
   });
