@@ -97,6 +97,11 @@ describe('CNI ADD', () => {
     const [pool] = store().poolsOf(store().networkByName('cninet')!.id);
     assert.equal(pool!.ipRange, '10.77.0.128/25');
     assert.deepEqual(Object.values(pool!.aux).sort(), ['10.77.0.128', '10.77.0.129']);
+    const same = await add('c2', cniConf({ ipam: { subnet: '10.77.0.0/24', rangeStart: '10.77.0.130', rangeEnd: '10.77.0.254' } }));
+    assert.equal(same.status, 200, JSON.stringify(same.body));
+    const other = await add('c3', cniConf({ ipam: { subnet: '10.77.0.0/24', rangeStart: '10.77.0.128', rangeEnd: '10.77.0.254' } }));
+    assert.equal(other.body.code, 7);
+    assert.match(other.body.msg, /addresses reserved outside the range 10\.77\.0\.128,10\.77\.0\.129 \(config: none\)/);
   });
 
   it('static IP and MAC from CNI_ARGS, as podman sends them', async () => {

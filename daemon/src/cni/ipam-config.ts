@@ -3,6 +3,8 @@ import { formatAddress, protocolReserved, tryParseAddress, tryParseCidr, type Ci
 import type { PoolRequest } from '../controller/ipam-service.js';
 import { cniError } from './errors.js';
 
+/** Name prefix of the aux addresses that keep the part of a range's block outside the range free. */
+export const OUTSIDE_RANGE = 'cni-outside-range-';
 /** More addresses than this outside the range (but inside its block) are not reserved one by one. */
 const MAX_EXCLUDED = 16;
 
@@ -74,6 +76,6 @@ export function poolRequestOf(ipam: CniIpam): PoolRequest {
     subnet: subnet.text,
     gateway: formatAddress(subnet.family, gateway),
     ...(block.prefix !== subnet.prefix ? { ipRange: block.text } : {}),
-    ...(excluded.length > 0 ? { auxAddresses: Object.fromEntries(excluded.map((v, i) => [`cni-outside-range-${i}`, formatAddress(subnet.family, v)])) } : {}),
+    ...(excluded.length > 0 ? { auxAddresses: Object.fromEntries(excluded.map((v, i) => [`${OUTSIDE_RANGE}${i}`, formatAddress(subnet.family, v)])) } : {}),
   };
 }

@@ -5,7 +5,7 @@ import type { Controller } from '../controller/index.js';
 import type { PoolRequest } from '../controller/ipam-service.js';
 import type { NetworkRecord } from '../store/index.js';
 import { cniError } from './errors.js';
-import { parseCniIpam, poolRequestOf } from './ipam-config.js';
+import { OUTSIDE_RANGE, parseCniIpam, poolRequestOf } from './ipam-config.js';
 
 /** Label of the networks the CNI front door created on first use. */
 export const CNI_NETWORK_LABEL = 'dev.patchbay.cni.network';
@@ -31,6 +31,8 @@ function assertSamePool(controller: Controller, net: NetworkRecord, want: PoolRe
   else {
     if ((pool.ipRange ?? '') !== (want.ipRange ?? '')) differs.push(`range ${pool.ipRange ?? 'the whole subnet'} (config: ${want.ipRange ?? 'the whole subnet'})`);
     if (given.gateway && pool.gateway !== want.gateway) differs.push(`gateway ${pool.gateway} (config: ${want.gateway})`);
+    const outside = (aux: Record<string, string> | undefined) => Object.entries(aux ?? {}).filter(([k]) => k.startsWith(OUTSIDE_RANGE)).map(([, v]) => v).sort().join(',');
+    if (outside(pool.aux) !== outside(want.auxAddresses)) differs.push(`addresses reserved outside the range ${outside(pool.aux) || 'none'} (config: ${outside(want.auxAddresses) || 'none'})`);
   }
   if (differs.length > 0) {
     throw cniError('PB_ERR_CNI_INVALID_CONFIG', `network ${net.name} exists with a different pool: ${differs.join(', ')}`, 'PB_ERR_POOL_OVERLAP');
