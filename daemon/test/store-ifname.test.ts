@@ -33,3 +33,25 @@ it('migration 3 gives joined endpoints of earlier stores the interface name the 
   store.db.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+it('migration 5 keeps the sandboxes of a version 4 store (no origin) and allows one CNI sandbox per container id', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pbmig5-'));
+  const path = join(dir, 'v4.db');
+  const Database = openDb(':memory:').constructor as new (p: string) => ReturnType<typeof openDb>;
+  const old = new Database(path);
+  for (const sql of MIGRATIONS.slice(0, 4)) old.exec(sql);
+  old.pragma('user_version = 4');
+  old.exec(`INSERT INTO sandboxes (id, name, container_id, key, created, state) VALUES
+      ('s1', 'a', 'c1', '/run/netns/pb-s1', 'x', 'ready'),
+      ('s2', 'b', 'c1', '/run/netns/pb-s2', 'x', 'ready');`);
+  old.close();
+  const store = createStore(openDb(path));
+  assert.equal(store.db.pragma('user_version', { simple: true }), 5);
+  assert.deepEqual(store.sandboxes().map((s) => [s.name, s.origin]), [['a', undefined], ['b', undefined]]);
+  const cni = { ...store.sandboxById('s1')!, external: true, key: '/var/run/netns/x', origin: 'cni' as const };
+  store.insertSandbox({ ...cni, id: 's3', name: 'c' });
+  assert.equal(store.sandboxByOrigin('cni', 'c1')?.id, 's3');
+  assert.throws(() => store.insertSandbox({ ...cni, id: 's4', name: 'd' }), /UNIQUE constraint failed/);
+  store.db.close();
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -123,4 +123,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE allocations_v3 RENAME TO allocations;
   CREATE INDEX allocations_owner ON allocations(owner_id);
   `,
+  // 5: the front door that made a sandbox ('cni': CNI attachments; NULL = the native or Docker API),
+  // at most one sandbox per front door and container id
+  `ALTER TABLE sandboxes ADD COLUMN origin TEXT;
+  CREATE UNIQUE INDEX sandboxes_origin ON sandboxes(origin, container_id) WHERE origin IS NOT NULL;`,
 ];

@@ -28,6 +28,8 @@ export async function buildTestApp(
     /** a store file instead of an in-memory store (restart = reopen) */
     dbPath?: string;
     plugins?: ((app: FastifyInstance, controller: Controller) => void)[];
+    /** apps served beside the native one (the CNI API), made for the controller; their routes join the OpenAPI document */
+    frontDoors?: (controller: Controller) => FastifyInstance[];
   } = {},
 ): Promise<TestApp> {
   const kernel = opts.fake ?? createFakeKernel(opts.kernel);
@@ -37,7 +39,7 @@ export async function buildTestApp(
   const controller = createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log });
   await controller.start();
   const plugins: AppOptions['plugins'] = (opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller));
-  const app = buildApp({ controller, log, plugins });
+  const app = buildApp({ controller, log, plugins, frontDoors: opts.frontDoors?.(controller) ?? [] });
   await app.ready();
   return {
     app,

@@ -1,3 +1,4 @@
 export * from './common.js';
 export * from './native.js';
 export * from './docker.js';
+export * from './cni.js';
