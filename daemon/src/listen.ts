@@ -44,13 +44,20 @@ function tlsOptions(config: DaemonConfig) {
   };
 }
 
+/** A front door served on the unix sockets only (the CNI API): requests under `prefix` go to `app`. */
+export interface UnixOnlyApp {
+  prefix: string;
+  app: FastifyInstance;
+}
+
 /**
  * Listen on every -H target with plain node servers that hand requests to the fastify app. The
  * unix socket is made 0660, owned by root and --group. TCP is plain HTTP on loopback only; any
  * other address needs --tlscert/--tlskey (and --tlscacert to require client certificates).
+ * `unixOnly` apps are routed to from the unix sockets only: a TCP listener never reaches them.
  * Returns a close function that stops accepting and waits for in-flight requests.
  */
-export async function listenAll(app: FastifyInstance, config: DaemonConfig, log: Logger): Promise<() => Promise<void>> {
+export async function listenAll(app: FastifyInstance, config: DaemonConfig, log: Logger, unixOnly: UnixOnlyApp[] = []): Promise<() => Promise<void>> {
   const targets = config.hosts.map(parseHost);
   const tls = tlsOptions(config);
   for (const t of targets) {
@@ -60,10 +67,15 @@ export async function listenAll(app: FastifyInstance, config: DaemonConfig, log:
   }
   const gid = config.group ? groupId(config.group) : 0;
   await app.ready();
-  const handler = (req: Parameters<FastifyInstance['routing']>[0], res: Parameters<FastifyInstance['routing']>[1]) => app.routing(req, res);
+  for (const u of unixOnly) await u.app.ready();
+  type Req = Parameters<FastifyInstance['routing']>[0];
+  type Res = Parameters<FastifyInstance['routing']>[1];
+  const handler = (req: Req, res: Res) => app.routing(req, res);
+  const unixHandler = (req: Req, res: Res) => (unixOnly.find((u) => req.url?.startsWith(u.prefix))?.app ?? app).routing(req, res);
   const servers: Server[] = [];
   for (const t of targets) {
-    const server: Server = t.kind === 'tcp' && tls ? (createHttpsServer(tls, handler) as unknown as Server) : createHttpServer(handler);
+    const server: Server =
+      t.kind === 'tcp' ? (tls ? (createHttpsServer(tls, handler) as unknown as Server) : createHttpServer(handler)) : createHttpServer(unixOnly.length > 0 ? unixHandler : handler);
     if (t.kind === 'unix') {
       mkdirSync(dirname(t.path!), { recursive: true, mode: 0o755 });
       if (existsSync(t.path!)) rmSync(t.path!);

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
 import { createController } from './controller/index.js';
+import { buildCniApp } from './cni/index.js';
 import { registerDockerRoutes } from './docker/index.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
@@ -61,6 +62,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   await controller.start();
+  const cniApp = buildCniApp({ controller, log });
   const app = buildApp({
     controller,
     log,
@@ -69,8 +71,9 @@ async function main(argv: string[]): Promise<void> {
       (app) => registerDockerRoutes(app, controller, { streams: eventStreams }),
       ...(seams ? [(app: FastifyInstance) => seams.registerRoutes(app, controller.settled)] : []),
     ],
+    frontDoors: [cniApp],
   });
-  const closeListeners = await listenAll(app, config, log);
+  const closeListeners = await listenAll(app, config, log, [{ prefix: '/cni/', app: cniApp }]);
 
   let checking = false;
   const timer =
@@ -93,7 +96,7 @@ async function main(argv: string[]): Promise<void> {
     log.info({ signal }, 'shutting down; networks, sandboxes and endpoints stay in place');
     if (timer) clearInterval(timer);
     const listenersClosed = closeListeners(); // stop accepting; resolves when in-flight requests are done
-    await app.close(); // ends open event streams, which would otherwise hold their connections
+    await Promise.all([app.close(), cniApp.close()]); // ends open event streams, which would otherwise hold their connections
     await listenersClosed;
     await controller.settled(); // retired links are deleted, not left for the next start
     db.close();

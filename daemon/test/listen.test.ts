@@ -52,6 +52,21 @@ describe('listeners', () => {
     await close();
   });
 
+  it('a unix-only app (the CNI API) is reached on the unix socket and never over TCP', async () => {
+    const sock = join(dir, 'b.sock');
+    const port = await freePort();
+    const cni = Fastify();
+    cni.post('/cni/v1/exec', async () => ({ cni: true }));
+    const close = await listenAll(app(), parseFlags(['-H', `unix://${sock}`, '-H', `tcp://127.0.0.1:${port}`]), log, [{ prefix: '/cni/', app: cni }]);
+    const overUnix = await requestSocket(sock, 'POST', '/cni/v1/exec', {});
+    assert.deepEqual([overUnix.status, overUnix.body], [200, { cni: true }]);
+    assert.equal((await requestSocket(sock, 'GET', '/ping')).status, 200);
+    const overTcp = await fetch(`http://127.0.0.1:${port}/cni/v1/exec`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    assert.equal(overTcp.status, 404);
+    await overTcp.text();
+    await close();
+  });
+
   it('refuses a non-loopback TCP address without TLS', async () => {
     await assert.rejects(listenAll(app(), parseFlags(['-H', 'tcp://192.0.2.10:2376']), log), /without TLS/);
   });

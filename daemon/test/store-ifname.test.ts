@@ -28,3 +28,20 @@ it('migration 3 gives joined endpoints of earlier stores the interface name the 
   store.db.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+it('migration 6 keeps the sandboxes of a version 5 store (no origin) and allows one CNI sandbox per container id', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pbmig6-'));
+  const path = join(dir, 'v5.db');
+  writeOldStore(path, 5, `INSERT INTO sandboxes (id, name, container_id, key, created, state) VALUES
+      ('s1', 'a', 'c1', '/run/netns/pb-s1', 'x', 'ready'),
+      ('s2', 'b', 'c1', '/run/netns/pb-s2', 'x', 'ready');`);
+  const store = createStore(openDb(path));
+  assert.equal(store.db.pragma('user_version', { simple: true }), 6);
+  assert.deepEqual(store.sandboxes().map((s) => [s.name, s.origin]), [['a', undefined], ['b', undefined]]);
+  const cni = { ...store.sandboxById('s1')!, external: true, key: '/var/run/netns/x', origin: 'cni' as const };
+  store.insertSandbox({ ...cni, id: 's3', name: 'c' });
+  assert.equal(store.sandboxByOrigin('cni', 'c1')?.id, 's3');
+  assert.throws(() => store.insertSandbox({ ...cni, id: 's4', name: 'd' }), /UNIQUE constraint failed/);
+  store.db.close();
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -73,6 +73,8 @@ export interface SandboxView {
 /** Something the kernel lost or changed, with the repair that puts it back. */
 export interface DriverDrift {
   kind: string;
+  /** what the check found, in words (`address 10.0.0.2/24 is missing from eth0`) */
+  found?: string;
   action: string;
   repair(): Promise<void>;
   /** the repair made a new host device: per-device settings (sysctls, firewall) must be re-applied */

@@ -149,7 +149,7 @@ export async function runUntilCrash(steps: Step[]): Promise<boolean> {
 
 type Breakage = { key: string; run(): Promise<void> };
 
-/** Every object a create and a join made (links, addresses, default routes; the device set down), as a way to break it. */
+/** Every object a create and a join made (links, addresses, default routes; the device set down), as a way to break it; links also set down or (in the sandbox) given another MAC. */
 export function breakagesOf(w: World, empty: Awaited<ReturnType<World['state']>>, made: Awaited<ReturnType<World['state']>>): Breakage[] {
   const added = (a: string[], b: string[]) => a.filter((x) => !b.includes(x)).map((x) => JSON.parse(x) as Record<string, string>);
   const out: Breakage[] = [];
@@ -157,6 +157,9 @@ export function breakagesOf(w: World, empty: Awaited<ReturnType<World['state']>>
     const ref = ns === 'root' ? null : w.sb.key;
     for (const l of added(made[ns].links, empty[ns].links)) {
       out.push({ key: `${ns}: delete link ${w.generic(l.name!)}`, run: () => w.kernel.ip(ref, [{ op: 'link.del', name: l.name! }]) });
+      if (l.name === w.driver.hostInterface?.(w.net)) continue; // the device: below
+      if (l.up) out.push({ key: `${ns}: set link ${w.generic(l.name!)} down`, run: () => w.kernel.ip(ref, [{ op: 'link.set', name: l.name!, up: false }]) });
+      if (ns === 'sandbox') out.push({ key: `${ns}: change the MAC of ${w.generic(l.name!)}`, run: () => w.kernel.ip(ref, [{ op: 'link.set', name: l.name!, mac: '02:00:00:00:00:99' }]) });
     }
     for (const a of added(made[ns].addrs, empty[ns].addrs)) {
       out.push({ key: `${ns}: delete ${w.generic(a.cidr!)} from ${w.generic(a.dev!)}`, run: () => w.kernel.ip(ref, [{ op: 'addr.del', dev: a.dev!, cidr: a.cidr! }]) });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig, type BenchConfig } from './config.js';
 import { createCniSide } from './cni.js';
+import { createPatchbayCniSide, versionRounds } from './cni-plugin.js';
 import { BenchDaemon } from './daemon.js';
 import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide } from './floor.js';
 import { describeMachine } from './machine.js';
@@ -76,6 +77,15 @@ async function main(): Promise<void> {
     rounds,
     results,
   );
+
+  log(`CNI plugin ADD/DEL: ${rounds.warmup}+${rounds.timed} rounds, VERSION`);
+  await attachDetachRounds(
+    [...withPatchbay(() => createPatchbayCniSide({ socket: daemon!.socket, network: 'bench-cni', subnet: '10.88.0.0/16' })), cni('cni', 'cni3', '10.87')],
+    rounds,
+    results,
+    { attach: 'cniAdd', detach: 'cniDel' },
+  );
+  await versionRounds(rounds, results);
 
   log(`network create/delete: ${cfg.networkIterations} rounds`);
   await networkRounds(

@@ -10,14 +10,20 @@ const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
  * background load falls on all of them alike. Each attach gets a fresh, pre-made namespace.
  * A side that fails is dropped from the remaining rounds; its cells carry the error.
  */
-export async function attachDetachRounds(sides: readonly AttachSide[], rounds: { warmup: number; timed: number }, results: Results): Promise<void> {
+export async function attachDetachRounds(
+  sides: readonly AttachSide[],
+  rounds: { warmup: number; timed: number },
+  results: Results,
+  metrics: { attach: MetricId; detach: MetricId } = { attach: 'attach', detach: 'detach' },
+): Promise<void> {
+  const both = [metrics.attach, metrics.detach];
   const live: AttachSide[] = [];
   for (const side of sides) {
     try {
       await side.setup();
       live.push(side);
     } catch (err) {
-      fail(results, side, ['attach', 'detach'], err);
+      fail(results, side, both, err);
     }
   }
   const total = rounds.warmup + rounds.timed;
@@ -36,15 +42,15 @@ export async function attachDetachRounds(sides: readonly AttachSide[], rounds: {
           if (op === 'detach') await side.release(slot);
           if (round >= rounds.warmup) samples.get(side)![op].push(ms);
         } catch (err) {
-          fail(results, side, ['attach', 'detach'], err);
+          fail(results, side, both, err);
           live.splice(live.indexOf(side), 1);
         }
       }
     }
   }
   for (const side of live) {
-    results.set('attach', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.attach) });
-    results.set('detach', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.detach) });
+    results.set(metrics.attach, side.key, { kind: 'samples', summary: summarize(samples.get(side)!.attach) });
+    results.set(metrics.detach, side.key, { kind: 'samples', summary: summarize(samples.get(side)!.detach) });
   }
   for (const side of sides) await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
 }

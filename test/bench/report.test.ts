@@ -88,3 +88,18 @@ test('hostInSlash16 numbers hosts from .0.1 and refuses to overflow', () => {
   assert.equal(hostInSlash16('10.79', 255), '10.79.1.0');
   assert.throws(() => hostInSlash16('10.79', 65534), /does not fit/);
 });
+
+test('CNI plugin targets: ADD and DEL against the reference plugins, VERSION against an exec of /bin/true', () => {
+  const r = new Results();
+  r.set('cniAdd', 'patchbay', samples(4));
+  r.set('cniAdd', 'cni', samples(10));
+  r.set('cniDel', 'patchbay', samples(4));
+  r.set('cniDel', 'cni', samples(10));
+  r.set('cniVersion', 'patchbay', samples(7));
+  r.set('cniVersion', 'floor', samples(3));
+  assert.equal(verdict(r, 'cniAdd', 'CNI ADD'), true);
+  assert.equal(verdict(r, 'cniDel', 'CNI DEL'), false);
+  assert.equal(verdict(r, 'cniVersion', 'true'), false);
+  r.set('cniVersion', 'patchbay', samples(5));
+  assert.equal(verdict(r, 'cniVersion', 'true'), true);
+});

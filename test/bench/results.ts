@@ -26,7 +26,10 @@ export type MetricId =
   | 'rulesetLines'
   | 'rssIdle'
   | 'rssLoaded'
-  | 'restart';
+  | 'restart'
+  | 'cniAdd'
+  | 'cniDel'
+  | 'cniVersion';
 
 export class Results {
   private readonly cells = new Map<MetricId, Map<SideKey, Cell>>();

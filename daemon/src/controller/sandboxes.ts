@@ -1,5 +1,5 @@
 import { PatchbayError } from '@patchbay/errors';
-import type { SandboxRecord } from '../store/index.js';
+import type { SandboxOrigin, SandboxRecord } from '../store/index.js';
 import { isUniqueViolation, type Core } from './core.js';
 import { newId, nowRfc3339Nano } from './ids.js';
 import { findSandbox } from './lookup.js';
@@ -10,6 +10,8 @@ export interface CreateSandboxInput {
   name?: string;
   containerId?: string;
   netnsPath?: string;
+  /** set by a front door that manages the sandbox's life itself (CNI) */
+  origin?: SandboxOrigin;
 }
 
 export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Promise<void>) {
@@ -33,6 +35,7 @@ export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Pro
       external: input.netnsPath !== undefined,
       created: nowRfc3339Nano(),
       state: 'creating',
+      ...(input.origin ? { origin: input.origin } : {}),
     };
     try {
       store.insertSandbox(record);

@@ -15,10 +15,12 @@ export interface AppOptions {
   log: Logger;
   /** extra route sets (the Docker-compatible API registers here) */
   plugins?: ((app: FastifyInstance) => void)[];
+  /** apps served beside this one (the CNI API on the unix sockets): their routes join the OpenAPI document */
+  frontDoors?: FastifyInstance[];
 }
 
 /** Builds the HTTP app; tests use it through app.inject(). */
-export function buildApp({ controller, log, plugins = [] }: AppOptions): FastifyInstance {
+export function buildApp({ controller, log, plugins = [], frontDoors = [] }: AppOptions): FastifyInstance {
   const app: FastifyInstance = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
   // An empty body on a JSON POST counts as {} (clients such as docker send none for some calls).
   app.removeContentTypeParser('application/json');
@@ -48,7 +50,7 @@ export function buildApp({ controller, log, plugins = [] }: AppOptions): Fastify
   void app.register(async (api) => {
     registerNativeRoutes(api, controller, VERSION);
     registerSystemRoutes(api, controller);
-    registerOpenApiRoute(api);
+    registerOpenApiRoute(api, frontDoors);
   });
   for (const plugin of plugins) plugin(app);
   return app;

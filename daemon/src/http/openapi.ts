@@ -4,14 +4,16 @@ import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform, type ZodTypeProvider } from 'fastify-type-provider-zod';
 
 /** The path prefix of the routes the native document describes. */
-const NATIVE_PREFIX = '/v1/';
+export const NATIVE_PREFIX = '/v1/';
 
 /**
- * The OpenAPI 3.1 document of the native API, generated from the zod schemas its routes declare
- * (no second description). Register before the routes: it collects them as they are added.
- * Routes outside /v1 (Docker's API) are left out; so are routes without schemas (test seams).
+ * The OpenAPI 3.1 document of the routes of `app` under `prefix`, generated from the zod schemas
+ * the routes declare (no second description). Register before the routes: it collects them as
+ * they are added. Other routes (Docker's API) are left out; so are routes without schemas (test
+ * seams). The native app's document is the one served; another front door (the CNI API) registers
+ * its own to have its paths merged into it (registerOpenApiRoute).
  */
-export function registerOpenApi(app: FastifyInstance, version: string) {
+export function registerOpenApi(app: FastifyInstance, version: string, prefix = NATIVE_PREFIX) {
   const zodTransform = createJsonSchemaTransform({});
   void app.register(fastifySwagger, {
     openapi: {
@@ -19,17 +21,29 @@ export function registerOpenApi(app: FastifyInstance, version: string) {
       info: {
         title: 'patchbay native API',
         version,
-        description: 'The native API of patchbayd under /v1 (the Docker-compatible routes are described by Docker). Errors are {message, code}.',
+        description:
+          'The native API of patchbayd under /v1, and the CNI front door POST /cni/v1/exec (served on the unix sockets only, ' +
+          'where the patchbay CNI plugin sends its one request; its errors are CNI error objects). The Docker-compatible ' +
+          'routes are described by Docker. Native errors are {message, code}.',
       },
     },
     transform: (route) => {
-      if (!route.url.startsWith(NATIVE_PREFIX) || route.schema === undefined) return { schema: { hide: true }, url: route.url };
+      if (!route.url.startsWith(prefix) || route.schema === undefined) return { schema: { hide: true }, url: route.url };
       return zodTransform(route);
     },
   });
 }
 
-/** GET /v1/openapi.json: the document (built once, on the first request). */
-export function registerOpenApiRoute(app: FastifyInstance) {
-  app.withTypeProvider<ZodTypeProvider>().get('/v1/openapi.json', { schema: { response: { 200: OpenApiDocument } } }, async () => app.swagger() as OpenApiDocument);
+/**
+ * GET /v1/openapi.json: the document (built once, on the first request), with the paths of the
+ * front doors served beside this app (each registered registerOpenApi with its own prefix).
+ */
+export function registerOpenApiRoute(app: FastifyInstance, frontDoors: readonly FastifyInstance[] = []) {
+  let document: OpenApiDocument | undefined;
+  const build = (): OpenApiDocument => {
+    const own = app.swagger() as OpenApiDocument;
+    const paths = Object.assign({}, own.paths, ...frontDoors.map((door) => (door.swagger() as OpenApiDocument).paths));
+    return { ...own, paths };
+  };
+  app.withTypeProvider<ZodTypeProvider>().get('/v1/openapi.json', { schema: { response: { 200: OpenApiDocument } } }, async () => (document ??= build()));
 }

@@ -2,7 +2,7 @@ import { ErrorBody } from '@patchbay/api';
 import { PatchbayError } from '@patchbay/errors';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import { serializerCompiler } from 'fastify-type-provider-zod';
-import type { ZodType } from 'zod';
+import type { ZodError, ZodType } from 'zod';
 import { zodMessage } from './errors.js';
 
 export type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -11,27 +11,34 @@ export type { ZodTypeProvider } from 'fastify-type-provider-zod';
 const PART_NAME: Record<string, string> = { params: 'path', querystring: 'query', body: 'body', headers: 'headers' };
 
 /**
- * Validates a request part with the route's zod schema. A failure becomes the same
- * PB_ERR_INVALID that names the field as a hand-written parse did, so errors.ts maps it to
- * HTTP like any other domain error. (The provider's own validator reduces zod's issue paths to
- * JSON pointers, which would change the messages of fields such as label keys with a `/`.)
- * A missing part (an empty body) is validated as `{}`.
+ * Validates a request part with the route's zod schema; a failure becomes the error `toError`
+ * makes of zod's issues (`part` names the part: path, query, body, headers). A missing part (an
+ * empty body) is validated as `{}`.
  */
-export const zodValidatorCompiler: FastifySchemaCompiler<ZodType> =
+export const createZodValidatorCompiler =
+  (toError: (err: ZodError, part: string) => Error): FastifySchemaCompiler<ZodType> =>
   ({ schema, httpPart }) =>
   (data) => {
     const result = schema.safeParse(data ?? {});
     if (result.success) return { value: result.data };
-    return { error: new PatchbayError('PB_ERR_INVALID', zodMessage(result.error, PART_NAME[httpPart ?? 'body'] ?? 'body')) };
+    return { error: toError(result.error, PART_NAME[httpPart ?? 'body'] ?? 'body') };
   };
+
+/**
+ * The native API's validation: a failure becomes the same PB_ERR_INVALID that names the field as
+ * a hand-written parse did, so errors.ts maps it to HTTP like any other domain error. (The
+ * provider's own validator reduces zod's issue paths to JSON pointers, which would change the
+ * messages of fields such as label keys with a `/`.)
+ */
+export const zodValidatorCompiler = createZodValidatorCompiler((err, part) => new PatchbayError('PB_ERR_INVALID', zodMessage(err, part)));
 
 /**
  * Routes of `app` (and of its child contexts) validate requests and serialize responses with their
  * zod schemas. A response that does not match its schema is a ResponseSerializationError: a 500
  * through the one error mapping, its cause logged.
  */
-export function useZodSchemas(app: FastifyInstance): void {
-  app.setValidatorCompiler(zodValidatorCompiler);
+export function useZodSchemas(app: FastifyInstance, validatorCompiler: FastifySchemaCompiler<ZodType> = zodValidatorCompiler): void {
+  app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 }
 

@@ -57,7 +57,14 @@ export function createViews(controller: Controller) {
       ports: store.portsOf(e.id).map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
       aliases: e.aliases,
       created: e.created,
+      ...cniAttachment(e),
     };
+  }
+
+  /** A CNI attachment is named by the runtime's container id and interface name. */
+  function cniAttachment(e: EndpointRecord): { cni?: { containerId: string; ifName: string } } {
+    const sb = e.sandboxId && e.ifName !== null ? store.sandboxById(e.sandboxId) : undefined;
+    return sb?.origin === 'cni' ? { cni: { containerId: sb.containerId, ifName: e.ifName! } } : {};
   }
 
   function sandbox(s: SandboxRecord): Sandbox {
@@ -66,7 +73,7 @@ export function createViews(controller: Controller) {
       const n = store.networkById(e.networkId)!;
       return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: e.ifName ?? '' };
     });
-    return { id: s.id, name: s.name, containerId: s.containerId, key: s.key, external: s.external, created: s.created, endpoints: rows };
+    return { id: s.id, name: s.name, containerId: s.containerId, key: s.key, external: s.external, created: s.created, endpoints: rows, ...(s.origin ? { origin: s.origin } : {}) };
   }
 
   function ipam(n: NetworkRecord): IpamView {

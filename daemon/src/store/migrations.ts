@@ -126,4 +126,8 @@ export const MIGRATIONS: readonly string[] = [
   // 5: remember whether a pool's gateway was given rather than picked when its network was made
   // (Docker's inspect shows a configured pool's gateway only then); pools made before keep showing theirs
   `ALTER TABLE pools ADD COLUMN gateway_configured INTEGER NOT NULL DEFAULT 1;`,
+  // 6: the front door that made a sandbox ('cni': CNI attachments; NULL = the native or Docker API),
+  // at most one sandbox per front door and container id
+  `ALTER TABLE sandboxes ADD COLUMN origin TEXT;
+  CREATE UNIQUE INDEX sandboxes_origin ON sandboxes(origin, container_id) WHERE origin IS NOT NULL;`,
 ];

@@ -54,7 +54,11 @@ export interface SandboxRecord {
   external: boolean;
   created: string;
   state: RowState;
+  /** the front door that made it, when it owns the sandbox's life ('cni': CNI attachments) */
+  origin?: SandboxOrigin;
 }
+
+export type SandboxOrigin = 'cni';
 
 export interface EndpointRecord {
   id: string;

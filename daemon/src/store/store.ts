@@ -9,6 +9,7 @@ import type {
   PoolRecord,
   PortRecord,
   RowState,
+  SandboxOrigin,
   SandboxRecord,
 } from './records.js';
 import { LOCAL_ADDRESS_SPACE } from './ipam-store.js';
@@ -57,6 +58,7 @@ const toSandbox = (r: Row): SandboxRecord => ({
   external: bool(r.external),
   created: r.created as string,
   state: r.state as RowState,
+  ...(r.origin ? { origin: r.origin as SandboxOrigin } : {}),
 });
 const toEndpoint = (r: Row): EndpointRecord => ({
   id: r.id as string,
@@ -123,8 +125,9 @@ export function createStore(db: Db) {
     sbByName: q('SELECT * FROM sandboxes WHERE name = ?'),
     sbByContainer: q('SELECT * FROM sandboxes WHERE container_id = ? LIMIT 2'),
     sbByPrefix: q("SELECT * FROM sandboxes WHERE id LIKE ? || '%'"),
-    sbInsert: q(`INSERT INTO sandboxes (id, name, container_id, key, external, created, state)
-      VALUES (@id, @name, @containerId, @key, @external, @created, @state)`),
+    sbByOrigin: q('SELECT * FROM sandboxes WHERE origin = ? AND container_id = ?'),
+    sbInsert: q(`INSERT INTO sandboxes (id, name, container_id, key, external, created, state, origin)
+      VALUES (@id, @name, @containerId, @key, @external, @created, @state, @origin)`),
     sbState: q('UPDATE sandboxes SET state = ? WHERE id = ?'),
     sbDelete: q('DELETE FROM sandboxes WHERE id = ?'),
     epAll: q('SELECT * FROM endpoints ORDER BY created, name'),
@@ -213,7 +216,9 @@ export function createStore(db: Db) {
     sandboxByName: (name: string) => one(s.sbByName, toSandbox, name),
     sandboxesByContainer: (cid: string) => many(s.sbByContainer, toSandbox, cid),
     sandboxesByIdPrefix: (prefix: string) => many(s.sbByPrefix, toSandbox, prefix),
-    insertSandbox: (sb: SandboxRecord) => s.sbInsert.run({ ...sb, external: +sb.external }),
+    /** The sandbox a front door made for a container (at most one per origin and container id). */
+    sandboxByOrigin: (origin: SandboxOrigin, containerId: string) => one(s.sbByOrigin, toSandbox, origin, containerId),
+    insertSandbox: (sb: SandboxRecord) => s.sbInsert.run({ ...sb, external: +sb.external, origin: sb.origin ?? null }),
     setSandboxState: (id: string, state: RowState) => s.sbState.run(state, id),
     deleteSandbox: (id: string) => s.sbDelete.run(id),
 

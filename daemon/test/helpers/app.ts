@@ -33,6 +33,8 @@ export async function buildTestApp(
     plugins?: ((app: FastifyInstance, controller: Controller) => void)[];
     /** collect the process metrics too (off by default: they watch the event loop and GC) */
     processMetrics?: boolean;
+    /** apps served beside the native one (the CNI API), made for the controller; their routes join the OpenAPI document */
+    frontDoors?: (controller: Controller) => FastifyInstance[];
   } = {},
 ): Promise<TestApp> {
   const kernel = opts.fake ?? createFakeKernel(opts.kernel);
@@ -45,7 +47,7 @@ export async function buildTestApp(
   );
   await controller.start();
   const plugins: AppOptions['plugins'] = [(app) => registerMetricsRoutes(app, metrics), ...(opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller))];
-  const app = buildApp({ controller, log, plugins });
+  const app = buildApp({ controller, log, plugins, frontDoors: opts.frontDoors?.(controller) ?? [] });
   await app.ready();
   return {
     app,

@@ -85,6 +85,8 @@ export const Sandbox = z.object({
   created: z.string(),
   endpoints: z.array(z.object({ id: z.string(), name: z.string(), networkId: z.string(), networkName: z.string(), ifName: z.string() })),
   gatewayEndpoint: z.string().optional(),
+  /** set when a front door owns the sandbox's life: 'cni' (it adopted a runtime's CNI_NETNS) */
+  origin: z.literal('cni').optional(),
 });
 export type Sandbox = z.infer<typeof Sandbox>;
 
@@ -119,6 +121,8 @@ export const Endpoint = z.object({
   ports: z.array(PublishedPort),
   aliases: z.array(z.string()),
   created: z.string(),
+  /** a CNI attachment: the runtime's (CNI_CONTAINERID, CNI_IFNAME) */
+  cni: z.object({ containerId: z.string(), ifName: z.string() }).optional(),
 });
 export type Endpoint = z.infer<typeof Endpoint>;
 

@@ -9,6 +9,8 @@ export interface Io {
 }
 
 export interface Context {
+  /** The daemon address (-H, PATCHBAY_HOST or the default), as given. */
+  host: string;
   /** Created on first use, so `--help` and `version` work without a valid host. */
   client(): PatchbayClient;
   out(text: string): void;

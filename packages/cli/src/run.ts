@@ -1,6 +1,7 @@
 import { createClient, DEFAULT_HOST, type PatchbayClient } from '@patchbay/client';
 import { parseCommandArgs, UsageError } from './args.js';
 import { errorMessage, findCommand, isGroup, type Command, type Context, type Group, type Io } from './command.js';
+import { cniGroup } from './commands/cni.js';
 import { endpointGroup } from './commands/endpoint.js';
 import { firewallGroup } from './commands/firewall.js';
 import { ipamGroup } from './commands/ipam.js';
@@ -11,6 +12,7 @@ import { commandHelp, groupHelp, rootHelp } from './help.js';
 import { cliVersion } from './version.js';
 
 const entries: (Command | Group)[] = [
+  cniGroup,
   endpointGroup,
   firewallGroup,
   ipamGroup,
@@ -109,6 +111,7 @@ function checkArgCount(path: string, command: Command, count: number): void {
 function makeContext(io: Io, host: string): Context {
   let client: PatchbayClient | undefined;
   return {
+    host,
     client() {
       if (!client) {
         try {

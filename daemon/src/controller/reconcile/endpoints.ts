@@ -1,10 +1,10 @@
-import type { DriverNetwork, SandboxView } from '@patchbay/drivers';
+import type { DriverDrift, DriverNetwork, SandboxView } from '@patchbay/drivers';
 import type { AddrInfo, LinkInfo, RouteInfo } from '@patchbay/kernel';
-import type { NetworkRecord, SandboxRecord } from '../../store/index.js';
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../../store/index.js';
 import type { Core } from '../core.js';
 import { driverNetwork, driverSandbox, joinedEndpoint } from '../driver-objects.js';
 import { gatewayOf, rejoin } from '../join.js';
-import type { Planned, Snapshot } from './plan.js';
+import { readRootView, type Planned, type Snapshot } from './plan.js';
 
 /** A sandbox seen from inside, each listing read once and only when a check asks for it. */
 function sandboxView(core: Core, sb: SandboxRecord): SandboxView {
@@ -49,4 +49,15 @@ export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySe
     for (const d of drifts) planned.push({ drift: { kind: d.kind, object, action: d.action }, repair: d.repair });
   }
   return planned;
+}
+
+/**
+ * One joined endpoint against the kernel, deep (inside its sandbox too), through its driver's
+ * check; outside reconcile (CNI CHECK). Nothing is repaired: the drifts carry their repairs.
+ */
+export async function checkJoinedEndpoint(core: Core, ep: EndpointRecord, net: NetworkRecord, sb: SandboxRecord): Promise<DriverDrift[]> {
+  const check = core.registry.get(net.driver).checkEndpoint;
+  if (!check) return [];
+  const view = { root: await readRootView(core), sandbox: sandboxView(core, sb), isGateway: gatewayOf(core, sb)?.id === ep.id, rejoin: () => rejoin(core, ep, net, sb) };
+  return check(driverNetwork(core.store, net), joinedEndpoint(ep), driverSandbox(sb), view, core.driverCtx);
 }

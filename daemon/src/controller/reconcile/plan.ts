@@ -18,13 +18,18 @@ export interface Snapshot {
   endpoints: EndpointRecord[];
 }
 
+/** The daemon's namespace as the drivers' checks read it. */
+export async function readRootView(core: Core): Promise<RootView> {
+  const links = await core.kernel.links(null);
+  return { links: new Map(links.map((l) => [l.name, l])), addresses: await core.kernel.addresses(null) };
+}
+
 export async function takeSnapshot(core: Core): Promise<Snapshot> {
   const { kernel, store } = core;
-  const links = await kernel.links(null);
-  const addresses = await kernel.addresses(null);
+  const root = await readRootView(core);
   const netnsNames = await kernel.netnsList();
   return {
-    root: { links: new Map(links.map((l) => [l.name, l])), addresses },
+    root,
     netnsNames,
     networks: store.networks(),
     sandboxes: store.sandboxes(),

@@ -27,6 +27,13 @@ export function renderEndpoints(endpoints: Endpoint[], values: Values): string {
   if (flag(values, 'json')) return json(endpoints);
   const id = flag(values, 'no-trunc') ? (s: string) => s : shortId;
   if (flag(values, 'quiet')) return endpoints.map((e) => `${id(e.id)}\n`).join('');
+  // CNI attachments are named by the runtime's container id and interface: shown when there are any
+  if (endpoints.some((e) => e.cni)) {
+    return table(
+      ['ENDPOINT ID', 'NAME', 'NETWORK', 'SANDBOX', 'CONTAINER', 'IFNAME', 'IPV4', 'MAC'],
+      endpoints.map((e) => [id(e.id), e.name, e.networkName, e.sandboxId ? id(e.sandboxId) : '', e.cni ? id(e.cni.containerId) : '', e.ifName ?? '', e.ipv4Address ?? '', e.macAddress ?? '']),
+    );
+  }
   return table(
     ['ENDPOINT ID', 'NAME', 'NETWORK', 'SANDBOX', 'IPV4', 'MAC'],
     endpoints.map((e) => [id(e.id), e.name, e.networkName, e.sandboxId ? id(e.sandboxId) : '', e.ipv4Address ?? '', e.macAddress ?? '']),

@@ -43,6 +43,13 @@ export function renderSandboxes(sandboxes: Sandbox[], values: Values): string {
   if (flag(values, 'json')) return json(sandboxes);
   const id = flag(values, 'no-trunc') ? (s: string) => s : shortId;
   if (flag(values, 'quiet')) return sandboxes.map((s) => `${id(s.id)}\n`).join('');
+  // CNI sandboxes are the runtime's containers: their ids and interfaces are shown when there are any
+  if (sandboxes.some((s) => s.origin === 'cni')) {
+    return table(
+      ['SANDBOX ID', 'NAME', 'CONTAINER', 'KEY', 'INTERFACES'],
+      sandboxes.map((s) => [id(s.id), s.name, id(s.containerId), s.key, s.endpoints.map((e) => `${e.ifName || '-'}@${e.networkName}`).join(',')]),
+    );
+  }
   return table(
     ['SANDBOX ID', 'NAME', 'KEY', 'ENDPOINTS'],
     sandboxes.map((s) => [id(s.id), s.name, s.key, String(s.endpoints.length)]),

@@ -1,0 +1,1 @@
+export { buildCniApp, CNI_EXEC_PATH } from './app.js';
