@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import * as dnsPacket from 'dns-packet';
 import { PatchbayError } from '@patchbay/errors';
 import { createDnsService, SEARCH_DOMAIN, type DnsService, type DnsServiceOptions } from '../src/dns/index.js';
-import { encodeQuery, framed, queryTcp, queryUdp, silentLog, startFakeUpstream, tcpExchange, udpExchange, type FakeUpstream } from './helpers/dns.js';
+import { decodeReply, encodeQuery, framed, queryTcp, queryUdp, silentLog, startFakeUpstream, tcpExchange, udpExchange, type FakeUpstream } from './helpers/dns.js';
 
 const UPSTREAM = '127.53.200.1';
 const EXTERNAL = { 'example.test': '192.0.2.10', 'www.example.test': '192.0.2.11' };
@@ -133,17 +133,32 @@ describe('DNS server: local names', () => {
 });
 
 describe('DNS server: forwarding', () => {
-  it('forwards other names to resolv.conf\'s server; the reply arrives byte for byte', async () => {
+  it('forwards other names to resolv.conf\'s server; the reply arrives unchanged, with the client\'s id', async () => {
     const dns = await service();
     await dns.addNetwork({ id: 'f1', name: 'fwd', gateway4: '127.53.3.1', internal: false });
     const query = encodeQuery('www.example.test', 'A', 4321);
     const reply = await udpExchange('127.53.3.1', portOf(dns, 'f1'), query);
     assert.ok(reply, 'a reply');
-    assert.ok(upstream.sent.some((s) => s.equals(reply)), 'the upstream\'s reply, unchanged');
+    // the query goes out under an id of the server's choosing; the reply comes back with the
+    // client's id and otherwise byte for byte
     assert.equal(reply.readUInt16BE(0), 4321);
+    assert.ok(upstream.sent.some((s) => s.subarray(2).equals(reply.subarray(2))), 'the upstream\'s reply, unchanged');
     const [tcp] = await queryTcp('127.53.3.1', portOf(dns, 'f1'), [encodeQuery('example.test', 'A', 55)]);
     assert.deepEqual(tcp?.answers?.map((x) => ('data' in x ? x.data : undefined)), ['192.0.2.10']);
     assert.equal(upstream.queries.at(-1)?.transport, 'tcp', 'a TCP client is forwarded over TCP');
+  });
+
+  it('two clients forwarding under the same id at once each get their own answer', async () => {
+    const dns = await service();
+    await dns.addNetwork({ id: 'f4', name: 'fwd4', gateway4: '127.53.15.1', internal: false });
+    const port = portOf(dns, 'f4');
+    const [a, b] = await Promise.all([
+      udpExchange('127.53.15.1', port, encodeQuery('example.test', 'A', 777)),
+      udpExchange('127.53.15.1', port, encodeQuery('www.example.test', 'A', 777)),
+    ]);
+    const data = (raw: Buffer | undefined) => dnsPacket.decode(raw!).answers?.map((x) => ('data' in x ? x.data : undefined));
+    assert.deepEqual([data(a), data(b)], [['192.0.2.10'], ['192.0.2.11']]);
+    assert.deepEqual([a!.readUInt16BE(0), b!.readUInt16BE(0)], [777, 777]);
   });
 
   it('SERVFAIL when the upstream is silent (after the timeout) or refuses (at once)', async () => {
@@ -227,14 +242,14 @@ describe('DNS server: protection', () => {
     await dns.addNetwork({ id: 'm1', name: 'mal', gateway4: '127.53.10.1', internal: false });
     const port = portOf(dns, 'm1');
     const two = dnsPacket.encode({ id: 9, type: 'query', questions: [{ type: 'A', name: 'a' }, { type: 'A', name: 'b' }] });
-    assert.equal(dnsPacket.decode((await udpExchange('127.53.10.1', port, two))!).rcode, 'FORMERR');
+    assert.equal(decodeReply((await udpExchange('127.53.10.1', port, two))!).rcode, 'FORMERR');
     const update = Buffer.from(encodeQuery('a', 'A', 10));
     update.writeUInt16BE((5 << 11) | 0x0100, 2); // opcode UPDATE
-    const notimp = dnsPacket.decode((await udpExchange('127.53.10.1', port, update))!);
+    const notimp = decodeReply((await udpExchange('127.53.10.1', port, update))!);
     assert.equal(notimp.rcode, 'NOTIMP');
     assert.equal(notimp.id, 10);
     const truncated = encodeQuery('example.test', 'A', 11).subarray(0, 20);
-    assert.equal(dnsPacket.decode((await udpExchange('127.53.10.1', port, truncated))!).rcode, 'FORMERR');
+    assert.equal(decodeReply((await udpExchange('127.53.10.1', port, truncated))!).rcode, 'FORMERR');
     const response = Buffer.from(encodeQuery('a', 'A', 12));
     response.writeUInt16BE(0x8000, 2);
     assert.equal(await udpExchange('127.53.10.1', port, response, { timeoutMs: 300 }), undefined, 'a response is not answered');

@@ -1,7 +1,8 @@
 /**
  * What one network's server answers (the rules match aardvark-dns, podman's resolver):
  * - A/AAAA/ANY for names on this network, PTR for their addresses: authoritative answers; a known
- *   name asked for a type it lacks gets NOERROR without records (NODATA), never NXDOMAIN.
+ *   name asked for a type it lacks gets NOERROR without records (NODATA), never NXDOMAIN. A client
+ *   whose sandbox is on other networks too also gets those networks' names (this one first).
  * - A name not on this network that is single-label (`db`) or in the search domain
  *   (`db.patchbay.internal`) gets NXDOMAIN here and is never forwarded: another network's names
  *   neither resolve nor leave the host.

@@ -10,7 +10,7 @@ import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { PatchbayError } from '@patchbay/errors';
 import type { RateLimiter } from './rate-limit.js';
 import { answerQuery, type NetworkView, type Transport } from './resolver.js';
-import { headerReply, Rcode } from './wire.js';
+import { headerReply, Rcode, tcpFrame } from './wire.js';
 
 export interface DnsLogger {
   debug(obj: object, msg: string): void;
@@ -117,11 +117,7 @@ function tcpConnectionHandler(opts: DnsServerOptions, limits: TcpLimits, open: S
     const respond = (reply: Buffer | undefined) => {
       pending--;
       if (socket.destroyed) return;
-      if (reply) {
-        const prefix = Buffer.alloc(2);
-        prefix.writeUInt16BE(reply.length);
-        socket.write(Buffer.concat([prefix, reply]));
-      }
+      if (reply) socket.write(tcpFrame(reply));
       drain();
     };
 

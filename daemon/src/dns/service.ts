@@ -51,7 +51,8 @@ export interface DnsService {
   /**
    * Start answering on the network's gateway address(es); undefined when disabled or without a
    * gateway. A taken port is a PatchbayError PB_ERR_PORT_IN_USE naming the address, and nothing
-   * is left listening. Adding a network again with the same addresses changes nothing.
+   * is left listening. Adding a network again with the same definition changes nothing; with a
+   * changed one, its listeners are replaced and its records kept.
    */
   addNetwork(net: DnsNetwork): Promise<DnsClientConfig | undefined>;
   /** Stop its listeners and forget its records ("already gone" is fine). */
@@ -153,7 +154,11 @@ export function createDnsService(options: DnsServiceOptions): DnsService {
       await watching;
       const existing = running.get(net.id);
       if (existing && sameNetwork(existing.net, net)) return service.clientConfig(net.id);
-      if (existing) await service.removeNetwork(net.id);
+      // redefined (new gateway, internal flag, subnets): new listeners, same records
+      if (existing) {
+        running.delete(net.id);
+        await stop(existing);
+      }
       clientsOf(net.subnets); // a bad subnet fails here, before anything listens
       const entry: Running = { net, servers: [] };
       try {

@@ -1,13 +1,12 @@
 /**
- * Forwarding to the host's resolvers: the client's query bytes go out unchanged (same id) on a
- * fresh socket per query (a random source port, and no id space shared between clients), over
- * the transport the client used, and the first upstream's reply comes back unchanged. A refused
- * or silent upstream passes the query on to the next one; when none answers within the budget
- * the caller gets undefined and answers SERVFAIL.
+ * Forwarding to the host's resolvers, over the transport the client used: UDP through a small
+ * pool of sockets per server (udp-pool.ts), TCP on a fresh connection per query. The reply comes
+ * back unchanged with the client's id. A refused or silent upstream passes the query on to the
+ * next one; when none answers within the budget the caller gets undefined and answers SERVFAIL.
  */
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { isIPv6, Socket as TcpSocket } from 'node:net';
-import { messageId } from './wire.js';
+import { Socket as TcpSocket } from 'node:net';
+import { createUdpPool, type UdpPool } from './udp-pool.js';
+import { messageId, tcpFrame } from './wire.js';
 
 export interface Upstream {
   address: string;
@@ -33,7 +32,7 @@ export interface Forwarder {
 /** At least this long per server, however many servers share the budget. */
 const MIN_ATTEMPT_MS = 250;
 
-type Attempt = (server: Upstream, query: Buffer, timeoutMs: number, track: (close: () => void) => () => void) => Promise<Buffer | undefined>;
+type Track = (close: () => void) => () => void;
 
 const isReplyTo = (query: Buffer, reply: Buffer) => {
   const q = messageId(query);
@@ -41,29 +40,7 @@ const isReplyTo = (query: Buffer, reply: Buffer) => {
   return q !== undefined && r !== undefined && r.response && r.id === q.id;
 };
 
-const udpAttempt: Attempt = (server, query, timeoutMs, track) =>
-  new Promise((resolve) => {
-    const socket: UdpSocket = createSocket(isIPv6(server.address) ? 'udp6' : 'udp4');
-    let done = false;
-    const finish = (reply: Buffer | undefined) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      untrack();
-      socket.close();
-      resolve(reply);
-    };
-    const untrack = track(() => finish(undefined));
-    const timer = setTimeout(() => finish(undefined), timeoutMs);
-    // connected: only the server's datagrams arrive, and an ICMP "port unreachable" fails at once
-    socket.on('error', () => finish(undefined));
-    socket.on('message', (msg) => {
-      if (isReplyTo(query, msg)) finish(msg);
-    });
-    socket.connect(server.port, server.address, () => socket.send(query, (err) => err && finish(undefined)));
-  });
-
-const tcpAttempt: Attempt = (server, query, timeoutMs, track) =>
+const tcpAttempt = (server: Upstream, query: Buffer, timeoutMs: number, track: Track): Promise<Buffer | undefined> =>
   new Promise((resolve) => {
     const socket = new TcpSocket();
     let buffered: Buffer = Buffer.alloc(0);
@@ -88,17 +65,27 @@ const tcpAttempt: Attempt = (server, query, timeoutMs, track) =>
       const reply = buffered.subarray(2, 2 + length);
       finish(isReplyTo(query, reply) ? Buffer.from(reply) : undefined);
     });
-    socket.connect(server.port, server.address, () => {
-      const prefix = Buffer.alloc(2);
-      prefix.writeUInt16BE(query.length);
-      socket.write(Buffer.concat([prefix, query]));
-    });
+    socket.connect(server.port, server.address, () => socket.write(tcpFrame(query)));
   });
 
 export function createForwarder({ servers, timeoutMs, maxInFlight }: ForwarderOptions): Forwarder {
   const open = new Set<() => void>();
+  const pools = new Map<string, UdpPool>();
+  let poolsFor = '';
   let inFlight = 0;
   let closed = false;
+  const keyOf = (s: Upstream) => `${s.address}#${s.port}`;
+  /** The pool of a server; pools of servers no longer listed are closed. */
+  const poolOf = (server: Upstream, list: readonly Upstream[]): UdpPool => {
+    const listed = list.map(keyOf).join(' ');
+    if (listed !== poolsFor) {
+      poolsFor = listed;
+      for (const [key, pool] of pools) if (!list.some((s) => keyOf(s) === key)) (pool.close(), pools.delete(key));
+    }
+    let pool = pools.get(keyOf(server));
+    if (!pool) pools.set(keyOf(server), (pool = createUdpPool(server.address, server.port)));
+    return pool;
+  };
   const track = (close: () => void) => {
     open.add(close);
     return () => void open.delete(close);
@@ -112,11 +99,10 @@ export function createForwarder({ servers, timeoutMs, maxInFlight }: ForwarderOp
       try {
         const deadline = performance.now() + timeoutMs;
         const share = Math.max(MIN_ATTEMPT_MS, Math.floor(timeoutMs / list.length));
-        const attempt = transport === 'udp' ? udpAttempt : tcpAttempt;
         for (const server of list) {
           const left = Math.min(share, deadline - performance.now());
           if (left <= 0 || closed) break;
-          const reply = await attempt(server, query, left, track);
+          const reply = transport === 'udp' ? await poolOf(server, list).exchange(query, left) : await tcpAttempt(server, query, left, track);
           if (reply) return reply;
         }
         return undefined;
@@ -128,6 +114,8 @@ export function createForwarder({ servers, timeoutMs, maxInFlight }: ForwarderOp
     close() {
       closed = true;
       for (const close of [...open]) close();
+      for (const pool of pools.values()) pool.close();
+      pools.clear();
     },
   };
 }

@@ -98,6 +98,13 @@ export function buildReply(query: DecodedPacket, question: Question, options: Re
   return dnsPacket.encode(packet);
 }
 
+/** A message as TCP carries it: a two-byte length, then the message (RFC 1035 4.2.2). */
+export function tcpFrame(message: Buffer): Buffer {
+  const prefix = Buffer.alloc(2);
+  prefix.writeUInt16BE(message.length);
+  return Buffer.concat([prefix, message]);
+}
+
 /** Read the id and the response bit of a message without decoding it. */
 export function messageId(raw: Buffer): { id: number; response: boolean } | undefined {
   return raw.length < HEADER_BYTES ? undefined : { id: raw.readUInt16BE(0), response: (raw.readUInt16BE(2) & QR) !== 0 };

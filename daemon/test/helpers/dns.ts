@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer, isIPv6, type Server } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { DecodedPacket, RecordType } from 'dns-packet';
+import { tcpFrame } from '../../src/dns/wire.js';
 
 export const silentLog = { debug() {}, info() {}, warn() {} };
 
@@ -34,6 +35,9 @@ export function udpExchange(address: string, port: number, query: Buffer, opts: 
 
 export type Reply = DecodedPacket & { rcode?: string };
 
+/** dns-packet's decode, typed with the rcode it returns (its typings leave it out). */
+export const decodeReply = (raw: Buffer): Reply => dnsPacket.decode(raw) as Reply;
+
 export async function queryUdp(
   address: string,
   port: number,
@@ -42,14 +46,10 @@ export async function queryUdp(
   opts: { timeoutMs?: number; from?: string; edns?: boolean } = {},
 ): Promise<Reply | undefined> {
   const reply = await udpExchange(address, port, encodeQuery(name, type, undefined, opts.edns), opts);
-  return reply === undefined ? undefined : (dnsPacket.decode(reply) as Reply);
+  return reply === undefined ? undefined : decodeReply(reply);
 }
 
-const framed = (message: Buffer) => {
-  const prefix = Buffer.alloc(2);
-  prefix.writeUInt16BE(message.length);
-  return Buffer.concat([prefix, message]);
-};
+const framed = tcpFrame;
 
 /**
  * Write `bytes` on one TCP connection and collect length-prefixed replies until `expect` arrived,
@@ -86,7 +86,7 @@ export function tcpExchange(address: string, port: number, bytes: Buffer, expect
 
 export async function queryTcp(address: string, port: number, queries: Buffer[], timeoutMs = 3000): Promise<Reply[]> {
   const { replies } = await tcpExchange(address, port, Buffer.concat(queries.map(framed)), queries.length, timeoutMs);
-  return replies.map((r) => dnsPacket.decode(r) as Reply);
+  return replies.map(decodeReply);
 }
 
 export { framed };
