@@ -310,6 +310,21 @@ describe('DNS service lifecycle', () => {
     }
   });
 
+  it('an IPv6 gateway is served; one not (yet) on any interface is retried, not fatal', async () => {
+    const warnings: string[] = [];
+    const log = { ...silentLog, warn: (_o: object, msg: string) => void warnings.push(msg) };
+    const dns = await service({ log, ipv6BindRetryMs: 300 });
+    const config = await dns.addNetwork({ id: 'v6', name: 'six', gateway6: '::1', internal: false });
+    assert.deepEqual(config?.nameservers, ['::1']);
+    dns.upsertEndpoint('v6', { endpointId: 'x', names: ['web'], ipv6: 'fd06::2' });
+    const r = await queryUdp('::1', portOf(dns, 'v6'), 'web', 'AAAA');
+    assert.deepEqual(r?.answers?.map((x) => ('data' in x ? x.data : undefined)), ['fd06::2']);
+    const tentative = await dns.addNetwork({ id: 'v6b', name: 'tentative', gateway4: '127.53.16.1', gateway6: 'fd00:53::1', internal: false });
+    assert.deepEqual(tentative?.nameservers, ['127.53.16.1', 'fd00:53::1']);
+    assert.deepEqual(dns.listeners('v6b').map((l) => l.address), ['127.53.16.1']);
+    await until(() => warnings.includes('DNS not served on the IPv6 gateway'), 'gave up after the retry window, with a warning');
+  });
+
   it('disabled: nothing listens, nothing is recorded', async () => {
     const dns = createDnsService({ log: silentLog, resolvConfPath: resolvConf, enabled: false });
     assert.equal(await dns.addNetwork({ id: 'd', name: 'd', gateway4: '127.53.13.1', internal: false }), undefined);
