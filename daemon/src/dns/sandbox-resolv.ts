@@ -1,0 +1,48 @@
+/**
+ * `/etc/netns/<name>/resolv.conf` for a sandbox patchbay made: `ip netns exec <name>` bind-mounts
+ * it over /etc/resolv.conf, so programs run there ask the network's DNS. Plain file writes (no
+ * kernel state); the root is injectable for tests.
+ */
+import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { invalid } from '@patchbay/errors';
+import type { DnsClientConfig } from './service.js';
+
+export const NETNS_ETC = '/etc/netns';
+
+function directoryOf(sandboxName: string, root: string): string {
+  // the name becomes a path component: nothing that could climb out of `root`
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(sandboxName) || sandboxName.includes('..')) {
+    throw invalid(`sandbox name "${sandboxName}" cannot name a directory under ${root}`, 'PB_ERR_INVALID_NAME');
+  }
+  return join(root, sandboxName);
+}
+
+export function renderResolvConf(sandboxName: string, config: DnsClientConfig): string {
+  return [
+    `# written by patchbayd for sandbox ${sandboxName}; removed with it`,
+    ...config.nameservers.map((n) => `nameserver ${n}`),
+    ...(config.search.length > 0 ? [`search ${config.search.join(' ')}`] : []),
+    '',
+  ].join('\n');
+}
+
+/** Write (or replace, atomically) the sandbox's resolv.conf; returns its path. */
+export async function writeSandboxResolvConf(sandboxName: string, config: DnsClientConfig, root = NETNS_ETC): Promise<string> {
+  const dir = directoryOf(sandboxName, root);
+  const path = join(dir, 'resolv.conf');
+  await mkdir(dir, { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, renderResolvConf(sandboxName, config), { mode: 0o644 });
+  await rename(temporary, path);
+  return path;
+}
+
+/** Remove it, and the sandbox's directory if nothing else is in it; a missing file is success. */
+export async function removeSandboxResolvConf(sandboxName: string, root = NETNS_ETC): Promise<void> {
+  const dir = directoryOf(sandboxName, root);
+  await rm(join(dir, 'resolv.conf'), { force: true });
+  await rmdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'ENOENT' && e.code !== 'ENOTEMPTY') throw e;
+  });
+}
