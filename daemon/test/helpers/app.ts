@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createBuiltinRegistry } from '@patchbay/drivers';
 import { createFakeKernel, type FakeKernel, type FakeKernelOptions } from '@patchbay/kernel';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags } from '../../src/config.js';
 import { createController, type Controller } from '../../src/controller/index.js';
+import type { DnsServiceOptions } from '../../src/dns/index.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { createStore, openDb } from '../../src/store/index.js';
 
@@ -11,6 +15,8 @@ export interface TestApp {
   app: FastifyInstance;
   controller: Controller;
   kernel: FakeKernel;
+  /** where the app writes sandboxes' resolv.conf (its /etc/netns) */
+  netnsEtc: string;
   close: () => Promise<void>;
 }
 
@@ -28,13 +34,21 @@ export async function buildTestApp(
     /** a store file instead of an in-memory store (restart = reopen) */
     dbPath?: string;
     plugins?: ((app: FastifyInstance, controller: Controller) => void)[];
+    /**
+     * Serve DNS with these options (a free port, the test's resolv.conf). Without them the app
+     * serves none: the fake kernel's gateway addresses are on no interface a server could bind.
+     */
+    dns?: Partial<DnsServiceOptions>;
   } = {},
 ): Promise<TestApp> {
   const kernel = opts.fake ?? createFakeKernel(opts.kernel);
   const db = openDb(opts.dbPath ?? ':memory:');
   const log = pino({ level: process.env.PB_TEST_LOG ?? 'silent' });
-  const config = parseFlags(opts.flags ?? []);
-  const controller = createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log });
+  // sandboxes' resolv.conf files go to a directory of this app, never the host's /etc/netns
+  const netnsEtc = mkdtempSync(join(tmpdir(), 'pb-netns-etc-'));
+  const config = { ...parseFlags(opts.flags ?? []), netnsEtc };
+  const dnsOptions = opts.dns ?? { enabled: false };
+  const controller = createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log, dnsOptions });
   await controller.start();
   const plugins: AppOptions['plugins'] = (opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller));
   const app = buildApp({ controller, log, plugins });
@@ -43,9 +57,12 @@ export async function buildTestApp(
     app,
     controller,
     kernel,
+    netnsEtc,
     async close() {
       await app.close();
+      await controller.close();
       db.close();
+      rmSync(netnsEtc, { recursive: true, force: true });
     },
   };
 }

@@ -61,6 +61,10 @@ export const Network = z.object({
 });
 export type Network = z.infer<typeof Network>;
 
+/** patchbay's DNS as a client on the network sees it (what goes in its resolv.conf). */
+export const DnsClientConfig = z.object({ nameservers: z.array(z.string()), search: z.array(z.string()) });
+export type DnsClientConfig = z.infer<typeof DnsClientConfig>;
+
 // ---- sandboxes ---------------------------------------------------------------------------------
 
 export const SandboxCreate = z
@@ -85,6 +89,8 @@ export const Sandbox = z.object({
   created: z.string(),
   endpoints: z.array(z.object({ id: z.string(), name: z.string(), networkId: z.string(), networkName: z.string(), ifName: z.string() })),
   gatewayEndpoint: z.string().optional(),
+  /** the nameservers of its DNS networks (merged, at most three) and the search domain */
+  dns: DnsClientConfig.optional(),
 });
 export type Sandbox = z.infer<typeof Sandbox>;
 
@@ -119,6 +125,8 @@ export const Endpoint = z.object({
   ports: z.array(PublishedPort),
   aliases: z.array(z.string()),
   created: z.string(),
+  /** the network's DNS server and search domain, when the network has one */
+  dns: DnsClientConfig.optional(),
 });
 export type Endpoint = z.infer<typeof Endpoint>;
 
