@@ -5,7 +5,8 @@
  *   node --import tsx --conditions=development test/bench/dns.ts [--quick] [--concurrency N]
  * It re-runs itself inside `unshare --net --mount`: everything listens on loopback addresses of
  * that namespace, and /etc/resolv.conf (aardvark reads it, fixed path) is a bind mount there only.
- * Each server runs in its own process, the load generator in this one.
+ * Each server runs in its own process, the load generator in this one. `npm run bench` runs
+ * measureDns for its DNS rows.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -60,30 +61,42 @@ async function startAardvark(dir: string): Promise<number> {
   return Number((await readFile(join(dir, 'aardvark.pid'), 'utf8')).trim());
 }
 
-interface Cell {
-  server: string;
+export interface DnsCell {
+  server: 'patchbay' | 'aardvark-dns';
   kind: 'local' | 'forwarded';
   runs: LoadResult[];
 }
 
+export interface DnsBenchOptions {
+  durationMs: number;
+  rounds: number;
+  /** queries in flight at once */
+  concurrency: number;
+}
+
+export const dnsBenchOptions = (quick: boolean, concurrency = 16): DnsBenchOptions => ({ durationMs: quick ? 500 : 1500, rounds: quick ? 2 : 5, concurrency });
+
 /** Per cell: the median of the rounds' rates, latencies over every answered query. */
-function table(cells: Cell[], concurrency: number): string {
-  const body = cells.map(({ server, kind, runs }) => {
-    const rates = summarize(runs.map((r) => r.answered / r.seconds));
-    const latencies = runs.flatMap((r) => r.latenciesMs);
-    const s = latencies.length > 0 ? summarize(latencies) : undefined;
-    const sum = (k: 'lost' | 'wrong') => runs.reduce((n, r) => n + r[k], 0).toString();
-    return [server, kind, Math.round(rates.median).toString(), `${Math.round(rates.min)}–${Math.round(rates.max)}`, s ? s.median.toFixed(3) : 'n/a', s ? s.p90.toFixed(3) : 'n/a', sum('lost'), sum('wrong')];
+export function dnsCellSummary({ runs }: DnsCell) {
+  const rates = summarize(runs.map((r) => r.answered / r.seconds));
+  const latencies = runs.flatMap((r) => r.latenciesMs);
+  const sum = (k: 'lost' | 'wrong') => runs.reduce((n, r) => n + r[k], 0);
+  return { rates, latency: latencies.length > 0 ? summarize(latencies) : undefined, lost: sum('lost'), wrong: sum('wrong') };
+}
+
+function table(cells: DnsCell[], concurrency: number): string {
+  const body = cells.map((cell) => {
+    const { rates, latency: s, lost, wrong } = dnsCellSummary(cell);
+    return [cell.server, cell.kind, Math.round(rates.median).toString(), `${Math.round(rates.min)}–${Math.round(rates.max)}`, s ? s.median.toFixed(3) : 'n/a', s ? s.p90.toFixed(3) : 'n/a', String(lost), String(wrong)];
   });
   return markdownTable([`server (${concurrency} in flight)`, 'names', 'queries/s', 'range', 'median ms', 'p90 ms', 'lost', 'wrong'], body);
 }
 
-async function bench(args: string[]): Promise<void> {
-  const quick = args.includes('--quick');
-  const at = args.indexOf('--concurrency');
-  const concurrency = at >= 0 ? Number(args[at + 1]) : 16;
-  const durationMs = quick ? 500 : 1500;
-  const rounds = quick ? 2 : 5;
+/**
+ * Both servers answering the same names, measured in rounds. Must run as root in a network and
+ * mount namespace of its own (the CLI below makes one; `npm run bench` already runs in one).
+ */
+export async function measureDns({ durationMs, rounds, concurrency }: DnsBenchOptions): Promise<DnsCell[]> {
   const dir = await mkdtemp(join(tmpdir(), 'pb-dns-bench-'));
   const children: ChildProcess[] = [];
   let aardvarkPid: number | undefined;
@@ -93,15 +106,15 @@ async function bench(args: string[]): Promise<void> {
     await runOk('ip', ['addr', 'add', `${UPSTREAM}/32`, 'dev', 'lo']);
     children.push(await startRole('upstream'));
     children.push(await startRole('patchbay'));
-    const sides: { server: string; address: string }[] = [{ server: 'patchbay', address: PATCHBAY }];
+    const sides: { server: DnsCell['server']; address: string }[] = [{ server: 'patchbay', address: PATCHBAY }];
     try {
       await runOk('mkdir', ['-p', join(dir, 'aardvark')]);
       aardvarkPid = await startAardvark(join(dir, 'aardvark'));
-      sides.push({ server: 'aardvark-dns 1.4', address: AARDVARK_ADDR });
+      sides.push({ server: 'aardvark-dns', address: AARDVARK_ADDR });
     } catch (e) {
       log(`aardvark-dns not available (${(e as Error).message}); patchbay only`);
     }
-    const cells: Cell[] = sides.flatMap((side) => (['local', 'forwarded'] as const).map((kind) => ({ server: side.server, kind, runs: [] })));
+    const cells: DnsCell[] = sides.flatMap((side) => (['local', 'forwarded'] as const).map((kind) => ({ server: side.server, kind, runs: [] })));
     for (const side of sides) {
       await waitForAnswer(side.address, 53, localNames[0]!);
       await waitForAnswer(side.address, 53, forwardedNames[0]!);
@@ -116,27 +129,37 @@ async function bench(args: string[]): Promise<void> {
         cell.runs.push(await runLoad({ address: side.address, port: 53, names, warmupMs: 200, durationMs, concurrency }));
       }
     }
-    console.log(table(cells, concurrency));
-    console.log(`\n${rounds} rounds of ${durationMs} ms per cell, ${NAMES} names cycled; queries/s is the median round (range: slowest–fastest round); latencies over all answered queries. patchbay runs with its per-client rate limit lifted (default 1000/s, burst 2000).`);
+    return cells;
   } finally {
     if (aardvarkPid !== undefined) process.kill(aardvarkPid, 'SIGTERM');
     for (const c of children) c.kill('SIGTERM');
+    await run('ip', ['addr', 'del', `${UPSTREAM}/32`, 'dev', 'lo']);
     await run('umount', ['/etc/resolv.conf']);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+async function bench(args: string[]): Promise<void> {
+  const at = args.indexOf('--concurrency');
+  const options = dnsBenchOptions(args.includes('--quick'), at >= 0 ? Number(args[at + 1]) : 16);
+  const cells = await measureDns(options);
+  console.log(table(cells, options.concurrency));
+  console.log(`\n${options.rounds} rounds of ${options.durationMs} ms per cell, ${NAMES} names cycled; queries/s is the median round (range: slowest–fastest round); latencies over all answered queries. patchbay runs with its per-client rate limit lifted (default 1000/s, burst 2000).`);
+}
+
 const args = process.argv.slice(2);
 const roleAt = args.indexOf('--role');
-if (roleAt >= 0) {
+// run as a program (the CLI, or a role child); `npm run bench` imports this file for measureDns
+const isEntry = process.argv[1] !== undefined && new URL(`file://${process.argv[1]}`).pathname === self;
+if (isEntry && roleAt >= 0) {
   await role(args[roleAt + 1]!);
-} else if (process.env.PB_DNS_BENCH_NS !== '1') {
+} else if (isEntry && process.env.PB_DNS_BENCH_NS !== '1') {
   if (process.getuid?.() !== 0) throw new Error('the DNS bench needs root (it makes its own network and mount namespace)');
   const child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', 'ip link set lo up; exec "$@"', 'sh', process.execPath, ...nodeArgs, ...args], {
     stdio: 'inherit',
     env: { ...process.env, PB_DNS_BENCH_NS: '1' },
   });
   child.on('exit', (code) => process.exit(code ?? 1));
-} else {
+} else if (isEntry) {
   await bench(args);
 }

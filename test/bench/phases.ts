@@ -17,12 +17,12 @@ export async function attachDetachRounds(sides: readonly AttachSide[], rounds: {
       await side.setup();
       live.push(side);
     } catch (err) {
-      fail(results, side, ['attach', 'detach'], err);
+      fail(results, side, metricsOf(side), err);
     }
   }
   const total = rounds.warmup + rounds.timed;
   const slots = new Map<AttachSide, Slot[]>();
-  for (const side of live) slots.set(side, await createSlots(`a${side.key[0]}`, total));
+  for (const side of live) slots.set(side, await createSlots(side.slotPrefix ?? `a${side.key[0]}`, total));
   const samples = new Map(live.map((s) => [s, { attach: [] as number[], detach: [] as number[] }]));
   for (let round = 0; round < total; round++) {
     const order = live.map((_, i) => live[(i + round) % live.length]!);
@@ -36,17 +36,23 @@ export async function attachDetachRounds(sides: readonly AttachSide[], rounds: {
           if (op === 'detach') await side.release(slot);
           if (round >= rounds.warmup) samples.get(side)![op].push(ms);
         } catch (err) {
-          fail(results, side, ['attach', 'detach'], err);
+          fail(results, side, metricsOf(side), err);
           live.splice(live.indexOf(side), 1);
         }
       }
     }
   }
   for (const side of live) {
-    results.set('attach', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.attach) });
-    results.set('detach', side.key, { kind: 'samples', summary: summarize(samples.get(side)!.detach) });
+    const [attach, detach] = metricsOf(side);
+    results.set(attach!, side.key, { kind: 'samples', summary: summarize(samples.get(side)!.attach) });
+    if (detach) results.set(detach, side.key, { kind: 'samples', summary: summarize(samples.get(side)!.detach) });
   }
   for (const side of sides) await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
+}
+
+function metricsOf(side: AttachSide): MetricId[] {
+  if (!side.metrics) return ['attach', 'detach'];
+  return side.metrics.detach ? [side.metrics.attach, side.metrics.detach] : [side.metrics.attach];
 }
 
 /** A side that makes and removes one kind of object (a network, a sandbox), by index. */

@@ -88,3 +88,17 @@ test('hostInSlash16 numbers hosts from .0.1 and refuses to overflow', () => {
   assert.equal(hostInSlash16('10.79', 255), '10.79.1.0');
   assert.throws(() => hostInSlash16('10.79', 65534), /does not fit/);
 });
+
+test('DNS rows: answers/s and median against aardvark-dns', () => {
+  const rate = (perSecond: number, ...ms: number[]) => ({ kind: 'rate', perSecond, latency: summarize(ms), lost: 0, wrong: 0 }) as const;
+  const r = new Results();
+  assert.equal(verdict(r, 'dnsLocal', 'aardvark'), undefined);
+  r.set('dnsLocal', 'aardvark', rate(40000, 0.4, 0.4));
+  r.set('dnsLocal', 'patchbay', rate(21000, 0.7, 0.7));
+  assert.equal(verdict(r, 'dnsLocal', 'aardvark'), true);
+  r.set('dnsLocal', 'patchbay', rate(19000, 0.7, 0.7));
+  assert.equal(verdict(r, 'dnsLocal', 'aardvark'), false, 'less than half the rate');
+  r.set('dnsLocal', 'patchbay', rate(30000, 0.9, 0.9));
+  assert.equal(verdict(r, 'dnsLocal', 'aardvark'), false, 'more than twice the median');
+  assert.equal(formatCell({ ...rate(1234.4, 0.5, 1.5), lost: 2 }, ''), '1234/s, 1.00 (1.40), 2 lost');
+});
