@@ -1,9 +1,11 @@
 /**
  * `/etc/netns/<name>/resolv.conf` for a sandbox patchbay made: `ip netns exec <name>` bind-mounts
  * it over /etc/resolv.conf, so programs run there ask the network's DNS. Plain file writes (no
- * kernel state); the root is injectable for tests.
+ * kernel state); the root is injectable for tests. The calls are synchronous on purpose: a few
+ * small writes take microseconds, while each async fs call is a round trip through libuv's thread
+ * pool, which the netlink addon's kernel work also uses (async, they added about 1 ms to a connect).
  */
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalid } from '@patchbay/errors';
 import type { DnsClientConfig } from './service.js';
@@ -31,18 +33,20 @@ export function renderResolvConf(sandboxName: string, config: DnsClientConfig): 
 export async function writeSandboxResolvConf(sandboxName: string, config: DnsClientConfig, root = NETNS_ETC): Promise<string> {
   const dir = directoryOf(sandboxName, root);
   const path = join(dir, 'resolv.conf');
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, renderResolvConf(sandboxName, config), { mode: 0o644 });
-  await rename(temporary, path);
+  writeFileSync(temporary, renderResolvConf(sandboxName, config), { mode: 0o644 });
+  renameSync(temporary, path);
   return path;
 }
 
 /** Remove it, and the sandbox's directory if nothing else is in it; a missing file is success. */
 export async function removeSandboxResolvConf(sandboxName: string, root = NETNS_ETC): Promise<void> {
   const dir = directoryOf(sandboxName, root);
-  await rm(join(dir, 'resolv.conf'), { force: true });
-  await rmdir(dir).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'ENOENT' && e.code !== 'ENOTEMPTY') throw e;
-  });
+  rmSync(join(dir, 'resolv.conf'), { force: true });
+  try {
+    rmdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw e;
+  }
 }
