@@ -2,7 +2,8 @@
 // Runs the three test tiers with node's test runner (TypeScript through tsx).
 //  - unit and API tests (`*.test.ts`): one run, no kernel access;
 //  - integration tests (`*.int.test.ts`): each file in a fresh network+mount namespace made here
-//    with `unshare`, with a private tmpfs on /run/netns, so nothing touches the host.
+//    with `unshare`, with a private tmpfs on /run/netns and a private overlay on /etc, so nothing
+//    touches the host.
 // Usage: node scripts/run-tests.mjs [--unit|--int] [files...]
 import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync, statSync } from 'node:fs';
@@ -56,7 +57,10 @@ if (only !== '--int' && unit.length > 0) {
   if (r.code !== 0) failed = true;
 }
 if (only !== '--unit') {
-  const setup = 'mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; ip link set lo up; exec "$@"';
+  // /etc gets a private overlay (its changes on a tmpfs): a daemon under test writes
+  // /etc/netns/<sandbox>/resolv.conf, which `ip netns exec` bind-mounts, never on the host's /etc.
+  const privateEtc = 'scratch=$(mktemp -d) && mount -t tmpfs tmpfs "$scratch" && mkdir "$scratch/upper" "$scratch/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$scratch/upper,workdir=$scratch/work" /etc';
+  const setup = `mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; ip link set lo up; ${privateEtc} || exit 1; "$@"; rc=$?; umount /etc; umount "$scratch"; rmdir "$scratch"; exit $rc`;
   for (const file of integration) {
     const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...nodeArgs, file], {
       PATCHBAY_TEST_NETNS: '1',

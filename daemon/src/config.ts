@@ -27,6 +27,12 @@ export interface DaemonConfig {
   /** seconds between firewall checks (0 = off) */
   firewallCheckInterval: number;
   cleanup: boolean;
+  /** patchbay's DNS on user-defined bridge networks (`--dns=false`: none) */
+  dns: boolean;
+  /** the host's resolv.conf, whose nameservers the DNS forwards to */
+  dnsResolvConf: string;
+  /** where sandboxes patchbay made get `<netns name>/resolv.conf` (what `ip netns exec` bind-mounts); no flag, tests move it */
+  netnsEtc: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -42,6 +48,9 @@ export const DEFAULTS: DaemonConfig = {
   logLevel: 'info',
   firewallCheckInterval: 10,
   cleanup: false,
+  dns: true,
+  dnsResolvConf: '/etc/resolv.conf',
+  netnsEtc: '/etc/netns',
 };
 
 type Kind = 'string' | 'bool' | 'list';
@@ -64,6 +73,8 @@ const FLAGS: Record<string, { key: keyof DaemonConfig; kind: Kind; short?: strin
   tlskey: { key: 'tlsKey', kind: 'string', help: 'TLS key for TCP listeners' },
   tlscacert: { key: 'tlsCaCert', kind: 'string', help: 'CA for client certificates' },
   'firewall-check-interval': { key: 'firewallCheckInterval', kind: 'string', help: 'seconds between checks: firewall tables in place, adopted namespaces still alive (0 = off, default 10)' },
+  dns: { key: 'dns', kind: 'bool', help: 'answer DNS for sandbox names on user-defined bridge networks (default true)' },
+  'dns-resolv-conf': { key: 'dnsResolvConf', kind: 'string', help: 'resolv.conf whose nameservers other names are forwarded to (default /etc/resolv.conf)' },
   cleanup: { key: 'cleanup', kind: 'bool', help: 'remove every network, sandbox and firewall table patchbay made, then exit' },
 };
 

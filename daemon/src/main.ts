@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<void> {
   metrics.sources.eventSubscribers = () => eventStreams.size;
   if (config.cleanup) {
     await controller.cleanup();
+    await controller.close();
     db.close();
     log.info('cleanup done: no patchbay network, sandbox or firewall table is left');
     return;
@@ -99,6 +100,7 @@ async function main(argv: string[]): Promise<void> {
     await Promise.all([app.close(), cniApp.close()]); // ends open event streams, which would otherwise hold their connections
     await listenersClosed;
     await controller.settled(); // retired links are deleted, not left for the next start
+    await controller.close(); // DNS stops answering; the next start serves the same names again
     db.close();
     process.exit(0);
   };

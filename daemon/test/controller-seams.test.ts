@@ -36,7 +36,8 @@ async function controllerOn(kernel: FakeKernel, extra: NetworkDriver[] = []): Pr
     store: createStore(openDb(':memory:')),
     kernel,
     registry,
-    config: parseFlags(['--bip', '10.200.0.1/24']),
+    // no DNS: the fake kernel's gateway addresses are on no interface a server could bind
+    config: parseFlags(['--bip', '10.200.0.1/24', '--dns=false']),
     log: pino({ level: 'silent' }),
   });
   await controller.start();

@@ -14,6 +14,8 @@ export interface BenchConfig {
   /** attaches fired at once (and the same number one after another) */
   concurrency: number;
   restarts: number;
+  /** DNS queries in flight at once */
+  dnsConcurrency: number;
   /** report file (relative paths are taken from the repository root) */
   out: string;
   /** why the patchbay side is skipped, when it is */
@@ -26,8 +28,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Be
   const quick = argv.includes('--quick');
   const outIndex = argv.indexOf('--out');
   const base: BenchConfig = quick
-    ? { mode: 'quick', iterations: 20, warmup: 2, networkIterations: 20, growthEndpoints: 100, growthNetworks: 20, growthWindow: 100, concurrency: 16, restarts: 1, out: 'BENCHMARKS.tmp' }
-    : { mode: 'full', iterations: 200, warmup: 3, networkIterations: 100, growthEndpoints: 1000, growthNetworks: 200, growthWindow: 100, concurrency: 64, restarts: 3, out: 'BENCHMARKS.md' };
+    ? { mode: 'quick', iterations: 20, warmup: 2, networkIterations: 20, growthEndpoints: 100, growthNetworks: 20, growthWindow: 100, concurrency: 16, restarts: 1, dnsConcurrency: 16, out: 'BENCHMARKS.tmp' }
+    : { mode: 'full', iterations: 200, warmup: 3, networkIterations: 100, growthEndpoints: 1000, growthNetworks: 200, growthWindow: 100, concurrency: 64, restarts: 3, dnsConcurrency: 16, out: 'BENCHMARKS.md' };
   if (outIndex >= 0) {
     const out = argv[outIndex + 1];
     if (!out) throw new Error('--out needs a file name');

@@ -11,6 +11,7 @@ import { parseConfig, type BenchConfig } from './config.js';
 import { createCniSide } from './cni.js';
 import { createPatchbayCniSide, versionRounds } from './cni-plugin.js';
 import { BenchDaemon } from './daemon.js';
+import { dnsRows } from './dns-phase.js';
 import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide } from './floor.js';
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
@@ -73,7 +74,14 @@ async function main(): Promise<void> {
   const masq: AttachSide[] = hasIptables ? [cni('cniMasq', 'cnim0', '10.76')] : [];
   if (!hasIptables) for (const metric of ['attach', 'detach'] as const) results.set(metric, 'cniMasq', { kind: 'na', reason: 'no iptables' });
   await attachDetachRounds(
-    [...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-attach', subnet: '10.78.0.0/16' })), cni('cni', 'cni0', '10.77'), createFloorAttachSide({ bridge: 'flr0', prefix16: '10.79' }), ...masq],
+    [
+      ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-attach', subnet: '10.78.0.0/16' })),
+      // the same attach on a network without DNS, interleaved: what DNS adds to an attach
+      ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-nodns', subnet: '10.75.0.0/16', options: { 'patchbay.dns': 'false' }, metrics: { attach: 'attachDnsOff' }, slotPrefix: 'aq' })),
+      cni('cni', 'cni0', '10.77'),
+      createFloorAttachSide({ bridge: 'flr0', prefix16: '10.79' }),
+      ...masq,
+    ],
     rounds,
     results,
   );
@@ -138,6 +146,9 @@ async function main(): Promise<void> {
   }
   await daemon?.stop();
   await deleteAllSlots();
+
+  log('DNS: local and forwarded names, patchbay and aardvark-dns');
+  await dnsRows(cfg, results);
 
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);

@@ -8,7 +8,10 @@ import type { AttachSide, NetworkSide, SandboxSide } from './sides.js';
  * sandbox beforehand (untimed, like creating the netns for the other sides), then only
  * POST /v1/networks/{net}/connect and …/disconnect are timed.
  */
-export function createPatchbayAttachSide(client: UnixHttpClient, o: { network: string; subnet: string }): AttachSide {
+export function createPatchbayAttachSide(
+  client: UnixHttpClient,
+  o: { network: string; subnet: string; options?: Record<string, string> } & Pick<AttachSide, 'metrics' | 'slotPrefix'>,
+): AttachSide {
   const sandboxes = new Map<number, string>();
   let networkId = '';
   const sandboxOf = (slot: Slot): string => {
@@ -18,8 +21,10 @@ export function createPatchbayAttachSide(client: UnixHttpClient, o: { network: s
   };
   return {
     key: 'patchbay',
+    ...(o.metrics && { metrics: o.metrics }),
+    ...(o.slotPrefix && { slotPrefix: o.slotPrefix }),
     async setup() {
-      networkId = (await createNetwork(client, o.network, o.subnet)).id;
+      networkId = (await createNetwork(client, o.network, o.subnet, o.options)).id;
     },
     async prepare(slot) {
       const sandbox = await client.call<Sandbox>('POST', '/v1/sandboxes', { netnsPath: slot.path });
@@ -41,8 +46,8 @@ export function createPatchbayAttachSide(client: UnixHttpClient, o: { network: s
   };
 }
 
-export function createNetwork(client: UnixHttpClient, name: string, subnet: string): Promise<Network> {
-  return client.call<Network>('POST', '/v1/networks', { name, ipam: { config: [{ subnet }] } });
+export function createNetwork(client: UnixHttpClient, name: string, subnet: string, options: Record<string, string> = {}): Promise<Network> {
+  return client.call<Network>('POST', '/v1/networks', { name, ipam: { config: [{ subnet }] }, options });
 }
 
 export function createPatchbayNetworkSide(client: UnixHttpClient, o: { namePrefix: string; subnetOf: (index: number) => string }): NetworkSide {

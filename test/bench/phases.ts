@@ -16,19 +16,18 @@ export async function attachDetachRounds(
   results: Results,
   metrics: { attach: MetricId; detach: MetricId } = { attach: 'attach', detach: 'detach' },
 ): Promise<void> {
-  const both = [metrics.attach, metrics.detach];
   const live: AttachSide[] = [];
   for (const side of sides) {
     try {
       await side.setup();
       live.push(side);
     } catch (err) {
-      fail(results, side, both, err);
+      fail(results, side, metricsOf(side, metrics), err);
     }
   }
   const total = rounds.warmup + rounds.timed;
   const slots = new Map<AttachSide, Slot[]>();
-  for (const side of live) slots.set(side, await createSlots(`a${side.key[0]}`, total));
+  for (const side of live) slots.set(side, await createSlots(side.slotPrefix ?? `a${side.key[0]}`, total));
   const samples = new Map(live.map((s) => [s, { attach: [] as number[], detach: [] as number[] }]));
   for (let round = 0; round < total; round++) {
     const order = live.map((_, i) => live[(i + round) % live.length]!);
@@ -42,17 +41,24 @@ export async function attachDetachRounds(
           if (op === 'detach') await side.release(slot);
           if (round >= rounds.warmup) samples.get(side)![op].push(ms);
         } catch (err) {
-          fail(results, side, both, err);
+          fail(results, side, metricsOf(side, metrics), err);
           live.splice(live.indexOf(side), 1);
         }
       }
     }
   }
   for (const side of live) {
-    results.set(metrics.attach, side.key, { kind: 'samples', summary: summarize(samples.get(side)!.attach) });
-    results.set(metrics.detach, side.key, { kind: 'samples', summary: summarize(samples.get(side)!.detach) });
+    const [attach, detach] = metricsOf(side, metrics);
+    results.set(attach!, side.key, { kind: 'samples', summary: summarize(samples.get(side)!.attach) });
+    if (detach) results.set(detach, side.key, { kind: 'samples', summary: summarize(samples.get(side)!.detach) });
   }
   for (const side of sides) await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
+}
+
+/** The rows a side's samples go to: its own, or the call's. */
+function metricsOf(side: AttachSide, metrics: { attach: MetricId; detach: MetricId }): MetricId[] {
+  if (!side.metrics) return [metrics.attach, metrics.detach];
+  return side.metrics.detach ? [side.metrics.attach, side.metrics.detach] : [side.metrics.attach];
 }
 
 /** A side that makes and removes one kind of object (a network, a sandbox), by index. */

@@ -103,3 +103,17 @@ test('CNI plugin targets: ADD and DEL against the reference plugins, VERSION aga
   r.set('cniVersion', 'patchbay', samples(5));
   assert.equal(verdict(r, 'cniVersion', 'true'), true);
 });
+
+test('DNS rows: answers/s and median against aardvark-dns', () => {
+  const rate = (perSecond: number, ...ms: number[]) => ({ kind: 'rate', perSecond, latency: summarize(ms), lost: 0, wrong: 0 }) as const;
+  const r = new Results();
+  assert.equal(verdict(r, 'dnsLocal', 'aardvark'), undefined);
+  r.set('dnsLocal', 'aardvark', rate(40000, 0.4, 0.4));
+  r.set('dnsLocal', 'patchbay', rate(21000, 0.7, 0.7));
+  assert.equal(verdict(r, 'dnsLocal', 'aardvark'), true);
+  r.set('dnsLocal', 'patchbay', rate(19000, 0.7, 0.7));
+  assert.equal(verdict(r, 'dnsLocal', 'aardvark'), false, 'less than half the rate');
+  r.set('dnsLocal', 'patchbay', rate(30000, 0.9, 0.9));
+  assert.equal(verdict(r, 'dnsLocal', 'aardvark'), false, 'more than twice the median');
+  assert.equal(formatCell({ ...rate(1234.4, 0.5, 1.5), lost: 2 }, ''), '1234/s, 1.00 (1.40), 2 lost');
+});

@@ -9,6 +9,7 @@ const SIDE_COLUMNS: readonly { key: SideKey; title: string }[] = [
   { key: 'cni', title: 'CNI bridge + host-local' },
   { key: 'floor', title: 'raw `ip` floor' },
   { key: 'cniMasq', title: 'CNI + ipMasq (info)' },
+  { key: 'aardvark', title: "podman's aardvark-dns (DNS rows)" },
 ];
 
 /** Milliseconds with precision that suits their size. */
@@ -29,6 +30,10 @@ export function formatCell(cell: Cell | undefined, fallback: string): string {
       return `${ms(cell.ms)} ms, ${((cell.count * 1000) / cell.ms).toFixed(0)}/s`;
     case 'scalar':
       return cell.unit === 'MB' ? `${cell.value.toFixed(1)} MB` : String(cell.value);
+    case 'rate': {
+      const problems = [cell.lost > 0 ? `${cell.lost} lost` : '', cell.wrong > 0 ? `${cell.wrong} wrong` : ''].filter(Boolean);
+      return `${Math.round(cell.perSecond)}/s, ${ms(cell.latency.median)} (${ms(cell.latency.p90)})${problems.length > 0 ? `, ${problems.join(', ')}` : ''}`;
+    }
     case 'na':
       return `n/a (${cell.reason})`;
     case 'error':
@@ -90,6 +95,7 @@ function notes(cfg: BenchConfig): string[] {
     'CNI plugin rows: patchbay\'s plugin (`packages/cni`, a small C client that hands ADD/DEL to the daemon over its unix socket) and the reference `bridge` + `host-local` exec\'d the same way into fresh namespaces, one process per call; VERSION is answered by each binary itself, against an exec of `/bin/true`.',
     'raw `ip` floor: the same kernel changes with no bookkeeping, in the fewest processes: attach = `ip -batch -` on the host side (veth with its peer created in the netns, enslave, up) + `ip -n NS -batch -` (address, up, default route); detach = `ip link del`; network = bridge + address + up in one `ip -batch -`. Addresses are computed, not allocated.',
     'Each round runs every side once, with the starting side rotated, so background load falls on all sides alike. Growth and concurrency runs go side by side in turn. For CNI the bridge is created by an untimed ADD+DEL before each run, as the other sides create their network untimed.',
+    `DNS rows (issue 14): test/bench/dns.ts — patchbay's resolver (the daemon's DNS service, run on its own in a process, per-client rate limit lifted) and podman's aardvark-dns answer the same 100 names on loopback addresses, each in its own process, and forward other names to the same fake upstream; a closed-loop UDP load of ${cfg.dnsConcurrency} queries in flight, ${cfg.mode === 'quick' ? '2 rounds of 500' : '5 rounds of 1500'} ms per cell with the starting server rotated. Answers/s is the median round; latencies are over every answered query. The "attach, network with DNS off" row is the attach row's patchbay side on a network with \`-o patchbay.dns=false\`, interleaved with it: the attach row has DNS on (the connect publishes the sandbox's records; adopted namespaces get no resolv.conf file).`,
     'The whole run happens as root in a network + mount namespace of its own (`unshare --net --mount`, private tmpfs on /run/netns); the host\'s interfaces and firewall are never touched.',
   ];
 }

@@ -7,6 +7,8 @@ export type Cell =
   | { kind: 'growth'; growth: Growth }
   | { kind: 'wall'; ms: number; count: number }
   | { kind: 'scalar'; value: number; unit: 'MB' | 'rules' }
+  /** a load run: answers per second (median round) and the latency of every answer */
+  | { kind: 'rate'; perSecond: number; latency: Summary; lost: number; wrong: number }
   | { kind: 'na'; reason: string }
   | { kind: 'error'; message: string };
 
@@ -29,7 +31,10 @@ export type MetricId =
   | 'restart'
   | 'cniAdd'
   | 'cniDel'
-  | 'cniVersion';
+  | 'cniVersion'
+  | 'attachDnsOff'
+  | 'dnsLocal'
+  | 'dnsForwarded';
 
 export class Results {
   private readonly cells = new Map<MetricId, Map<SideKey, Cell>>();
@@ -65,5 +70,6 @@ export const errorCell = (err: unknown): Cell => ({ kind: 'error', message: err 
 export function centralMs(cell: Cell | undefined): number | undefined {
   if (cell?.kind === 'samples') return cell.summary.median;
   if (cell?.kind === 'wall') return cell.ms;
+  if (cell?.kind === 'rate') return cell.latency.median;
   return undefined;
 }

@@ -51,6 +51,18 @@ const scalarAtMost = (metric: MetricId, limit: number, unit: string): Target => 
   },
 });
 
+/** Issue 14's goal: within 2× of aardvark-dns (or faster): at least half its rate, at most twice its median. */
+const withinTwiceOfAardvark = (metric: MetricId): Target => ({
+  text: '≥ ½× aardvark-dns /s, median ≤ 2×',
+  check: (r) => {
+    const a = pb(r, metric);
+    const b = r.get(metric, 'aardvark');
+    if (a?.kind !== 'rate' || b?.kind !== 'rate') return undefined;
+    return a.perSecond >= b.perSecond / 2 && a.latency.median <= 2 * b.latency.median;
+  },
+});
+
+const noDns = { cni: 'no DNS', floor: 'no DNS', cniMasq: 'no DNS' };
 const noCni = { cni: 'no network object' };
 const noDaemon = { cni: 'no daemon', floor: 'no daemon' };
 
@@ -60,6 +72,11 @@ export const ROWS: readonly RowDef[] = [
   { metric: 'cniAdd', label: () => 'CNI ADD: the plugin exec’d as a runtime does (patchbay: packages/cni)', ratios: true, notApplicable: { floor: 'no plugin', cniMasq: 'see attach' }, targets: [ratioAtMost('cniAdd', 'cni', 0.5, 'CNI ADD')] },
   { metric: 'cniDel', label: () => 'CNI DEL', ratios: true, notApplicable: { floor: 'no plugin', cniMasq: 'see detach' }, targets: [ratioAtMost('cniDel', 'cni', 0.3, 'CNI DEL')] },
   { metric: 'cniVersion', label: () => 'CNI VERSION probe (floor: exec of /bin/true)', ratios: true, notApplicable: { cniMasq: 'same binary' }, targets: [ratioAtMost('cniVersion', 'floor', 2, 'exec of /bin/true')] },
+  {
+    metric: 'attachDnsOff',
+    label: () => 'attach, network with DNS off (`-o patchbay.dns=false`; the attach row has DNS on)',
+    notApplicable: { cni: 'patchbay only', floor: 'patchbay only', cniMasq: 'patchbay only' },
+  },
   { metric: 'netCreate', label: () => 'network create', ratios: true, notApplicable: noCni },
   { metric: 'netDelete', label: () => 'network delete', ratios: true, notApplicable: noCni },
   { metric: 'sbCreate', label: () => 'sandbox create (own netns, loopback up)', ratios: true, notApplicable: { cni: "the runtime's job" } },
@@ -87,6 +104,8 @@ export const ROWS: readonly RowDef[] = [
   { metric: 'rulesetLines', label: (c) => `\`nft list ruleset\` lines added by the ${c.growthEndpoints}-endpoint run` },
   { metric: 'rssIdle', label: () => 'daemon RSS, idle', notApplicable: noDaemon, targets: [scalarAtMost('rssIdle', 80, 'MB')] },
   { metric: 'rssLoaded', label: (c) => `daemon RSS with ${c.growthEndpoints} endpoints`, notApplicable: noDaemon, targets: [scalarAtMost('rssLoaded', 150, 'MB')] },
+  { metric: 'dnsLocal', label: (c) => `DNS, local names: answers/s, ms: median (p90), ${c.dnsConcurrency} in flight`, notApplicable: noDns, targets: [withinTwiceOfAardvark('dnsLocal')] },
+  { metric: 'dnsForwarded', label: (c) => `DNS, forwarded names (fake upstream), ${c.dnsConcurrency} in flight`, notApplicable: noDns, targets: [withinTwiceOfAardvark('dnsForwarded')] },
   {
     metric: 'restart',
     label: (c) => `restart to ready with ${c.growthEndpoints} endpoints (${c.restarts === 1 ? '1 restart' : `median of ${c.restarts}`})`,

@@ -1,4 +1,5 @@
 import type { Slot } from './netns.js';
+import type { MetricId } from './results.js';
 
 /**
  * One way of attaching a fresh namespace to a bridge network: patchbay's API, the CNI reference
@@ -7,6 +8,10 @@ import type { Slot } from './netns.js';
  */
 export interface AttachSide {
   readonly key: SideKey;
+  /** the rows its times go to (default attach and detach): a variant of a side has rows of its own */
+  readonly metrics?: { attach: MetricId; detach?: MetricId };
+  /** name prefix of its namespaces (default "a" and the key's first letter) */
+  readonly slotPrefix?: string;
   /** untimed: make the network/bridge the attaches go to */
   setup(): Promise<void>;
   prepare(slot: Slot): Promise<void>;
@@ -31,7 +36,7 @@ export interface SandboxSide {
   deleteSandbox(index: number): Promise<void>;
 }
 
-export type SideKey = 'patchbay' | 'cni' | 'floor' | 'cniMasq';
+export type SideKey = 'patchbay' | 'cni' | 'floor' | 'cniMasq' | 'aardvark';
 
 /** The k-th usable address of an IPv4 /16 (k = 0 is .0.1), e.g. hostInSlash16('10.79', 1) = 10.79.0.2. */
 export function hostInSlash16(prefix: string, k: number): string {

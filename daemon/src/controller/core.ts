@@ -3,6 +3,7 @@ import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
 import type { ChangeFeed } from '../changes.js';
+import type { DnsService } from '../dns/index.js';
 import type { Store } from '../store/index.js';
 import type { FirewallSync } from './firewall-sync.js';
 import type { IpamService } from './ipam-service.js';
@@ -24,6 +25,7 @@ export interface Core {
   firewallSync: FirewallSync;
   driverCtx: DriverContext;
   reaper: LinkReaper;
+  dns: DnsService;
 }
 
 export const PREDEFINED = ['bridge', 'host', 'none'] as const;

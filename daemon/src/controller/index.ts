@@ -3,6 +3,7 @@ import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
 import { createChangeFeed } from '../changes.js';
+import { createDnsService, type DnsServiceOptions } from '../dns/index.js';
 import { createFirewall } from '../firewall/index.js';
 import type { Store } from '../store/index.js';
 import { bootstrapNetworks } from './bootstrap.js';
@@ -18,6 +19,7 @@ import { recoverInterrupted } from './recovery.js';
 import { reapVanishedSandboxes } from './vanished.js';
 import { reconcile, type ReconcileResult } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
+import { followChanges, restoreDns } from './dns.js';
 
 /** Hook points for observers (metrics): called after the fact, never able to change the outcome. */
 export interface ControllerHooks {
@@ -34,6 +36,8 @@ export interface ControllerDeps {
   config: DaemonConfig;
   log: Logger;
   hooks?: ControllerHooks;
+  /** overrides of the DNS service's options (tests: a free port, a fake upstream's port) */
+  dnsOptions?: Partial<DnsServiceOptions>;
 }
 
 /** The network controller: networks, sandboxes and endpoints over the store, IPAM, drivers and firewall. */
@@ -54,7 +58,9 @@ export function createController(deps: ControllerDeps) {
     firewallSync,
     driverCtx: { kernel, defaults: { mtu: 1500 }, retiredLinkGroup: RETIRED_LINK_GROUP, retiredSettled: () => reaper.settled() },
     reaper,
+    dns: createDnsService({ log: log.child({ component: 'dns' }), resolvConfPath: config.dnsResolvConf, enabled: config.dns, ...deps.dnsOptions }),
   };
+  followChanges(core);
   const networks = createNetworks(core);
   const endpoints = createEndpoints(core);
   const sandboxes = createSandboxes(core, endpoints.leaveAll);
@@ -83,7 +89,10 @@ export function createController(deps: ControllerDeps) {
       // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
       // After a crash recovery, inside too: an undone join or leave may have taken a default route.
       await reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' });
+      await restoreDns(core);
     },
+    /** Stop what runs beside the store: the DNS servers and the resolv.conf watch. */
+    close: () => core.dns.close(),
     /**
      * The periodic sweep: adopted namespaces that vanished lose their sandbox and endpoints (no
      * leaked addresses), and firewall tables someone removed or changed are re-applied.

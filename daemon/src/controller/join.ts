@@ -6,6 +6,7 @@ import type { Core } from './core.js';
 import { driverEndpoint, driverNetwork, driverSandbox, joinedEndpoint } from './driver-objects.js';
 import { dropEndpoint, tearDownJoin } from './endpoint-drop.js';
 import { electSandboxGateway } from './gateway.js';
+import { resolvConfSteps } from './sandbox-dns.js';
 
 /** The sandbox's gateway endpoint, with `extra` counted as joined and `without` as gone. */
 export function gatewayOf(core: Core, sb: SandboxRecord, extra?: EndpointRecord, without?: string) {
@@ -90,7 +91,7 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
   const plan = planJoin(core, net, current, sb, ifName, isGateway);
   const steps: Step[] = [];
   if (isGateway && oldGw) steps.push(...routeSteps(core, sb, oldGw, false));
-  steps.push(...plan.steps);
+  steps.push(...plan.steps, ...resolvConfSteps(core, sb, joined, [...joined, attached]));
   // Intent first: the row says where the endpoint is going before the kernel changes.
   // A connect keeps 'creating': recovery then removes the endpoint, not just its join.
   store.attachEndpoint(ep.id, { sandboxId: sb.id, ifIndex, ifName, hostIf: plan.hostIf }, current.state === 'creating' ? 'creating' : 'joining');
@@ -101,9 +102,10 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
     throw err;
   }
   store.setEndpointState(ep.id, 'ready');
-  await core.firewallSync.sync();
+  // published with the commit (before the firewall's await), so subscribers (DNS) change with the store
   const done = store.endpointById(ep.id)!;
   core.changes.publish({ type: 'endpoint.joined', network: net, sandbox: sb, endpoint: done });
+  await core.firewallSync.sync();
   return done;
 }
 
@@ -118,6 +120,8 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   // The route moves before the veth goes: deleting a veth has no undo, so it must be the last step.
   const next = wasGateway ? gatewayOf(core, sb, undefined, ep.id) : undefined;
   if (next) steps.push(...routeSteps(core, sb, ep, false), ...routeSteps(core, sb, next, true));
+  const joined = store.endpointsInSandbox(sb.id);
+  steps.push(...resolvConfSteps(core, sb, joined, joined.filter((e) => e.id !== ep.id)));
   steps.push(...leaveSteps);
   try {
     await runSteps(steps, core.log.child({ op: 'leave', endpoint: ep.name, sandbox: sb.name }));

@@ -2,6 +2,7 @@ import { PatchbayError } from '@patchbay/errors';
 import { runSteps } from '@patchbay/kernel';
 import type { NetworkRecord } from '../store/index.js';
 import { PREDEFINED, isUniqueViolation, type Core } from './core.js';
+import { startDnsSteps, stopDnsSteps, validateDnsOption } from './dns.js';
 import { driverNetwork } from './driver-objects.js';
 import { newId, nowRfc3339Nano } from './ids.js';
 import { findNetwork } from './lookup.js';
@@ -40,7 +41,7 @@ export function createNetworks(core: Core) {
         throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
       }
       const others = store.networks().flatMap((n) => (n.driver === driver.name ? [driverNetwork(store, n)] : []));
-      const options = driver.validateOptions(input.options, { name: input.name, isDefault: input.predefined === true }, others);
+      const options = validateDnsOption(driver.validateOptions(input.options, { name: input.name, isDefault: input.predefined === true }, others));
       const usesIpam = driver.usesIpam && input.ipamDriver !== 'null';
       if (!usesIpam && (input.ipamConfig.some((c) => c.subnet) || (input.ipamPools?.length ?? 0) > 0)) {
         throw new PatchbayError('PB_ERR_INVALID_SUBNET', `network driver "${driver.name}" with IPAM driver "${input.ipamDriver}" takes no subnets`);
@@ -77,7 +78,8 @@ export function createNetworks(core: Core) {
           const plan = await driver.planCreateNetwork(driverNetwork(store, record), core.driverCtx);
           record.driverState = plan.state;
           store.setNetworkDriverState(record.id, plan.state);
-          await runSteps(plan.steps, log.child({ op: 'network.create', network: record.name }));
+          // the bridge has its address before DNS listens on it
+          await runSteps([...plan.steps, ...startDnsSteps(core, record)], log.child({ op: 'network.create', network: record.name }));
         }
         store.setNetworkState(record.id, 'ready');
         record.state = 'ready';
@@ -114,7 +116,7 @@ export function createNetworks(core: Core) {
       const driver = registry.get(net.driver);
       const steps = driver.planDeleteNetwork?.(driverNetwork(store, net), core.driverCtx) ?? [];
       try {
-        await runSteps(steps, log.child({ op: 'network.delete', network: net.name }));
+        await runSteps([...stopDnsSteps(core, net), ...steps], log.child({ op: 'network.delete', network: net.name }));
       } catch (err) {
         store.setNetworkState(net.id, 'ready');
         throw err;

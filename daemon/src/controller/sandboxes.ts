@@ -3,6 +3,7 @@ import type { SandboxOrigin, SandboxRecord } from '../store/index.js';
 import { isUniqueViolation, type Core } from './core.js';
 import { newId, nowRfc3339Nano } from './ids.js';
 import { findSandbox } from './lookup.js';
+import { removeResolvConf } from './sandbox-dns.js';
 
 export const sandboxNetnsName = (id: string) => `pb-${id.slice(0, 12)}`;
 
@@ -64,6 +65,8 @@ export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Pro
       await core.reaper.settled(sb.id);
       store.setSandboxState(sb.id, 'deleting');
       if (!sb.external) await kernel.netnsDelete(sandboxNetnsName(sb.id));
+      // its leaves removed it already; one left by an earlier run goes too
+      await removeResolvConf(core, sb).catch((err: unknown) => log.warn({ err, sandbox: sb.name }, 'cannot remove the sandbox\'s resolv.conf'));
       store.deleteSandbox(sb.id);
     });
     core.changes.publish({ type: 'sandbox.removed', sandbox: sb });

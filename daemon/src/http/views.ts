@@ -2,11 +2,13 @@ import type { Endpoint, IpamView, Network, Sandbox } from '@patchbay/api';
 import { toCount } from '@patchbay/api';
 import type { Controller } from '../controller/index.js';
 import { driverNetwork } from '../controller/driver-objects.js';
+import { sandboxDnsConfig } from '../controller/sandbox-dns.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 
 /** Store records → native API DTOs. */
 export function createViews(controller: Controller) {
-  const { store, registry, ipam: ipamService } = controller.core;
+  const { core } = controller;
+  const { store, registry, ipam: ipamService } = core;
 
   function network(n: NetworkRecord): Network {
     const pools = store.poolsOf(n.id);
@@ -42,6 +44,7 @@ export function createViews(controller: Controller) {
   function endpoint(e: EndpointRecord, net?: NetworkRecord): Endpoint {
     const n = net ?? store.networkById(e.networkId)!;
     const gateway = store.poolsOf(n.id).find((p) => p.family === 4)?.gateway ?? null;
+    const dns = core.dns.clientConfig(n.id);
     return {
       id: e.id,
       name: e.name,
@@ -58,6 +61,7 @@ export function createViews(controller: Controller) {
       aliases: e.aliases,
       created: e.created,
       ...cniAttachment(e),
+      ...(dns ? { dns } : {}),
     };
   }
 
@@ -73,7 +77,8 @@ export function createViews(controller: Controller) {
       const n = store.networkById(e.networkId)!;
       return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: e.ifName ?? '' };
     });
-    return { id: s.id, name: s.name, containerId: s.containerId, key: s.key, external: s.external, created: s.created, endpoints: rows, ...(s.origin ? { origin: s.origin } : {}) };
+    const dns = sandboxDnsConfig(core, eps);
+    return { id: s.id, name: s.name, containerId: s.containerId, key: s.key, external: s.external, created: s.created, endpoints: rows, ...(s.origin ? { origin: s.origin } : {}), ...(dns ? { dns } : {}) };
   }
 
   function ipam(n: NetworkRecord): IpamView {

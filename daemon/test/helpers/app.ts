@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createBuiltinRegistry } from '@patchbay/drivers';
 import { createFakeKernel, type FakeKernel, type FakeKernelOptions } from '@patchbay/kernel';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags } from '../../src/config.js';
 import { createController, type Controller } from '../../src/controller/index.js';
+import type { DnsServiceOptions } from '../../src/dns/index.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes, type Metrics } from '../../src/metrics/index.js';
 import { createStore, openDb } from '../../src/store/index.js';
@@ -14,6 +18,8 @@ export interface TestApp {
   kernel: FakeKernel;
   /** the app's metrics (GET /metrics), wired as patchbayd wires them */
   metrics: Metrics;
+  /** where the app writes sandboxes' resolv.conf (its /etc/netns) */
+  netnsEtc: string;
   close: () => Promise<void>;
 }
 
@@ -35,15 +41,23 @@ export async function buildTestApp(
     processMetrics?: boolean;
     /** apps served beside the native one (the CNI API), made for the controller; their routes join the OpenAPI document */
     frontDoors?: (controller: Controller) => FastifyInstance[];
+    /**
+     * Serve DNS with these options (a free port, the test's resolv.conf). Without them the app
+     * serves none: the fake kernel's gateway addresses are on no interface a server could bind.
+     */
+    dns?: Partial<DnsServiceOptions>;
   } = {},
 ): Promise<TestApp> {
   const kernel = opts.fake ?? createFakeKernel(opts.kernel);
   const db = openDb(opts.dbPath ?? ':memory:');
   const log = pino({ level: process.env.PB_TEST_LOG ?? 'silent' });
-  const config = parseFlags(opts.flags ?? []);
+  // sandboxes' resolv.conf files go to a directory of this app, never the host's /etc/netns
+  const netnsEtc = mkdtempSync(join(tmpdir(), 'pb-netns-etc-'));
+  const config = { ...parseFlags(opts.flags ?? []), netnsEtc };
+  const dnsOptions = opts.dns ?? { enabled: false };
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? false });
   const controller = observedController(metrics, { kernel, backend: 'fake' }, (kernel, hooks) =>
-    createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log, hooks }),
+    createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log, hooks, dnsOptions }),
   );
   await controller.start();
   const plugins: AppOptions['plugins'] = [(app) => registerMetricsRoutes(app, metrics), ...(opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller))];
@@ -54,9 +68,12 @@ export async function buildTestApp(
     controller,
     kernel,
     metrics,
+    netnsEtc,
     async close() {
       await app.close();
+      await controller.close();
       db.close();
+      rmSync(netnsEtc, { recursive: true, force: true });
     },
   };
 }

@@ -61,6 +61,10 @@ export const Network = z.object({
 });
 export type Network = z.infer<typeof Network>;
 
+/** patchbay's DNS as a client on the network sees it (what goes in its resolv.conf). */
+export const DnsClientConfig = z.object({ nameservers: z.array(z.string()), search: z.array(z.string()) });
+export type DnsClientConfig = z.infer<typeof DnsClientConfig>;
+
 // ---- sandboxes ---------------------------------------------------------------------------------
 
 export const SandboxCreate = z
@@ -87,6 +91,8 @@ export const Sandbox = z.object({
   gatewayEndpoint: z.string().optional(),
   /** set when a front door owns the sandbox's life: 'cni' (it adopted a runtime's CNI_NETNS) */
   origin: z.literal('cni').optional(),
+  /** the nameservers of its DNS networks (merged, at most three) and the search domain */
+  dns: DnsClientConfig.optional(),
 });
 export type Sandbox = z.infer<typeof Sandbox>;
 
@@ -123,6 +129,8 @@ export const Endpoint = z.object({
   created: z.string(),
   /** a CNI attachment: the runtime's (CNI_CONTAINERID, CNI_IFNAME) */
   cni: z.object({ containerId: z.string(), ifName: z.string() }).optional(),
+  /** the network's DNS server and search domain, when the network has one */
+  dns: DnsClientConfig.optional(),
 });
 export type Endpoint = z.infer<typeof Endpoint>;
 
