@@ -183,7 +183,11 @@ function breakagesOf(w: World, empty: Awaited<ReturnType<World['state']>>, made:
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-export function driverContract(name: string, drivers: () => NetworkDriver[], makeKernel: () => Kernel): void {
+/**
+ * `networkOptions`: per driver, the options of the suite's networks (e.g. macvlan's `parent`, a
+ * link the caller made); left out, a network has none.
+ */
+export function driverContract(name: string, drivers: () => NetworkDriver[], makeKernel: () => Kernel, networkOptions: Record<string, Record<string, string>> = {}): void {
   for (const template of drivers()) {
     describe(`driver contract: ${template.name} (${name})`, () => {
       const worlds: World[] = [];
@@ -193,6 +197,7 @@ export function driverContract(name: string, drivers: () => NetworkDriver[], mak
       const world = async (kernel: Kernel = makeKernel(), retired = false) => {
         const ctx: DriverContext = { kernel, defaults: { mtu: 1500 }, ...(retired ? { retiredLinkGroup: RETIRED_LINK_GROUP } : {}) };
         const w = new World(drivers().find((d) => d.name === template.name)!, ctx);
+        w.net.options = { ...networkOptions[template.name] };
         worlds.push(w);
         await w.sandbox();
         return w;

@@ -1,5 +1,6 @@
 import { runSteps, type IpOp } from '@patchbay/kernel';
 import type { DriverContext, DriverDrift, DriverNetwork, DriverSandbox, EndpointCheck, JoinedEndpoint, RootView } from '../contract.js';
+import { checkInside } from '../sandbox-config.js';
 import { gatewayOps } from './endpoint.js';
 import { hostVethFor } from './names.js';
 import { bridgeStateOf, gatewayCidrs, planCreateBridge } from './network.js';
@@ -57,25 +58,5 @@ export async function checkBridgeEndpoint(
       repair: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, master: bridge, up: true }, { op: 'link.set', name: hostIf, hairpin: true }]),
     });
   }
-  if (!view.sandbox) return drifts;
-  const sandbox = view.sandbox;
-  const addrs = await sandbox.addresses();
-  for (const cidr of [ep.ipv4, ep.ipv6]) {
-    if (!cidr || addrs.some((a) => a.dev === ifName && a.cidr === cidr)) continue;
-    drifts.push({ kind: 'endpoint-address-missing', action: `add ${cidr} to ${ifName}`, repair: () => ctx.kernel.ip(sb.key, [{ op: 'addr.add', dev: ifName, cidr }]) });
-  }
-  if (view.isGateway) {
-    const routes = await sandbox.routes();
-    const missing = gatewayOps(net, ifName).filter(
-      (op) => op.op === 'route.add' && !routes.some((r) => (r.dst === op.dst || (r.dst === 'default' && op.dst === '::/0' && r.family === 6)) && r.gateway === op.via),
-    );
-    if (missing.length > 0) {
-      drifts.push({
-        kind: 'default-route-missing',
-        action: `add ${missing.map((op) => (op.op === 'route.add' ? `${op.dst} via ${op.via}` : '')).join(', ')}`,
-        repair: () => ctx.kernel.ip(sb.key, missing),
-      });
-    }
-  }
-  return drifts;
+  return [...drifts, ...(await checkInside(net, ep, ifName, sb, view, ctx, gatewayOps))];
 }
