@@ -80,9 +80,9 @@ describe('bridge driver on the fake kernel', () => {
     assert.deepEqual(driver.validateOptions({ 'com.docker.network.bridge.enable_icc': '0' }), { 'com.docker.network.bridge.enable_icc': 'false' });
   });
 
-  it('the registry knows bridge, null and host and refuses unknown drivers', () => {
+  it('the registry knows bridge, null, host, macvlan and ipvlan and refuses unknown drivers', () => {
     const reg = createBuiltinRegistry();
-    assert.deepEqual(reg.names(), ['bridge', 'null', 'host']);
+    assert.deepEqual(reg.names(), ['bridge', 'null', 'host', 'macvlan', 'ipvlan']);
     assert.throws(() => reg.get('overlay'), /plugin "overlay" not found/);
   });
 });

@@ -2,4 +2,9 @@ import { createFakeKernel } from '@patchbay/kernel';
 import { createBuiltinRegistry } from '../src/index.js';
 import { driverContract } from './contract.js';
 
-driverContract('fake kernel', () => createBuiltinRegistry().all(), () => createFakeKernel());
+// macvlan and ipvlan on a host interface eth0 (a network without parent is internal: unit-tested
+// in lower.test.ts), and on an 802.1Q sub-interface the driver makes
+const withEth0 = () => createFakeKernel({ hostLinks: [{ name: 'eth0', up: true }] });
+const onLan = () => createBuiltinRegistry().all().filter((d) => d.name === 'macvlan' || d.name === 'ipvlan');
+driverContract('fake kernel', () => createBuiltinRegistry().all(), withEth0, { macvlan: { parent: 'eth0' }, ipvlan: { parent: 'eth0' } });
+driverContract('fake kernel, parent eth0.10', onLan, withEth0, { macvlan: { parent: 'eth0.10' }, ipvlan: { parent: 'eth0.10' } });

@@ -11,7 +11,11 @@ import { breakagesOf, runUntilCrash, World } from './world.js';
  * was, roll back on a fault at any mutation, find what was removed by hand and put it back.
  */
 
-export function driverContract(name: string, drivers: () => NetworkDriver[], makeKernel: () => Kernel): void {
+/**
+ * `networkOptions`: per driver, the options of the suite's networks (e.g. macvlan's `parent`, a
+ * link the caller made); left out, a network has none.
+ */
+export function driverContract(name: string, drivers: () => NetworkDriver[], makeKernel: () => Kernel, networkOptions: Record<string, Record<string, string>> = {}): void {
   for (const template of drivers()) {
     describe(`driver contract: ${template.name} (${name})`, () => {
       const worlds: World[] = [];
@@ -21,6 +25,7 @@ export function driverContract(name: string, drivers: () => NetworkDriver[], mak
       const world = async (kernel: Kernel = makeKernel(), retired = false) => {
         const ctx: DriverContext = { kernel, defaults: { mtu: 1500 }, ...(retired ? { retiredLinkGroup: RETIRED_LINK_GROUP } : {}) };
         const w = new World(drivers().find((d) => d.name === template.name)!, ctx);
+        w.net.options = { ...networkOptions[template.name] };
         worlds.push(w);
         await w.sandbox();
         return w;

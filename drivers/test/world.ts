@@ -44,7 +44,9 @@ export class World {
       ...(driver.usesIpam ? { ipv4: { subnet: `10.78.${third}.0/24`, gateway: `10.78.${third}.1` } } : {}),
       state: {},
     };
-    this.ep = { id: hex(32), ...(driver.usesIpam ? { ipv4: `10.78.${third}.2/24`, mac: '02:42:0a:4e:00:02' } : {}) };
+    // a MAC of its own: links on one parent (macvlan) may not share one, and a namespace's links outlive it for a moment
+    const mac = `02:42:0a:4e:${(n % 256).toString(16).padStart(2, '0')}:02`;
+    this.ep = { id: hex(32), ...(driver.usesIpam ? { ipv4: `10.78.${third}.2/24`, mac } : {}) };
     this.nsName = `pbdc-${process.pid % 10000}-${n}`;
   }
 
@@ -127,7 +129,9 @@ export class World {
 
   /** Whatever is left goes: the endpoint's links, the network's device, the sandbox. */
   async dispose() {
-    await this.driver.teardownEndpoint?.(this.net, this.joined, undefined, this.ctx).catch(() => undefined);
+    // with the sandbox given, a link that lives only there (macvlan) goes now: the kernel frees a
+    // deleted namespace's links later, and a next world's link with the same MAC would clash
+    await this.driver.teardownEndpoint?.(this.net, this.joined, this.sb, this.ctx).catch(() => undefined);
     const device = this.driver.hostInterface?.(this.net);
     if (device && this.net.state.created !== false) await this.kernel.ip(null, [{ op: 'link.del', name: device }], { ignoreMissing: true }).catch(() => undefined);
     await this.reap().catch(() => undefined);

@@ -63,8 +63,10 @@ export function createEndpoints(core: Core) {
       throw new PatchbayError('PB_ERR_ENDPOINT_EXISTS', `endpoint with name ${input.name} already exists in network ${net.name}`);
     }
     const publishes = () => driver.firewallFacts?.(driverNetwork(store, net))?.publishesPorts === true;
-    if ((input.ports?.length ?? 0) > 0 && (net.internal || !publishes())) {
-      throw new PatchbayError('PB_ERR_FORBIDDEN', `ports cannot be published on ${net.internal ? 'internal network' : `network driver ${net.driver}`} ${net.name}`);
+    if ((input.ports?.length ?? 0) > 0 && net.internal) throw new PatchbayError('PB_ERR_FORBIDDEN', `ports cannot be published on internal network ${net.name}`);
+    if ((input.ports?.length ?? 0) > 0 && !publishes()) {
+      // macvlan, ipvlan: the endpoint is on the LAN itself, nothing to publish through the host
+      throw new PatchbayError('PB_ERR_INVALID_OPTION', `ports cannot be published on network ${net.name}: network driver ${net.driver} does not publish ports`);
     }
     const id = newId();
     const addrs = driver.usesIpam ? await ipam.allocateEndpoint(net.id, net.name, { id, name: input.name }, { ipv4: input.ipv4Address, ipv6: input.ipv6Address }) : undefined;

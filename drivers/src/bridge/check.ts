@@ -1,5 +1,6 @@
 import { runSteps, type IpOp } from '@patchbay/kernel';
 import type { DriverContext, DriverDrift, DriverNetwork, DriverSandbox, EndpointCheck, JoinedEndpoint, RootView } from '../contract.js';
+import { checkInside } from '../sandbox-config.js';
 import { gatewayOps } from './endpoint.js';
 import { hostVethFor } from './names.js';
 import { bridgeStateOf, gatewayCidrs, planCreateBridge } from './network.js';
@@ -63,34 +64,5 @@ export async function checkBridgeEndpoint(
   } else if (!hostLink.up) {
     drifts.push({ kind: 'veth-down', found: `host veth ${hostIf} is down`, action: `set ${hostIf} up`, repair: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, up: true }]) });
   }
-  if (!view.sandbox) return drifts;
-  const sandbox = view.sandbox;
-  const inSandbox = (ops: IpOp[]) => () => ctx.kernel.ip(sb.key, ops);
-  if (ep.mac && inside.mac.toLowerCase() !== ep.mac.toLowerCase()) {
-    const found = `${ifName} has MAC ${inside.mac}, the endpoint's is ${ep.mac}`;
-    drifts.push({ kind: 'endpoint-mac-changed', found, action: `set MAC ${ep.mac} on ${ifName}`, repair: inSandbox([{ op: 'link.set', name: ifName, mac: ep.mac }]) });
-  }
-  if (!inside.up) drifts.push({ kind: 'endpoint-down', found: `${ifName} is down`, action: `set ${ifName} up`, repair: inSandbox([{ op: 'link.set', name: ifName, up: true }]) });
-  const addrs = await sandbox.addresses();
-  for (const cidr of [ep.ipv4, ep.ipv6]) {
-    if (!cidr || addrs.some((a) => a.dev === ifName && a.cidr === cidr)) continue;
-    drifts.push({ kind: 'endpoint-address-missing', found: `address ${cidr} is missing from ${ifName}`, action: `add ${cidr} to ${ifName}`, repair: inSandbox([{ op: 'addr.add', dev: ifName, cidr }]) });
-  }
-  if (view.isGateway) {
-    const routes = await sandbox.routes();
-    const missing = gatewayOps(net, ifName).filter(
-      (op) => op.op === 'route.add' && !routes.some((r) => (r.dst === op.dst || (r.dst === 'default' && op.dst === '::/0' && r.family === 6)) && r.gateway === op.via),
-    );
-    if (missing.length > 0) {
-      const via = (op: IpOp) => (op.op === 'route.add' ? `${op.dst} via ${op.via}` : '');
-      drifts.push({
-        kind: 'default-route-missing',
-        // the IPv4 default route as CNI results write it
-        found: missing.map((op) => `route ${via(op).replace(/^default /, '0.0.0.0/0 ')} is missing`).join(', '),
-        action: `add ${missing.map(via).join(', ')}`,
-        repair: inSandbox(missing),
-      });
-    }
-  }
-  return drifts;
+  return [...drifts, ...(await checkInside(net, ep, inside, sb, view, ctx, { gatewayOps, checkMac: true }))];
 }

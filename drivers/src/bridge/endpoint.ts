@@ -9,6 +9,7 @@ import type {
   DriverSandbox,
   JoinedEndpoint,
 } from '../contract.js';
+import { planConfigureInside } from '../sandbox-config.js';
 import { hostVethFor } from './names.js';
 import { removeLinkStep } from './teardown.js';
 import { bridgeMtu } from './options.js';
@@ -56,14 +57,7 @@ export function planAttachBridge(net: DriverNetwork, ep: DriverEndpoint, target:
 
 /** Configure, inside the sandbox: addresses, link up and (for the gateway endpoint) the default route; one batch. */
 export function planConfigureBridge(net: DriverNetwork, ep: DriverEndpoint, sb: DriverSandbox, spec: ConfigureSpec, ctx: DriverContext): Step[] {
-  const { ifName } = spec;
-  const inside: IpOp[] = withoutV6(net) ? [{ op: 'link.set', name: ifName, addrgenmode: 'none' }] : [];
-  if (ep.ipv4) inside.push({ op: 'addr.add', dev: ifName, cidr: ep.ipv4 });
-  if (ep.ipv6) inside.push({ op: 'addr.add', dev: ifName, cidr: ep.ipv6 });
-  inside.push({ op: 'link.set', name: ifName, up: true });
-  if (spec.isGateway) inside.push(...gatewayOps(net, ifName));
-  // no undo: the attach's undo deletes the veth, and with it everything configured on its peer
-  return [{ name: `configure ${ifName} in sandbox ${sb.id.slice(0, 12)}`, run: () => ctx.kernel.ip(sb.key, inside) }];
+  return planConfigureInside(net, ep, sb, spec, ctx, gatewayOps);
 }
 
 /**

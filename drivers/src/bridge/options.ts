@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { PatchbayError } from '@patchbay/errors';
 import { IFNAME_RE } from '@patchbay/kernel';
 import type { DriverNetwork } from '../contract.js';
-import { NETWORK_OPTIONS } from '../options.js';
+import { NETWORK_OPTIONS, badOption as bad, checkNetworkOption } from '../options.js';
 
 export const OPT = {
   name: 'com.docker.network.bridge.name',
@@ -13,9 +13,6 @@ export const OPT = {
   mtu: NETWORK_OPTIONS.mtu,
   ifacePrefix: NETWORK_OPTIONS.ifacePrefix,
 } as const;
-
-const bad = (key: string, value: string, why: string) =>
-  new PatchbayError('PB_ERR_INVALID_OPTION', `invalid value for option ${key}: "${value}": ${why}`);
 
 function boolOption(key: string, value: string): string {
   const v = value.toLowerCase();
@@ -46,14 +43,8 @@ export function validateBridgeOptions(options: Record<string, string>, others: r
       case OPT.hostBinding:
         if (isIP(value) !== 4) throw bad(key, value, 'must be an IPv4 address');
         break;
-      case OPT.mtu: {
-        const n = Number(value);
-        if (!/^\d+$/.test(value) || n < 68 || n > 65535) throw bad(key, value, 'must be an integer from 68 to 65535');
-        break;
-      }
-      case OPT.ifacePrefix:
-        if (!/^[a-z][a-z0-9]{0,9}$/.test(value)) throw bad(key, value, 'must be 1-10 lowercase letters and digits');
-        break;
+      default:
+        checkNetworkOption(key, value);
     }
   }
   return out;

@@ -37,6 +37,8 @@ export const ErrorCodes = {
   PB_ERR_IFNAME_IN_USE: 'Conflict',
   PB_ERR_PORT_IN_USE: 'Conflict',
   PB_ERR_BRIDGE_IN_USE: 'Conflict',
+  /** macvlan/ipvlan: another network of the driver uses the parent interface (Docker's rule) */
+  PB_ERR_PARENT_IN_USE: 'Conflict',
   PB_ERR_DRIVER_REGISTERED: 'Conflict',
   PB_ERR_PREDEFINED: 'Forbidden',
   PB_ERR_ACTIVE_ENDPOINTS: 'Forbidden',

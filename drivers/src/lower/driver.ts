@@ -1,0 +1,34 @@
+import type { NetworkDriver } from '../contract.js';
+import { planConfigureInside } from '../sandbox-config.js';
+import { checkLowerEndpoint, lowerGatewayOps, planAttachLower, planLeaveLower, teardownLowerEndpoint } from './endpoint.js';
+import { checkLowerNetwork, lowerStateOf, planCreateLower, planDeleteLower } from './network.js';
+import { validateLowerOptions } from './options.js';
+import type { LowerSpec } from './spec.js';
+
+/**
+ * A driver whose endpoints are links on a parent interface (macvlan, ipvlan): containers get
+ * addresses on the parent's LAN. No firewall facts: nothing crosses the host, so no published
+ * ports and no masquerade (the controller refuses ports on it).
+ */
+export function createLowerDriver(spec: LowerSpec) {
+  const gatewayOps = (net: Parameters<typeof lowerGatewayOps>[1], ifName: string) => lowerGatewayOps(spec, net, ifName);
+  return {
+    name: spec.kind,
+    scope: 'local',
+    usesIpam: true,
+    singleton: false,
+    validateOptions: (options, _network, others) => validateLowerOptions(spec, options, others),
+    planCreateNetwork: (net, ctx) => planCreateLower(spec, net, ctx),
+    planDeleteNetwork: planDeleteLower,
+    planAttach: (net, ep, target, ctx) => planAttachLower(spec, net, ep, target, ctx),
+    planConfigure: (net, ep, sb, cfg, ctx) => planConfigureInside(net, ep, sb, cfg, ctx, gatewayOps),
+    planLeave: (_net, ep, sb, ctx) => planLeaveLower(spec, ep, sb, ctx),
+    teardownEndpoint: (_net, ep, sb, ctx) => teardownLowerEndpoint(ep, sb, ctx),
+    gatewayOps,
+    // the parent, when patchbay made it (a dummy or an 802.1Q sub-interface)
+    hostInterface: (net) => (lowerStateOf(net).created ? lowerStateOf(net).parent : undefined),
+    checkNetwork: checkLowerNetwork,
+    checkEndpoint: (net, ep, sb, view, ctx) => checkLowerEndpoint(spec, net, ep, sb, view, ctx),
+    ownsLinkName: (name) => name.startsWith(spec.dummyPrefix),
+  } satisfies NetworkDriver;
+}

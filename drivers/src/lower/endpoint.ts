@@ -1,0 +1,89 @@
+import type { IpOp, Step } from '@patchbay/kernel';
+import type {
+  AttachPlan,
+  AttachTarget,
+  DriverContext,
+  DriverDrift,
+  DriverEndpoint,
+  DriverNetwork,
+  DriverSandbox,
+  EndpointCheck,
+  JoinedEndpoint,
+} from '../contract.js';
+import { checkInside } from '../sandbox-config.js';
+import { lowerStateOf } from './network.js';
+import { lowerFlag, lowerMode, lowerMtu, PARENT_OPTION } from './options.js';
+import type { LowerSpec } from './spec.js';
+
+/**
+ * The default route of a sandbox on the network: via the gateway, or (ipvlan l3/l3s, where the
+ * parent routes) via the device. None on an internal network, or one without parent (Docker
+ * makes those internal).
+ */
+export function lowerGatewayOps(spec: LowerSpec, net: DriverNetwork, ifName: string): IpOp[] {
+  if (net.internal || net.options[PARENT_OPTION] === undefined) return [];
+  const viaDevice = spec.routesViaDevice(lowerMode(spec, net));
+  const ops: IpOp[] = [];
+  for (const [pool, dst] of [[net.ipv4, 'default'], [net.ipv6, '::/0']] as const) {
+    if (!pool) continue;
+    if (viaDevice) ops.push({ op: 'route.add', dst, dev: ifName });
+    else if (pool.gateway) ops.push({ op: 'route.add', dst, via: pool.gateway, dev: ifName });
+  }
+  return ops;
+}
+
+/** Attach: the endpoint's link on the parent, made straight in the target namespace under the target name. No host side. */
+export function planAttachLower(spec: LowerSpec, net: DriverNetwork, ep: DriverEndpoint, target: AttachTarget, ctx: DriverContext): AttachPlan {
+  const { parent } = lowerStateOf(net);
+  const mtu = lowerMtu(net);
+  const flag = lowerFlag(spec, net);
+  const op = spec.linkOp({
+    name: target.ifName,
+    parent,
+    mode: lowerMode(spec, net),
+    netns: target.netns,
+    ...(flag ? { flag } : {}),
+    ...(mtu ? { mtu } : {}),
+    ...(ep.mac ? { mac: ep.mac } : {}),
+  });
+  const step: Step = {
+    name: `create ${spec.kind} ${target.ifName} on ${parent}`,
+    run: () => ctx.kernel.ip(null, [op]),
+    undo: () => ctx.kernel.ip(target.netns, [{ op: 'link.del', name: target.ifName }], { ignoreMissing: true }),
+  };
+  return { steps: [step], hostIf: null };
+}
+
+/** Leave: the link goes, from the sandbox (or, attached only, from the daemon's namespace); "already gone" is success. */
+export function planLeaveLower(spec: LowerSpec, ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Step[] {
+  const ifName = ep.ifName;
+  if (!ifName) return [];
+  return [{ name: `delete ${spec.kind} ${ifName}`, run: () => ctx.kernel.ip(sb?.key ?? null, [{ op: 'link.del', name: ifName }], { ignoreMissing: true }) }];
+}
+
+/**
+ * After a crash: the link in the sandbox goes. With the sandbox's namespace gone there is
+ * nothing left: the link lived only there and died with it.
+ */
+export async function teardownLowerEndpoint(ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Promise<void> {
+  if (!sb || !ep.ifName) return;
+  await ctx.kernel.ip(sb.key, [{ op: 'link.del', name: ep.ifName }], { ignoreMissing: true });
+}
+
+/** A joined endpoint (deep checks): its link in the sandbox, its addresses and default route. */
+export async function checkLowerEndpoint(
+  spec: LowerSpec,
+  net: DriverNetwork,
+  ep: JoinedEndpoint,
+  sb: DriverSandbox,
+  view: EndpointCheck,
+  ctx: DriverContext,
+): Promise<DriverDrift[]> {
+  const ifName = ep.ifName;
+  // no host side: only a look inside the sandbox can tell
+  if (!view.sandbox || !ifName) return [];
+  const link = (await view.sandbox.links()).find((l) => l.name === ifName);
+  if (!link) return [{ kind: 'endpoint-link-missing', found: `interface ${ifName} is missing from the sandbox`, action: `re-join (lost ${ifName} in the sandbox)`, repair: view.rejoin }];
+  // an ipvlan link has its parent's MAC, never the endpoint's
+  return checkInside(net, ep, link, sb, view, ctx, { gatewayOps: (n, i) => lowerGatewayOps(spec, n, i), checkMac: spec.kind === 'macvlan' });
+}

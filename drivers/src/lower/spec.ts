@@ -1,0 +1,17 @@
+import type { IpOp, NetnsRef } from '@patchbay/kernel';
+
+/** What sets macvlan and ipvlan apart; everything else of the two drivers is shared (lower/). */
+export interface LowerSpec {
+  kind: 'macvlan' | 'ipvlan';
+  /** the prefix of the dummy parent made for a network without `parent` (Docker's dm-/di-) */
+  dummyPrefix: string;
+  modeOption: string;
+  /** the first is the default */
+  modes: readonly string[];
+  flagOption?: string;
+  flags: readonly string[];
+  /** the op that creates an endpoint's link on `parent`, straight in `netns` as `name` */
+  linkOp(args: { name: string; parent: string; mode: string; flag?: string; netns: NetnsRef; mtu?: number; mac?: string }): IpOp;
+  /** routes go through the device, not a gateway (ipvlan l3, l3s) */
+  routesViaDevice(mode: string): boolean;
+}

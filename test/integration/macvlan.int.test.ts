@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestDaemon, inNs, sh, type TestDaemon } from '../helpers/daemon.js';
+import { requireIsolatedNamespace } from '../helpers/isolation.js';
+
+requireIsolatedNamespace();
+
+/**
+ * macvlan on the real kernel, on an "outside LAN" this test makes: veth pairs whose one end
+ * (lan0, lan1) is the parent in the daemon's namespace and whose other end sits in the
+ * namespace `lanhost`, a LAN host with an address in each network's subnet.
+ */
+const LAN = '/run/netns/lanhost';
+const ping = (key: string, ip: string) => inNs(key, ['ping', '-c', '1', '-W', '2', ip], { allowFail: true }).code === 0;
+const rootLinks = () => (JSON.parse(sh(['ip', '-json', 'link', 'show']).out) as { ifname: string }[]).map((l) => l.ifname).sort();
+
+describe('macvlan driver through the daemon, with an outside LAN', () => {
+  let d: TestDaemon;
+  const sandboxes: Record<string, { id: string; key: string }> = {};
+
+  before(async () => {
+    sh(['ip', 'netns', 'add', 'lanhost']);
+    for (const [parent, peer, cidr] of [
+      ['lan0', 'lanp0', '192.168.90.254/24'],
+      ['lan1', 'lanp1', '192.168.91.254/24'],
+    ] as const) {
+      sh(['ip', 'link', 'add', parent, 'type', 'veth', 'peer', 'name', peer, 'netns', 'lanhost']);
+      sh(['ip', 'link', 'set', parent, 'up']);
+      inNs(LAN, ['ip', 'addr', 'add', cidr, 'dev', peer]);
+      inNs(LAN, ['ip', 'link', 'set', peer, 'up']);
+    }
+    d = createTestDaemon(['--bip', '10.124.0.1/24']);
+    await d.start();
+  });
+  after(async () => {
+    await d?.cleanup();
+    sh(['ip', 'netns', 'del', 'lanhost'], { allowFail: true });
+  });
+
+  async function sandboxOn(net: string, name: string) {
+    const s = await d.req('POST', '/v1/sandboxes', { name });
+    assert.equal(s.status, 201, s.text);
+    sandboxes[name] = s.body;
+    const c = await d.req('POST', `/v1/networks/${net}/connect`, { sandbox: name });
+    assert.equal(c.status, 201, c.text);
+    return c.body as { ipv4Address: string };
+  }
+  const ipOf = (cidr: string) => cidr.split('/')[0]!;
+
+  it('bridge mode: two sandboxes reach each other and the LAN host, and the LAN host reaches them', async () => {
+    const n = await d.req('POST', '/v1/networks', {
+      name: 'lan',
+      driver: 'macvlan',
+      options: { parent: 'lan0' },
+      ipam: { config: [{ subnet: '192.168.90.0/24', gateway: '192.168.90.254' }] },
+    });
+    assert.equal(n.status, 201, n.text);
+    const a = ipOf((await sandboxOn('lan', 'a')).ipv4Address);
+    const b = ipOf((await sandboxOn('lan', 'b')).ipv4Address);
+    const details = JSON.parse(inNs(sandboxes.a!.key, ['ip', '-json', '-details', 'link', 'show', 'eth0']).out)[0];
+    assert.equal(details.linkinfo.info_kind, 'macvlan', 'eth0 in the sandbox is a macvlan');
+    assert.equal(details.linkinfo.info_data.mode, 'bridge', 'in bridge mode');
+    assert.match(inNs(sandboxes.a!.key, ['ip', 'route', 'show', 'default']).out, /default via 192\.168\.90\.254 dev eth0/);
+    assert.ok(ping(sandboxes.a!.key, b), 'a → b');
+    assert.ok(ping(sandboxes.b!.key, a), 'b → a');
+    assert.ok(ping(sandboxes.a!.key, '192.168.90.254'), 'a → LAN host');
+    assert.ok(ping(LAN, a), 'LAN host → a');
+    assert.ok(ping(LAN, b), 'LAN host → b');
+  });
+
+  it('ports on a macvlan network are refused with a 400', async () => {
+    const r = await d.req('POST', '/v1/networks/lan/endpoints', { name: 'p', ports: [{ containerPort: 80, hostPort: 8080 }] });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.body.message, /network driver macvlan does not publish ports/);
+  });
+
+  it('private mode: sandboxes cannot reach each other, but reach the LAN host', async () => {
+    const n = await d.req('POST', '/v1/networks', {
+      name: 'priv',
+      driver: 'macvlan',
+      options: { parent: 'lan1', macvlan_mode: 'private' },
+      ipam: { config: [{ subnet: '192.168.91.0/24', gateway: '192.168.91.254' }] },
+    });
+    assert.equal(n.status, 201, n.text);
+    const c = ipOf((await sandboxOn('priv', 'c')).ipv4Address);
+    const e = ipOf((await sandboxOn('priv', 'e')).ipv4Address);
+    assert.ok(ping(sandboxes.c!.key, '192.168.91.254'), 'c → LAN host');
+    assert.ok(ping(LAN, e), 'LAN host → e');
+    assert.equal(ping(sandboxes.c!.key, e), false, 'c cannot reach e');
+    assert.equal(ping(sandboxes.e!.key, c), false, 'e cannot reach c');
+  });
+
+  it('network delete leaves the parent alone', async () => {
+    for (const [net, names] of [
+      ['lan', ['a', 'b']],
+      ['priv', ['c', 'e']],
+    ] as const) {
+      for (const name of names) assert.equal((await d.req('DELETE', `/v1/sandboxes/${name}`)).status, 204);
+      const del = await d.req('DELETE', `/v1/networks/${net}`);
+      assert.equal(del.status, 204, del.text);
+    }
+    const links = rootLinks();
+    assert.ok(links.includes('lan0') && links.includes('lan1'), `parents kept: ${links.join(' ')}`);
+    // and still carries traffic: with an address of its own it reaches the LAN host
+    sh(['ip', 'addr', 'add', '192.168.90.1/24', 'dev', 'lan0']);
+    assert.equal(sh(['ping', '-c', '1', '-W', '2', '192.168.90.254'], { allowFail: true }).code, 0, 'lan0 → LAN host');
+  });
+
+  it('ipvlan, where this kernel lacks it: a clear 400 naming the link type, and no leftover link', async () => {
+    const before = rootLinks();
+    const probe = sh(['unshare', '--net', '--', 'ip', 'link', 'add', 'x', 'link', 'lo', 'type', 'ipvlan'], { allowFail: true });
+    const r = await d.req('POST', '/v1/networks', { name: 'ipv', driver: 'ipvlan', options: { parent: 'lan0' }, ipam: { config: [{ subnet: '192.168.92.0/24' }] } });
+    if (/Unknown device type/.test(probe.err)) {
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.body.message, 'this kernel has no ipvlan link type (CONFIG_IPVLAN)');
+      assert.equal((await d.req('GET', '/v1/networks/ipv')).status, 404);
+    } else {
+      assert.equal(r.status, 201, r.text);
+      assert.equal((await d.req('DELETE', '/v1/networks/ipv')).status, 204);
+    }
+    assert.deepEqual(rootLinks(), before);
+  });
+});
