@@ -36,7 +36,7 @@ describe('GET /info', () => {
       assert.equal(r.status, 200, r.text);
       assert.equal(r.headers['content-type'], 'application/json');
       const info = DockerInfo.strict().parse(r.body);
-      assert.deepStrictEqual(info.Plugins, { Volume: null, Network: ['bridge', 'host', 'null'], Authorization: null, Log: null });
+      assert.deepStrictEqual(info.Plugins, { Volume: null, Network: ['bridge', 'host', 'ipvlan', 'macvlan', 'null'], Authorization: null, Log: null });
       assert.equal(info.Containers, 2);
       assert.equal(info.ContainersRunning, 2);
       assert.equal(info.ContainersStopped, 0);
