@@ -1,4 +1,4 @@
-import { CniResult, type CniIpConfig, type CniNetConf } from '@patchbay/api';
+import { CniResult, type CniDns, type CniIpConfig, type CniNetConf } from '@patchbay/api';
 import { familyOf } from '@patchbay/ip';
 import { driverNetwork } from '../controller/driver-objects.js';
 import { gatewayOf } from '../controller/join.js';
@@ -39,7 +39,19 @@ export function attachmentResult(controller: Controller, att: Attachment, config
     ips.push({ address: cidr, ...(gateway ? { gateway } : {}), interface: index });
     if (isGateway && gateway && !net.internal) routes.push({ dst: family === 4 ? '0.0.0.0/0' : '::/0', gw: gateway });
   }
-  return { interfaces, ips, routes, dns: config.dns ?? prev?.dns ?? {} };
+  return { interfaces, ips, routes, dns: dnsOf(controller, att, config, prev) };
+}
+
+/**
+ * The network's DNS server and search domain first (when it serves DNS), then what the
+ * configuration or the previous plugin gave; without a server, theirs unchanged.
+ */
+function dnsOf(controller: Controller, att: Attachment, config: CniNetConf, prev: CniResult | undefined): CniDns {
+  const given = config.dns ?? prev?.dns ?? {};
+  const served = controller.core.dns.clientConfig(att.network.id);
+  if (!served) return given;
+  const merged = (ours: string[], theirs: string[] = []) => [...new Set([...ours, ...theirs])];
+  return { ...given, nameservers: merged(served.nameservers, given.nameservers), search: merged(served.search, given.search) };
 }
 
 /** A result in the version the configuration asked for: 0.3.x/0.4.0 carry `version` per address, 1.x do not. */
