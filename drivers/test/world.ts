@@ -28,6 +28,7 @@ export class World {
   /** unique per world: names made by a case (e.g. a temporary interface) use it */
   readonly n: number;
   private readonly nsName: string;
+  private rootLinksBefore = new Set<string>();
 
   constructor(
     readonly driver: NetworkDriver,
@@ -58,6 +59,7 @@ export class World {
   }
 
   async sandbox() {
+    this.rootLinksBefore = new Set((await this.kernel.links(null)).map((l) => l.name));
     this.sb = { id: hex(32), key: await this.kernel.netnsAdd(this.nsName) };
   }
   /** The container went away: its namespace (and everything in it) is gone. */
@@ -136,6 +138,20 @@ export class World {
     if (device && this.net.state.created !== false) await this.kernel.ip(null, [{ op: 'link.del', name: device }], { ignoreMissing: true }).catch(() => undefined);
     await this.reap().catch(() => undefined);
     await this.kernel.netnsDelete(this.nsName).catch(() => undefined);
+    await this.untilOwnLinksGone();
+  }
+
+  /**
+   * The kernel destroys a deleted namespace's veth pairs later, in its own time: wait (a bounded
+   * while) until none of this world's host-side links is left, so the next world's "before" is
+   * not taken while one is still vanishing.
+   */
+  private async untilOwnLinksGone() {
+    const owned = (name: string) => !this.rootLinksBefore.has(name) && (this.driver.ownsLinkName?.(name) ?? false);
+    for (let tries = 0; tries < 100; tries++) {
+      if (!(await this.kernel.links(null)).some((l) => owned(l.name))) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 }
 
