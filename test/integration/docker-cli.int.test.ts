@@ -218,7 +218,7 @@ describe('the docker CLI against patchbayd', { skip: !existsSync(DOCKER) && `no 
   it('docker info works: name, version, the drivers as network plugins, counts, kernel and OS', () => {
     assert.match(ok('info'), /Server Version: 0\.1\.0/);
     const out = ok('info', '--format', '{{.Name}}|{{.ServerVersion}}|{{json .Plugins.Network}}|{{.Containers}}|{{.OSType}}|{{.KernelVersion}}|{{.NCPU}}|{{.Swarm.LocalNodeState}}');
-    assert.equal(out, `${hostname()}|0.1.0|["bridge","host","null"]|1|linux|${release()}|${availableParallelism()}|inactive\n`);
+    assert.equal(out, `${hostname()}|0.1.0|["bridge","host","ipvlan","macvlan","null"]|1|linux|${release()}|${availableParallelism()}|inactive\n`);
   });
 
   it('docker network create takes any name that is not blank, as dockerd does; the bridge is named after the id', () => {
