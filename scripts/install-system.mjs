@@ -2,6 +2,9 @@
 // Installs patchbay for every user of the machine, from this checkout (built with `npm run build`):
 //   PREFIX/bin/patchbay and PREFIX/bin/patchbayd: small sh launchers that exec node on the built
 //   code (no npx, whose start-up costs about a second), with the node flags of the bin scripts;
+//   PREFIX/lib/cni/patchbay: the CNI plugin (a copy of the built binary; with the default prefix,
+//   /usr/local/lib/cni is among the plugin directories podman searches; containerd and the
+//   kubelet look in /opt/cni/bin, where `patchbay cni install` puts it);
 //   with --systemd, PREFIX/lib/systemd/system/patchbayd.service pointing at those launchers.
 // Everything written (and every directory created) is recorded in
 // PREFIX/share/patchbay/install-manifest; --uninstall removes exactly that.
@@ -18,7 +21,7 @@ function usage(code) {
   (code === 0 ? process.stdout : process.stderr).write(
     'Usage: npm run install-system -- [--prefix DIR] [--systemd] [--force]\n' +
       '       npm run uninstall-system -- [--prefix DIR]\n\n' +
-      '  --prefix DIR   where bin/, lib/systemd/system/ and share/patchbay/ go (default /usr/local)\n' +
+      '  --prefix DIR   where bin/, lib/cni/, lib/systemd/system/ and share/patchbay/ go (default /usr/local)\n' +
       '  --systemd      also install the patchbayd.service unit\n' +
       '  --force        overwrite files that an earlier install did not write\n',
   );
@@ -64,6 +67,12 @@ function launcher(name, binScript) {
   return `#!/bin/sh\n${MARKER} from ${root}; \`npm run uninstall-system\` removes it\nexec ${argv} "$@"\n`;
 }
 
+function cniPlugin() {
+  const built = join(root, 'packages/cni/build/patchbay');
+  if (!existsSync(built)) fail(`${built} is missing: run \`npm ci\` (it builds the CNI plugin) first`);
+  return readFileSync(built);
+}
+
 function unit(prefix) {
   const text = readFileSync(join(root, 'daemon/systemd/patchbayd.service'), 'utf8');
   return text.replaceAll('/usr/local/bin/', `${join(prefix, 'bin')}/`);
@@ -91,6 +100,7 @@ function install(opts) {
   const files = [
     [join(prefix, 'bin/patchbay'), launcher('patchbay', join(root, 'packages/cli/bin/patchbay.js')), 0o755],
     [join(prefix, 'bin/patchbayd'), launcher('patchbayd', join(root, 'daemon/bin/patchbayd.js')), 0o755],
+    [join(prefix, 'lib/cni/patchbay'), cniPlugin(), 0o755],
     ...(opts.systemd ? [[join(prefix, 'lib/systemd/system/patchbayd.service'), unit(prefix), 0o644]] : []),
   ];
   for (const [path] of files) {

@@ -52,6 +52,8 @@ describe('npm run install-system / uninstall-system', () => {
       'usr/bin/patchbay',
       'usr/bin/patchbayd',
       'usr/lib',
+      'usr/lib/cni',
+      'usr/lib/cni/patchbay',
       'usr/lib/systemd',
       'usr/lib/systemd/system',
       'usr/lib/systemd/system/patchbayd.service',
@@ -62,8 +64,9 @@ describe('npm run install-system / uninstall-system', () => {
     assert.equal(mode(join(prefix, 'bin/patchbay')), 0o755);
     assert.equal(mode(join(prefix, 'bin/patchbayd')), 0o755);
     assert.equal(mode(join(prefix, 'lib/systemd/system/patchbayd.service')), 0o644);
+    assert.equal(mode(join(prefix, 'lib/cni/patchbay')), 0o755);
     const manifest = JSON.parse(readFileSync(join(prefix, 'share/patchbay/install-manifest'), 'utf8'));
-    assert.deepStrictEqual(manifest.files.sort(), ['bin/patchbay', 'bin/patchbayd', 'lib/systemd/system/patchbayd.service'].map((f) => join(prefix, f)));
+    assert.deepStrictEqual(manifest.files.sort(), ['bin/patchbay', 'bin/patchbayd', 'lib/cni/patchbay', 'lib/systemd/system/patchbayd.service'].map((f) => join(prefix, f)));
 
     // the launchers run node on the built code directly: no npx, the daemon with its bin's node flags
     const daemonLauncher = readFileSync(join(prefix, 'bin/patchbayd'), 'utf8');
@@ -74,6 +77,10 @@ describe('npm run install-system / uninstall-system', () => {
     const help = run(join(prefix, 'bin/patchbayd'), ['--help'], { PATH: '/usr/bin:/bin' });
     assert.equal(help.code, 0, help.err);
     assert.match(help.out, /^Usage: patchbayd \[OPTIONS\]/);
+    // the CNI plugin is the built binary: it answers VERSION by itself, as runtimes probe it
+    const probe = spawnSync(join(prefix, 'lib/cni/patchbay'), [], { input: '{"cniVersion":"1.0.0"}', encoding: 'utf8', env: { CNI_COMMAND: 'VERSION' } });
+    assert.equal(probe.status, 0, probe.stdout + probe.stderr);
+    assert.ok(JSON.parse(probe.stdout).supportedVersions.includes('1.0.0'), probe.stdout);
 
     const unit = readFileSync(join(prefix, 'lib/systemd/system/patchbayd.service'), 'utf8');
     assert.match(unit, new RegExp(`^ExecStart=${join(prefix, 'bin/patchbayd')}$`, 'm'));
@@ -91,7 +98,7 @@ describe('npm run install-system / uninstall-system', () => {
     writeFileSync(join(prefix, 'bin/other-tool'), '#!/bin/sh\n', { mode: 0o755 });
     const before = tree(prefix);
     assert.equal(installer('--prefix', prefix).code, 0);
-    assert.ok(!existsSync(join(prefix, 'lib')), 'no unit without --systemd');
+    assert.ok(!existsSync(join(prefix, 'lib/systemd')), 'no unit without --systemd');
     // installing again replaces its own files
     assert.equal(installer('--prefix', prefix).code, 0);
     assert.equal(installer('--uninstall', '--prefix', prefix).code, 0);
