@@ -1,8 +1,8 @@
 import { isAddress, isMulticastMac, MAC_RE, tryParseCidr, tryParseMac, type IpFamily } from '@patchbay/ip';
 import { z } from 'zod';
+import { NAME_RE } from './names.js';
 
-/** Network, sandbox and endpoint names: safe for logs and never passed to a shell. */
-export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export { NAME_RE };
 export const Name = z.string().regex(NAME_RE, 'must match [A-Za-z0-9][A-Za-z0-9_.-]* and be at most 64 characters');
 
 const ipOf = (family?: IpFamily) => (s: string) => isAddress(s, family);

@@ -1,6 +1,6 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NAME_RE } from '@patchbay/api';
+import { NAME_RE } from '@patchbay/api/names';
 import { CNI_PLUGIN_PATH } from '@patchbay/cni';
 import { DEFAULT_HOST, parseHost } from '@patchbay/client';
 import { tryParseCidr } from '@patchbay/ip';
