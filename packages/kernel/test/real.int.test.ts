@@ -43,6 +43,36 @@ describe('real kernel: the netlink backend', () => {
     assert.equal(resolveKernelBackend('auto').backend, 'netlink');
   });
 
+  it('runs nft commands through libnftables in-process, no nft process; the same errors as the process', async () => {
+    assert.equal(resolveKernelBackend('netlink').nft, 'libnftables, in-process');
+    const argvs: string[][] = [];
+    const runner = async (argv: readonly string[]) => {
+      argvs.push([...argv]);
+      return { exitCode: 1, stdout: '', stderr: 'not expected' };
+    };
+    const k = createRealKernel({ backend: 'netlink', runner });
+    const viaProcess = createRealKernel({ backend: 'ip' });
+    try {
+      await k.nftApply('table inet pbtlib {\n\tset s {\n\t\ttype ifname\n\t}\n}\nadd element inet pbtlib s { "a", "b" }\n');
+      assert.match((await k.nftListTable('inet', 'pbtlib')) ?? '', /elements = \{ "a",\s+"b" \}/);
+      assert.equal(await k.nftListTable('inet', 'pbtlib'), await viaProcess.nftListTable('inet', 'pbtlib'));
+      assert.equal(await k.nftListTable('inet', 'pbtnever'), undefined);
+      // one transaction: the second command fails, so the first is not applied either
+      await assert.rejects(k.nftApply('add element inet pbtlib s { "c" }\nadd element inet pbtlib nosuch { "d" }\n'), (err: KernelError) => {
+        assert.equal(err.code, 'PB_ERR_KERNEL');
+        assert.match(err.message, /No such file or directory/);
+        return true;
+      });
+      assert.doesNotMatch((await k.nftListTable('inet', 'pbtlib')) ?? '', /"c"/);
+      await k.nftDeleteTable('inet', 'pbtlib');
+      await k.nftDeleteTable('inet', 'pbtlib');
+      assert.equal(await viaProcess.nftListTable('inet', 'pbtlib'), undefined);
+      assert.deepEqual(argvs, [], 'no process was started');
+    } finally {
+      await viaProcess.nftDeleteTable('inet', 'pbtlib');
+    }
+  });
+
   it('worker threads always return to the daemon namespace: 40 concurrent batches land where they were sent', async () => {
     const k = createRealKernel({ backend: 'netlink' });
     const sb = await k.netnsAdd('pbt-threads');
