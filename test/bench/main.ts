@@ -20,6 +20,7 @@ import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySand
 import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
 import { renderDocument, renderTable } from './report.js';
+import { SCALE_FULL, SCALE_QUICK, scaleRun } from './scale.js';
 import { errorCell, Results } from './results.js';
 import type { AttachSide, NetworkSide } from './sides.js';
 import { summarize } from './stats.js';
@@ -67,6 +68,14 @@ async function main(): Promise<void> {
       cfg = { ...cfg, patchbaySkip: 'daemon did not start' };
       daemon = undefined;
     }
+  }
+  if (cfg.scale) {
+    if (!daemon) throw new Error(`the scale run needs the daemon (${cfg.patchbaySkip})`);
+    const text = await scaleRun(daemon, { ...(cfg.mode === 'quick' ? SCALE_QUICK : SCALE_FULL), out: resolve(root, cfg.out) });
+    await daemon.stop();
+    process.stdout.write(`\n${text}\n`);
+    log(`wrote ${cfg.out}`);
+    return;
   }
   const client = daemon?.client;
   const withPatchbay = <T>(make: () => T): T[] => (client ? [make()] : []);
