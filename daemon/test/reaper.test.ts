@@ -102,7 +102,7 @@ describe('detach on the fake kernel', () => {
       assert.equal(await t.kernel.link(null, hostIf), undefined);
       assert.equal(await t.kernel.link(sb.key, 'eth0'), undefined);
 
-      // reconnecting right after a disconnect gets eth0 again: the join waits for the reaper
+      // reconnecting right after a disconnect gets eth0 again: the left peer gave up the name at once
       await inject('POST', '/v1/networks/bridge/connect', { sandbox: 'c1' });
       const again = await inject('POST', '/v1/networks/bridge/disconnect', { sandbox: 'c1' });
       assert.equal(again.status, 204);
