@@ -12,6 +12,7 @@ char *string_of(napi_env env, napi_value v);
 
 napi_value netns_add(napi_env env, napi_callback_info info);
 napi_value netns_delete(napi_env env, napi_callback_info info);
+napi_value netns_type(napi_env env, napi_callback_info info);
 napi_value nft_available(napi_env env, napi_callback_info info);
 napi_value nft_run(napi_env env, napi_callback_info info);
 

@@ -117,7 +117,9 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
       }
     },
     isNetns(path) {
-      return probeNetns(path, async (p) => (await run(['nsenter', `--net=${p}`, '--', 'true'])).exitCode === 0);
+      // (an addon built before netnsType has none)
+      const kernelType = typeof addon?.netnsType === 'function' ? (p: string) => addon.netnsType(p) : undefined;
+      return probeNetns(path, async (p) => (await run(['nsenter', `--net=${p}`, '--', 'true'])).exitCode === 0, kernelType);
     },
 
     async sysctlGet(key) {

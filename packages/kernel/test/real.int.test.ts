@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { requireIsolatedNamespace } from '../../../test/helpers/isolation.js';
 import type { KernelError } from '@patchbay/errors';
 import { createRealKernel, resolveKernelBackend } from '../src/index.js';
+import { loadNetlinkAddon } from '../src/netlink/addon.js';
 import { kernelContract, type ForeignNetns } from './contract.js';
 
 requireIsolatedNamespace();
@@ -41,6 +42,22 @@ const ipLinkNames = (ns?: string): string[] =>
 describe('real kernel: the netlink backend', () => {
   it('is what the default kernel uses once the addon is built', () => {
     assert.equal(resolveKernelBackend('auto').backend, 'netlink');
+  });
+
+  it('tells the type of a namespace file by asking the kernel (NS_GET_NSTYPE), not by reading mountinfo', async () => {
+    const addon = loadNetlinkAddon().addon!;
+    const k = createRealKernel({ backend: 'netlink' });
+    const sb = await k.netnsAdd('pbt-nstype');
+    try {
+      assert.equal(addon.netnsType(sb), 'net');
+      assert.equal(addon.netnsType('/proc/self/ns/net'), 'net');
+      assert.equal(addon.netnsType('/proc/self/ns/mnt'), 'other');
+      assert.equal(addon.netnsType('/run/netns/pbt-never'), null);
+      assert.equal(await k.isNetns(sb), true);
+      assert.equal(await k.isNetns('/proc/self/ns/mnt'), false);
+    } finally {
+      await k.netnsDelete('pbt-nstype');
+    }
   });
 
   it('runs nft commands through libnftables in-process, no nft process; the same errors as the process', async () => {

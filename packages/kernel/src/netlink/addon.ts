@@ -25,6 +25,8 @@ export interface NetlinkAddon {
   netnsAdd(path: string): Promise<void>;
   /** What `ip netns delete` does: unmount and remove `path`; a missing one is success. */
   netnsDelete(path: string): Promise<void>;
+  /** The type of the namespace file at `path` (NS_GET_NSTYPE), null when it cannot be told. */
+  netnsType(path: string): 'net' | 'other' | null;
   /** null when libnftables can be loaded (see nftRun), else why not. */
   nftAvailable(): string | null;
   /**
