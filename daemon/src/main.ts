@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<void> {
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
   const backend = kernelBackendFromEnv();
   const resolved = resolveKernelBackend(backend);
-  if (resolved.backend === 'netlink') log.info('kernel backend: in-process netlink (native addon)');
+  if (resolved.backend === 'netlink') log.info({ nft: resolved.nft }, 'kernel backend: in-process netlink (native addon)');
   else log.warn({ reason: resolved.reason }, 'kernel backend: ip processes (the netlink addon is not in use)');
   const realKernel = createRealKernel({ log: log.child({ component: 'kernel' }), backend });
   const seams = testSeamsEnabled() ? wrapKernelForTests(realKernel) : undefined;

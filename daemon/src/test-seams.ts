@@ -5,7 +5,7 @@ import { z } from 'zod';
 /**
  * Test-only seams, off in production: with PATCHBAY_TEST_SEAMS=1 the kernel is wrapped so a test
  * can make the Nth mutating kernel call fail (rollback tests) or kill the daemon with SIGKILL just
- * before it (crash tests), through routes under /v1/debug.
+ * before it (crash tests), or hold the reaper's deletions, through routes under /v1/debug.
  */
 export const testSeamsEnabled = () => process.env.PATCHBAY_TEST_SEAMS === '1';
 
@@ -23,7 +23,14 @@ export function wrapKernelForTests(inner: Kernel) {
       },
     ]),
   );
-  const kernel: Kernel = { ...faulty.kernel, ...crashing } as Kernel;
+  // while held, the reaper's deletions of retired links wait (tests of what must not wait for them)
+  let reaperHold: { gate: Promise<void>; release: () => void } | undefined;
+  const ip: Kernel['ip'] = async (netns, ops, options) => {
+    if (reaperHold && ops.some((op) => op.op === 'group.del')) await reaperHold.gate;
+    return (crashing.ip as Kernel['ip'])(netns, ops, options);
+  };
+  const kernel: Kernel = { ...faulty.kernel, ...crashing, ip } as Kernel;
+  const Hold = z.object({ hold: z.boolean() }).strict();
   const Arm = z.object({ after: z.number().int().min(1).max(10_000) }).strict();
 
   /** `settled` resolves when background kernel work (deleting retired links) is done. */
@@ -38,6 +45,19 @@ export function wrapKernelForTests(inner: Kernel) {
       const { after } = Arm.parse(req.body);
       faulty.failAt(faulty.mutations() + after);
       return { at: count + after };
+    });
+    /** hold (or release) the reaper's deletions of retired links */
+    app.post('/v1/debug/reaper', async (req) => {
+      const { hold } = Hold.parse(req.body);
+      if (hold && !reaperHold) {
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        reaperHold = { gate, release };
+      } else if (!hold && reaperHold) {
+        reaperHold.release();
+        reaperHold = undefined;
+      }
+      return { hold };
     });
     /** SIGKILL the daemon just before the mutation `after` calls from now */
     app.post('/v1/debug/crash', async (req) => {

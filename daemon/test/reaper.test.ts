@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createFakeKernel, type FakeKernel, type IpOp, type Kernel } from '@patchbay/kernel';
+import { createFakeKernel, withFaults, type FakeKernel, type IpOp, type Kernel } from '@patchbay/kernel';
 import { pino } from 'pino';
 import { createLinkReaper } from '../src/controller/reaper.js';
 import { buildTestApp } from './helpers/native-app.js';
@@ -102,7 +102,7 @@ describe('detach on the fake kernel', () => {
       assert.equal(await t.kernel.link(null, hostIf), undefined);
       assert.equal(await t.kernel.link(sb.key, 'eth0'), undefined);
 
-      // reconnecting right after a disconnect gets eth0 again: the join waits for the reaper
+      // reconnecting right after a disconnect gets eth0 again: the left peer gave up the name at once
       await inject('POST', '/v1/networks/bridge/connect', { sandbox: 'c1' });
       const again = await inject('POST', '/v1/networks/bridge/disconnect', { sandbox: 'c1' });
       assert.equal(again.status, 204);
@@ -144,6 +144,88 @@ describe('network delete on the fake kernel', () => {
       assert.equal((await t.app.inject({ method: 'DELETE', url: '/v1/networks/n' })).statusCode, 204);
       await t.controller.settled();
       assert.equal(await fake.link(null, 'pbx0'), undefined, 'deleted: it was created by patchbay');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('connect right after a disconnect in the same sandbox (fake kernel)', () => {
+  /** The fake kernel; after `hold()`, the reaper's deletions wait until `release()`. */
+  function heldReaper() {
+    const fake = createFakeKernel();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let holding = false;
+    let held = 0;
+    const kernel: FakeKernel = {
+      ...fake,
+      ip: async (ns, ops, opts) => {
+        if (holding && ops.some((op) => op.op === 'group.del')) {
+          held++;
+          await gate;
+        }
+        return fake.ip(ns, ops, opts);
+      },
+    };
+    return { fake, kernel, release, hold: () => void (holding = true), held: () => held };
+  }
+
+  it('gets eth0 again without waiting for the reaper: the left peer is down and renamed at once', async () => {
+    const k = heldReaper();
+    const t = await buildTestApp(undefined, { kernel: k.kernel });
+    k.hold();
+    try {
+      assert.equal((await t.app.inject({ method: 'POST', url: '/v1/sandboxes', payload: { name: 'c1' } })).statusCode, 201);
+      const sb = JSON.parse((await t.app.inject({ method: 'GET', url: '/v1/sandboxes/c1' })).body) as { key: string };
+      const retired: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const c = await t.app.inject({ method: 'POST', url: '/v1/networks/bridge/connect', payload: { sandbox: 'c1' } });
+        assert.equal(c.statusCode, 201, c.body);
+        const ep = JSON.parse(c.body) as { id: string; ipv4Address: string };
+        const eth0 = await k.fake.link(sb.key, 'eth0');
+        assert.equal(eth0?.up, true, `round ${round}: eth0 is up`);
+        assert.ok((await k.fake.addresses(sb.key)).some((a) => a.dev === 'eth0' && a.cidr === ep.ipv4Address));
+        assert.ok((await k.fake.routes(sb.key)).some((r) => r.dst === 'default' && r.dev === 'eth0'), `round ${round}: default route via eth0`);
+        assert.equal((await t.app.inject({ method: 'POST', url: '/v1/networks/bridge/disconnect', payload: { sandbox: 'c1' } })).statusCode, 204);
+        retired.push(`pbr${ep.id.slice(0, 12)}`);
+        assert.equal(await k.fake.link(sb.key, 'eth0'), undefined, 'the name is free at once');
+        const old = await k.fake.link(sb.key, retired.at(-1)!);
+        assert.equal(old?.up, false, 'the left peer is down');
+        assert.ok(!(await k.fake.routes(sb.key)).some((r) => r.dev === old?.name), 'and has no routes');
+      }
+      assert.ok(k.held() >= 1, 'the reaper was held all along');
+      assert.equal((await t.app.inject({ method: 'POST', url: '/v1/networks/bridge/connect', payload: { sandbox: 'c1' } })).statusCode, 201);
+      k.release();
+      await t.controller.settled();
+      for (const name of retired) assert.equal(await k.fake.link(sb.key, name), undefined, `${name} deleted with its host end`);
+      assert.equal((await k.fake.link(sb.key, 'eth0'))?.up, true);
+      const check = JSON.parse((await t.app.inject({ method: 'GET', url: '/v1/system/check' })).body) as { consistent: boolean };
+      assert.equal(check.consistent, true);
+    } finally {
+      k.release();
+      await t.close();
+    }
+  });
+
+  it('a failure renaming the peer undoes the retirement of the host end: the endpoint stays as it was', async () => {
+    const fake = createFakeKernel();
+    const faulty = withFaults(fake);
+    const t = await buildTestApp(undefined, { kernel: faulty.kernel as FakeKernel });
+    try {
+      await t.controller.sandboxes.create({ name: 'c1' });
+      const ep = await t.controller.endpoints.connect('bridge', 'c1', {});
+      const sb = t.controller.sandboxes.get('c1');
+      // the disconnect's mutations: retire the host end (1), then the peer's down-and-rename (2)
+      faulty.failAt(faulty.mutations() + 2);
+      await assert.rejects(t.controller.endpoints.disconnect('bridge', 'c1'), /retire eth0 in the sandbox/);
+      const host = await fake.link(null, ep.hostIf!);
+      assert.equal(host?.up, true);
+      assert.equal(host?.group, undefined);
+      assert.equal(host?.master, 'pb0');
+      assert.equal((await fake.link(sb.key, 'eth0'))?.up, true);
+      assert.ok((await fake.routes(sb.key)).some((r) => r.dst === 'default' && r.dev === 'eth0'));
+      assert.deepEqual((await t.controller.check()).drifts, []);
     } finally {
       await t.close();
     }

@@ -116,6 +116,9 @@ export interface DriverContext {
    * them: down (so no frame passes) and moved into this link group, which the daemon's reaper
    * deletes in the background in one kernel operation. Deleting a veth waits about 20 ms for the
    * kernel's RCU grace period, a bridge more; nothing the caller sees needs to wait for it.
+   * A retired link must not hold a name a caller may ask for next: a leave frees the interface
+   * name in the sandbox at once (the bridge driver takes its peer down and renames it), so a join
+   * into that sandbox never waits for the reaper.
    */
   retiredLinkGroup?: number;
   /** Resolves once every retired link is deleted (a name a retired link holds is then free). */

@@ -22,7 +22,19 @@ export interface BenchConfig {
   patchbaySkip?: string;
   /** daemon entry to run instead of daemon/dist/main.js (PATCHBAY_BENCH_DAEMON) */
   daemonEntry?: string;
+  /** why dockerd is left out (`--no-dockerd`), when it is */
+  dockerdSkip?: string;
+  /** `--scale`: the scale run of issue 16 instead of the table (10,000 endpoints; --quick: 400) */
+  scale?: boolean;
+  /** `--only a,b`: run only these phases (a partial run; its file is not a full table) */
+  only?: readonly BenchPhase[];
 }
+
+export const BENCH_PHASES = ['attach', 'cni', 'net', 'docker', 'sandbox', 'concurrency', 'growth', 'dns'] as const;
+export type BenchPhase = (typeof BENCH_PHASES)[number];
+
+/** Whether a phase runs in this configuration. */
+export const runsPhase = (cfg: BenchConfig, phase: BenchPhase): boolean => cfg.only === undefined || cfg.only.includes(phase);
 
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): BenchConfig {
   const quick = argv.includes('--quick');
@@ -34,6 +46,19 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Be
     const out = argv[outIndex + 1];
     if (!out) throw new Error('--out needs a file name');
     base.out = out;
+  }
+  if (argv.includes('--scale')) {
+    base.scale = true;
+    if (outIndex < 0) base.out = 'BENCHMARKS-scale.tmp';
+  }
+  if (argv.includes('--no-dockerd')) base.dockerdSkip = 'left out (--no-dockerd)';
+  const onlyIndex = argv.indexOf('--only');
+  if (onlyIndex >= 0) {
+    const only = (argv[onlyIndex + 1] ?? '').split(',').filter(Boolean);
+    const unknown = only.filter((p) => !(BENCH_PHASES as readonly string[]).includes(p));
+    if (only.length === 0 || unknown.length > 0) throw new Error(`--only takes phases among ${BENCH_PHASES.join(',')}${unknown.length ? `; unknown: ${unknown.join(',')}` : ''}`);
+    base.only = only as BenchPhase[];
+    if (outIndex < 0) base.out = 'BENCHMARKS.tmp';
   }
   if (env.PATCHBAY_BENCH_SKIP_DAEMON) base.patchbaySkip = env.PATCHBAY_BENCH_SKIP_DAEMON;
   if (env.PATCHBAY_BENCH_DAEMON) base.daemonEntry = env.PATCHBAY_BENCH_DAEMON;

@@ -7,7 +7,8 @@ import { readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseConfig, type BenchConfig } from './config.js';
+import { parseConfig, runsPhase, type BenchConfig } from './config.js';
+import { dockerRows } from './docker-phase.js';
 import { createCniSide } from './cni.js';
 import { createPatchbayCniSide, versionRounds } from './cni-plugin.js';
 import { BenchDaemon } from './daemon.js';
@@ -19,6 +20,7 @@ import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySand
 import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
 import { renderDocument, renderTable } from './report.js';
+import { SCALE_FULL, SCALE_QUICK, scaleRun } from './scale.js';
 import { errorCell, Results } from './results.js';
 import type { AttachSide, NetworkSide } from './sides.js';
 import { summarize } from './stats.js';
@@ -67,88 +69,114 @@ async function main(): Promise<void> {
       daemon = undefined;
     }
   }
+  if (cfg.scale) {
+    if (!daemon) throw new Error(`the scale run needs the daemon (${cfg.patchbaySkip})`);
+    const text = await scaleRun(daemon, { ...(cfg.mode === 'quick' ? SCALE_QUICK : SCALE_FULL), out: resolve(root, cfg.out) });
+    await daemon.stop();
+    process.stdout.write(`\n${text}\n`);
+    log(`wrote ${cfg.out}`);
+    return;
+  }
   const client = daemon?.client;
   const withPatchbay = <T>(make: () => T): T[] => (client ? [make()] : []);
 
-  log(`attach/detach: ${rounds.warmup}+${rounds.timed} rounds`);
-  const masq: AttachSide[] = hasIptables ? [cni('cniMasq', 'cnim0', '10.76')] : [];
-  if (!hasIptables) for (const metric of ['attach', 'detach'] as const) results.set(metric, 'cniMasq', { kind: 'na', reason: 'no iptables' });
-  await attachDetachRounds(
-    [
-      ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-attach', subnet: '10.78.0.0/16' })),
-      // the same attach on a network without DNS, interleaved: what DNS adds to an attach
-      ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-nodns', subnet: '10.75.0.0/16', options: { 'patchbay.dns': 'false' }, metrics: { attach: 'attachDnsOff' }, slotPrefix: 'aq' })),
-      cni('cni', 'cni0', '10.77'),
-      createFloorAttachSide({ bridge: 'flr0', prefix16: '10.79' }),
-      ...masq,
-    ],
-    rounds,
-    results,
-  );
-
-  log(`CNI plugin ADD/DEL: ${rounds.warmup}+${rounds.timed} rounds, VERSION`);
-  await attachDetachRounds(
-    [...withPatchbay(() => createPatchbayCniSide({ socket: daemon!.socket, network: 'bench-cni', subnet: '10.88.0.0/16' })), cni('cni', 'cni3', '10.87')],
-    rounds,
-    results,
-    { attach: 'cniAdd', detach: 'cniDel' },
-  );
-  await versionRounds(rounds, results);
-
-  log(`network create/delete: ${cfg.networkIterations} rounds`);
-  await networkRounds(
-    [
-      ...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-net-', subnetOf: (i) => subnet24(101, i % 256).subnet })),
-      createFloorNetworkSide({ namePrefix: 'fbr', subnetOf: (i) => subnet24(102, i % 256) }),
-    ],
-    { warmup: cfg.warmup, timed: cfg.networkIterations },
-    results,
-  );
-
-  log(`sandbox create/delete: ${cfg.networkIterations} rounds`);
-  await sandboxRounds(
-    [...withPatchbay(() => createPatchbaySandboxSide(client!, 'bench-sb-')), createFloorSandboxSide('fsb')],
-    { warmup: cfg.warmup, timed: cfg.networkIterations },
-    results,
-  );
-
-  log(`concurrency: ${cfg.concurrency} attaches`);
-  for (const side of [
-    ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-conc', subnet: '10.81.0.0/16' })),
-    cni('cni', 'cni1', '10.82'),
-    createFloorAttachSide({ bridge: 'flc0', prefix16: '10.83' }),
-  ]) {
-    await concurrencyRun(side, cfg.concurrency, results);
+  if (runsPhase(cfg, 'attach')) {
+    log(`attach/detach: ${rounds.warmup}+${rounds.timed} rounds`);
+    const masq: AttachSide[] = hasIptables ? [cni('cniMasq', 'cnim0', '10.76')] : [];
+    if (!hasIptables) for (const metric of ['attach', 'detach'] as const) results.set(metric, 'cniMasq', { kind: 'na', reason: 'no iptables' });
+    await attachDetachRounds(
+      [
+        ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-attach', subnet: '10.78.0.0/16' })),
+        // the same attach on a network without DNS, interleaved: what DNS adds to an attach
+        ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-nodns', subnet: '10.75.0.0/16', options: { 'patchbay.dns': 'false' }, metrics: { attach: 'attachDnsOff' }, slotPrefix: 'aq' })),
+        cni('cni', 'cni0', '10.77'),
+        createFloorAttachSide({ bridge: 'flr0', prefix16: '10.79' }),
+        ...masq,
+      ],
+      rounds,
+      results,
+    );
   }
 
-  log(`growth: ${cfg.growthNetworks} networks`);
-  const networkSides: NetworkSide[] = [
-    createFloorNetworkSide({ namePrefix: 'fbg', subnetOf: (i) => subnet24(120, i) }),
-    ...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-grow-', subnetOf: (i) => subnet24(110, i).subnet })),
-  ];
-  for (const side of networkSides) await growthNetworksRun(side, cfg.growthNetworks, cfg.growthWindow, results);
+  if (runsPhase(cfg, 'cni')) {
+    log(`CNI plugin ADD/DEL: ${rounds.warmup}+${rounds.timed} rounds, VERSION`);
+    await attachDetachRounds(
+      [...withPatchbay(() => createPatchbayCniSide({ socket: daemon!.socket, network: 'bench-cni', subnet: '10.88.0.0/16' })), cni('cni', 'cni3', '10.87')],
+      rounds,
+      results,
+      { attach: 'cniAdd', detach: 'cniDel' },
+    );
+    await versionRounds(rounds, results);
+  }
 
-  log(`growth: ${cfg.growthEndpoints} endpoints`);
-  // one pool, reused by each side in turn (a detach leaves the namespace empty again); patchbay last
-  const slots = await createSlots('g', cfg.growthEndpoints);
-  const growthSides: AttachSide[] = [
-    createFloorAttachSide({ bridge: 'flg0', prefix16: '10.86' }),
-    cni('cni', 'cni2', '10.85'),
-    ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-growth', subnet: '10.84.0.0/16' })),
-  ];
-  for (const side of growthSides) {
-    const baseline = await rulesetLines();
-    await growthEndpointsRun(side, slots, cfg.growthWindow, results, async () => {
-      const lines = await rulesetLines();
-      results.set('rulesetLines', side.key, lines === undefined || baseline === undefined ? { kind: 'na', reason: 'nft failed' } : { kind: 'scalar', value: lines - baseline, unit: 'rules' });
-      if (side.key === 'patchbay' && daemon) await measurePatchbayPeak(daemon, cfg.restarts, results);
-    });
+  if (runsPhase(cfg, 'net')) {
+    log(`network create/delete: ${cfg.networkIterations} rounds`);
+    const floorNetworks = createFloorNetworkSide({ namePrefix: 'fbr', subnetOf: (i) => subnet24(102, i % 256) });
+    await networkRounds(
+      [...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-net-', subnetOf: (i) => subnet24(101, i % 256).subnet })), floorNetworks],
+      { warmup: cfg.warmup, timed: cfg.networkIterations },
+      results,
+    );
+    if (floorNetworks.nftMs.length > cfg.warmup) results.set('netCreateNft', 'floor', { kind: 'samples', summary: summarize(floorNetworks.nftMs.slice(cfg.warmup)) });
+  }
+
+  if (runsPhase(cfg, 'docker')) {
+    log('Engine API: patchbay and dockerd');
+    await dockerRows(cfg, scratch, client, results);
+  }
+
+  if (runsPhase(cfg, 'sandbox')) {
+    log(`sandbox create/delete: ${cfg.networkIterations} rounds`);
+    await sandboxRounds(
+      [...withPatchbay(() => createPatchbaySandboxSide(client!, 'bench-sb-')), createFloorSandboxSide('fsb')],
+      { warmup: cfg.warmup, timed: cfg.networkIterations },
+      results,
+    );
+  }
+
+  if (runsPhase(cfg, 'concurrency')) {
+    log(`concurrency: ${cfg.concurrency} attaches`);
+    for (const side of [
+      ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-conc', subnet: '10.81.0.0/16' })),
+      cni('cni', 'cni1', '10.82'),
+      createFloorAttachSide({ bridge: 'flc0', prefix16: '10.83' }),
+    ]) {
+      await concurrencyRun(side, cfg.concurrency, results);
+  }
+  }
+
+  if (runsPhase(cfg, 'growth')) {
+    log(`growth: ${cfg.growthNetworks} networks`);
+    const networkSides: NetworkSide[] = [
+      createFloorNetworkSide({ namePrefix: 'fbg', subnetOf: (i) => subnet24(120, i) }),
+      ...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-grow-', subnetOf: (i) => subnet24(110, i).subnet })),
+    ];
+    for (const side of networkSides) await growthNetworksRun(side, cfg.growthNetworks, cfg.growthWindow, results);
+
+    log(`growth: ${cfg.growthEndpoints} endpoints`);
+    // one pool, reused by each side in turn (a detach leaves the namespace empty again); patchbay last
+    const slots = await createSlots('g', cfg.growthEndpoints);
+    const growthSides: AttachSide[] = [
+      createFloorAttachSide({ bridge: 'flg0', prefix16: '10.86' }),
+      cni('cni', 'cni2', '10.85'),
+      ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-growth', subnet: '10.84.0.0/16' })),
+    ];
+    for (const side of growthSides) {
+      const baseline = await rulesetLines();
+      await growthEndpointsRun(side, slots, cfg.growthWindow, results, async () => {
+        const lines = await rulesetLines();
+        results.set('rulesetLines', side.key, lines === undefined || baseline === undefined ? { kind: 'na', reason: 'nft failed' } : { kind: 'scalar', value: lines - baseline, unit: 'rules' });
+        if (side.key === 'patchbay' && daemon) await measurePatchbayPeak(daemon, cfg.restarts, results);
+      });
+  }
   }
   await daemon?.stop();
   await deleteAllSlots();
 
-  log('DNS: local and forwarded names, patchbay and aardvark-dns');
-  await dnsRows(cfg, results);
+  if (runsPhase(cfg, 'dns')) {
+    log('DNS: local and forwarded names, patchbay and aardvark-dns');
+    await dnsRows(cfg, results);
+  }
 
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);

@@ -1,5 +1,6 @@
 import { createSlots, type Slot } from './netns.js';
 import { errorCell, type MetricId, type Results } from './results.js';
+import type { ReconnectSide } from './docker-api.js';
 import type { AttachSide, NetworkSide, SandboxSide, SideKey } from './sides.js';
 import { growth, nowMs, summarize, timed } from './stats.js';
 
@@ -98,10 +99,37 @@ async function createDeleteRounds(
   }
 }
 
-/** Network create and delete. */
-export function networkRounds(sides: readonly NetworkSide[], rounds: { warmup: number; timed: number }, results: Results): Promise<void> {
+/** Network create and delete (rows netCreate/netDelete unless `metrics` says otherwise). */
+export async function networkRounds(
+  sides: readonly NetworkSide[],
+  rounds: { warmup: number; timed: number },
+  results: Results,
+  metrics: readonly [MetricId, MetricId] = ['netCreate', 'netDelete'],
+): Promise<void> {
+  for (const side of sides) await side.setup?.();
   const adapted = sides.map((s) => ({ key: s.key, create: (i: number) => s.createNetwork(i), remove: (i: number) => s.deleteNetwork(i) }));
-  return createDeleteRounds(adapted, rounds, ['netCreate', 'netDelete'], results);
+  await createDeleteRounds(adapted, rounds, metrics, results);
+  for (const side of sides) await side.teardown?.().catch((err) => log(`${side.key} teardown: ${String(err)}`));
+}
+
+/**
+ * Connect then disconnect of the same container, round-robin over the sides like the other
+ * rounds: what `docker network connect`/`disconnect` and a restarting container do.
+ */
+export async function reconnectRounds(sides: readonly ReconnectSide[], rounds: { warmup: number; timed: number }, results: Results): Promise<void> {
+  const metrics: MetricId[] = ['dockerConnect', 'dockerDisconnect'];
+  const live: ReconnectSide[] = [];
+  for (const side of sides) {
+    try {
+      await side.setup();
+      live.push(side);
+    } catch (err) {
+      fail(results, side, metrics, err);
+    }
+  }
+  const adapted = live.map((s) => ({ key: s.key, create: () => s.connect(), remove: () => s.disconnect() }));
+  await createDeleteRounds(adapted, rounds, ['dockerConnect', 'dockerDisconnect'], results);
+  for (const side of sides) await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
 }
 
 /** Sandbox create and delete: what a container start and stop cost before and after its networks. */
@@ -161,12 +189,14 @@ export async function growthEndpointsRun(side: AttachSide, slots: readonly Slot[
 export async function growthNetworksRun(side: NetworkSide, count: number, window: number, results: Results): Promise<void> {
   const create: number[] = [];
   try {
+    await side.setup?.();
     for (let i = 0; i < count; i++) create.push(await timed(() => side.createNetwork(i)));
     results.set('growthNetworks', side.key, { kind: 'growth', growth: growth(create, window) });
   } catch (err) {
     fail(results, side, ['growthNetworks'], err, `after ${create.length} networks`);
   } finally {
     for (let i = create.length - 1; i >= 0; i--) await side.deleteNetwork(i).catch((err) => log(`${side.key} delete network ${i}: ${String(err)}`));
+    await side.teardown?.().catch((err) => log(`${side.key} teardown: ${String(err)}`));
   }
 }
 

@@ -117,3 +117,37 @@ test('DNS rows: answers/s and median against aardvark-dns', () => {
   assert.equal(verdict(r, 'dnsLocal', 'aardvark'), false, 'more than twice the median');
   assert.equal(formatCell({ ...rate(1234.4, 0.5, 1.5), lost: 2 }, ''), '1234/s, 1.00 (1.40), 2 lost');
 });
+
+test('issue 16 targets: Engine API rows against dockerd, network create/delete against the floor, growth against the floor', () => {
+  const r = new Results();
+  assert.equal(verdict(r, 'dockerConnect', 'dockerd'), undefined);
+  r.set('dockerConnect', 'dockerd', samples(35));
+  r.set('dockerConnect', 'patchbay', samples(3.4));
+  assert.equal(verdict(r, 'dockerConnect', 'dockerd'), true);
+  r.set('dockerConnect', 'patchbay', samples(3.6));
+  assert.equal(verdict(r, 'dockerConnect', 'dockerd'), false);
+  r.set('dockerNetCreate', 'dockerd', samples(100));
+  r.set('dockerNetCreate', 'patchbay', samples(31));
+  assert.equal(verdict(r, 'dockerNetCreate', 'dockerd'), false);
+  r.set('netCreate', 'floor', samples(8));
+  r.set('netCreate', 'patchbay', samples(12));
+  assert.equal(verdict(r, 'netCreate', 'floor'), true);
+  r.set('netCreate', 'patchbay', samples(12.5));
+  assert.equal(verdict(r, 'netCreate', 'floor'), false);
+  // floor 13 → 15 (+2 ms): patchbay may grow by up to 2.5 ms
+  r.set('growthEndpoints', 'floor', { kind: 'growth', growth: growth([13, 13, 15, 15], 100) });
+  r.set('growthEndpoints', 'patchbay', { kind: 'growth', growth: growth([2.5, 2.5, 5, 5], 100) });
+  assert.equal(verdict(r, 'growthEndpoints', 'no growth'), true);
+  r.set('growthEndpoints', 'patchbay', { kind: 'growth', growth: growth([2.5, 2.5, 5.1, 5.1], 100) });
+  assert.equal(verdict(r, 'growthEndpoints', 'no growth'), false);
+  const table = renderTable(r, parseConfig([], {}));
+  assert.match(table, /\| Engine API: connect[^\n]*\| 35\.0 \(35\.0\) [^\n]*\| 0\.10× /);
+});
+
+test('--only runs some phases into BENCHMARKS.tmp; --no-dockerd leaves dockerd out', () => {
+  const cfg = parseConfig(['--only', 'net,docker', '--no-dockerd'], {});
+  assert.deepEqual(cfg.only, ['net', 'docker']);
+  assert.equal(cfg.out, 'BENCHMARKS.tmp');
+  assert.match(cfg.dockerdSkip ?? '', /no-dockerd/);
+  assert.throws(() => parseConfig(['--only', 'nett'], {}), /unknown: nett/);
+});

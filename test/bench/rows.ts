@@ -27,7 +27,7 @@ export function ratio(results: Results, metric: MetricId, other: SideKey): numbe
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
-const ratioAtMost = (metric: MetricId, other: 'cni' | 'floor', limit: number, name: string): Target => ({
+const ratioAtMost = (metric: MetricId, other: SideKey, limit: number, name: string): Target => ({
   text: `≤ ${limit}× ${name}`,
   check: (r) => {
     const x = ratio(r, metric, other);
@@ -40,6 +40,21 @@ const growthAtMost = (metric: MetricId, limit: number): Target => ({
   check: (r) => {
     const c = pb(r, metric);
     return c?.kind === 'growth' ? c.growth.ratio <= limit : undefined;
+  },
+});
+
+/**
+ * Issue 16's growth target: patchbay adds no growth of its own. Its (last − first) median over
+ * the growth run may exceed the floor's, whose growth is the kernel's (bridge ports), by 0.5 ms.
+ */
+const noGrowthOfItsOwn = (metric: MetricId, slackMs: number): Target => ({
+  text: `no growth of its own: Δ ≤ floor Δ + ${slackMs} ms`,
+  check: (r) => {
+    const a = pb(r, metric);
+    const f = r.get(metric, 'floor');
+    if (a?.kind !== 'growth' || f?.kind !== 'growth') return undefined;
+    const delta = (c: typeof a & { kind: 'growth' }) => c.growth.last.median - c.growth.first.median;
+    return delta(a) <= delta(f as typeof a) + slackMs;
   },
 });
 
@@ -65,6 +80,7 @@ const withinTwiceOfAardvark = (metric: MetricId): Target => ({
 const noDns = { cni: 'no DNS', floor: 'no DNS', cniMasq: 'no DNS' };
 const noCni = { cni: 'no network object' };
 const noDaemon = { cni: 'no daemon', floor: 'no daemon' };
+const noEngineApi = { cni: 'no Engine API', floor: 'no Engine API', cniMasq: 'no Engine API' };
 
 export const ROWS: readonly RowDef[] = [
   { metric: 'attach', label: () => 'attach: fresh netns → bridge network', ratios: true, targets: [ratioAtMost('attach', 'cni', 0.5, 'CNI ADD'), ratioAtMost('attach', 'floor', 2, 'floor')] },
@@ -77,8 +93,17 @@ export const ROWS: readonly RowDef[] = [
     label: () => 'attach, network with DNS off (`-o patchbay.dns=false`; the attach row has DNS on)',
     notApplicable: { cni: 'patchbay only', floor: 'patchbay only', cniMasq: 'patchbay only' },
   },
-  { metric: 'netCreate', label: () => 'network create', ratios: true, notApplicable: noCni },
-  { metric: 'netDelete', label: () => 'network delete', ratios: true, notApplicable: noCni },
+  { metric: 'netCreate', label: () => 'network create', ratios: true, notApplicable: noCni, targets: [ratioAtMost('netCreate', 'floor', 1.5, 'floor')] },
+  { metric: 'netDelete', label: () => 'network delete', ratios: true, notApplicable: noCni, targets: [ratioAtMost('netDelete', 'floor', 1.5, 'floor')] },
+  {
+    metric: 'netCreateNft',
+    label: () => 'network create: its `nft -f -` process alone (floor, information)',
+    notApplicable: { patchbay: 'inside its create', cni: 'no network object', cniMasq: 'no network object' },
+  },
+  { metric: 'dockerNetCreate', label: () => 'Engine API: network create (`POST /networks/create`)', ratios: true, notApplicable: noEngineApi, targets: [ratioAtMost('dockerNetCreate', 'dockerd', 0.3, 'dockerd')] },
+  { metric: 'dockerNetDelete', label: () => 'Engine API: network delete', ratios: true, notApplicable: noEngineApi, targets: [ratioAtMost('dockerNetDelete', 'dockerd', 0.3, 'dockerd')] },
+  { metric: 'dockerConnect', label: () => 'Engine API: connect a running container (2nd network)', ratios: true, notApplicable: noEngineApi, targets: [ratioAtMost('dockerConnect', 'dockerd', 0.1, 'dockerd')] },
+  { metric: 'dockerDisconnect', label: () => 'Engine API: disconnect it again', ratios: true, notApplicable: noEngineApi, targets: [ratioAtMost('dockerDisconnect', 'dockerd', 0.1, 'dockerd')] },
   { metric: 'sbCreate', label: () => 'sandbox create (own netns, loopback up)', ratios: true, notApplicable: { cni: "the runtime's job" } },
   { metric: 'sbDelete', label: () => 'sandbox delete', ratios: true, notApplicable: { cni: "the runtime's job" } },
   { metric: 'sequential', label: (c) => `${c.concurrency} attaches one after another (wall)`, ratios: true },
@@ -97,7 +122,11 @@ export const ROWS: readonly RowDef[] = [
       },
     ],
   },
-  { metric: 'growthEndpoints', label: (c) => `growth: attach ${c.growthEndpoints} endpoints to one network`, targets: [growthAtMost('growthEndpoints', 1.5)] },
+  {
+    metric: 'growthEndpoints',
+    label: (c) => `growth: attach ${c.growthEndpoints} endpoints to one network`,
+    targets: [growthAtMost('growthEndpoints', 1.5), noGrowthOfItsOwn('growthEndpoints', 0.5)],
+  },
   { metric: 'growthEndpointsDetach', label: (c) => `growth: detach those ${c.growthEndpoints}` },
   { metric: 'growthNetworks', label: (c) => `growth: create ${c.growthNetworks} networks`, notApplicable: noCni, targets: [growthAtMost('growthNetworks', 1.5)] },
   { metric: 'firewallRules', label: (c) => `firewall rules with ${c.growthEndpoints} endpoints (GET /v1/firewall/rules)`, notApplicable: { cni: 'ipMasq off', floor: 'none' } },

@@ -83,8 +83,8 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
   const driver = registry.get(net.driver);
   if (joined.length > 0) checkExclusive([driver, ...joined.map((e) => registry.get(store.networkById(e.networkId)!.driver))]);
   const { ifIndex, ifName } = placeInSandbox(net, driver, sb, joined, requestedIfName);
-  // a link this sandbox just left may still hold its name until the reaper deletes it
-  await core.reaper.settled(sb.id);
+  // No wait for the reaper: a leave frees the interface name in the sandbox at once (the
+  // retired peer is renamed, see DriverContext.retiredLinkGroup).
   const oldGw = gatewayOf(core, sb);
   const attached: EndpointRecord = { ...current, sandboxId: sb.id, ifIndex, ifName };
   const isGateway = gatewayOf(core, sb, attached)?.id === ep.id;

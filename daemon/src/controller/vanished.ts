@@ -3,10 +3,10 @@ import type { Core } from './core.js';
 import { dropEndpoint, tearDownJoin } from './endpoint-drop.js';
 
 /** Is the sandbox's namespace still there? Named ones are looked up in one listing of /run/netns. */
-export async function namespacePresent(core: Core, sb: SandboxRecord, netnsNames: readonly string[], ownName: string): Promise<boolean> {
+export async function namespacePresent(core: Core, sb: SandboxRecord, netnsNames: ReadonlySet<string>, ownName: string): Promise<boolean> {
   const named = /^\/run\/netns\/([^/]+)$/.exec(sb.key)?.[1];
   if (sb.external && !named) return core.kernel.isNetns(sb.key);
-  return netnsNames.includes(named ?? ownName);
+  return netnsNames.has(named ?? ownName);
 }
 
 /**
@@ -34,13 +34,13 @@ export async function dropVanishedSandbox(core: Core, sb: SandboxRecord): Promis
  * never leak until the pool runs dry (host-local's failure). Each runs under its sandbox's lock.
  */
 export async function reapVanishedSandboxes(core: Core): Promise<string[]> {
-  const names = await core.kernel.netnsList();
+  const names = new Set(await core.kernel.netnsList());
   const reaped: string[] = [];
   for (const sb of core.store.sandboxes()) {
     if (!sb.external || sb.state !== 'ready' || (await namespacePresent(core, sb, names, ''))) continue;
     await core.locks.with([`sb:${sb.id}`], async () => {
       const current = core.store.sandboxById(sb.id);
-      if (!current || current.state !== 'ready' || (await namespacePresent(core, current, await core.kernel.netnsList(), ''))) return;
+      if (!current || current.state !== 'ready' || (await namespacePresent(core, current, new Set(await core.kernel.netnsList()), ''))) return;
       await dropVanishedSandbox(core, current);
       reaped.push(current.name);
       core.log.warn({ sandbox: current.name, key: current.key }, 'namespace vanished: sandbox and its endpoints removed');

@@ -73,7 +73,7 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     return reply.status(201).send(views.endpoint(ep));
   });
   api.get('/v1/networks/:net/endpoints', { schema: { params: NetParam, response: ok(z.array(Endpoint)) } }, async ({ params }) =>
-    controller.endpoints.list(params.net).map((e) => views.endpoint(e)),
+    views.endpointList(controller.endpoints.list(params.net)),
   );
   api.get('/v1/networks/:net/endpoints/:ep', { schema: { params: EndpointParams, response: ok(Endpoint) } }, async ({ params }) =>
     views.endpoint(controller.endpoints.get(params.net, params.ep)),
@@ -96,12 +96,12 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     await controller.endpoints.disconnect(params.net, body.sandbox, body.force);
     return reply.status(204).send();
   });
-  api.get('/v1/endpoints', { schema: { response: ok(z.array(Endpoint)) } }, async () => controller.endpoints.list().map((e) => views.endpoint(e)));
+  api.get('/v1/endpoints', { schema: { response: ok(z.array(Endpoint)) } }, async () => views.endpointList(controller.endpoints.list()));
 
   api.post('/v1/sandboxes', { schema: { body: SandboxCreate, response: created(Sandbox) } }, async ({ body }, reply) =>
     reply.status(201).send(views.sandbox(await controller.sandboxes.create(body))),
   );
-  api.get('/v1/sandboxes', { schema: { response: ok(z.array(Sandbox)) } }, async () => controller.sandboxes.list().map(views.sandbox));
+  api.get('/v1/sandboxes', { schema: { response: ok(z.array(Sandbox)) } }, async () => views.sandboxList(controller.sandboxes.list()));
   api.get('/v1/sandboxes/:id', { schema: { params: IdOrNameParam, response: ok(Sandbox) } }, async ({ params }) => views.sandbox(controller.sandboxes.get(params.id)));
   api.delete('/v1/sandboxes/:id', { schema: { params: IdOrNameParam, response: noContent } }, async ({ params }, reply) => {
     await controller.sandboxes.remove(params.id);

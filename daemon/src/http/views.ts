@@ -3,7 +3,7 @@ import { toCount } from '@patchbay/api';
 import type { Controller } from '../controller/index.js';
 import { driverNetwork } from '../controller/driver-objects.js';
 import { sandboxDnsConfig } from '../controller/sandbox-dns.js';
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
+import type { EndpointRecord, NetworkRecord, PortRecord, SandboxRecord } from '../store/index.js';
 
 /** Store records → native API DTOs. */
 export function createViews(controller: Controller) {
@@ -41,9 +41,41 @@ export function createViews(controller: Controller) {
     };
   }
 
-  function endpoint(e: EndpointRecord, net?: NetworkRecord): Endpoint {
-    const n = net ?? store.networkById(e.networkId)!;
-    const gateway = store.poolsOf(n.id).find((p) => p.family === 4)?.gateway ?? null;
+  /**
+   * What an endpoint's view needs besides its row, looked up one at a time (one endpoint) or
+   * loaded once for a whole list, so a list of N endpoints costs a few queries, not N of each.
+   */
+  interface EndpointLookups {
+    network(id: string): NetworkRecord;
+    gateway(networkId: string): string | null;
+    ports(endpointId: string): PortRecord[];
+    sandbox(id: string): SandboxRecord | undefined;
+  }
+
+  const singleLookups: EndpointLookups = {
+    network: (id) => store.networkById(id)!,
+    gateway: (networkId) => store.poolsOf(networkId).find((p) => p.family === 4)?.gateway ?? null,
+    ports: (endpointId) => store.portsOf(endpointId),
+    sandbox: (id) => store.sandboxById(id),
+  };
+
+  function listLookups(): EndpointLookups {
+    const networks = new Map(store.networks().map((n) => [n.id, n]));
+    const gateways = new Map<string, string | null>();
+    for (const p of store.pools()) if (p.networkId && p.family === 4 && !gateways.has(p.networkId)) gateways.set(p.networkId, p.gateway ?? null);
+    const ports = new Map<string, PortRecord[]>();
+    for (const p of store.ports()) ports.set(p.endpointId, [...(ports.get(p.endpointId) ?? []), p]);
+    const sandboxes = new Map(store.sandboxes().map((sb) => [sb.id, sb]));
+    return {
+      network: (id) => networks.get(id) ?? store.networkById(id)!,
+      gateway: (networkId) => gateways.get(networkId) ?? null,
+      ports: (endpointId) => ports.get(endpointId) ?? [],
+      sandbox: (id) => sandboxes.get(id),
+    };
+  }
+
+  function endpointWith(look: EndpointLookups, e: EndpointRecord, net?: NetworkRecord): Endpoint {
+    const n = net ?? look.network(e.networkId);
     const dns = core.dns.clientConfig(n.id);
     return {
       id: e.id,
@@ -56,29 +88,49 @@ export function createViews(controller: Controller) {
       ipv4Address: e.ipv4,
       ipv6Address: e.ipv6,
       macAddress: e.mac,
-      gateway,
-      ports: store.portsOf(e.id).map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
+      gateway: look.gateway(n.id),
+      ports: look.ports(e.id).map((p) => ({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol })),
       aliases: e.aliases,
       created: e.created,
-      ...cniAttachment(e),
+      ...cniAttachment(look, e),
       ...(dns ? { dns } : {}),
     };
   }
 
+  const endpoint = (e: EndpointRecord, net?: NetworkRecord): Endpoint => endpointWith(singleLookups, e, net);
+
+  /** Many endpoints' views (a list route): the same views, with the lookups loaded once. */
+  function endpointList(list: readonly EndpointRecord[]): Endpoint[] {
+    if (list.length === 0) return [];
+    const look = listLookups();
+    return list.map((e) => endpointWith(look, e));
+  }
+
   /** A CNI attachment is named by the runtime's container id and interface name. */
-  function cniAttachment(e: EndpointRecord): { cni?: { containerId: string; ifName: string } } {
-    const sb = e.sandboxId && e.ifName !== null ? store.sandboxById(e.sandboxId) : undefined;
+  function cniAttachment(look: EndpointLookups, e: EndpointRecord): { cni?: { containerId: string; ifName: string } } {
+    const sb = e.sandboxId && e.ifName !== null ? look.sandbox(e.sandboxId) : undefined;
     return sb?.origin === 'cni' ? { cni: { containerId: sb.containerId, ifName: e.ifName! } } : {};
   }
 
-  function sandbox(s: SandboxRecord): Sandbox {
-    const eps = store.endpointsInSandbox(s.id);
+  function sandboxWith(s: SandboxRecord, eps: readonly EndpointRecord[], networkOf: (id: string) => NetworkRecord): Sandbox {
     const rows = eps.map((e) => {
-      const n = store.networkById(e.networkId)!;
+      const n = networkOf(e.networkId);
       return { id: e.id, name: e.name, networkId: n.id, networkName: n.name, ifName: e.ifName ?? '' };
     });
     const dns = sandboxDnsConfig(core, eps);
     return { id: s.id, name: s.name, containerId: s.containerId, key: s.key, external: s.external, created: s.created, endpoints: rows, ...(s.origin ? { origin: s.origin } : {}), ...(dns ? { dns } : {}) };
+  }
+
+  const sandbox = (s: SandboxRecord): Sandbox => sandboxWith(s, store.endpointsInSandbox(s.id), (id) => store.networkById(id)!);
+
+  /** Many sandboxes' views, with their endpoints and networks loaded once (in the order endpointsInSandbox gives). */
+  function sandboxList(list: readonly SandboxRecord[]): Sandbox[] {
+    if (list.length === 0) return [];
+    const networks = new Map(store.networks().map((n) => [n.id, n]));
+    const bySandbox = new Map<string, EndpointRecord[]>();
+    for (const e of store.endpoints()) if (e.sandboxId) bySandbox.set(e.sandboxId, [...(bySandbox.get(e.sandboxId) ?? []), e]);
+    for (const eps of bySandbox.values()) eps.sort((a, b) => (a.ifIndex ?? 0) - (b.ifIndex ?? 0));
+    return list.map((s) => sandboxWith(s, bySandbox.get(s.id) ?? [], (id) => networks.get(id) ?? store.networkById(id)!));
   }
 
   function ipam(n: NetworkRecord): IpamView {
@@ -101,6 +153,6 @@ export function createViews(controller: Controller) {
     };
   }
 
-  return { network, endpoint, sandbox, ipam };
+  return { network, endpoint, endpointList, sandbox, sandboxList, ipam };
 }
 export type Views = ReturnType<typeof createViews>;

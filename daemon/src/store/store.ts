@@ -144,6 +144,7 @@ export function createStore(db: Db) {
     epDelete: q('DELETE FROM endpoints WHERE id = ?'),
     portInsert: q('INSERT INTO ports (endpoint_id, host_ip, host_port, protocol, container_port) VALUES (?, ?, ?, ?, ?)'),
     portsOf: q('SELECT * FROM ports WHERE endpoint_id = ? ORDER BY protocol, host_port'),
+    portsAll: q('SELECT * FROM ports ORDER BY endpoint_id, protocol, host_port'),
     portsOnHostPort: q('SELECT * FROM ports WHERE host_port = ? AND protocol = ?'),
     portsJoined: q(`SELECT p.*, e.network_id, e.ipv4, e.ipv6 FROM ports p JOIN endpoints e ON e.id = p.endpoint_id
       WHERE e.sandbox_id IS NOT NULL ORDER BY p.host_port, p.protocol, p.host_ip`),
@@ -241,6 +242,8 @@ export function createStore(db: Db) {
 
     insertPort: (p: PortRecord) => s.portInsert.run(p.endpointId, p.hostIp, p.hostPort, p.protocol, p.containerPort),
     portsOf: (endpointId: string) => many(s.portsOf, toPort, endpointId),
+    /** Every port, each endpoint's in the order portsOf gives them. */
+    ports: () => many(s.portsAll, toPort),
     portsOnHostPort: (hostPort: number, protocol: string) => many(s.portsOnHostPort, toPort, hostPort, protocol),
     /** Ports of joined endpoints with the endpoint's network and addresses (what the firewall publishes). */
     publishedPorts: () =>

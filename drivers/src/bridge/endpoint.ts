@@ -10,7 +10,7 @@ import type {
   JoinedEndpoint,
 } from '../contract.js';
 import { planConfigureInside } from '../sandbox-config.js';
-import { hostVethFor } from './names.js';
+import { hostVethFor, retiredPeerFor } from './names.js';
 import { removeLinkStep } from './teardown.js';
 import { bridgeMtu } from './options.js';
 import { bridgeStateOf } from './network.js';
@@ -62,10 +62,38 @@ export function planConfigureBridge(net: DriverNetwork, ep: DriverEndpoint, sb: 
 
 /**
  * Leave: the host end goes down (its peer in the sandbox loses carrier, the bridge port stops
- * forwarding) and is retired for the reaper, or deleted at once (see removeLinkStep).
+ * forwarding) and is retired for the reaper, or deleted at once (see removeLinkStep). A retired
+ * veth lives until the reaper deletes it, so its peer in the sandbox goes down and gives up its
+ * name at once (see retirePeerStep): a join into that sandbox right after gets it again.
  */
-export function planLeaveBridge(ep: JoinedEndpoint, ctx: DriverContext): Step[] {
-  return [removeLinkStep('veth', ep.hostIf ?? hostVethFor(ep.id), ctx)];
+export function planLeaveBridge(ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Step[] {
+  const steps = [removeLinkStep('veth', ep.hostIf ?? hostVethFor(ep.id), ctx)];
+  if (ctx.retiredLinkGroup !== undefined && sb && ep.ifName) steps.push(retirePeerStep(sb, ep.ifName, retiredPeerFor(ep.id), ctx));
+  return steps;
+}
+
+/**
+ * The peer goes down (its routes and IPv6 addresses go with it, so nothing it held stands in a
+ * new interface's way) and takes a name of its own, in one batch inside the sandbox. Down first:
+ * kernels before 6.2 refuse to rename a link that is up. A sandbox whose namespace is gone has
+ * nothing to rename.
+ */
+function retirePeerStep(sb: DriverSandbox, ifName: string, retiredName: string, ctx: DriverContext): Step {
+  return {
+    name: `retire ${ifName} in the sandbox`,
+    run: async () => {
+      try {
+        await ctx.kernel.ip(sb.key, [
+          { op: 'link.set', name: ifName, up: false },
+          { op: 'link.set', name: ifName, newName: retiredName },
+        ], { ignoreMissing: true });
+      } catch (err) {
+        if (sb.key !== null && !(await ctx.kernel.isNetns(sb.key))) return;
+        throw err;
+      }
+    },
+    undo: () => ctx.kernel.ip(sb.key, [{ op: 'link.set', name: retiredName, newName: ifName, up: true }], { ignoreMissing: true }),
+  };
 }
 
 /** After a crash or a vanished sandbox: delete the host end (its peer, wherever it is, dies with it). */

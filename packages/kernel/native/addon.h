@@ -1,4 +1,4 @@
-/* What the two halves of the addon share (netlink.c: requests; netns.c: named namespaces). */
+/* What the parts of the addon share (netlink.c: requests; netns.c: named namespaces; nft.c: libnftables). */
 #ifndef PATCHBAY_ADDON_H
 #define PATCHBAY_ADDON_H
 #include <node_api.h>
@@ -12,6 +12,9 @@ char *string_of(napi_env env, napi_value v);
 
 napi_value netns_add(napi_env env, napi_callback_info info);
 napi_value netns_delete(napi_env env, napi_callback_info info);
+napi_value netns_type(napi_env env, napi_callback_info info);
+napi_value nft_available(napi_env env, napi_callback_info info);
+napi_value nft_run(napi_env env, napi_callback_info info);
 
 #define CHECK(call)                                          \
   do {                                                       \

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -159,3 +161,27 @@ static napi_value netns_op(napi_env env, napi_callback_info info, int add) {
 napi_value netns_add(napi_env env, napi_callback_info info) { return netns_op(env, info, 1); }
 napi_value netns_delete(napi_env env, napi_callback_info info) { return netns_op(env, info, 0); }
 
+
+/*
+ * netnsType(path) -> 'net' | 'other' | null: the type of the namespace file at `path` (the caller
+ * checked it lives on nsfs), asked of the kernel (NS_GET_NSTYPE) instead of searched for in
+ * /proc/self/mountinfo, whose size grows with every namespace bind-mounted on the machine.
+ * null when the file cannot be opened or the kernel cannot tell.
+ */
+napi_value netns_type(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char *path = argc == 1 ? string_of(env, argv[0]) : NULL;
+  if (!path) {
+    napi_throw_type_error(env, NULL, "netnsType(path: string)");
+    return NULL;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  free(path);
+  int type = fd < 0 ? -1 : ioctl(fd, NS_GET_NSTYPE);
+  if (fd >= 0) close(fd);
+  if (type < 0) CHECK(napi_get_null(env, &result));
+  else CHECK(napi_create_string_utf8(env, type == CLONE_NEWNET ? "net" : "other", NAPI_AUTO_LENGTH, &result));
+  return result;
+}

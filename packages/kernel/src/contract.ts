@@ -145,6 +145,11 @@ export type IpOp =
       addrgenmode?: 'none' | 'eui64';
       /** the link's group (a number; 0 is the default group) */
       group?: number;
+      /**
+       * Renames the link (applied before the other changes, as the kernel does). Kernels before
+       * 6.2 refuse to rename a link that is up: take it down in an earlier op.
+       */
+      newName?: string;
     }
   | { op: 'link.del'; name: string }
   /** Deletes every link of a group in one kernel operation (one RCU wait, however many links). */

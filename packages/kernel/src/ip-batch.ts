@@ -80,7 +80,7 @@ export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = sel
       const port = op.hairpin === undefined ? [] : ['type', 'bridge_slave', 'hairpin', op.hairpin ? 'on' : 'off'];
       const addrgen = op.addrgenmode === undefined ? [] : ['addrgenmode', op.addrgenmode];
       const group = opt('group', op.group);
-      return ['link', 'set', 'dev', op.name, ...master, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...addrgen, ...group, ...state, ...port];
+      return ['link', 'set', 'dev', op.name, ...opt('name', op.newName), ...master, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...addrgen, ...group, ...state, ...port];
     }
     case 'link.del':
       return ['link', 'del', 'dev', op.name];

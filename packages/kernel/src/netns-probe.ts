@@ -10,6 +10,8 @@ import { isSafeNetnsPath } from './validate.js';
  * - a bind-mounted namespace file (e.g. /run/netns/NAME) shows `net:[INODE]` as the root of its
  *   mount in /proc/self/mountinfo.
  * Only when neither tells the type does it ask `undecided(path)` (nsenter).
+ * With `kernelType` (the addon's NS_GET_NSTYPE) a file on nsfs is asked directly instead of
+ * searched for in mountinfo, which holds a line for every namespace bind-mounted on the machine.
  */
 
 const NSFS_MAGIC = 0x6e736673;
@@ -44,7 +46,11 @@ async function mountedNsType(mountPoint: string, ino: number): Promise<string | 
   return found;
 }
 
-export async function probeNetns(path: string, undecided: (path: string) => Promise<boolean>): Promise<boolean> {
+export async function probeNetns(
+  path: string,
+  undecided: (path: string) => Promise<boolean>,
+  kernelType?: (path: string) => 'net' | 'other' | null,
+): Promise<boolean> {
   if (!isSafeNetnsPath(path)) return false;
   // Follow ordinary symlinks (e.g. a runtime's link to /proc/PID/ns/net) by hand: the magic
   // link at the end reads as TYPE:[INODE] and is where the decision is made.
@@ -74,6 +80,8 @@ export async function probeNetns(path: string, undecided: (path: string) => Prom
     return false;
   }
   if (!(await onNsfs(current))) return false;
+  const asked = kernelType?.(real);
+  if (asked === 'net' || asked === 'other') return asked === 'net';
   const type = await mountedNsType(real, ino);
   if (type !== undefined) return type === 'net';
   return undecided(path);

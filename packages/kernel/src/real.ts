@@ -8,6 +8,7 @@ import { createIpReads } from './ip-read.js';
 import { runIpBatch } from './ip-run.js';
 import { createLinkKindProbe } from './link-probe.js';
 import { loadNetlinkAddon } from './netlink/addon.js';
+import { nftInProcessStatus, withInProcessNft } from './nft-inprocess.js';
 import { createNetlinkReads } from './netlink/dump.js';
 import { describeErrno, runNetlinkBatch } from './netlink/run.js';
 import { probeNetns } from './netns-probe.js';
@@ -28,11 +29,14 @@ export interface RealKernelOptions {
 
 export type KernelBackendChoice = 'auto' | 'netlink' | 'ip';
 
-/** Which backend `createRealKernel` would use, and why not netlink when it falls back. */
-export function resolveKernelBackend(choice: KernelBackendChoice = 'auto'): { backend: 'netlink' | 'ip'; reason?: string } {
+/**
+ * Which backend `createRealKernel` would use, and why not netlink when it falls back; `nft` says
+ * whether nft's commands run in-process (libnftables, with the netlink backend) or as processes.
+ */
+export function resolveKernelBackend(choice: KernelBackendChoice = 'auto'): { backend: 'netlink' | 'ip'; reason?: string; nft?: string } {
   if (choice === 'ip') return { backend: 'ip', reason: 'chosen' };
   const load = loadNetlinkAddon();
-  if (load.addon !== undefined) return { backend: 'netlink' };
+  if (load.addon !== undefined) return { backend: 'netlink', nft: nftInProcessStatus(load.addon) };
   if (choice === 'netlink') throw new KernelError(['netlink'], undefined, `the netlink addon is not available: ${load.error}`, { status: 'not built' });
   return { backend: 'ip', reason: load.error };
 }
@@ -43,9 +47,10 @@ const NETNS_MISSING_RE = /No such file or directory/;
 
 /** The Kernel on the machine's real `ip`, `nft`, `nsenter` and /proc/sys. */
 export function createRealKernel(options: RealKernelOptions = {}): Kernel {
-  const run = createExec(options.runner ?? execaRunner, options.log);
   const selfNetns = selfNetnsPath();
   const addon = resolveKernelBackend(options.backend).backend === 'netlink' ? loadNetlinkAddon().addon : undefined;
+  // with the netlink backend, nft's commands run through libnftables in-process when it loads
+  const run = createExec(withInProcessNft(options.runner ?? execaRunner, addon), options.log);
 
   /** Runs argv and returns stdout; a non-zero exit is a KernelError. */
   async function query(argv: string[], input?: string): Promise<string> {
@@ -112,7 +117,9 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
       }
     },
     isNetns(path) {
-      return probeNetns(path, async (p) => (await run(['nsenter', `--net=${p}`, '--', 'true'])).exitCode === 0);
+      // (an addon built before netnsType has none)
+      const kernelType = typeof addon?.netnsType === 'function' ? (p: string) => addon.netnsType(p) : undefined;
+      return probeNetns(path, async (p) => (await run(['nsenter', `--net=${p}`, '--', 'true'])).exitCode === 0, kernelType);
     },
 
     async sysctlGet(key) {

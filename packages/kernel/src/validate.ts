@@ -198,6 +198,7 @@ export function checkOp(op: IpOp): void {
         throw invalidInput('link.set addrgenmode', op.addrgenmode, "'none' or 'eui64'");
       }
       if (op.group !== undefined) checkGroup(op.group);
+      if (op.newName !== undefined) checkIfname(op.newName, 'newName');
       if (op.hairpin !== undefined && (op.master !== undefined || op.nomaster)) {
         throw invalidInput('link.set', op.name, 'hairpin together with master/nomaster (set it in a later op)');
       }

@@ -233,6 +233,36 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
       await assert.rejects(k.ip(null, [{ op: 'group.del', group: 0 }]), /default group cannot be deleted/);
     });
 
+    it('link.set newName renames a link (down or up), its addresses and routes follow; a taken name fails', async () => {
+      const ns = await newNetns();
+      const host = nm('pbrn');
+      cleanups.push(() => k.ip(null, [{ op: 'link.del', name: host }], { ignoreMissing: true }));
+      await k.ip(null, [
+        { op: 'veth.add', name: host, peer: 'eth0', peerNetns: ns },
+        { op: 'link.set', name: host, up: true },
+      ]);
+      await k.ip(ns, [
+        { op: 'link.set', name: 'eth0', up: true },
+        { op: 'addr.add', dev: 'eth0', cidr: `10.78.${n}.2/24` },
+        { op: 'route.add', dst: 'default', via: `10.78.${n}.1` },
+      ]);
+      const index = (await link(ns, 'eth0'))!.index;
+      await k.ip(ns, [{ op: 'link.set', name: 'eth0', newName: 'pbrold' }]);
+      assert.equal(await link(ns, 'eth0'), undefined, 'the name is free at once');
+      const renamed = await link(ns, 'pbrold');
+      assert.equal(renamed?.index, index, 'the same link');
+      assert.equal(renamed?.up, true);
+      assert.ok((await k.addresses(ns)).some((a) => a.dev === 'pbrold' && a.cidr === `10.78.${n}.2/24`));
+      assert.ok((await k.routes(ns)).some((r) => r.dst === 'default' && r.dev === 'pbrold'));
+      // down, then renamed back in one batch: what an undo does
+      await k.ip(ns, [{ op: 'link.set', name: 'pbrold', up: false }, { op: 'link.set', name: 'pbrold', newName: 'eth0', up: true }]);
+      assert.equal((await link(ns, 'eth0'))?.index, index);
+      await k.ip(ns, [{ op: 'bridge.add', name: 'taken' }]);
+      await rejectsKernel(k.ip(ns, [{ op: 'link.set', name: 'eth0', newName: 'taken' }]), 0);
+      assert.ok(await link(ns, 'eth0'));
+      await rejectsInvalid(k.ip(ns, [{ op: 'link.set', name: 'eth0', newName: 'bad name' }]));
+    });
+
     it('rejects a duplicate link, naming the failing op; earlier ops stay, later ones never run', async () => {
       const [a, b, c] = [nm('pbda'), nm('pbdb'), nm('pbdc')];
       cleanups.push(() => k.ip(null, [a, b, c].map((name) => ({ op: 'link.del' as const, name })), { ignoreMissing: true }));

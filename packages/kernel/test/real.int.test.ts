@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { requireIsolatedNamespace } from '../../../test/helpers/isolation.js';
 import type { KernelError } from '@patchbay/errors';
 import { createRealKernel, resolveKernelBackend } from '../src/index.js';
+import { loadNetlinkAddon } from '../src/netlink/addon.js';
 import { kernelContract, type ForeignNetns } from './contract.js';
 
 requireIsolatedNamespace();
@@ -41,6 +42,52 @@ const ipLinkNames = (ns?: string): string[] =>
 describe('real kernel: the netlink backend', () => {
   it('is what the default kernel uses once the addon is built', () => {
     assert.equal(resolveKernelBackend('auto').backend, 'netlink');
+  });
+
+  it('tells the type of a namespace file by asking the kernel (NS_GET_NSTYPE), not by reading mountinfo', async () => {
+    const addon = loadNetlinkAddon().addon!;
+    const k = createRealKernel({ backend: 'netlink' });
+    const sb = await k.netnsAdd('pbt-nstype');
+    try {
+      assert.equal(addon.netnsType(sb), 'net');
+      assert.equal(addon.netnsType('/proc/self/ns/net'), 'net');
+      assert.equal(addon.netnsType('/proc/self/ns/mnt'), 'other');
+      assert.equal(addon.netnsType('/run/netns/pbt-never'), null);
+      assert.equal(await k.isNetns(sb), true);
+      assert.equal(await k.isNetns('/proc/self/ns/mnt'), false);
+    } finally {
+      await k.netnsDelete('pbt-nstype');
+    }
+  });
+
+  it('runs nft commands through libnftables in-process, no nft process; the same errors as the process', async () => {
+    assert.equal(resolveKernelBackend('netlink').nft, 'libnftables, in-process');
+    const argvs: string[][] = [];
+    const runner = async (argv: readonly string[]) => {
+      argvs.push([...argv]);
+      return { exitCode: 1, stdout: '', stderr: 'not expected' };
+    };
+    const k = createRealKernel({ backend: 'netlink', runner });
+    const viaProcess = createRealKernel({ backend: 'ip' });
+    try {
+      await k.nftApply('table inet pbtlib {\n\tset s {\n\t\ttype ifname\n\t}\n}\nadd element inet pbtlib s { "a", "b" }\n');
+      assert.match((await k.nftListTable('inet', 'pbtlib')) ?? '', /elements = \{ "a",\s+"b" \}/);
+      assert.equal(await k.nftListTable('inet', 'pbtlib'), await viaProcess.nftListTable('inet', 'pbtlib'));
+      assert.equal(await k.nftListTable('inet', 'pbtnever'), undefined);
+      // one transaction: the second command fails, so the first is not applied either
+      await assert.rejects(k.nftApply('add element inet pbtlib s { "c" }\nadd element inet pbtlib nosuch { "d" }\n'), (err: KernelError) => {
+        assert.equal(err.code, 'PB_ERR_KERNEL');
+        assert.match(err.message, /No such file or directory/);
+        return true;
+      });
+      assert.doesNotMatch((await k.nftListTable('inet', 'pbtlib')) ?? '', /"c"/);
+      await k.nftDeleteTable('inet', 'pbtlib');
+      await k.nftDeleteTable('inet', 'pbtlib');
+      assert.equal(await viaProcess.nftListTable('inet', 'pbtlib'), undefined);
+      assert.deepEqual(argvs, [], 'no process was started');
+    } finally {
+      await viaProcess.nftDeleteTable('inet', 'pbtlib');
+    }
   });
 
   it('worker threads always return to the daemon namespace: 40 concurrent batches land where they were sent', async () => {

@@ -4,7 +4,7 @@ import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../../store/i
 import type { Core } from '../core.js';
 import { driverNetwork, driverSandbox, joinedEndpoint } from '../driver-objects.js';
 import { gatewayOf, rejoin } from '../join.js';
-import { readRootView, type Planned, type Snapshot } from './plan.js';
+import { mapConcurrently, readRootView, type Planned, type Snapshot } from './plan.js';
 
 /** A sandbox seen from inside, each listing read once and only when a check asks for it. */
 function sandboxView(core: Core, sb: SandboxRecord): SandboxView {
@@ -30,12 +30,14 @@ export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySe
   const views = new Map<string, SandboxView>();
   const networks = new Map<string, DriverNetwork>();
   const driverNet = (net: NetworkRecord) => networks.get(net.id) ?? networks.set(net.id, driverNetwork(store, net)).get(net.id)!;
-  for (const ep of snap.endpoints) {
-    if (ep.state !== 'ready' || !ep.sandboxId || gone.has(ep.sandboxId)) continue;
-    const net = store.networkById(ep.networkId);
+  const networkById = new Map(snap.networks.map((n) => [n.id, n]));
+  // the checks read the kernel: run them side by side, keep their drifts in the endpoints' order
+  const found = await mapConcurrently(snap.endpoints, async (ep): Promise<Planned[]> => {
+    if (ep.state !== 'ready' || !ep.sandboxId || gone.has(ep.sandboxId)) return [];
+    const net = networkById.get(ep.networkId) ?? store.networkById(ep.networkId);
     const sb = sandboxById.get(ep.sandboxId);
     const check = net ? registry.get(net.driver).checkEndpoint : undefined;
-    if (!net || !sb || sb.state !== 'ready' || !check) continue;
+    if (!net || !sb || sb.state !== 'ready' || !check) return [];
     if (deep && !views.has(sb.id)) views.set(sb.id, sandboxView(core, sb));
     const sandbox = views.get(sb.id);
     const drifts = await check(
@@ -46,8 +48,9 @@ export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySe
       core.driverCtx,
     );
     const object = `endpoint ${ep.name} (network ${net.name}, sandbox ${sb.name})`;
-    for (const d of drifts) planned.push({ drift: { kind: d.kind, object, action: d.action }, repair: d.repair });
-  }
+    return drifts.map((d) => ({ drift: { kind: d.kind, object, action: d.action }, repair: d.repair }));
+  });
+  planned.push(...found.flat());
   return planned;
 }
 

@@ -18,6 +18,26 @@ export interface Snapshot {
   endpoints: EndpointRecord[];
 }
 
+/** How many kernel reads reconcile keeps in flight: enough to keep the addon's worker threads busy. */
+const READS_IN_FLIGHT = 16;
+
+/**
+ * `fn` over `items` with at most READS_IN_FLIGHT running at once, results in the items' order:
+ * checks are reads, so thousands of sandboxes are looked at in parallel rather than one by one.
+ */
+export async function mapConcurrently<T, R>(items: readonly T[], fn: (item: T) => R | Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, items.length) }, worker));
+  return out;
+}
+
 /** The daemon's namespace as the drivers' checks read it. */
 export async function readRootView(core: Core): Promise<RootView> {
   const links = await core.kernel.links(null);

@@ -2,7 +2,7 @@ import type { Core } from '../core.js';
 import { rejoin } from '../join.js';
 import { sandboxNetnsName } from '../sandboxes.js';
 import { dropVanishedSandbox, namespacePresent } from '../vanished.js';
-import type { Planned, Snapshot } from './plan.js';
+import { mapConcurrently, type Planned, type Snapshot } from './plan.js';
 
 /**
  * Sandboxes whose namespace vanished: an adopted one is dropped with its endpoints, an own one
@@ -13,9 +13,10 @@ export async function planSandboxes(core: Core, snap: Snapshot): Promise<{ plann
   const { store, kernel } = core;
   const planned: Planned[] = [];
   const gone = new Set<string>();
-  for (const sb of snap.sandboxes) {
-    if (sb.state !== 'ready') continue;
-    if (await namespacePresent(core, sb, snap.netnsNames, sandboxNetnsName(sb.id))) continue;
+  const names = new Set(snap.netnsNames);
+  const present = await mapConcurrently(snap.sandboxes, (sb) => sb.state !== 'ready' || namespacePresent(core, sb, names, sandboxNetnsName(sb.id)));
+  for (const [i, sb] of snap.sandboxes.entries()) {
+    if (present[i]) continue;
     gone.add(sb.id);
     const joined = snap.endpoints.filter((e) => e.sandboxId === sb.id);
     if (sb.external) {

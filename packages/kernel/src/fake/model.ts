@@ -215,6 +215,7 @@ export class NetModel {
 
   private setLink(ns: FakeNs, op: Extract<IpOp, { op: 'link.set' }>): void {
     const link = this.link(ns, op.name);
+    if (op.newName !== undefined) this.renameLink(link, op.newName);
     if (op.master !== undefined) this.checkMaster(ns, link, op.master);
     // bridge-port attributes go to the port's current bridge, before anything else is applied
     if (op.hairpin !== undefined && link.master === undefined) throw new FakeOpError('RTNETLINK answers: Operation not supported');
@@ -229,6 +230,18 @@ export class NetModel {
     if (op.mac !== undefined) link.mac = op.mac;
     if (op.group !== undefined) link.group = op.group;
     if (op.up !== undefined) this.setUp(link, op.up);
+  }
+
+  /** The kernel renames first; routes and bridge ports follow the link (they hold its index). */
+  private renameLink(link: FakeLink, newName: string): void {
+    if (newName === link.name) return;
+    const ns = link.ns;
+    if (ns.links.has(newName)) throw new FakeOpError('RTNETLINK answers: File exists');
+    ns.links.delete(link.name);
+    for (const route of ns.routes) if (route.dev === link.name) route.dev = newName;
+    for (const port of ns.links.values()) if (port.master === link.name) port.master = newName;
+    link.name = newName;
+    ns.links.set(newName, link);
   }
 
   private checkMaster(ns: FakeNs, link: FakeLink, masterName: string): void {

@@ -25,6 +25,15 @@ export interface NetlinkAddon {
   netnsAdd(path: string): Promise<void>;
   /** What `ip netns delete` does: unmount and remove `path`; a missing one is success. */
   netnsDelete(path: string): Promise<void>;
+  /** The type of the namespace file at `path` (NS_GET_NSTYPE), null when it cannot be told. */
+  netnsType(path: string): 'net' | 'other' | null;
+  /** null when libnftables can be loaded (see nftRun), else why not. */
+  nftAvailable(): string | null;
+  /**
+   * Runs nft commands through libnftables in this process, as `nft -f -` would (one transaction,
+   * the daemon's own namespace), on a worker thread. status 0 = done; error holds nft's messages.
+   */
+  nftRun(commands: string): Promise<{ status: number; output: string; error: string }>;
 }
 
 /** Where `npm ci` / `npm run build` put the compiled addon (see packages/kernel/native). */

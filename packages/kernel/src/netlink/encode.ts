@@ -150,7 +150,9 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
     case 'link.set': {
       const up = op.up === undefined ? ifinfomsg() : ifinfomsg({ flags: op.up ? IFF_UP : 0, change: IFF_UP });
       const m = new NlMessage(RTM.NEWLINK, NLM_F_ACK, up);
-      linkAttrs(m, op.name, op.mtu, op.mac);
+      // a rename names the link by its index and carries the new name
+      if (op.newName !== undefined) m.fixupAt(FAMILY_HEADER_OFFSET + 4, FIXUP_IFINDEX, op.name);
+      linkAttrs(m, op.newName ?? op.name, op.mtu, op.mac);
       if (op.master !== undefined) m.fixed(IFLA.MASTER, FIXUP_IFINDEX, op.master);
       else if (op.nomaster) m.u32(IFLA.MASTER, 0);
       if (op.group !== undefined) m.u32(IFLA.GROUP, op.group);

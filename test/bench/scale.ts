@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import type { BenchDaemon } from './daemon.js';
+import { DOCKER_API } from './dockerd.js';
+import { createSlots } from './netns.js';
+import { markdownTable, ms } from './report.js';
+import { growth, nowMs, summarize, timed, type Summary } from './stats.js';
+
+const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
+
+/** Sizes of the scale run (issue 16): `networks` networks of `perNetwork` endpoints, each in a sandbox of its own. */
+export interface ScaleConfig {
+  networks: number;
+  perNetwork: number;
+  /** first-N vs last-N attaches */
+  window: number;
+  /** timed repetitions of each read and of the restart */
+  repeats: number;
+  out: string;
+}
+
+export const SCALE_FULL: Omit<ScaleConfig, 'out'> = { networks: 20, perNetwork: 500, window: 1000, repeats: 5 };
+export const SCALE_QUICK: Omit<ScaleConfig, 'out'> = { networks: 4, perNetwork: 100, window: 100, repeats: 3 };
+
+interface Row {
+  what: string;
+  value: string;
+  target: string;
+  pass?: boolean;
+}
+
+/** Each row is logged as soon as it is measured: a long run stopped half-way still shows them. */
+function record(rows: Row[], row: Row): void {
+  rows.push(row);
+  log(`scale: ${row.what}: ${row.value} (target ${row.target})`);
+}
+
+const median = (s: Summary) => `${ms(s.median)} ms (p90 ${ms(s.p90)})`;
+
+/**
+ * The scale run: fill network after network (so the first and the last attaches see bridges of
+ * the same sizes: any growth between them is patchbay's, not the kernel's), then time the views,
+ * the check, memory and restarts at full size.
+ */
+export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<string> {
+  const client = daemon.client;
+  const total = cfg.networks * cfg.perNetwork;
+  const rows: Row[] = [];
+  const networkIds: string[] = [];
+  for (let n = 0; n < cfg.networks; n++) {
+    // a /16 each, well clear of the other phases' subnets
+    const net = await client.call<{ id: string }>('POST', '/v1/networks', { name: `scale-${n}`, ipam: { config: [{ subnet: `10.${150 + n}.0.0/16` }] } });
+    networkIds.push(net.id);
+  }
+  log(`scale: ${total} namespaces`);
+  const slots = await createSlots('s', total);
+  const sandboxOf = new Map<number, string>();
+  const attach: number[] = [];
+  const started = nowMs();
+  for (let n = 0; n < cfg.networks; n++) {
+    for (const slot of slots.slice(n * cfg.perNetwork, (n + 1) * cfg.perNetwork)) {
+      sandboxOf.set(slot.id, (await client.call<{ id: string }>('POST', '/v1/sandboxes', { netnsPath: slot.path })).id);
+      attach.push(await timed(() => client.call('POST', `/v1/networks/${networkIds[n]}/connect`, { sandbox: sandboxOf.get(slot.id) })));
+    }
+    log(`scale: ${attach.length} endpoints (${Math.round((nowMs() - started) / 1000)} s), last ${cfg.perNetwork}: median ${ms(summarize(attach.slice(-cfg.perNetwork)).median)} ms`);
+  }
+  const g = growth(attach, cfg.window);
+  record(rows, {
+    what: `attach, first ${g.window} → last ${g.window} of ${total}: median (p90)`,
+    value: `${ms(g.first.median)} (${ms(g.first.p90)}) → ${ms(g.last.median)} (${ms(g.last.p90)}) ms: ${g.ratio.toFixed(2)}×`,
+    target: 'last ≤ 1.2× first',
+    pass: g.ratio <= 1.2,
+  });
+  for (const [what, path] of [
+    ['GET /v1/endpoints', '/v1/endpoints'],
+    ['GET /v1/networks', '/v1/networks'],
+    ['Docker GET /networks', `${DOCKER_API}/networks`],
+    ['GET /v1/sandboxes', '/v1/sandboxes'],
+  ] as const) {
+    const s = await repeat(cfg.repeats, () => client.call('GET', path));
+    record(rows, { what: `${what} with ${total} endpoints`, value: median(s), target: what === 'GET /v1/sandboxes' ? '(information)' : '≤ 50 ms', ...(what === 'GET /v1/sandboxes' ? {} : { pass: s.median <= 50 }) });
+  }
+  const check = await repeat(cfg.repeats, () => client.call('GET', '/v1/system/check'));
+  record(rows, { what: '`patchbay system check` (GET /v1/system/check)', value: median(check), target: '≤ 2 s', pass: check.median <= 2000 });
+  const rss = daemon.rssMb();
+  record(rows, { what: `daemon RSS with ${total} endpoints`, value: `${rss.toFixed(1)} MB`, target: '≤ 200 MB', pass: rss <= 200 });
+  const restarts: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    await daemon.stop();
+    restarts.push(await daemon.start(120_000));
+  }
+  const restart = summarize(restarts);
+  record(rows, { what: `restart to ready with ${total} endpoints`, value: median(restart), target: '≤ 5 s', pass: restart.median <= 5000 });
+  record(rows, { what: 'daemon RSS after the restart', value: `${daemon.rssMb().toFixed(1)} MB`, target: '(information)' });
+  // no teardown: the endpoints, their namespaces and the daemon's networks die with the bench's
+  // namespace (deleting 10,000 of each, one by one, would take longer than making them)
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const table = markdownTable(
+    ['scale: 10,000 endpoints across 20 networks of 500 (issue 16)', 'patchbay', 'target', 'result'],
+    rows.map((r) => [r.what, r.value, r.target, r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS']),
+  );
+  const text = `${table}\n\n${cfg.networks} networks × ${cfg.perNetwork} endpoints, each in a namespace of its own (adopted as a sandbox, untimed), filled network after network; reads and the check ${cfg.repeats}× each, median; load average at the end ${load}.\n`;
+  await writeFile(cfg.out, text);
+  return text;
+}
+
+async function repeat(times: number, fn: () => Promise<unknown>): Promise<Summary> {
+  await fn(); // warm
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) samples.push(await timed(fn));
+  return summarize(samples);
+}
+
