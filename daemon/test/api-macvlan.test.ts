@@ -59,6 +59,35 @@ describe('native API: macvlan', () => {
     assert.equal((await inject('DELETE', '/v1/networks/lan1')).status, 204);
   });
 
+  it('passthru: one endpoint per parent; a second is refused with a 409 naming the rule, and nothing changes', async () => {
+    const net = await inject('POST', '/v1/networks', {
+      name: 'pt', driver: 'macvlan', options: { parent: 'eth0', macvlan_mode: 'passthru' }, ipam: { config: [{ subnet: '192.168.63.0/24', gateway: '192.168.63.1' }] },
+    });
+    assert.equal(net.status, 201, JSON.stringify(net.body));
+    for (const name of ['pt1', 'pt2']) assert.equal((await inject('POST', '/v1/sandboxes', { name })).status, 201);
+    const first = await inject('POST', '/v1/networks/pt/connect', { sandbox: 'pt1' });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const key2 = (await inject('GET', '/v1/sandboxes/pt2')).body.key;
+    const ipamBefore = (await inject('GET', '/v1/networks/pt/ipam')).body;
+    const linksBefore = await t.kernel.links(key2);
+    for (const [url, body] of [
+      ['/v1/networks/pt/connect', { sandbox: 'pt2' }],
+      ['/v1/networks/pt/endpoints', { name: 'spare' }],
+    ] as const) {
+      const r = await inject('POST', url, body);
+      assert.equal(r.status, 409, JSON.stringify(r.body));
+      assert.equal(r.body.message, `network pt takes no more endpoints: macvlan mode passthru gives parent interface eth0 to 1 endpoint, and it has ${first.body.name}`);
+    }
+    assert.deepEqual((await inject('GET', '/v1/networks/pt/ipam')).body, ipamBefore);
+    assert.deepEqual(await t.kernel.links(key2), linksBefore);
+    assert.equal((await inject('POST', '/v1/networks/pt/disconnect', { sandbox: 'pt1' })).status, 204);
+    const again = await inject('POST', '/v1/networks/pt/connect', { sandbox: 'pt2' });
+    assert.equal(again.status, 201, 'the parent is free again once the first endpoint left');
+    assert.equal((await inject('POST', '/v1/networks/pt/disconnect', { sandbox: 'pt2' })).status, 204);
+    for (const name of ['pt1', 'pt2']) assert.equal((await inject('DELETE', `/v1/sandboxes/${name}`)).status, 204);
+    assert.equal((await inject('DELETE', '/v1/networks/pt')).status, 204);
+  });
+
   it('what this kernel lacks is refused with a 400 naming it, and nothing is left (ipvlan; vlan for parent eth0.10; dummy without parent)', async () => {
     const before = await rootLinks();
     const cases = [

@@ -37,14 +37,15 @@ export function planAttachLower(spec: LowerSpec, net: DriverNetwork, ep: DriverE
   const { parent } = lowerStateOf(net);
   const mtu = lowerMtu(net);
   const flag = lowerFlag(spec, net);
+  const mode = lowerMode(spec, net);
   const op = spec.linkOp({
     name: target.ifName,
     parent,
-    mode: lowerMode(spec, net),
+    mode,
     netns: target.netns,
     ...(flag ? { flag } : {}),
     ...(mtu ? { mtu } : {}),
-    ...(ep.mac ? { mac: ep.mac } : {}),
+    ...(ep.mac && !spec.sharesParentMac(mode) ? { mac: ep.mac } : {}),
   });
   const step: Step = {
     name: `create ${spec.kind} ${target.ifName} on ${parent}`,
@@ -84,6 +85,7 @@ export async function checkLowerEndpoint(
   if (!view.sandbox || !ifName) return [];
   const link = (await view.sandbox.links()).find((l) => l.name === ifName);
   if (!link) return [{ kind: 'endpoint-link-missing', found: `interface ${ifName} is missing from the sandbox`, action: `re-join (lost ${ifName} in the sandbox)`, repair: view.rejoin }];
-  // an ipvlan link has its parent's MAC, never the endpoint's
-  return checkInside(net, ep, link, sb, view, ctx, { gatewayOps: (n, i) => lowerGatewayOps(spec, n, i), checkMac: spec.kind === 'macvlan' });
+  // an ipvlan (or macvlan passthru) link has its parent's MAC, never the endpoint's
+  const checkMac = !spec.sharesParentMac(lowerMode(spec, net));
+  return checkInside(net, ep, link, sb, view, ctx, { gatewayOps: (n, i) => lowerGatewayOps(spec, n, i), checkMac });
 }
