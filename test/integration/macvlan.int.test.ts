@@ -203,4 +203,44 @@ describe('macvlan driver through the daemon, with an outside LAN', () => {
     assert.ok(rootLinks().includes('lan3'), 'parent kept');
     assert.equal(macOf(null, 'lan3'), parentMac, 'with its own MAC');
   });
+  it('reconcile: a lost link in a sandbox is re-joined; a deleted parent is reported, and once it is back the endpoints re-join', async () => {
+    lanParent('lan4', 'lanp4', '192.168.94.254/24');
+    const n = await d.req('POST', '/v1/networks', {
+      name: 'rec',
+      driver: 'macvlan',
+      options: { parent: 'lan4' },
+      ipam: { config: [{ subnet: '192.168.94.0/24', gateway: '192.168.94.254' }] },
+    });
+    assert.equal(n.status, 201, n.text);
+    const r1 = ipOf((await sandboxOn('rec', 'r1')).ipv4Address);
+    const r2 = ipOf((await sandboxOn('rec', 'r2')).ipv4Address);
+    const kindsOf = (drifts: { kind: string }[]) => drifts.map((x) => x.kind).sort();
+
+    inNs(sandboxes.r1!.key, ['ip', 'link', 'del', 'eth0']);
+    assert.deepEqual(kindsOf((await d.req('GET', '/v1/system/check')).body.drifts), ['endpoint-link-missing']);
+    const fix = await d.req('POST', '/v1/system/reconcile');
+    assert.equal(fix.body.repaired, true, fix.text);
+    assert.ok(ping(sandboxes.r1!.key, r2), 'r1 → r2 after the re-join');
+    assert.ok(ping(LAN, r1), 'LAN host → r1 after the re-join');
+
+    // the parent goes (and the kernel takes both sandboxes' macvlans with it)
+    sh(['ip', 'link', 'del', 'lan4']);
+    const broken = await d.req('POST', '/v1/system/reconcile');
+    assert.equal(broken.body.repaired, false, broken.text);
+    const drifts = broken.body.drifts as { kind: string; action: string; error?: string }[];
+    assert.deepEqual(kindsOf(drifts), ['endpoint-link-missing', 'endpoint-link-missing', 'parent-missing']);
+    assert.equal(drifts.find((x) => x.kind === 'parent-missing')!.error, 'parent interface lan4 of network rec is gone; patchbay did not make it and cannot re-make it');
+    for (const x of drifts.filter((y) => y.kind === 'endpoint-link-missing')) assert.equal(x.error, 'cannot re-join: parent interface lan4 of network rec is gone');
+    assert.equal(rootLinks().includes('lan4'), false, 'patchbay made no parent of its own');
+
+    lanParent('lan4', 'lanp4', '192.168.94.254/24');
+    const back = await d.req('POST', '/v1/system/reconcile');
+    assert.deepEqual(kindsOf(back.body.drifts), ['endpoint-link-missing', 'endpoint-link-missing']);
+    assert.equal(back.body.repaired, true, back.text);
+    assert.deepEqual((await d.req('GET', '/v1/system/check')).body, { consistent: true, drifts: [] });
+    assert.ok(ping(sandboxes.r1!.key, r2), 'r1 → r2 on the restored parent');
+    assert.ok(ping(LAN, r2), 'LAN host → r2 on the restored parent');
+    for (const name of ['r1', 'r2']) assert.equal((await d.req('DELETE', `/v1/sandboxes/${name}`)).status, 204);
+    assert.equal((await d.req('DELETE', '/v1/networks/rec')).status, 204);
+  });
 });
