@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Kernel } from '@patchbay/kernel';
+import { createFakeKernel, type Kernel } from '@patchbay/kernel';
 import { buildTestApp, type TestApp } from './helpers/app.js';
 
 /**
@@ -130,4 +133,36 @@ describe('reconcile: macvlan and ipvlan (fake kernel)', () => {
     assert.equal(await t.kernel.link(null, 'eth1.10'), undefined);
     assert.ok(await t.kernel.link(null, 'eth1'), 'the base interface stays');
   });
+});
+
+describe('recovery after a crash in a macvlan join (fake kernel)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-lower-crash-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [state, endpointKept] of [['creating', false], ['joining', true], ['leaving', true], ['deleting', false]] as const) {
+    it(`an interrupted ${state}: the link in the sandbox (there is no host side) is removed on restart`, async () => {
+      const fake = createFakeKernel({ hostLinks: [{ name: 'eth0', up: true }] });
+      const dbPath = join(dir, `${state}.db`);
+      const first = await buildTestApp({ fake, dbPath, flags: ['--bridge', 'none'] });
+      const req = async (method: string, url: string, payload?: object) => first.app.inject({ method: method as 'GET', url, ...(payload ? { payload } : {}) });
+      assert.equal((await req('POST', '/v1/networks', { name: 'lan', driver: 'macvlan', options: { parent: 'eth0' }, ipam: { config: [{ subnet: '192.168.74.0/24' }] } })).statusCode, 201);
+      const sb = JSON.parse((await req('POST', '/v1/sandboxes', { name: 's' })).body) as { id: string; key: string };
+      const ep = JSON.parse((await req('POST', '/v1/networks/lan/connect', { sandbox: 's' })).body) as { id: string };
+      assert.ok(await fake.link(sb.key, 'eth0'));
+      first.controller.core.store.setEndpointState(ep.id, state); // as a crash before the outcome was committed leaves it
+      await first.close();
+
+      const second = await buildTestApp({ fake, dbPath, flags: ['--bridge', 'none'] });
+      try {
+        assert.equal(await fake.link(sb.key, 'eth0'), undefined, 'the macvlan link in the sandbox is gone');
+        const endpoints = JSON.parse((await second.app.inject({ method: 'GET', url: '/v1/networks/lan/endpoints' })).body) as { id: string; sandboxId: string | null }[];
+        assert.deepEqual(endpoints.map((e) => [e.id, e.sandboxId]), endpointKept ? [[ep.id, null]] : []);
+        assert.deepEqual(JSON.parse((await second.app.inject({ method: 'GET', url: '/v1/system/check' })).body), { consistent: true, drifts: [] });
+        const again = await second.app.inject({ method: 'POST', url: '/v1/networks/lan/connect', payload: { sandbox: 's', ...(endpointKept ? { name: 'again' } : {}) } });
+        assert.equal(again.statusCode, 201, again.body);
+      } finally {
+        await second.close();
+      }
+    });
+  }
 });
