@@ -121,6 +121,21 @@ describe('Docker API: macvlan', () => {
     assert.ok((await t.kernel.link(null, 'eth0'))?.up);
   });
 
+  it("refusals in dockerd 20.10's words (the native API keeps patchbay's own)", async () => {
+    const first = await call(t.app, 'POST', '/networks/create', { Name: 'dl1', Driver: 'macvlan', Options: { parent: 'eth0' }, IPAM: { Config: [{ Subnet: '192.168.81.0/24' }] } });
+    assert.equal(first.status, 201, first.text);
+    const create = (Options: Record<string, string>) => call(t.app, 'POST', '/networks/create', { Name: 'dl2', Driver: 'macvlan', Options, IPAM: { Config: [{ Subnet: '192.168.82.0/24' }] } });
+    assertDockerError(await create({ parent: 'eth0' }), 409, `network dm-${first.body.Id.slice(0, 12)} is already using parent interface eth0`);
+    assertDockerError(await create({ parent: 'eth0.10', macvlan_mode: 'foo' }), 400, "requested macvlan mode 'foo' is not valid, 'bridge' mode is the macvlan driver default");
+    assertDockerError(await create({ parent: 'nosuch' }), 400, 'invalid subinterface vlan name nosuch, example formatting is eth0.10');
+    assertDockerError(await create({ parent: 'nosuch.10' }), 400, '-o parent interface does was not found on the host: nosuch');
+    assertDockerError(await create({ parent: 'eth0.5000' }), 400, 'vlan id must be between 1-4094, received: 5000');
+    const native = await inject('POST', '/v1/networks', { name: 'dl2', driver: 'macvlan', options: { parent: 'nosuch' }, ipam: { config: [{ subnet: '192.168.82.0/24' }] } });
+    assert.equal(native.body.message, '-o parent interface was not found on the host: nosuch');
+    assert.equal((await inject('GET', '/v1/networks/dl2')).status, 404);
+    assert.equal((await call(t.app, 'DELETE', '/networks/dl1')).status, 204);
+  });
+
   it('ipvlan on this kernel: a 400 naming the missing link type', async () => {
     assertDockerError(
       await call(t.app, 'POST', '/networks/create', { Name: 'dip', Driver: 'ipvlan', Options: { parent: 'eth0' } }),
