@@ -27,7 +27,9 @@ function walk(dir, out) {
 const files = explicit.length > 0 ? explicit : walk(root, []).sort();
 const unit = files.filter((f) => !f.endsWith('.int.test.ts'));
 const integration = files.filter((f) => f.endsWith('.int.test.ts'));
-const nodeArgs = ['--import', 'tsx', '--conditions=development', '--test', '--test-reporter=spec', '--test-timeout=180000'];
+// The timeout also bounds a whole file (node runs each file as one test): the crash suite kills
+// and restarts its daemons dozens of times, which on a loaded machine takes minutes.
+const nodeArgs = (timeoutMs) => ['--import', 'tsx', '--conditions=development', '--test', '--test-reporter=spec', `--test-timeout=${timeoutMs}`];
 
 function run(cmd, argv, env) {
   return new Promise((resolve) => {
@@ -52,7 +54,7 @@ function count(out) {
 
 let failed = false;
 if (only !== '--int' && unit.length > 0) {
-  const r = await run(process.execPath, [...nodeArgs, ...unit], {});
+  const r = await run(process.execPath, [...nodeArgs(180_000), ...unit], {});
   count(r.out);
   if (r.code !== 0) failed = true;
 }
@@ -62,7 +64,7 @@ if (only !== '--unit') {
   const privateEtc = 'scratch=$(mktemp -d) && mount -t tmpfs tmpfs "$scratch" && mkdir "$scratch/upper" "$scratch/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$scratch/upper,workdir=$scratch/work" /etc';
   const setup = `mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; ip link set lo up; ${privateEtc} || exit 1; "$@"; rc=$?; umount /etc; umount "$scratch"; rmdir "$scratch"; exit $rc`;
   for (const file of integration) {
-    const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...nodeArgs, file], {
+    const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...nodeArgs(1_800_000), file], {
       PATCHBAY_TEST_NETNS: '1',
       PATCHBAY_OUTER_NETNS: readlinkSync('/proc/self/ns/net'),
     });

@@ -59,6 +59,35 @@ describe('native API: macvlan', () => {
     assert.equal((await inject('DELETE', '/v1/networks/lan1')).status, 204);
   });
 
+  it('passthru: one endpoint per parent; a second is refused with a 409 naming the rule, and nothing changes', async () => {
+    const net = await inject('POST', '/v1/networks', {
+      name: 'pt', driver: 'macvlan', options: { parent: 'eth0', macvlan_mode: 'passthru' }, ipam: { config: [{ subnet: '192.168.63.0/24', gateway: '192.168.63.1' }] },
+    });
+    assert.equal(net.status, 201, JSON.stringify(net.body));
+    for (const name of ['pt1', 'pt2']) assert.equal((await inject('POST', '/v1/sandboxes', { name })).status, 201);
+    const first = await inject('POST', '/v1/networks/pt/connect', { sandbox: 'pt1' });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const key2 = (await inject('GET', '/v1/sandboxes/pt2')).body.key;
+    const ipamBefore = (await inject('GET', '/v1/networks/pt/ipam')).body;
+    const linksBefore = await t.kernel.links(key2);
+    for (const [url, body] of [
+      ['/v1/networks/pt/connect', { sandbox: 'pt2' }],
+      ['/v1/networks/pt/endpoints', { name: 'spare' }],
+    ] as const) {
+      const r = await inject('POST', url, body);
+      assert.equal(r.status, 409, JSON.stringify(r.body));
+      assert.equal(r.body.message, `network pt takes no more endpoints: macvlan mode passthru gives parent interface eth0 to 1 endpoint, and it has ${first.body.name}`);
+    }
+    assert.deepEqual((await inject('GET', '/v1/networks/pt/ipam')).body, ipamBefore);
+    assert.deepEqual(await t.kernel.links(key2), linksBefore);
+    assert.equal((await inject('POST', '/v1/networks/pt/disconnect', { sandbox: 'pt1' })).status, 204);
+    const again = await inject('POST', '/v1/networks/pt/connect', { sandbox: 'pt2' });
+    assert.equal(again.status, 201, 'the parent is free again once the first endpoint left');
+    assert.equal((await inject('POST', '/v1/networks/pt/disconnect', { sandbox: 'pt2' })).status, 204);
+    for (const name of ['pt1', 'pt2']) assert.equal((await inject('DELETE', `/v1/sandboxes/${name}`)).status, 204);
+    assert.equal((await inject('DELETE', '/v1/networks/pt')).status, 204);
+  });
+
   it('what this kernel lacks is refused with a 400 naming it, and nothing is left (ipvlan; vlan for parent eth0.10; dummy without parent)', async () => {
     const before = await rootLinks();
     const cases = [
@@ -90,6 +119,21 @@ describe('Docker API: macvlan', () => {
     assert.deepEqual(inspect.body.Options, { parent: 'eth0' });
     assert.equal((await call(t.app, 'DELETE', '/v1.44/networks/dlan')).status, 204);
     assert.ok((await t.kernel.link(null, 'eth0'))?.up);
+  });
+
+  it("refusals in dockerd 20.10's words (the native API keeps patchbay's own)", async () => {
+    const first = await call(t.app, 'POST', '/networks/create', { Name: 'dl1', Driver: 'macvlan', Options: { parent: 'eth0' }, IPAM: { Config: [{ Subnet: '192.168.81.0/24' }] } });
+    assert.equal(first.status, 201, first.text);
+    const create = (Options: Record<string, string>) => call(t.app, 'POST', '/networks/create', { Name: 'dl2', Driver: 'macvlan', Options, IPAM: { Config: [{ Subnet: '192.168.82.0/24' }] } });
+    assertDockerError(await create({ parent: 'eth0' }), 409, `network dm-${first.body.Id.slice(0, 12)} is already using parent interface eth0`);
+    assertDockerError(await create({ parent: 'eth0.10', macvlan_mode: 'foo' }), 400, "requested macvlan mode 'foo' is not valid, 'bridge' mode is the macvlan driver default");
+    assertDockerError(await create({ parent: 'nosuch' }), 400, 'invalid subinterface vlan name nosuch, example formatting is eth0.10');
+    assertDockerError(await create({ parent: 'nosuch.10' }), 400, '-o parent interface does was not found on the host: nosuch');
+    assertDockerError(await create({ parent: 'eth0.5000' }), 400, 'vlan id must be between 1-4094, received: 5000');
+    const native = await inject('POST', '/v1/networks', { name: 'dl2', driver: 'macvlan', options: { parent: 'nosuch' }, ipam: { config: [{ subnet: '192.168.82.0/24' }] } });
+    assert.equal(native.body.message, '-o parent interface was not found on the host: nosuch');
+    assert.equal((await inject('GET', '/v1/networks/dl2')).status, 404);
+    assert.equal((await call(t.app, 'DELETE', '/networks/dl1')).status, 204);
   });
 
   it('ipvlan on this kernel: a 400 naming the missing link type', async () => {

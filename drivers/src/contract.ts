@@ -181,6 +181,11 @@ export interface NetworkDriver {
   /** The network's firewall facts; undefined: the firewall has nothing to do for it. */
   firewallFacts?(net: DriverNetwork): FirewallFacts | undefined;
   viewFacts?(net: DriverNetwork): ViewFacts;
+  /**
+   * How many endpoints the network can have, when the kernel bounds it (macvlan passthru: one
+   * link per parent), and why; the controller refuses one more before anything changes.
+   */
+  endpointLimit?(net: DriverNetwork): { max: number; reason: string } | undefined;
   /** Whether a link of the daemon's namespace has a name this driver gives (orphan detection). */
   ownsLinkName?(name: string): boolean;
 }

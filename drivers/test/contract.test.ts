@@ -8,3 +8,7 @@ const withEth0 = () => createFakeKernel({ hostLinks: [{ name: 'eth0', up: true }
 const onLan = () => createBuiltinRegistry().all().filter((d) => d.name === 'macvlan' || d.name === 'ipvlan');
 driverContract('fake kernel', () => createBuiltinRegistry().all(), withEth0, { macvlan: { parent: 'eth0' }, ipvlan: { parent: 'eth0' } });
 driverContract('fake kernel, parent eth0.10', onLan, withEth0, { macvlan: { parent: 'eth0.10' }, ipvlan: { parent: 'eth0.10' } });
+// ipvlan l3: no gateway, the default route goes through the device (the parent routes)
+const ipvlanOnly = () => createBuiltinRegistry().all().filter((d) => d.name === 'ipvlan');
+driverContract('fake kernel, ipvlan l3', ipvlanOnly, withEth0, { ipvlan: { parent: 'eth0', ipvlan_mode: 'l3' } }, ['ipvlan']);
+driverContract('fake kernel, ipvlan l3s on eth0.10', ipvlanOnly, withEth0, { ipvlan: { parent: 'eth0.10', ipvlan_mode: 'l3s' } }, ['ipvlan']);

@@ -13,9 +13,16 @@ import { breakagesOf, runUntilCrash, World } from './world.js';
 
 /**
  * `networkOptions`: per driver, the options of the suite's networks (e.g. macvlan's `parent`, a
- * link the caller made); left out, a network has none.
+ * link the caller made); left out, a network has none. `noGateway`: drivers whose networks have
+ * no gateway address (ipvlan l3: the parent routes).
  */
-export function driverContract(name: string, drivers: () => NetworkDriver[], makeKernel: () => Kernel, networkOptions: Record<string, Record<string, string>> = {}): void {
+export function driverContract(
+  name: string,
+  drivers: () => NetworkDriver[],
+  makeKernel: () => Kernel,
+  networkOptions: Record<string, Record<string, string>> = {},
+  noGateway: readonly string[] = [],
+): void {
   for (const template of drivers()) {
     describe(`driver contract: ${template.name} (${name})`, () => {
       const worlds: World[] = [];
@@ -26,6 +33,7 @@ export function driverContract(name: string, drivers: () => NetworkDriver[], mak
         const ctx: DriverContext = { kernel, defaults: { mtu: 1500 }, ...(retired ? { retiredLinkGroup: RETIRED_LINK_GROUP } : {}) };
         const w = new World(drivers().find((d) => d.name === template.name)!, ctx);
         w.net.options = { ...networkOptions[template.name] };
+        if (noGateway.includes(template.name) && w.net.ipv4) w.net.ipv4 = { subnet: w.net.ipv4.subnet };
         worlds.push(w);
         await w.sandbox();
         return w;
@@ -49,6 +57,12 @@ export function driverContract(name: string, drivers: () => NetworkDriver[], mak
             assert.ok(inside?.up, `${w.ifName} is up in the sandbox`);
             if (w.ep.ipv4) assert.ok((await w.kernel.addresses(w.sb.key)).some((a) => a.dev === w.ifName && a.cidr === w.ep.ipv4));
             if (w.net.ipv4?.gateway) assert.ok((await w.kernel.routes(w.sb.key)).some((r) => r.dst === 'default' && r.gateway === w.net.ipv4!.gateway));
+            // the default routes the driver declares (via a gateway, or through the device)
+            const routes = await w.kernel.routes(w.sb.key);
+            for (const op of w.driver.gatewayOps?.(w.net, w.ifName) ?? []) {
+              if (op.op !== 'route.add') continue;
+              assert.ok(routes.some((r) => r.dst === op.dst && r.gateway === op.via && r.dev === op.dev), `route ${op.dst} ${op.via ?? ''} dev ${op.dev} in the sandbox`);
+            }
           }
           const host = w.driver.hostInterface?.(w.net);
           if (host && w.hostIf) assert.equal((await w.kernel.link(null, w.hostIf))?.master, host, 'the host side is on the network device');

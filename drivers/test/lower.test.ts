@@ -119,6 +119,17 @@ describe('macvlan driver', () => {
     assert.deepEqual(await linkNames(ctx.kernel), ['eth0', 'lo']);
   });
 
+  it('passthru: the link has the parent MAC (the kernel ignores another), the check accepts it, and the network takes one endpoint', async () => {
+    const n = net({ parent: 'eth0', macvlan_mode: 'passthru' });
+    const { inside, ctx, sb, ep } = await joined(driver, n);
+    assert.equal(inside?.mac, (await ctx.kernel.link(null, 'eth0'))?.mac);
+    const view = { root: { links: new Map(), addresses: [] }, isGateway: true, rejoin: async () => {}, sandbox: {
+      links: () => ctx.kernel.links(sb.key), addresses: () => ctx.kernel.addresses(sb.key), routes: () => ctx.kernel.routes(sb.key) } };
+    assert.deepEqual(await driver.checkEndpoint!(n, { ...ep, hostIf: null, ifName: 'eth0' }, sb, view, ctx), []);
+    assert.deepEqual(driver.endpointLimit?.(n), { max: 1, reason: 'macvlan mode passthru gives parent interface eth0 to 1 endpoint' });
+    for (const mode of ['bridge', 'private', 'vepa']) assert.equal(driver.endpointLimit?.(net({ parent: 'eth0', macvlan_mode: mode })), undefined);
+  });
+
   it('publishes no ports: no firewall facts', () => {
     assert.equal((driver as NetworkDriver).firewallFacts?.(net({ parent: 'eth0' })), undefined);
   });

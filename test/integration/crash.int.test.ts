@@ -1,8 +1,10 @@
-import { requireIsolatedNamespace } from '../helpers/isolation.js';
+import { requireIsolatedNamespace, resetIsolatedNamespace } from '../helpers/isolation.js';
 requireIsolatedNamespace();
 
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDaemon, inNs, sh, type HttpResult, type TestDaemon } from '../helpers/daemon.js';
 
@@ -220,5 +222,146 @@ describe('crash recovery on the real kernel (kill -9 before each mutation)', () 
     await assertHealthy('after SIGTERM');
     const connected = (await list<Ep[]>('/v1/networks/cnet/endpoints')).map((e) => e.name);
     for (const s of succeeded) assert.ok(connected.includes(s), `${s} answered 201 and is kept`);
+  });
+});
+
+/**
+ * macvlan, on an outside LAN: veth lan0 (the parent) whose peer sits in the namespace `lanhost`
+ * with the network's gateway address, which assertHealthy pings from every sandbox on it.
+ * `alan` sorts before `bridge`, so joining it moves the default route.
+ */
+const LAN_NET = { name: 'alan', driver: 'macvlan', options: { parent: 'lan0' }, ipam: { config: [{ subnet: '192.168.89.0/24', gateway: '192.168.89.254' }] } };
+const ensureLan = async () => ok(await d.req('POST', '/v1/networks', LAN_NET), 201, 409);
+let LAN_HOST = '';
+/** a veth whose end `parent` (up) is here and whose end `peer` is in the LAN host */
+function lanLink(parent: string, peer: string) {
+  inNs(LAN_HOST, ['ip', 'link', 'add', peer, 'type', 'veth', 'peer', 'name', parent, 'netns', String(process.pid)]);
+  sh(['ip', 'link', 'set', parent, 'up']);
+}
+
+/** assertHealthy, and the macvlan side: the parent untouched, each sandbox holds exactly its endpoints' links, no address without an endpoint. */
+async function assertLanHealthy(where: string) {
+  await assertHealthy(where);
+  const parent = JSON.parse(sh(['ip', '-json', 'link', 'show', 'lan0']).out)[0] as { flags: string[] };
+  assert.ok(parent.flags.includes('UP'), `${where}: the parent lan0 is up`);
+  const endpoints = await list<(Ep & { ifName: string | null })[]>('/v1/endpoints');
+  for (const sb of await list<Sb[]>('/v1/sandboxes')) {
+    const inside = (JSON.parse(inNs(sb.key, ['ip', '-json', 'link', 'show']).out) as { ifname: string }[]).map((l) => l.ifname).sort();
+    const expected = ['lo', ...endpoints.filter((e) => e.sandboxId === sb.id).map((e) => e.ifName!)].sort();
+    assert.deepEqual(inside, expected, `${where}: links in sandbox ${sb.name}`);
+  }
+  const alan = (await list<Net[]>('/v1/networks')).find((n) => n.name === 'alan');
+  if (!alan) return;
+  const ids = new Set(endpoints.map((e) => e.id));
+  const ipam = await list<{ subnets: { allocations: { kind: string; address: string; ownerId?: string; owner: string }[] }[] }>(`/v1/networks/${alan.id}/ipam`);
+  for (const a of ipam.subnets.flatMap((s) => s.allocations).filter((x) => x.kind === 'endpoint')) {
+    assert.ok(a.ownerId && ids.has(a.ownerId), `${where}: allocation ${a.address} on alan has no endpoint (${a.owner})`);
+  }
+}
+
+const lanOps: Op[] = [
+  {
+    name: 'macvlan connect (only network)',
+    setup: async () => {
+      await ensureLan();
+      await ensureSandbox('msb');
+      await ensureDisconnected('alan', 'msb');
+    },
+    run: () => d.req('POST', '/v1/networks/alan/connect', { sandbox: 'msb' }),
+  },
+  {
+    name: 'macvlan connect (second network: the default route moves)',
+    setup: async () => {
+      await ensureLan();
+      await ensureSandbox('lsb');
+      await ensureConnected('bridge', 'lsb');
+      await ensureDisconnected('alan', 'lsb');
+    },
+    run: () => d.req('POST', '/v1/networks/alan/connect', { sandbox: 'lsb' }),
+  },
+  {
+    name: 'macvlan disconnect (the default route moves back)',
+    setup: async () => {
+      await ensureLan();
+      await ensureSandbox('lsb');
+      await ensureConnected('bridge', 'lsb');
+      await ensureConnected('alan', 'lsb');
+    },
+    run: () => d.req('POST', '/v1/networks/alan/disconnect', { sandbox: 'lsb' }),
+  },
+  {
+    name: 'sandbox delete with a macvlan endpoint',
+    setup: async () => {
+      await ensureLan();
+      await ensureSandbox('dsb');
+      await ensureConnected('alan', 'dsb');
+    },
+    run: () => del('/v1/sandboxes/dsb'),
+  },
+];
+
+describe('crash recovery on the real kernel, macvlan (kill -9 before each mutation)', () => {
+  let lanKillPoints = 0;
+  before(async () => {
+    // the block above left its daemon's objects behind (kill -9)
+    resetIsolatedNamespace();
+    // pinned outside /run/netns, where assertHealthy counts every namespace as a sandbox's
+    const dir = mkdtempSync(join(tmpdir(), 'pb-lanhost-'));
+    LAN_HOST = join(dir, 'lanhost');
+    writeFileSync(LAN_HOST, '');
+    sh(['unshare', `--net=${LAN_HOST}`, 'true']);
+    lanLink('lan0', 'lanp0');
+    inNs(LAN_HOST, ['ip', 'addr', 'add', '192.168.89.254/24', 'dev', 'lanp0']);
+    inNs(LAN_HOST, ['ip', 'link', 'set', 'lanp0', 'up']);
+    d = createTestDaemon(['--bip', '10.165.0.1/24'], { env: { PATCHBAY_TEST_SEAMS: '1' } });
+    await d.start();
+    // a bystander on the LAN that must keep working through every crash
+    await ensureLan();
+    await ensureSandbox('lkeeper');
+    await ensureConnected('alan', 'lkeeper');
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+
+  for (const op of lanOps) {
+    it(op.name, async () => {
+      await op.setup();
+      const m0 = await mutations();
+      ok(await op.run(), 201, 204);
+      const total = (await mutations()) - m0;
+      assert.ok(total >= 1, `${op.name} makes kernel mutations`);
+      console.log(`${op.name}: ${total} mutations`);
+      await assertLanHealthy(`${op.name}, no crash`);
+      for (let k = 1; k <= total; k++) {
+        await op.setup();
+        ok(await d.req('POST', '/v1/debug/crash', { after: k }), 200);
+        const outcome = await op.run().then(
+          (r) => `answered ${r.status}`,
+          (e: Error) => `died (${e.message})`,
+        );
+        if (!outcome.startsWith('died')) {
+          assert.ok(await d.exited(3000), `${op.name}: kill point ${k}/${total} (${outcome}) never came`);
+        }
+        lanKillPoints++;
+        await restart();
+        await assertLanHealthy(`${op.name}, killed before mutation ${k}/${total}`);
+      }
+    });
+  }
+
+  it('macvlan network create and delete on an existing parent make no kernel change: a kill -9 anywhere in them leaves the store to recovery alone', async () => {
+    await ensureGone('/v1/networks/blan');
+    const m0 = await mutations();
+    const input = { ...LAN_NET, name: 'blan', options: { parent: 'lan1' }, ipam: { config: [{ subnet: '192.168.87.0/24' }] } };
+    lanLink('lan1', 'lanp1');
+    ok(await d.req('POST', '/v1/networks', input), 201);
+    ok(await del('/v1/networks/blan'), 204);
+    assert.equal(await mutations(), m0);
+    await assertLanHealthy('macvlan network create and delete');
+  });
+
+  it('covers at least 8 macvlan kill points', () => {
+    assert.ok(lanKillPoints >= 8, `${lanKillPoints} kill points`);
   });
 });

@@ -1,4 +1,4 @@
-import { requireIsolatedNamespace } from '../helpers/isolation.js';
+import { requireIsolatedNamespace, resetIsolatedNamespace } from '../helpers/isolation.js';
 requireIsolatedNamespace();
 
 import assert from 'node:assert/strict';
@@ -88,6 +88,45 @@ const ops: Op[] = [
   },
 ];
 
+/** Fail each mutating kernel call of `op` in turn: a failure leaves kernel and store (`api`: what the API shows of it) as before. */
+async function failEachMutation(op: Op, api: () => Promise<unknown> = apiState) {
+  let failures = 0;
+  for (let n = 1; n < 30; n++) {
+    await op.setup();
+    const kernelBefore = kernelState();
+    const apiBefore = await api();
+    ok(await d.req('POST', '/v1/debug/fail', { after: n }), 200);
+    const r = await op.run();
+    if (r.status < 300) {
+      assert.ok(failures > 0, 'at least one mutation was broken');
+      assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true);
+      // the armed fault lies beyond this operation: fire it on a harmless call, then go on
+      ok(await d.req('POST', '/v1/networks', { name: 'burn', ipam: { config: [{ subnet: '10.179.0.0/24' }] } }), 201, 500);
+      await ensureGone('/v1/networks/burn');
+      return;
+    }
+    failures++;
+    const where = `${op.name}, mutation ${n}: ${r.text}`;
+    assert.equal(r.status, 500, where);
+    assert.match(r.body.message, /injected fault/, where);
+    if (/nftApply|sysctlSet/.test(r.body.message)) {
+      // the firewall sync after a committed change failed: reconcile repairs it
+      ok(await d.req('POST', '/v1/system/reconcile'), 200);
+      assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true, where);
+      continue;
+    }
+    assert.match(r.body.message, /^[^:]+: /, `the error names the failing step — ${where}`);
+    if (op.partial) {
+      assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true, where);
+      assert.ok(((await d.req('GET', '/v1/sandboxes')).body as { name: string }[]).some((s) => s.name === 'dsb'), `the sandbox stays — ${where}`);
+      continue;
+    }
+    assert.deepEqual(kernelState(), kernelBefore, `kernel restored — ${where}`);
+    assert.deepEqual(await api(), apiBefore, `store restored — ${where}`);
+  }
+  assert.fail(`${op.name} never succeeded`);
+}
+
 describe('fault injection on the real kernel: a failed step leaves kernel and store as before', () => {
   before(async () => {
     d = createTestDaemon(['--bip', '10.170.0.1/24'], { env: { PATCHBAY_TEST_SEAMS: '1' } });
@@ -98,42 +137,78 @@ describe('fault injection on the real kernel: a failed step leaves kernel and st
   after(async () => d?.cleanup());
 
   for (const op of ops) {
-    it(op.name, async () => {
-      let failures = 0;
-      for (let n = 1; n < 30; n++) {
-        await op.setup();
-        const kernelBefore = kernelState();
-        const apiBefore = await apiState();
-        ok(await d.req('POST', '/v1/debug/fail', { after: n }), 200);
-        const r = await op.run();
-        if (r.status < 300) {
-          assert.ok(failures > 0, 'at least one mutation was broken');
-          assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true);
-          // the armed fault lies beyond this operation: fire it on a harmless call, then go on
-          ok(await d.req('POST', '/v1/networks', { name: 'burn', ipam: { config: [{ subnet: '10.179.0.0/24' }] } }), 201, 500);
-          await ensureGone('/v1/networks/burn');
-          return;
-        }
-        failures++;
-        const where = `${op.name}, mutation ${n}: ${r.text}`;
-        assert.equal(r.status, 500, where);
-        assert.match(r.body.message, /injected fault/, where);
-        if (/nftApply|sysctlSet/.test(r.body.message)) {
-          // the firewall sync after a committed change failed: reconcile repairs it
-          ok(await d.req('POST', '/v1/system/reconcile'), 200);
-          assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true, where);
-          continue;
-        }
-        assert.match(r.body.message, /^[^:]+: /, `the error names the failing step — ${where}`);
-        if (op.partial) {
-          assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true, where);
-          assert.ok(((await d.req('GET', '/v1/sandboxes')).body as { name: string }[]).some((s) => s.name === 'dsb'), `the sandbox stays — ${where}`);
-          continue;
-        }
-        assert.deepEqual(kernelState(), kernelBefore, `kernel restored — ${where}`);
-        assert.deepEqual(await apiState(), apiBefore, `store restored — ${where}`);
-      }
-      assert.fail(`${op.name} never succeeded`);
-    });
+    it(op.name, () => failEachMutation(op));
   }
+});
+
+/**
+ * macvlan, on an outside LAN: veth lan0 (the parent) whose peer sits in the namespace `lanhost`.
+ * `alan` sorts before `bridge`, so joining it moves the default route.
+ */
+const LAN_NET = { name: 'alan', driver: 'macvlan', options: { parent: 'lan0' }, ipam: { config: [{ subnet: '192.168.88.0/24', gateway: '192.168.88.254' }] } };
+const ensureLan = async () => ok(await d.req('POST', '/v1/networks', LAN_NET), 201, 409);
+/** what the API shows, with the macvlan network's IPAM too */
+const lanApiState = async () => ({ ...(await apiState()), alan: (await d.req('GET', '/v1/networks/alan/ipam')).body });
+
+const lanOps: Op[] = [
+  {
+    name: 'macvlan connect (the link made in the sandbox, the default route moves)',
+    setup: async () => {
+      await ensureLan();
+      await ensureSandbox('lsb');
+      await ensureConnected('bridge', 'lsb');
+      await ensureDisconnected('alan', 'lsb');
+    },
+    run: () => d.req('POST', '/v1/networks/alan/connect', { sandbox: 'lsb' }),
+  },
+  {
+    name: 'macvlan disconnect (the default route moves back)',
+    setup: async () => {
+      await ensureLan();
+      await ensureSandbox('lsb');
+      await ensureConnected('bridge', 'lsb');
+      await ensureConnected('alan', 'lsb');
+    },
+    run: () => d.req('POST', '/v1/networks/alan/disconnect', { sandbox: 'lsb' }),
+  },
+  {
+    name: 'sandbox delete with a macvlan endpoint',
+    partial: true,
+    setup: async () => {
+      await ensureLan();
+      await ensureSandbox('dsb');
+      await ensureConnected('alan', 'dsb');
+    },
+    run: () => d.req('DELETE', '/v1/sandboxes/dsb'),
+  },
+];
+
+describe('fault injection on the real kernel, macvlan: a failed step leaves kernel and store as before', () => {
+  before(async () => {
+    // the block above left its daemon's objects behind (kill -9)
+    resetIsolatedNamespace();
+    d = createTestDaemon(['--bip', '10.175.0.1/24'], { env: { PATCHBAY_TEST_SEAMS: '1' } });
+    sh(['ip', 'netns', 'add', 'lanhost']);
+    sh(['ip', 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lanp0', 'netns', 'lanhost']);
+    sh(['ip', 'link', 'set', 'lan0', 'up']);
+    inNs('/run/netns/lanhost', ['ip', 'addr', 'add', '192.168.88.254/24', 'dev', 'lanp0']);
+    inNs('/run/netns/lanhost', ['ip', 'link', 'set', 'lanp0', 'up']);
+    await d.start();
+  });
+  after(async () => d?.cleanup());
+
+  for (const op of lanOps) {
+    it(op.name, () => failEachMutation(op, lanApiState));
+  }
+
+  it('macvlan network create and delete on an existing parent make no kernel change (nothing to fail half-way), and leave the parent as it was', async () => {
+    await ensureGone('/v1/networks/alan');
+    const before = kernelState();
+    const count = async () => ((await d.req('GET', '/v1/debug/mutations')).body as { count: number }).count;
+    const m0 = await count();
+    ok(await d.req('POST', '/v1/networks', LAN_NET), 201);
+    ok(await d.req('DELETE', '/v1/networks/alan'), 204);
+    assert.equal(await count(), m0);
+    assert.deepEqual(kernelState(), before);
+  });
 });

@@ -40,6 +40,13 @@ function checkStaticIpRule(core: Core, net: NetworkRecord, input: ConnectInput) 
   }
 }
 
+/** Checked in the transaction that inserts the endpoint, so two creates cannot both pass. */
+function checkEndpointLimit(net: NetworkRecord, existing: EndpointRecord[], limit: { max: number; reason: string }) {
+  if (existing.length < limit.max) return;
+  const names = existing.map((e) => e.name).join(', ');
+  throw new PatchbayError('PB_ERR_PARENT_IN_USE', `network ${net.name} takes no more endpoints: ${limit.reason}, and it has ${names}`);
+}
+
 export function createEndpoints(core: Core) {
   const { store, registry, ipam, locks, kernel } = core;
 
@@ -68,11 +75,13 @@ export function createEndpoints(core: Core) {
       // macvlan, ipvlan: the endpoint is on the LAN itself, nothing to publish through the host
       throw new PatchbayError('PB_ERR_INVALID_OPTION', `ports cannot be published on network ${net.name}: network driver ${net.driver} does not publish ports`);
     }
+    const limit = driver.endpointLimit?.(driverNetwork(store, net));
     const id = newId();
     const addrs = driver.usesIpam ? await ipam.allocateEndpoint(net.id, net.name, { id, name: input.name }, { ipv4: input.ipv4Address, ipv6: input.ipv6Address }) : undefined;
     try {
       return store.tx(() => {
         if (store.networkById(net.id)?.state !== 'ready') throw new PatchbayError('PB_ERR_NETWORK_NOT_FOUND', `network ${net.name} not found (it is being removed)`);
+        if (limit) checkEndpointLimit(net, store.endpointsOf(net.id), limit);
         const record: EndpointRecord = {
           id,
           networkId: net.id,

@@ -42,6 +42,15 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
   /** endpoints whose addresses are claimed but whose row is not written yet */
   const inFlight = new Set<string>();
 
+  /** dockerd's words for a requested address outside every subnet of the network (libnetwork's endpoint.go) */
+  function outsideSubnetsInDockerWords(err: unknown, requested: { ipv4?: string | undefined; ipv6?: string | undefined }): unknown {
+    if (!(err instanceof PatchbayError) || err.code !== 'PB_ERR_IP_OUT_OF_RANGE') return err;
+    const want = [requested.ipv4, requested.ipv6].find((a) => a !== undefined && err.message.startsWith(`requested address ${a} `));
+    if (!want) return err;
+    const dockerMessage = `Invalid address ${want}: It does not belong to any of this network's subnets`;
+    return new PatchbayError(err.code, err.message, { cause: err.cause, details: { ...err.details, dockerMessage } });
+  }
+
   /** The pool's cached allocator, built synchronously from the local rows (views, tests). */
   const allocatorOf = (pool: PoolRecord, networkName: string): AddressAllocator =>
     ctx.cache.get(pool, networkName, () => store.allocationsOf(pool.id));
@@ -74,7 +83,7 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
       addresses = await ctx.claim(wishes, networkName);
     } catch (err) {
       inFlight.delete(endpoint.id);
-      throw err;
+      throw outsideSubnetsInDockerWords(err, requested);
     }
     const result: EndpointAddresses = {
       undo: async () => {

@@ -3,6 +3,7 @@ import type { Core } from './core.js';
 import { driverNetwork } from './driver-objects.js';
 import { dropEndpoint, tearDownJoin } from './endpoint-drop.js';
 import { sandboxNetnsName } from './sandboxes.js';
+import { namespacePresent } from './vanished.js';
 
 /**
  * Finish or undo what a crash interrupted. Rows carry their intent (state creating / joining /
@@ -12,16 +13,25 @@ import { sandboxNetnsName } from './sandboxes.js';
 export async function recoverInterrupted(core: Core): Promise<string[]> {
   const { store, kernel, registry, ipam } = core;
   const repairs: string[] = [];
+  const netnsNames = await kernel.netnsList();
+  /**
+   * The sandbox an interrupted join went into, while its namespace exists: a driver whose link
+   * lives only there (macvlan, ipvlan: no host side) can remove it only from inside.
+   */
+  const sandboxOf = async (id: string | null) => {
+    const sb = id ? store.sandboxById(id) : undefined;
+    return sb && (await namespacePresent(core, sb, netnsNames, sandboxNetnsName(sb.id))) ? sb : undefined;
+  };
 
   for (const ep of store.endpoints()) {
     const net = store.networkById(ep.networkId)!;
     // An interrupted connect (creating) or disconnect (deleting): the endpoint goes with its join.
     if (ep.state === 'creating' || ep.state === 'deleting') {
-      await tearDownJoin(core, net, ep);
+      await tearDownJoin(core, net, ep, await sandboxOf(ep.sandboxId));
       dropEndpoint(core, net, ep);
       repairs.push(`endpoint ${ep.name}: interrupted ${ep.state === 'creating' ? 'connect undone' : 'disconnect completed'}`);
     } else if (ep.state === 'joining' || ep.state === 'leaving') {
-      await tearDownJoin(core, net, ep);
+      await tearDownJoin(core, net, ep, await sandboxOf(ep.sandboxId));
       store.attachEndpoint(ep.id, DETACHED, 'ready');
       repairs.push(`endpoint ${ep.name}: interrupted ${ep.state === 'joining' ? 'join undone' : 'leave completed'}`);
     }
@@ -29,7 +39,7 @@ export async function recoverInterrupted(core: Core): Promise<string[]> {
   for (const sb of store.sandboxes()) {
     if (sb.state === 'ready') continue;
     for (const ep of store.endpointsInSandbox(sb.id)) {
-      await tearDownJoin(core, store.networkById(ep.networkId)!, ep);
+      await tearDownJoin(core, store.networkById(ep.networkId)!, ep, await sandboxOf(sb.id));
       store.attachEndpoint(ep.id, DETACHED, 'ready');
     }
     if (!sb.external) await kernel.netnsDelete(sandboxNetnsName(sb.id));

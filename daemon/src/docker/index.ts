@@ -25,7 +25,7 @@ export function registerDockerRoutes(app: FastifyInstance, controller: Controlle
   /** the open /events streams (a caller may pass the set in to count them) */
   const streams = opts.streams ?? new Set<() => void>();
   void app.register(async (docker) => {
-    installErrorHandler(docker, (_req, body) => ({ message: body.message }));
+    installErrorHandler(docker, (_req, body) => ({ message: body.dockerMessage ?? body.message }));
     docker.addHook('onRequest', async (req, reply) => {
       const version = (req.params as { version?: string }).version;
       if (version === undefined) return;

@@ -27,6 +27,8 @@ export interface ErrorBodyShape {
   status: number;
   message: string;
   code: string;
+  /** dockerd's words for the same refusal, where patchbay's own differ (`details.dockerMessage`) */
+  dockerMessage?: string;
 }
 
 /**
@@ -37,7 +39,8 @@ export interface ErrorBodyShape {
 export function toErrorBody(err: unknown): ErrorBodyShape {
   if (err instanceof PatchbayError) {
     const status = STATUS[err.kind];
-    return { status, message: err.message, code: err.code };
+    const dockerMessage = err.details?.dockerMessage;
+    return { status, message: err.message, code: err.code, ...(typeof dockerMessage === 'string' ? { dockerMessage } : {}) };
   }
   if (err instanceof ZodError) return { status: 400, message: zodMessage(err, 'body'), code: 'PB_ERR_INVALID' };
   const fe = err as FastifyError;

@@ -23,4 +23,6 @@ export const createIpvlanDriver = () =>
       ...(mtu ? { mtu } : {}),
     }),
     routesViaDevice: (mode) => mode !== 'l2',
+    sharesParentMac: () => true,
+    maxLinksPerParent: () => undefined,
   });

@@ -2,7 +2,7 @@ import type { NetworkDriver } from '../contract.js';
 import { planConfigureInside } from '../sandbox-config.js';
 import { checkLowerEndpoint, lowerGatewayOps, planAttachLower, planLeaveLower, teardownLowerEndpoint } from './endpoint.js';
 import { checkLowerNetwork, lowerStateOf, planCreateLower, planDeleteLower } from './network.js';
-import { validateLowerOptions } from './options.js';
+import { lowerMode, validateLowerOptions } from './options.js';
 import type { LowerSpec } from './spec.js';
 
 /**
@@ -29,6 +29,11 @@ export function createLowerDriver(spec: LowerSpec) {
     hostInterface: (net) => (lowerStateOf(net).created ? lowerStateOf(net).parent : undefined),
     checkNetwork: checkLowerNetwork,
     checkEndpoint: (net, ep, sb, view, ctx) => checkLowerEndpoint(spec, net, ep, sb, view, ctx),
+    endpointLimit: (net) => {
+      const mode = lowerMode(spec, net);
+      const max = spec.maxLinksPerParent(mode);
+      return max === undefined ? undefined : { max, reason: `${spec.kind} mode ${mode} gives parent interface ${lowerStateOf(net).parent} to ${max} endpoint${max > 1 ? 's' : ''}` };
+    },
     ownsLinkName: (name) => name.startsWith(spec.dummyPrefix),
   } satisfies NetworkDriver;
 }

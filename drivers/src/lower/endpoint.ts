@@ -1,3 +1,4 @@
+import { PatchbayError } from '@patchbay/errors';
 import type { IpOp, Step } from '@patchbay/kernel';
 import type {
   AttachPlan,
@@ -37,14 +38,15 @@ export function planAttachLower(spec: LowerSpec, net: DriverNetwork, ep: DriverE
   const { parent } = lowerStateOf(net);
   const mtu = lowerMtu(net);
   const flag = lowerFlag(spec, net);
+  const mode = lowerMode(spec, net);
   const op = spec.linkOp({
     name: target.ifName,
     parent,
-    mode: lowerMode(spec, net),
+    mode,
     netns: target.netns,
     ...(flag ? { flag } : {}),
     ...(mtu ? { mtu } : {}),
-    ...(ep.mac ? { mac: ep.mac } : {}),
+    ...(ep.mac && !spec.sharesParentMac(mode) ? { mac: ep.mac } : {}),
   });
   const step: Step = {
     name: `create ${spec.kind} ${target.ifName} on ${parent}`,
@@ -70,6 +72,24 @@ export async function teardownLowerEndpoint(ep: JoinedEndpoint, sb: DriverSandbo
   await ctx.kernel.ip(sb.key, [{ op: 'link.del', name: ep.ifName }], { ignoreMissing: true });
 }
 
+/**
+ * The endpoint's link is gone (the kernel deletes a parent's links with it). A parent patchbay
+ * made comes back first (the network's repair runs before the endpoints'), so the endpoint
+ * re-joins; on a lost parent patchbay did not make the re-join has nothing to stand on: the drift
+ * says so, and its repair refuses until someone restores the parent.
+ */
+function lostLinkDrift(net: DriverNetwork, ifName: string, view: EndpointCheck): DriverDrift {
+  const found = `interface ${ifName} is missing from the sandbox`;
+  const { parent, created } = lowerStateOf(net);
+  if (created || view.root.links.has(parent)) return { kind: 'endpoint-link-missing', found, action: `re-join (lost ${ifName} in the sandbox)`, repair: view.rejoin };
+  return {
+    kind: 'endpoint-link-missing',
+    found,
+    action: `re-join once parent interface ${parent} is back on the host (lost ${ifName} in the sandbox with it)`,
+    repair: () => Promise.reject(new PatchbayError('PB_ERR_NOT_FOUND', `cannot re-join: parent interface ${parent} of network ${net.name} is gone`)),
+  };
+}
+
 /** A joined endpoint (deep checks): its link in the sandbox, its addresses and default route. */
 export async function checkLowerEndpoint(
   spec: LowerSpec,
@@ -83,7 +103,8 @@ export async function checkLowerEndpoint(
   // no host side: only a look inside the sandbox can tell
   if (!view.sandbox || !ifName) return [];
   const link = (await view.sandbox.links()).find((l) => l.name === ifName);
-  if (!link) return [{ kind: 'endpoint-link-missing', found: `interface ${ifName} is missing from the sandbox`, action: `re-join (lost ${ifName} in the sandbox)`, repair: view.rejoin }];
-  // an ipvlan link has its parent's MAC, never the endpoint's
-  return checkInside(net, ep, link, sb, view, ctx, { gatewayOps: (n, i) => lowerGatewayOps(spec, n, i), checkMac: spec.kind === 'macvlan' });
+  if (!link) return [lostLinkDrift(net, ifName, view)];
+  // an ipvlan (or macvlan passthru) link has its parent's MAC, never the endpoint's
+  const checkMac = !spec.sharesParentMac(lowerMode(spec, net));
+  return checkInside(net, ep, link, sb, view, ctx, { gatewayOps: (n, i) => lowerGatewayOps(spec, n, i), checkMac });
 }

@@ -1,7 +1,7 @@
 import { PatchbayError } from '@patchbay/errors';
 import { requireLinkKinds, type IpOp, type Step } from '@patchbay/kernel';
 import type { DriverContext, DriverDrift, DriverNetwork, RootView } from '../contract.js';
-import { PARENT_OPTION, parentOf, splitVlanParent } from './options.js';
+import { inDockerWords, PARENT_OPTION, parentOf, splitVlanParent } from './options.js';
 import type { LowerSpec } from './spec.js';
 
 /**
@@ -38,7 +38,12 @@ function makeParentStep(state: LowerState, ctx: DriverContext): Step {
   };
 }
 
-const parentNotFound = (name: string) => new PatchbayError('PB_ERR_INVALID_OPTION', `-o parent interface was not found on the host: ${name}`);
+/** dockerd says it in two ways: for a name without a VLAN suffix, and for a missing base of one (its typo kept) */
+const parentNotFound = (name: string, wanted: string) =>
+  inDockerWords(
+    new PatchbayError('PB_ERR_INVALID_OPTION', `-o parent interface was not found on the host: ${name}`),
+    name === wanted ? `invalid subinterface vlan name ${name}, example formatting is eth0.10` : `-o parent interface does was not found on the host: ${name}`,
+  );
 
 /**
  * Plan a network: every link type it will need is checked before anything changes (the
@@ -57,9 +62,9 @@ export async function planCreateLower(spec: LowerSpec, net: DriverNetwork, ctx: 
   }
   if (await ctx.kernel.link(null, wanted)) return { steps: [], state: { parent: wanted, created: false } };
   const vlan = splitVlanParent(wanted);
-  if (!vlan) throw parentNotFound(wanted);
+  if (!vlan) throw parentNotFound(wanted, wanted);
+  if (!(await ctx.kernel.link(null, vlan.base))) throw parentNotFound(vlan.base, wanted);
   await requireLinkKinds(ctx.kernel, ['vlan']);
-  if (!(await ctx.kernel.link(null, vlan.base))) throw parentNotFound(vlan.base);
   const state: LowerState = { parent: wanted, created: true, made: 'vlan' };
   return { steps: [makeParentStep(state, ctx)], state };
 }

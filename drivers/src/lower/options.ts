@@ -4,6 +4,9 @@ import type { DriverNetwork } from '../contract.js';
 import { badOption, checkNetworkOption, NETWORK_OPTIONS } from '../options.js';
 import type { LowerSpec } from './spec.js';
 
+/** `err` with dockerd's words for it, which the Docker API answers with (details.dockerMessage). */
+export const inDockerWords = (err: PatchbayError, dockerMessage: string) => new PatchbayError(err.code, err.message, { details: { ...err.details, dockerMessage } });
+
 /** Docker's option for the lower device: an interface, or IFACE.VLAN for an 802.1Q sub-interface. */
 export const PARENT_OPTION = 'parent';
 
@@ -27,12 +30,19 @@ export function validateLowerOptions(spec: LowerSpec, options: Record<string, st
     if (key === PARENT_OPTION) {
       if (!IFNAME_RE.test(value)) throw badOption(key, value, 'must be an interface name of 1-15 characters of [A-Za-z0-9_.-]');
       const vlan = splitVlanParent(value);
-      if (vlan && (vlan.vlan < 1 || vlan.vlan > 4094)) throw badOption(key, value, 'the VLAN id must be from 1 to 4094');
+      if (vlan && (vlan.vlan < 1 || vlan.vlan > 4094)) {
+        throw inDockerWords(badOption(key, value, 'the VLAN id must be from 1 to 4094'), `vlan id must be between 1-4094, received: ${vlan.vlan}`);
+      }
       const clash = others.find((n) => parentOf(n) === value);
-      if (clash) throw new PatchbayError('PB_ERR_PARENT_IN_USE', `network ${clash.name} is already using parent interface ${value}`);
+      if (clash) {
+        // dockerd names the other network by its link name (dm-/di- and the id's first 12)
+        const docker = `network ${spec.dummyPrefix}${clash.id.slice(0, 12)} is already using parent interface ${value}`;
+        throw inDockerWords(new PatchbayError('PB_ERR_PARENT_IN_USE', `network ${clash.name} is already using parent interface ${value}`), docker);
+      }
     } else if (key === spec.modeOption) {
       if (!spec.modes.includes(value)) {
-        throw badOption(key, value, `must be one of ${spec.modes.join(', ')} (${spec.modes[0]} is the ${spec.kind} driver's default)`);
+        const err = badOption(key, value, `must be one of ${spec.modes.join(', ')} (${spec.modes[0]} is the ${spec.kind} driver's default)`);
+        throw inDockerWords(err, `requested ${spec.kind} mode '${value}' is not valid, '${spec.modes[0]}' mode is the ${spec.kind} driver default`);
       }
     } else if (spec.flagOption !== undefined && key === spec.flagOption) {
       if (!spec.flags.includes(value)) throw badOption(key, value, `must be one of ${spec.flags.join(', ')}`);

@@ -14,4 +14,8 @@ export interface LowerSpec {
   linkOp(args: { name: string; parent: string; mode: string; flag?: string; netns: NetnsRef; mtu?: number; mac?: string }): IpOp;
   /** routes go through the device, not a gateway (ipvlan l3, l3s) */
   routesViaDevice(mode: string): boolean;
+  /** the link has its parent's MAC, never the endpoint's (ipvlan; macvlan passthru) */
+  sharesParentMac(mode: string): boolean;
+  /** the kernel lets only this many links of the mode on one parent (macvlan passthru: 1) */
+  maxLinksPerParent(mode: string): number | undefined;
 }

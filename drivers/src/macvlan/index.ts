@@ -19,4 +19,7 @@ export const createMacvlanDriver = () =>
       ...(mac ? { mac } : {}),
     }),
     routesViaDevice: () => false,
+    // passthru hands the whole parent (its MAC, promiscuous) to one link
+    sharesParentMac: (mode) => mode === 'passthru',
+    maxLinksPerParent: (mode) => (mode === 'passthru' ? 1 : undefined),
   });

@@ -52,7 +52,8 @@ export function planLowerLink(
   // only one macvlan on a lower device in passthru mode, and then no other
   const macvlans = uppers(lower).filter((u) => u.kind === 'macvlan');
   if (macvlans.some((m) => m.mode === 'passthru') || (op.mode === 'passthru' && macvlans.length > 0)) throw new FakeOpError(INVALID);
-  const mac = op.mac ?? (op.mode === 'passthru' ? lower.mac : undefined);
+  // passthru: the link takes its lower device's MAC, whatever was asked (eth_hw_addr_inherit)
+  const mac = op.mode === 'passthru' ? lower.mac : op.mac;
   return { lower, mtu, mac, mode: op.mode };
 }
 
