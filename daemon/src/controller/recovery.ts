@@ -13,7 +13,7 @@ import { namespacePresent } from './vanished.js';
 export async function recoverInterrupted(core: Core): Promise<string[]> {
   const { store, kernel, registry, ipam } = core;
   const repairs: string[] = [];
-  const netnsNames = await kernel.netnsList();
+  const netnsNames = new Set(await kernel.netnsList());
   /**
    * The sandbox an interrupted join went into, while its namespace exists: a driver whose link
    * lives only there (macvlan, ipvlan: no host side) can remove it only from inside.
