@@ -120,6 +120,14 @@ export interface DriverContext {
   retiredLinkGroup?: number;
   /** Resolves once every retired link is deleted (a name a retired link holds is then free). */
   retiredSettled?(): Promise<void>;
+  /** Set when the daemon is part of a cluster (--cluster-store): what global-scope drivers need. */
+  cluster?: ClusterFacts;
+}
+
+/** This host in the cluster: its underlay (VTEP) address and the MTU of the interface carrying it. */
+export interface ClusterFacts {
+  localAddress: string;
+  underlayMtu: number;
 }
 
 /** The link group of retired links (see DriverContext.retiredLinkGroup): "pb" and 1. */

@@ -15,7 +15,14 @@ import { breakagesOf, runUntilCrash, World } from './world.js';
  * `networkOptions`: per driver, the options of the suite's networks (e.g. macvlan's `parent`, a
  * link the caller made); left out, a network has none.
  */
-export function driverContract(name: string, drivers: () => NetworkDriver[], makeKernel: () => Kernel, networkOptions: Record<string, Record<string, string>> = {}): void {
+export function driverContract(
+  name: string,
+  drivers: () => NetworkDriver[],
+  makeKernel: () => Kernel,
+  networkOptions: Record<string, Record<string, string>> = {},
+  /** what the daemon adds to the drivers' context (a cluster's facts for global-scope drivers) */
+  context: Partial<DriverContext> = {},
+): void {
   for (const template of drivers()) {
     describe(`driver contract: ${template.name} (${name})`, () => {
       const worlds: World[] = [];
@@ -23,7 +30,7 @@ export function driverContract(name: string, drivers: () => NetworkDriver[], mak
         for (const w of worlds.splice(0)) await w.dispose();
       });
       const world = async (kernel: Kernel = makeKernel(), retired = false) => {
-        const ctx: DriverContext = { kernel, defaults: { mtu: 1500 }, ...(retired ? { retiredLinkGroup: RETIRED_LINK_GROUP } : {}) };
+        const ctx: DriverContext = { ...context, kernel, defaults: { mtu: 1500 }, ...(retired ? { retiredLinkGroup: RETIRED_LINK_GROUP } : {}) };
         const w = new World(drivers().find((d) => d.name === template.name)!, ctx);
         w.net.options = { ...networkOptions[template.name] };
         worlds.push(w);
