@@ -179,6 +179,8 @@ export interface NetworkDriver {
   gatewayOps?(net: DriverNetwork, ifName: string): IpOp[];
   /** The interface that carries the network on the host (a bridge), when the network owns one. */
   hostInterface?(net: DriverNetwork): string | undefined;
+  /** Other links of the daemon's namespace the network owns (overlay: its vxlan device), so orphan detection keeps them. */
+  networkLinks?(net: DriverNetwork): string[];
   /** Compare a ready network with the kernel. */
   checkNetwork?(net: DriverNetwork, root: RootView, ctx: DriverContext): DriverDrift[];
   /** Compare a joined endpoint with the kernel; repairs re-make what is lost. */

@@ -5,6 +5,7 @@ import { PREDEFINED, isUniqueViolation, type Core } from './core.js';
 import { startDnsSteps, stopDnsSteps, validateDnsOption } from './dns.js';
 import { driverNetwork } from './driver-objects.js';
 import { newId, nowRfc3339Nano } from './ids.js';
+import { createGlobalNetworks } from './global-networks.js';
 import { findNetwork } from './lookup.js';
 import type { PoolRequest } from './ipam-service.js';
 
@@ -27,6 +28,7 @@ export interface CreateNetworkInput {
 
 export function createNetworks(core: Core) {
   const { store, registry, ipam, locks, log } = core;
+  const global = createGlobalNetworks(core);
 
   async function create(input: CreateNetworkInput): Promise<NetworkRecord> {
     if (!input.predefined && (PREDEFINED as readonly string[]).includes(input.name)) {
@@ -36,6 +38,7 @@ export function createNetworks(core: Core) {
     if (driver.singleton && !input.predefined) {
       throw new PatchbayError('PB_ERR_PREDEFINED', `only one instance of "${driver.name}" network is allowed`);
     }
+    if (driver.scope === 'global') return global.create(input, driver);
     return locks.with([`net:${input.name}`], async () => {
       if (store.networkByName(input.name)) {
         throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
@@ -99,7 +102,8 @@ export function createNetworks(core: Core) {
     store.deleteNetwork(record.id);
   }
 
-  async function remove(ref: string, opts: { allowPredefined?: boolean } = {}): Promise<void> {
+  /** `mirrorOnly`: a global network the cluster already removed (another host deleted it): only this host's copy goes. */
+  async function remove(ref: string, opts: { allowPredefined?: boolean; mirrorOnly?: boolean } = {}): Promise<void> {
     const found = findNetwork(store, ref);
     if (found.predefined && !opts.allowPredefined) {
       throw new PatchbayError('PB_ERR_PREDEFINED', `${found.name} is a pre-defined network and cannot be removed`);
@@ -112,8 +116,9 @@ export function createNetworks(core: Core) {
       if (count > 0) {
         throw new PatchbayError('PB_ERR_ACTIVE_ENDPOINTS', `error while removing network: network ${net.name} id ${net.id} has active endpoints`);
       }
-      store.setNetworkState(net.id, 'deleting');
       const driver = registry.get(net.driver);
+      if (driver.scope === 'global' && !opts.mirrorOnly) await global.releaseInCluster(net);
+      store.setNetworkState(net.id, 'deleting');
       const steps = driver.planDeleteNetwork?.(driverNetwork(store, net), core.driverCtx) ?? [];
       try {
         await runSteps([...stopDnsSteps(core, net), ...steps], log.child({ op: 'network.delete', network: net.name }));
@@ -130,5 +135,5 @@ export function createNetworks(core: Core) {
     });
   }
 
-  return { create, remove, forget };
+  return { create, remove, forget, adoptGlobal: global.adopt };
 }

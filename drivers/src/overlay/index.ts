@@ -49,6 +49,7 @@ export const createOverlayDriver = () =>
     teardownEndpoint: (_net, ep, _sb, ctx) => teardownBridgeEndpoint(ep, ctx),
     gatewayOps,
     hostInterface: (net) => overlayStateOf(net).bridge,
+    networkLinks: (net) => [overlayStateOf(net).vxlan],
     checkNetwork: (net, root, ctx) => [...checkBridgeNetwork(asBridge(net, ctx), root, ctx), ...checkVxlan(net, root, ctx)],
     checkEndpoint: (net, ep, sb, view, ctx) => checkBridgeEndpoint(asBridge(net, ctx), ep, sb, view, ctx),
     firewallFacts: (net) => ({ hostInterface: overlayStateOf(net).bridge, icc: true, masquerade: true, publishesPorts: false }),

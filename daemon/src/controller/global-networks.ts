@@ -1,0 +1,125 @@
+import type { NetworkDriver } from '@patchbay/drivers';
+import { PatchbayError } from '@patchbay/errors';
+import { runSteps } from '@patchbay/kernel';
+import type { ClusterNetworks, GlobalNetwork } from '../cluster/networks.js';
+import { GLOBAL_ADDRESS_SPACE, type NetworkRecord } from '../store/index.js';
+import { isUniqueViolation, type Core } from './core.js';
+import { startDnsSteps, validateDnsOption } from './dns.js';
+import { driverNetwork } from './driver-objects.js';
+import { newId, nowRfc3339Nano } from './ids.js';
+import type { CreateNetworkInput } from './networks.js';
+
+/** What the controller needs of the cluster: global networks claimed and released in its store. */
+export interface ClusterPort {
+  hostId: string;
+  networks: ClusterNetworks;
+}
+
+export function clusterOf(core: Core): ClusterPort {
+  if (!core.cluster) throw new PatchbayError('PB_ERR_NO_CLUSTER', 'global-scope networks need a cluster: start patchbayd with --cluster-store and --cluster-advertise');
+  return core.cluster;
+}
+
+/**
+ * Global-scope networks (overlay). The cluster store holds each network's record, VNI and pools;
+ * every host keeps a mirror of it in SQLite (same id, its pools in the GlobalDefault address
+ * space) with its own kernel objects, so endpoints, joins, recovery and reconcile work as for
+ * local networks.
+ */
+export function createGlobalNetworks(core: Core) {
+  const { store, registry, locks, log } = core;
+
+  /** Mirror a network the cluster holds: its row and pools here, its kernel objects on this host. Call under its name's lock. */
+  async function mirrorLocked(g: GlobalNetwork): Promise<NetworkRecord> {
+    const driver = registry.get(g.network.driver);
+    const record: NetworkRecord = { ...g.network, predefined: false, driverState: {}, state: 'creating' };
+    try {
+      store.insertNetwork(record);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${record.name} already exists on this host`, { cause: err });
+      throw err;
+    }
+    try {
+      for (const p of g.pools) {
+        store.insertPool({
+          addressSpace: GLOBAL_ADDRESS_SPACE,
+          networkId: record.id,
+          family: p.family,
+          subnet: p.subnet,
+          ...(p.ipRange ? { ipRange: p.ipRange } : {}),
+          gateway: p.gateway,
+          aux: p.aux,
+          serial: false,
+          userConfigured: p.userConfigured,
+          gatewayConfigured: p.gatewayConfigured,
+        });
+      }
+      if (driver.planCreateNetwork) {
+        const plan = await driver.planCreateNetwork(driverNetwork(store, record), core.driverCtx);
+        record.driverState = plan.state;
+        store.setNetworkDriverState(record.id, plan.state);
+        await runSteps([...plan.steps, ...startDnsSteps(core, record)], log.child({ op: 'network.mirror', network: record.name }));
+      }
+      store.setNetworkState(record.id, 'ready');
+      record.state = 'ready';
+    } catch (err) {
+      // the pool rows go with the network's row (foreign key)
+      store.deleteNetwork(record.id);
+      throw err;
+    }
+    await core.firewallSync.sync();
+    core.changes.publish({ type: 'network.created', network: record });
+    log.info({ network: record.name, id: record.id.slice(0, 12), vni: g.vni }, 'global network ready on this host');
+    return record;
+  }
+
+  /** Create: claim name, VNI and pools in the cluster (one transaction), then mirror here; a failed mirror gives the claim back. */
+  async function create(input: CreateNetworkInput, driver: NetworkDriver): Promise<NetworkRecord> {
+    const cluster = clusterOf(core);
+    if (input.enableIPv6) throw new PatchbayError('PB_ERR_INVALID_SUBNET', `${driver.name} networks are IPv4 only`);
+    if (input.ipamDriver !== 'default') throw new PatchbayError('PB_ERR_INVALID', `${driver.name} networks use the default IPAM driver, not ${input.ipamDriver}`);
+    if ((input.ipamPools?.length ?? 0) > 0) throw new PatchbayError('PB_ERR_INVALID', `${driver.name} networks make their own pools`);
+    return locks.with([`net:${input.name}`], async () => {
+      if (store.networkByName(input.name)) throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
+      const options = validateDnsOption(driver.validateOptions(input.options, { name: input.name, isDefault: false }, []));
+      const network: GlobalNetwork['network'] = {
+        id: newId(),
+        name: input.name,
+        driver: driver.name,
+        created: nowRfc3339Nano(),
+        internal: input.internal,
+        attachable: input.attachable,
+        enableIPv6: false,
+        ipamDriver: input.ipamDriver,
+        ipamOptions: input.ipamOptions,
+        options,
+        labels: input.labels,
+      };
+      const claimed = await cluster.networks.claim(network, input.ipamConfig);
+      try {
+        return await mirrorLocked(claimed);
+      } catch (err) {
+        await cluster.networks.release(claimed, { force: true }).catch((e: unknown) => log.error({ err: e, network: input.name }, 'cluster: could not give back the claim of a failed create'));
+        throw err;
+      }
+    });
+  }
+
+  /** A network another host created (seen by the cluster watch): mirror it unless it is here already. */
+  async function adopt(g: GlobalNetwork): Promise<void> {
+    await locks.with([`net:${g.network.name}`], async () => {
+      if (store.networkById(g.network.id)) return;
+      await mirrorLocked(g);
+    });
+  }
+
+  /** Before a global network's local teardown: remove it from the cluster (refused while any host has an endpoint in it). */
+  async function releaseInCluster(net: NetworkRecord): Promise<void> {
+    const cluster = clusterOf(core);
+    const g = await cluster.networks.get(net.id);
+    if (g) await cluster.networks.release(g);
+  }
+
+  return { create, adopt, releaseInCluster };
+}
+export type GlobalNetworks = ReturnType<typeof createGlobalNetworks>;
