@@ -35,7 +35,7 @@ describe('overlay networks across three hosts on etcd', () => {
   const hosts: SimHost[] = [];
   const sandboxes: { host: SimHost; name: string; key: string; ip: string }[] = [];
   const [h1, h2, h3] = [0, 1, 2].map((i) => () => hosts[i]!);
-  const ping = (host: SimHost, key: string, ip: string, extra: string[] = []) => host.inSandbox(key, ['ping', '-c', '1', '-W', '1', ...extra, ip], { allowFail: true });
+  const ping = (host: SimHost, key: string, ip: string, extra: string[] = []) => host.inSandbox(key, ['ping', '-c', '1', '-W', '2', ...extra, ip], { allowFail: true });
   const reaches = (from: (typeof sandboxes)[number], to: (typeof sandboxes)[number]) => ping(from.host, from.key, to.ip).code === 0;
   const peersOn = (host: SimHost, networkId: string) =>
     (JSON.parse(host.run(['ip', '-json', 'neigh', 'show', 'dev', `pbx${networkId.slice(0, 12)}`]).out || '[]') as { dst: string }[]).map((n) => n.dst).sort();
@@ -124,17 +124,20 @@ describe('overlay networks across three hosts on etcd', () => {
         for (let i = 0; i < per; i++) assert.equal((await h.daemon.req('POST', '/v1/sandboxes', { name: `c${h.index}-${i}` })).status, 201);
       }),
     );
-    const t0 = Date.now();
-    const results = await Promise.all(hosts.flatMap((h) => Array.from({ length: per }, (_, i) => h.daemon.req('POST', '/v1/networks/ov/connect', { sandbox: `c${h.index}-${i}` }))));
-    console.log(`# ${results.length} concurrent connects on 3 hosts: ${Date.now() - t0} ms`);
-    for (const r of results) assert.equal(r.status, 201, r.text);
-    const addresses = results.map((r) => ipOf(r.body.ipv4Address));
-    assert.equal(new Set(addresses).size, 3 * per, 'no address handed out twice');
-    assert.ok(!addresses.some((a) => sandboxes.some((s) => s.ip === a) || a === '10.77.0.1'));
-    // and they go again, freeing their addresses everywhere
-    await Promise.all(
-      hosts.flatMap((h) => Array.from({ length: per }, (_, i) => h.daemon.req('DELETE', `/v1/sandboxes/c${h.index}-${i}`).then((r) => assert.equal(r.status, 204, r.text)))),
-    );
+    try {
+      const t0 = Date.now();
+      const results = await Promise.all(hosts.flatMap((h) => Array.from({ length: per }, (_, i) => h.daemon.req('POST', '/v1/networks/ov/connect', { sandbox: `c${h.index}-${i}` }))));
+      console.log(`# ${results.length} concurrent connects on 3 hosts: ${Date.now() - t0} ms`);
+      for (const r of results) assert.equal(r.status, 201, r.text);
+      const addresses = results.map((r) => ipOf(r.body.ipv4Address));
+      assert.equal(new Set(addresses).size, 3 * per, 'no address handed out twice');
+      assert.ok(!addresses.some((a) => sandboxes.some((s) => s.ip === a) || a === '10.77.0.1'));
+    } finally {
+      // they go again, freeing their addresses everywhere
+      await Promise.all(
+        hosts.flatMap((h) => Array.from({ length: per }, (_, i) => h.daemon.req('DELETE', `/v1/sandboxes/c${h.index}-${i}`).then((r) => assert.equal(r.status, 204, r.text)))),
+      );
+    }
   });
 
   it('a host whose daemon is killed and whose link is cut loses its peers on the others after the lease TTL; the rest keep talking; restarted, it rejoins', async () => {

@@ -13,7 +13,7 @@ export interface EtcdClientOptions {
   /** `host:port` of each member */
   endpoints: readonly string[];
   tls?: EtcdTls;
-  /** per request; a member that does not answer in time counts as down (default 2000) */
+  /** per request; a member that does not answer in time counts as down (default 5000; a stopped member refuses at once) */
   timeoutMs?: number;
 }
 
@@ -47,7 +47,7 @@ export interface TxnResult {
 export function createEtcdClient(opts: EtcdClientOptions) {
   if (opts.endpoints.length === 0) throw new PatchbayError('PB_ERR_INVALID', 'the cluster store needs at least one endpoint');
   const secure = opts.tls !== undefined;
-  const timeoutMs = opts.timeoutMs ?? 2000;
+  const timeoutMs = opts.timeoutMs ?? 5000;
   const agent = secure ? new HttpsAgent({ keepAlive: true, ...opts.tls }) : new HttpAgent({ keepAlive: true });
   let current = 0;
   let closed = false;
