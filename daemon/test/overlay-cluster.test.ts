@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createBuiltinRegistry } from '@patchbay/drivers';
+import { parseFlags } from '../src/config.js';
+import { createEtcdClient } from '../src/cluster/etcd/index.js';
+import { createTestEtcd, type TestEtcd } from '../../test/helpers/etcd.js';
+import { buildClusterHost, type ClusterTestHost } from './helpers/cluster-app.js';
+import { buildTestApp } from './helpers/native-app.js';
+
+/**
+ * Two hosts (controllers on fake kernels) following one real etcd on loopback: global networks
+ * claimed in one transaction and mirrored on every host, addresses allocated in etcd, peers
+ * programmed from the watch, and the failures: etcd away, a claim whose kernel work fails, a
+ * claim whose host died before the kernel work.
+ */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const json = (payload: unknown) => ({ payload: payload as object, headers: { 'content-type': 'application/json' } });
+
+describe('cluster flags', () => {
+  it('--cluster-store needs --cluster-advertise, an etcd:// URL of HOST:PORT members, and cert with key', () => {
+    assert.throws(() => parseFlags(['--cluster-store', 'etcd://127.0.0.1:2379']), /needs --cluster-advertise/);
+    assert.throws(() => parseFlags(['--cluster-store', 'http://127.0.0.1:2379', '--cluster-advertise', 'eth0']), /want etcd:\/\/HOST:PORT/);
+    assert.throws(() => parseFlags(['--cluster-store', 'etcd://a:1,b', '--cluster-advertise', 'eth0']), /want etcd:\/\/HOST:PORT/);
+    assert.throws(() => parseFlags(['--cluster-advertise', 'eth0']), /need --cluster-store/);
+    assert.throws(() => parseFlags(['--cluster-store', 'etcd://a:1', '--cluster-advertise', 'eth0', '--cluster-store-cert', '/c']), /go together/);
+    assert.throws(() => parseFlags(['--cluster-store', 'etcd://a:1', '--cluster-advertise', 'eth0', '--cluster-lease-ttl', '1']), /cluster-lease-ttl/);
+    const ok = parseFlags(['--cluster-store', 'etcd://10.0.0.1:2379,[fd00::1]:2379', '--cluster-advertise', '192.0.2.1']);
+    assert.equal(ok.clusterAdvertise, '192.0.2.1');
+    assert.equal(ok.clusterLeaseTtl, 15);
+  });
+
+  it('without them there is no overlay driver and nothing else changes', async () => {
+    assert.ok(!createBuiltinRegistry().names().includes('overlay'));
+    const t = await buildTestApp({ flags: ['--bridge', 'none'] });
+    try {
+      const r = await t.app.inject({ method: 'POST', url: '/v1/networks', ...json({ name: 'ov', driver: 'overlay' }) });
+      assert.equal(r.statusCode, 400, r.body);
+      assert.match(r.json().message, /plugin "overlay" not found/);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('overlay networks on two hosts and one etcd (fake kernels)', () => {
+  let etcd: TestEtcd;
+  let a: ClusterTestHost;
+  let b: ClusterTestHost;
+  const req = (h: ClusterTestHost, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) =>
+    h.app.inject({ method, url, ...(payload === undefined ? {} : json(payload)) });
+  const vxlanOf = async (h: ClusterTestHost, id: string) => h.kernel.link(null, `pbx${id.slice(0, 12)}`);
+  const peersOf = async (h: ClusterTestHost, id: string) => {
+    const dev = `pbx${id.slice(0, 12)}`;
+    const [neigh, fdb] = await Promise.all([h.kernel.neighbors(null), h.kernel.fdb(null)]);
+    return { neigh: neigh.filter((n) => n.dev === dev).map((n) => `${n.address} ${n.mac}`).sort(), fdb: fdb.filter((f) => f.dev === dev).map((f) => `${f.mac} ${f.dst}`).sort() };
+  };
+  const keysUnder = async (prefix: string) => {
+    const c = createEtcdClient({ endpoints: [etcd.endpoint] });
+    try {
+      return (await c.range(prefix, { prefix: true })).kvs.map((kv) => kv.key);
+    } finally {
+      c.close();
+    }
+  };
+  async function connect(h: ClusterTestHost, network: string, name: string) {
+    assert.equal((await req(h, 'POST', '/v1/sandboxes', { name })).statusCode, 201);
+    const r = await req(h, 'POST', `/v1/networks/${network}/connect`, { sandbox: name });
+    assert.equal(r.statusCode, 201, r.body);
+    return r.json() as { ipv4Address: string; macAddress: string };
+  }
+
+  before(async () => {
+    etcd = await createTestEtcd();
+    a = await buildClusterHost(etcd.endpoint, '192.0.2.1', ['--cluster-lease-ttl', '2']);
+    b = await buildClusterHost(etcd.endpoint, '192.0.2.2', ['--cluster-lease-ttl', '2']);
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await etcd?.cleanup();
+  });
+
+  let netId = '';
+  it('a network created on one host is mirrored on the other: same id and pool, its own bridge and vxlan (its VTEP, MTU 1450)', async () => {
+    const r = await req(a, 'POST', '/v1/networks', { name: 'ov', driver: 'overlay', ipam: { config: [{ subnet: '10.60.0.0/24' }] } });
+    assert.equal(r.statusCode, 201, r.body);
+    netId = r.json().id;
+    assert.equal(r.json().scope, 'global');
+    const seen = await waitFor('ov on b', async () => ((await req(b, 'GET', '/v1/networks/ov')).statusCode === 200 ? (await req(b, 'GET', '/v1/networks/ov')).json() : undefined));
+    assert.equal(seen.id, netId);
+    assert.deepEqual(seen.ipam.config, [{ subnet: '10.60.0.0/24', gateway: '10.60.0.1' }]);
+    for (const h of [a, b]) {
+      const vx = await vxlanOf(h, netId);
+      assert.deepEqual([vx?.vxlan?.vni, vx?.vxlan?.dstport, vx?.vxlan?.local, vx?.vxlan?.learning, vx?.vxlan?.proxy, vx?.mtu, vx?.master], [4096, 4789, h.address, false, true, 1450, `pbo${netId.slice(0, 12)}`]);
+    }
+  });
+
+  it('names, VNIs and subnets are unique cluster-wide: 409 for the name, 403 for an overlapping subnet, 403 for a used VNI', async () => {
+    assert.equal((await req(b, 'POST', '/v1/networks', { name: 'ov', driver: 'overlay' })).statusCode, 409);
+    const overlap = await req(b, 'POST', '/v1/networks', { name: 'ov2', driver: 'overlay', ipam: { config: [{ subnet: '10.60.0.128/25' }] } });
+    assert.equal(overlap.statusCode, 403, overlap.body);
+    assert.equal(overlap.json().code, 'PB_ERR_POOL_OVERLAP');
+    const vni = await req(b, 'POST', '/v1/networks', { name: 'ov3', driver: 'overlay', options: { 'com.docker.network.driver.overlay.vxlanid_list': '4096' } });
+    assert.equal(vni.statusCode, 403, vni.body);
+    assert.match(vni.json().message, /VXLAN id 4096 is already used/);
+    assert.equal((await req(b, 'GET', '/v1/networks/ov2')).statusCode, 404, 'a refused create leaves nothing');
+    assert.equal((await req(b, 'POST', '/v1/networks', { name: 'v6', driver: 'overlay', enableIPv6: true, ipam: { config: [{ subnet: 'fd00:1::/64' }] } })).statusCode, 400);
+  });
+
+  it('endpoints on each host are programmed on the other: neighbour (IP → MAC) and FDB (MAC → VTEP) entries; none for its own', async () => {
+    const ea = await connect(a, 'ov', 'sa');
+    const eb = await connect(b, 'ov', 'sb');
+    const ipA = ea.ipv4Address.split('/')[0]!;
+    const ipB = eb.ipv4Address.split('/')[0]!;
+    await waitFor('b programs a', async () => (await peersOf(b, netId)).neigh.length === 1);
+    await waitFor('a programs b', async () => (await peersOf(a, netId)).neigh.length === 1);
+    assert.deepEqual(await peersOf(a, netId), { neigh: [`${ipB} ${eb.macAddress}`], fdb: [`${eb.macAddress} 192.0.2.2`] });
+    assert.deepEqual(await peersOf(b, netId), { neigh: [`${ipA} ${ea.macAddress}`], fdb: [`${ea.macAddress} 192.0.2.1`] });
+  });
+
+  it('concurrent connects on both hosts get distinct addresses (allocated in etcd, create-if-absent per address)', async () => {
+    const per = 25;
+    for (const h of [a, b]) for (let i = 0; i < per; i++) assert.equal((await req(h, 'POST', '/v1/sandboxes', { name: `c${h.address}-${i}` })).statusCode, 201);
+    const results = await Promise.all([a, b].flatMap((h) => Array.from({ length: per }, (_, i) => req(h, 'POST', '/v1/networks/ov/connect', { sandbox: `c${h.address}-${i}` }))));
+    for (const r of results) assert.equal(r.statusCode, 201, r.body);
+    const ips = results.map((r) => r.json().ipv4Address as string);
+    assert.equal(new Set(ips).size, 2 * per);
+    for (const h of [a, b]) for (let i = 0; i < per; i++) assert.equal((await req(h, 'DELETE', `/v1/sandboxes/c${h.address}-${i}`)).statusCode, 204);
+    await waitFor('the peers of the removed endpoints gone', async () => (await peersOf(a, netId)).neigh.length === 1 && (await peersOf(b, netId)).neigh.length === 1);
+  });
+
+  it('a delete while another host has an endpoint is refused (403); once it left, a delete on any host removes it everywhere, etcd keys and kernel objects', async () => {
+    const refused = await req(b, 'DELETE', '/v1/networks/ov');
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal((await req(b, 'POST', '/v1/networks/ov/disconnect', { sandbox: 'sb' })).statusCode, 204);
+    const still = await req(b, 'DELETE', '/v1/networks/ov');
+    assert.equal(still.statusCode, 403, 'a still has its endpoint');
+    assert.equal((await req(a, 'POST', '/v1/networks/ov/disconnect', { sandbox: 'sa' })).statusCode, 204);
+    const gone = await req(b, 'DELETE', '/v1/networks/ov');
+    assert.equal(gone.statusCode, 204, gone.body);
+    await waitFor('ov gone on a', async () => (await req(a, 'GET', '/v1/networks/ov')).statusCode === 404);
+    await waitFor('a kernel objects gone', async () => (await vxlanOf(a, netId)) === undefined);
+    assert.deepEqual(await keysUnder('/patchbay/v1/'), []);
+  });
+
+  it('the Docker API: networks/create with Driver overlay, inspect shows Scope global on the other host', async () => {
+    const r = await req(a, 'POST', '/networks/create', { Name: 'dov', Driver: 'overlay', IPAM: { Config: [{ Subnet: '10.61.0.0/24' }] } });
+    assert.equal(r.statusCode, 201, r.body);
+    const id = r.json().Id as string;
+    const seen = await waitFor('dov on b', async () => {
+      const x = await req(b, 'GET', `/networks/${id}`);
+      return x.statusCode === 200 ? x.json() : undefined;
+    });
+    assert.equal(seen.Scope, 'global');
+    assert.equal(seen.Driver, 'overlay');
+    assert.equal((await req(b, 'DELETE', `/networks/${id}`)).statusCode, 204);
+  });
+
+  it('a create whose kernel work fails gives its claim back: nothing in etcd, nothing on either host', async () => {
+    a.kernel.failNext((call) => call.method === 'ip' && JSON.stringify(call.args).includes('vxlan.add'));
+    const r = await req(a, 'POST', '/v1/networks', { name: 'broken', driver: 'overlay' });
+    assert.equal(r.statusCode, 500, r.body);
+    assert.deepEqual(await keysUnder('/patchbay/v1/'), []);
+    assert.equal((await req(a, 'GET', '/v1/networks/broken')).statusCode, 404);
+    assert.equal((await req(b, 'GET', '/v1/networks/broken')).statusCode, 404);
+    assert.deepEqual((await a.kernel.links(null)).map((l) => l.name).filter((n) => n.startsWith('pbo') || n.startsWith('pbx')), []);
+  });
+
+  it('a claim whose host died before its kernel work stands: every host, the claimer too, mirrors it through the watch', async () => {
+    const claimed = await a.cluster.port.networks.claim(
+      { id: 'f'.repeat(64), name: 'orphaned', driver: 'overlay', created: new Date().toISOString(), internal: false, attachable: false, enableIPv6: false, ipamDriver: 'default', ipamOptions: {}, options: {}, labels: {} },
+      [],
+    );
+    for (const h of [a, b]) await waitFor(`orphaned on ${h.address}`, async () => (await req(h, 'GET', '/v1/networks/orphaned')).statusCode === 200);
+    assert.equal((await req(b, 'GET', '/v1/networks/orphaned')).json().ipam.config[0].subnet, claimed.pools[0]!.subnet);
+    assert.equal((await req(b, 'DELETE', '/v1/networks/orphaned')).statusCode, 204);
+    await waitFor('orphaned gone on a', async () => (await req(a, 'GET', '/v1/networks/orphaned')).statusCode === 404);
+  });
+
+  it('etcd away: a global create is a fast 503 leaving nothing, a local bridge network works; etcd back: global creates work again', async () => {
+    await etcd.stop('SIGKILL');
+    const t0 = Date.now();
+    const r = await req(a, 'POST', '/v1/networks', { name: 'later', driver: 'overlay' });
+    assert.equal(r.statusCode, 503, r.body);
+    assert.equal(r.json().code, 'PB_ERR_CLUSTER_UNAVAILABLE');
+    assert.ok(Date.now() - t0 < 2000, `fast: ${Date.now() - t0} ms`);
+    assert.equal((await req(a, 'GET', '/v1/networks/later')).statusCode, 404);
+    const local = await req(a, 'POST', '/v1/networks', { name: 'loc', driver: 'bridge' });
+    assert.equal(local.statusCode, 201, local.body);
+    assert.equal((await connect(a, 'loc', 'l1')).ipv4Address.includes('/'), true);
+    await etcd.start();
+    const back = await waitFor('a global create', async () => {
+      const x = await req(a, 'POST', '/v1/networks', { name: 'later', driver: 'overlay' });
+      return x.statusCode === 201 ? x : undefined;
+    });
+    assert.equal(back.json().scope, 'global');
+    await waitFor('later on b', async () => (await req(b, 'GET', '/v1/networks/later')).statusCode === 200);
+  });
+});
