@@ -13,11 +13,11 @@ import { buildTestApp } from './helpers/native-app.js';
  * programmed from the watch, and the failures: etcd away, a claim whose kernel work fails, a
  * claim whose host died before the kernel work.
  */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<Exclude<T, false | undefined>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await probe();
-    if (v !== undefined && v !== false) return v;
+    if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -39,7 +39,7 @@ describe('cluster flags', () => {
 
   it('without them there is no overlay driver and nothing else changes', async () => {
     assert.ok(!createBuiltinRegistry().names().includes('overlay'));
-    const t = await buildTestApp({ flags: ['--bridge', 'none'] });
+    const t = await buildTestApp(['--bridge', 'none']);
     try {
       const r = await t.app.inject({ method: 'POST', url: '/v1/networks', ...json({ name: 'ov', driver: 'overlay' }) });
       assert.equal(r.statusCode, 400, r.body);
