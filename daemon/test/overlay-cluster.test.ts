@@ -94,7 +94,10 @@ describe('overlay networks on two hosts and one etcd (fake kernels)', () => {
     assert.equal(r.statusCode, 201, r.body);
     netId = r.json().id;
     assert.equal(r.json().scope, 'global');
-    const seen = await waitFor('ov on b', async () => ((await req(b, 'GET', '/v1/networks/ov')).statusCode === 200 ? (await req(b, 'GET', '/v1/networks/ov')).json() : undefined));
+    const seen = (await waitFor('ov on b', async () => ((await req(b, 'GET', '/v1/networks/ov')).statusCode === 200 ? (await req(b, 'GET', '/v1/networks/ov')).json() : undefined))) as {
+      id: string;
+      ipam: { config: unknown[] };
+    };
     assert.equal(seen.id, netId);
     assert.deepEqual(seen.ipam.config, [{ subnet: '10.60.0.0/24', gateway: '10.60.0.1' }]);
     for (const h of [a, b]) {
@@ -155,10 +158,10 @@ describe('overlay networks on two hosts and one etcd (fake kernels)', () => {
     const r = await req(a, 'POST', '/networks/create', { Name: 'dov', Driver: 'overlay', IPAM: { Config: [{ Subnet: '10.61.0.0/24' }] } });
     assert.equal(r.statusCode, 201, r.body);
     const id = r.json().Id as string;
-    const seen = await waitFor('dov on b', async () => {
+    const seen = (await waitFor('dov on b', async () => {
       const x = await req(b, 'GET', `/networks/${id}`);
       return x.statusCode === 200 ? x.json() : undefined;
-    });
+    })) as { Scope: string; Driver: string };
     assert.equal(seen.Scope, 'global');
     assert.equal(seen.Driver, 'overlay');
     assert.equal((await req(b, 'DELETE', `/networks/${id}`)).statusCode, 204);
@@ -166,6 +169,7 @@ describe('overlay networks on two hosts and one etcd (fake kernels)', () => {
 
   it('a create whose kernel work fails gives its claim back: nothing in etcd, nothing on either host', async () => {
     a.kernel.failNext((call) => call.method === 'ip' && JSON.stringify(call.args).includes('vxlan.add'));
+    assert.deepEqual(await keysUnder('/patchbay/v1/'), [], 'etcd holds no network before');
     const r = await req(a, 'POST', '/v1/networks', { name: 'broken', driver: 'overlay' });
     assert.equal(r.statusCode, 500, r.body);
     assert.deepEqual(await keysUnder('/patchbay/v1/'), []);
