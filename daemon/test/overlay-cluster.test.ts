@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createBuiltinRegistry } from '@patchbay/drivers';
 import { parseFlags } from '../src/config.js';
 import { createEtcdClient } from '../src/cluster/etcd/index.js';
-import { createTestEtcd, type TestEtcd } from '../../test/helpers/etcd.js';
+import { createTestEtcd, createTestEtcdCluster, type TestEtcd, type TestEtcdCluster } from '../../test/helpers/etcd.js';
 import { buildClusterHost, type ClusterTestHost } from './helpers/cluster-app.js';
 import { buildTestApp } from './helpers/native-app.js';
 
@@ -207,5 +207,53 @@ describe('overlay networks on two hosts and one etcd (fake kernels)', () => {
     });
     assert.equal(back.json().scope, 'global');
     await waitFor('later on b', async () => (await req(b, 'GET', '/v1/networks/later')).statusCode === 200);
+  });
+});
+
+describe('overlay on a 3-member etcd cluster whose leader is killed (fake kernels)', () => {
+  let etcd: TestEtcdCluster;
+  let a: ClusterTestHost;
+  let b: ClusterTestHost;
+  const req = (h: ClusterTestHost, method: 'GET' | 'POST', url: string, payload?: unknown) => h.app.inject({ method, url, ...(payload === undefined ? {} : json(payload)) });
+  before(async () => {
+    etcd = await createTestEtcdCluster(3);
+    a = await buildClusterHost(etcd.endpoints.join(','), '192.0.2.1');
+    b = await buildClusterHost(etcd.endpoints.join(','), '192.0.2.2');
+  });
+  after(async () => {
+    await a?.close();
+    await b?.close();
+    await etcd?.cleanup();
+  });
+
+  it('creates, mirrors, connects and programs peers before and after the leader dies', async () => {
+    assert.equal((await req(a, 'POST', '/v1/networks', { name: 'ha', driver: 'overlay' })).statusCode, 201);
+    await waitFor('ha on b', async () => (await req(b, 'GET', '/v1/networks/ha')).statusCode === 200);
+    for (const [h, n] of [[a, 'x1'], [b, 'y1']] as const) {
+      assert.equal((await req(h, 'POST', '/v1/sandboxes', { name: n })).statusCode, 201);
+      assert.equal((await req(h, 'POST', '/v1/networks/ha/connect', { sandbox: n })).statusCode, 201);
+    }
+    const leader = await etcd.leader();
+    await etcd.kill(leader);
+    const t0 = Date.now();
+    const created = await waitFor('a create after the leader died', async () => {
+      const r = await req(b, 'POST', '/v1/networks', { name: 'ha2', driver: 'overlay' });
+      return r.statusCode === 201 ? r : undefined;
+    });
+    console.log(`# global create works again ${Date.now() - t0} ms after the etcd leader was killed`);
+    assert.equal(created.json().scope, 'global');
+    await waitFor('ha2 on a', async () => (await req(a, 'GET', '/v1/networks/ha2')).statusCode === 200);
+    for (const [h, n] of [[a, 'x2'], [b, 'y2']] as const) {
+      assert.equal((await req(h, 'POST', '/v1/sandboxes', { name: n })).statusCode, 201);
+      const c = await req(h, 'POST', '/v1/networks/ha/connect', { sandbox: n });
+      assert.equal(c.statusCode, 201, c.body);
+    }
+    // each host ends up with the other's two endpoints programmed
+    for (const h of [a, b]) {
+      await waitFor(`peers on ${h.address}`, async () => {
+        const ha = (await req(h, 'GET', '/v1/networks/ha')).json().id as string;
+        return (await h.kernel.neighbors(null)).filter((x) => x.dev === `pbx${ha.slice(0, 12)}`).length === 2;
+      });
+    }
   });
 });

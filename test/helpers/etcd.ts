@@ -92,3 +92,78 @@ export async function createTestEtcd(opts: { host?: string; clientPort?: number;
   await e.start();
   return e;
 }
+
+export interface TestEtcdCluster {
+  /** `host:port` of each member's client URL */
+  endpoints: string[];
+  /** the index of the member that leads now */
+  leader(): Promise<number>;
+  kill(index: number): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** An n-member etcd cluster on 127.0.0.1 (ports picked free), data in temporary directories. */
+export async function createTestEtcdCluster(n = 3): Promise<TestEtcdCluster> {
+  const members = await Promise.all(
+    Array.from({ length: n }, async (_, i) => ({ name: `m${i}`, client: await freePort(), peer: await freePort(), dir: mkdtempSync(join(tmpdir(), `pb-etcd-m${i}-`)) })),
+  );
+  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+  const children: ChildProcess[] = [];
+  const outputs: string[] = members.map(() => '');
+  members.forEach((m, i) => {
+    const c = spawn('etcd', [
+      '--name', m.name,
+      '--data-dir', join(m.dir, 'data'),
+      '--listen-client-urls', `http://127.0.0.1:${m.client}`,
+      '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
+      '--initial-cluster', initial,
+      '--initial-cluster-state', 'new',
+      '--log-level', 'warn',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout!.on('data', (b) => (outputs[i] += b));
+    c.stderr!.on('data', (b) => (outputs[i] += b));
+    children.push(c);
+  });
+  const endpoints = members.map((m) => `127.0.0.1:${m.client}`);
+  const status = async (i: number) => {
+    const r = await fetch(`http://${endpoints[i]}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+    return (await r.json()) as { header: { member_id: string }; leader: string };
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const all = await Promise.all(endpoints.map((_, i) => status(i)));
+      if (all.every((s) => s.leader && s.leader !== '0')) break;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`etcd cluster did not come up:\n${outputs.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const alive = (i: number) => children[i]!.exitCode === null && children[i]!.signalCode === null;
+  const kill = async (i: number) => {
+    const c = children[i]!;
+    if (!alive(i)) return;
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGKILL');
+    await gone;
+  };
+  return {
+    endpoints,
+    async leader() {
+      for (let i = 0; i < n; i++) {
+        if (!alive(i)) continue;
+        const s = await status(i);
+        if (s.header.member_id === s.leader) return i;
+      }
+      throw new Error('no member leads');
+    },
+    kill,
+    async cleanup() {
+      for (let i = 0; i < n; i++) await kill(i);
+      for (const m of members) rmSync(m.dir, { recursive: true, force: true });
+    },
+  };
+}
