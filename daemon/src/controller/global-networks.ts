@@ -1,12 +1,11 @@
 import type { NetworkDriver } from '@patchbay/drivers';
 import { PatchbayError } from '@patchbay/errors';
-import { runSteps } from '@patchbay/kernel';
 import type { ClusterNetworks, GlobalNetwork } from '../cluster/networks.js';
 import { GLOBAL_ADDRESS_SPACE, type NetworkRecord } from '../store/index.js';
 import { isUniqueViolation, type Core } from './core.js';
-import { startDnsSteps, validateDnsOption } from './dns.js';
-import { driverNetwork } from './driver-objects.js';
+import { validateDnsOption } from './dns.js';
 import { newId, nowRfc3339Nano } from './ids.js';
+import { announceNetwork, bringUpNetwork } from './network-up.js';
 import type { CreateNetworkInput } from './networks.js';
 
 /** What the controller needs of the cluster: global networks claimed and released in its store. */
@@ -54,21 +53,13 @@ export function createGlobalNetworks(core: Core) {
           gatewayConfigured: p.gatewayConfigured,
         });
       }
-      if (driver.planCreateNetwork) {
-        const plan = await driver.planCreateNetwork(driverNetwork(store, record), core.driverCtx);
-        record.driverState = plan.state;
-        store.setNetworkDriverState(record.id, plan.state);
-        await runSteps([...plan.steps, ...startDnsSteps(core, record)], log.child({ op: 'network.mirror', network: record.name }));
-      }
-      store.setNetworkState(record.id, 'ready');
-      record.state = 'ready';
+      await bringUpNetwork(core, driver, record, 'network.mirror');
     } catch (err) {
       // the pool rows go with the network's row (foreign key)
       store.deleteNetwork(record.id);
       throw err;
     }
-    await core.firewallSync.sync();
-    core.changes.publish({ type: 'network.created', network: record });
+    await announceNetwork(core, record);
     log.info({ network: record.name, id: record.id.slice(0, 12), vni: g.vni }, 'global network ready on this host');
     return record;
   }

@@ -2,11 +2,12 @@ import { PatchbayError } from '@patchbay/errors';
 import { runSteps } from '@patchbay/kernel';
 import type { NetworkRecord } from '../store/index.js';
 import { PREDEFINED, isUniqueViolation, type Core } from './core.js';
-import { startDnsSteps, stopDnsSteps, validateDnsOption } from './dns.js';
+import { stopDnsSteps, validateDnsOption } from './dns.js';
 import { driverNetwork } from './driver-objects.js';
 import { newId, nowRfc3339Nano } from './ids.js';
 import { createGlobalNetworks } from './global-networks.js';
 import { findNetwork } from './lookup.js';
+import { announceNetwork, bringUpNetwork } from './network-up.js';
 import type { PoolRequest } from './ipam-service.js';
 
 export interface CreateNetworkInput {
@@ -77,21 +78,12 @@ export function createNetworks(core: Core) {
       try {
         // the row (state creating) first, then its pools: recovery frees both after a crash
         await ipam.commitPools(record.id, record.name, planned, input.ipamOptions);
-        if (driver.planCreateNetwork) {
-          const plan = await driver.planCreateNetwork(driverNetwork(store, record), core.driverCtx);
-          record.driverState = plan.state;
-          store.setNetworkDriverState(record.id, plan.state);
-          // the bridge has its address before DNS listens on it
-          await runSteps([...plan.steps, ...startDnsSteps(core, record)], log.child({ op: 'network.create', network: record.name }));
-        }
-        store.setNetworkState(record.id, 'ready');
-        record.state = 'ready';
+        await bringUpNetwork(core, driver, record, 'network.create');
       } catch (err) {
         await forget(record);
         throw err;
       }
-      await core.firewallSync.sync();
-      core.changes.publish({ type: 'network.created', network: record });
+      await announceNetwork(core, record);
       log.info({ network: record.name, id: record.id.slice(0, 12) }, 'network created');
       return record;
     });
