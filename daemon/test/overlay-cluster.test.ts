@@ -116,6 +116,9 @@ describe('overlay networks on two hosts and one etcd (fake kernels)', () => {
     assert.match(vni.json().message, /VXLAN id 4096 is already used/);
     assert.equal((await req(b, 'GET', '/v1/networks/ov2')).statusCode, 404, 'a refused create leaves nothing');
     assert.equal((await req(b, 'POST', '/v1/networks', { name: 'v6', driver: 'overlay', enableIPv6: true, ipam: { config: [{ subnet: 'fd00:1::/64' }] } })).statusCode, 400);
+    const local = await req(b, 'POST', '/v1/networks', { name: 'lb', driver: 'bridge', ipam: { config: [{ subnet: '10.60.0.0/25' }] } });
+    assert.equal(local.statusCode, 403, 'a local network cannot take a subnet a global one uses on this host');
+    assert.equal(local.json().code, 'PB_ERR_POOL_OVERLAP');
   });
 
   it('endpoints on each host are programmed on the other: neighbour (IP → MAC) and FDB (MAC → VTEP) entries; none for its own', async () => {
@@ -254,6 +257,70 @@ describe('overlay on a 3-member etcd cluster whose leader is killed (fake kernel
         const ha = (await req(h, 'GET', '/v1/networks/ha')).json().id as string;
         return (await h.kernel.neighbors(null)).filter((x) => x.dev === `pbx${ha.slice(0, 12)}`).length === 2;
       });
+    }
+  });
+});
+
+describe('overlay: a fault at every kernel mutation of a create and of a connect leaves nothing (kernel, store, etcd)', () => {
+  let etcd: TestEtcd;
+  let a: ClusterTestHost;
+  const req = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) => a.app.inject({ method, url, ...(payload === undefined ? {} : json(payload)) });
+  const etcdKeys = async () => {
+    const c = createEtcdClient({ endpoints: [etcd.endpoint] });
+    try {
+      return (await c.range('/patchbay/v1/', { prefix: true })).kvs.map((kv) => kv.key).sort();
+    } finally {
+      c.close();
+    }
+  };
+  const rootLinks = async () => (await a.kernel.links(null)).map((l) => l.name).sort();
+  before(async () => {
+    etcd = await createTestEtcd();
+    a = await buildClusterHost(etcd.endpoint, '192.0.2.1');
+  });
+  after(async () => {
+    await a?.close();
+    await etcd?.cleanup();
+  });
+
+  it('create', async () => {
+    const before = { keys: await etcdKeys(), links: await rootLinks() };
+    const m0 = a.faults.mutations();
+    assert.equal((await req('POST', '/v1/networks', { name: 'probe', driver: 'overlay' })).statusCode, 201);
+    const count = a.faults.mutations() - m0;
+    assert.equal((await req('DELETE', '/v1/networks/probe')).statusCode, 204);
+    await a.controller.settled();
+    assert.ok(count >= 2, `a create mutates the kernel (${count})`);
+    for (let n = 1; n <= count; n++) {
+      a.faults.failAt(a.faults.mutations() + n);
+      const r = await req('POST', '/v1/networks', { name: `f${n}`, driver: 'overlay' });
+      assert.notEqual(r.statusCode, 201, `fault at mutation ${n}`);
+      await a.controller.settled();
+      assert.deepEqual(await etcdKeys(), before.keys, `etcd after a fault at mutation ${n}`);
+      assert.deepEqual(await rootLinks(), before.links, `links after a fault at mutation ${n}`);
+      assert.equal((await req('GET', `/v1/networks/f${n}`)).statusCode, 404);
+    }
+  });
+
+  it('connect', async () => {
+    assert.equal((await req('POST', '/v1/networks', { name: 'ov', driver: 'overlay' })).statusCode, 201);
+    assert.equal((await req('POST', '/v1/sandboxes', { name: 'probe' })).statusCode, 201);
+    const before = { keys: await etcdKeys(), links: await rootLinks() };
+    const m0 = a.faults.mutations();
+    assert.equal((await req('POST', '/v1/networks/ov/connect', { sandbox: 'probe' })).statusCode, 201);
+    const count = a.faults.mutations() - m0;
+    assert.equal((await req('POST', '/v1/networks/ov/disconnect', { sandbox: 'probe' })).statusCode, 204);
+    await a.controller.settled();
+    // the published peer goes in the background: wait until etcd is as before
+    await waitFor('the probe withdrawn', async () => JSON.stringify(await etcdKeys()) === JSON.stringify(before.keys));
+    for (let n = 1; n <= count; n++) {
+      a.faults.failAt(a.faults.mutations() + n);
+      const r = await req('POST', '/v1/networks/ov/connect', { sandbox: 'probe' });
+      assert.notEqual(r.statusCode, 201, `fault at mutation ${n}`);
+      await a.controller.settled();
+      assert.deepEqual(await etcdKeys(), before.keys, `etcd after a fault at mutation ${n}: no address or peer left`);
+      assert.deepEqual(await rootLinks(), before.links, `links after a fault at mutation ${n}`);
+      assert.deepEqual((await req('GET', '/v1/networks/ov/endpoints')).json(), []);
     }
   });
 });

@@ -203,6 +203,37 @@ describe('overlay networks across three hosts on etcd', () => {
     assert.equal(new Set(entries).size, entries.length, 'nothing duplicated');
   });
 
+  it('figures: attach on overlay against bridge, and connect → programmed on another host (median, p99)', async () => {
+    const n = 20;
+    const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+    assert.equal((await h2().daemon.req('POST', '/v1/networks', { name: 'lb', driver: 'bridge', ipam: { config: [{ subnet: '10.89.0.0/24' }] } })).status, 201);
+    const attach: Record<string, number[]> = { ov: [], lb: [] };
+    const converge: number[] = [];
+    let lastIp = '';
+    for (let i = 0; i < n; i++) {
+      for (const net of ['ov', 'lb']) {
+        const name = `f-${net}-${i}`;
+        assert.equal((await h2().daemon.req('POST', '/v1/sandboxes', { name })).status, 201);
+        const t0 = performance.now();
+        const r = await h2().daemon.req('POST', `/v1/networks/${net}/connect`, { sandbox: name });
+        attach[net]!.push(performance.now() - t0);
+        assert.equal(r.status, 201, r.text);
+        if (net !== 'ov') continue;
+        const ip = ipOf(r.body.ipv4Address);
+        lastIp = ip;
+        const t1 = performance.now();
+        await waitFor(`${ip} programmed on host 1`, () => peersOn(h1(), netId).includes(ip) || undefined);
+        converge.push(performance.now() - t1);
+      }
+    }
+    const fmt = (xs: number[]) => `median ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms (n=${xs.length})`;
+    console.log(`# connect on overlay: ${fmt(attach.ov!)}; on bridge: ${fmt(attach.lb!)}`);
+    console.log(`# connect on host 2 → programmed on host 1: ${fmt(converge)} (polling ip neigh, ~10 ms resolution)`);
+    const last = sandboxes[0]!;
+    assert.equal(ping(last.host, last.key, lastIp).code, 0, 'programmed means reachable');
+    for (let i = 0; i < n; i++) for (const net of ['ov', 'lb']) assert.equal((await h2().daemon.req('DELETE', `/v1/sandboxes/f-${net}-${i}`)).status, 204);
+  });
+
   it('the docker CLI creates an overlay network through the Docker API; inspect on another host shows Scope global', async () => {
     const cfg = mkdtempSync(join(tmpdir(), 'pb-docker-'));
     const docker = (h: SimHost, ...args: string[]) => {

@@ -168,8 +168,9 @@ export function createEndpoints(core: Core) {
       } catch (err) {
         // Only a rolled-back join leaves the endpoint unjoined; after a committed join (a failed
         // firewall sync) the endpoint stays, and the firewall drift is for reconcile.
-        if (!store.endpointById(ep.id)?.sandboxId) dropEndpoint(core, net, ep);
+        const released = store.endpointById(ep.id)?.sandboxId ? undefined : dropEndpoint(core, net, ep);
         if (!store.endpointById(ep.id)) core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
+        await released;
         throw err;
       }
     });

@@ -100,6 +100,8 @@ export function createGlobalNetworks(core: Core) {
   async function adopt(g: GlobalNetwork): Promise<void> {
     await locks.with([`net:${g.network.name}`], async () => {
       if (store.networkById(g.network.id)) return;
+      // the watch's news may be old: a create that failed here gave its claim back meanwhile
+      if (!(await clusterOf(core).networks.get(g.network.id))) return;
       await mirrorLocked(g);
     });
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClusterRegistry } from '@patchbay/drivers';
-import { createFakeKernel, type FakeKernel } from '@patchbay/kernel';
+import { createFakeKernel, withFaults, type FakeKernel, type FaultyKernel } from '@patchbay/kernel';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createCluster, type Cluster } from '../../src/cluster/index.js';
@@ -17,6 +17,8 @@ export interface ClusterTestHost {
   controller: Controller;
   cluster: Cluster;
   kernel: FakeKernel;
+  /** the controller's kernel: the fake behind a fault injector (failAt the Nth mutation) */
+  faults: FaultyKernel;
   address: string;
   close(): Promise<void>;
 }
@@ -27,6 +29,7 @@ export interface ClusterTestHost {
  */
 export async function buildClusterHost(etcdEndpoint: string, address: string, flags: string[] = []): Promise<ClusterTestHost> {
   const kernel = createFakeKernel({ hostLinks: [{ name: 'eth0', up: true, mtu: 1500, addrs: [`${address}/24`] }] });
+  const faults = withFaults(kernel);
   const dataRoot = mkdtempSync(join(tmpdir(), 'pb-cluster-host-'));
   const netnsEtc = join(dataRoot, 'netns-etc');
   const config = {
@@ -36,9 +39,9 @@ export async function buildClusterHost(etcdEndpoint: string, address: string, fl
   const log = pino({ level: process.env.PB_TEST_LOG ?? 'silent' });
   const db = openDb(':memory:');
   const store = createStore(db);
-  const cluster = await createCluster(config, { kernel, store, log });
+  const cluster = await createCluster(config, { kernel: faults.kernel, store, log });
   const registry = createClusterRegistry();
-  const controller = createController({ store, kernel, registry, config, log, cluster, dnsOptions: { enabled: false } });
+  const controller = createController({ store, kernel: faults.kernel, registry, config, log, cluster, dnsOptions: { enabled: false } });
   await controller.start();
   cluster.start({
     registry,
@@ -53,6 +56,7 @@ export async function buildClusterHost(etcdEndpoint: string, address: string, fl
     controller,
     cluster,
     kernel,
+    faults,
     address,
     async close() {
       await app.close();
