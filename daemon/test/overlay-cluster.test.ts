@@ -323,4 +323,23 @@ describe('overlay: a fault at every kernel mutation of a create and of a connect
       assert.deepEqual((await req('GET', '/v1/networks/ov/endpoints')).json(), []);
     }
   });
+  it("reconcile frees this host's addresses in etcd that no endpoint owns (a crash between the claim and the row), never another host's", async () => {
+    const c = createEtcdClient({ endpoints: [etcd.endpoint] });
+    try {
+      const subnet = (await req('GET', '/v1/networks/ov')).json().ipam.config[0].subnet as string;
+      const prefix = `/patchbay/v1/ipam/${subnet.replace('/', '_')}/`;
+      const base = subnet.split('.').slice(0, 3).join('.');
+      await c.put(`${prefix}${base}.200`, JSON.stringify({ kind: 'endpoint', owner: 'lost', ownerId: 'e'.repeat(64), host: a.cluster.hostId }));
+      await c.put(`${prefix}${base}.201`, JSON.stringify({ kind: 'endpoint', owner: 'theirs', ownerId: 'd'.repeat(64), host: 'another-host' }));
+      const check = await req('GET', '/v1/system/check');
+      assert.ok(check.json().drifts.some((d: { kind: string; object: string }) => d.kind === 'orphan-allocation' && d.object.includes(`${base}.200`)), check.body);
+      assert.ok(!check.json().drifts.some((d: { object: string }) => d.object.includes(`${base}.201`)), "another host's allocation is not this host's to judge");
+      assert.equal((await req('POST', '/v1/system/reconcile')).statusCode, 200);
+      assert.equal(await c.get(`${prefix}${base}.200`), undefined);
+      assert.ok(await c.get(`${prefix}${base}.201`));
+      await c.delete(`${prefix}${base}.201`);
+    } finally {
+      c.close();
+    }
+  });
 });
