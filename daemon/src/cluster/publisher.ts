@@ -64,12 +64,19 @@ export function publishEndpoints(deps: PublisherDeps) {
     }
   }
 
+  /** Every write goes through one chain: a full sync never races a join's or a leave's write. */
+  const serially = (work: () => Promise<unknown>): Promise<void> => {
+    const next = writes.then(work).then(() => undefined);
+    writes = next.catch(() => undefined);
+    return next;
+  };
+
   async function syncIfDirty() {
     if (!dirty || syncing) return;
     syncing = true;
+    dirty = false;
     try {
-      dirty = false;
-      await fullSync(keeper.id());
+      await serially(() => fullSync(keeper.id()));
     } catch (err) {
       dirty = true;
       log.debug({ err: (err as Error).message }, 'cluster: publishing endpoints failed; retrying');
@@ -83,7 +90,7 @@ export function publishEndpoints(deps: PublisherDeps) {
     log,
     onGranted: async (lease) => {
       dirty = false;
-      await fullSync(lease).catch((err: unknown) => {
+      await serially(() => fullSync(lease)).catch((err: unknown) => {
         dirty = true;
         throw err;
       });
@@ -101,7 +108,7 @@ export function publishEndpoints(deps: PublisherDeps) {
       return;
     }
     // one write after the other: a join and the leave right after it reach etcd in that order
-    writes = writes.then(() => (value === undefined ? etcd.delete(key) : etcd.put(key, value, { lease })).then(() => undefined)).catch(() => void (dirty = true));
+    serially(() => (value === undefined ? etcd.delete(key) : etcd.put(key, value, { lease }))).catch(() => void (dirty = true));
   }
 
   const unsubscribe = deps.changes.subscribe((change) => {

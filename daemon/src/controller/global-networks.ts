@@ -4,8 +4,7 @@ import type { ClusterNetworks, GlobalNetwork } from '../cluster/networks.js';
 import { GLOBAL_ADDRESS_SPACE, type NetworkRecord } from '../store/index.js';
 import { isUniqueViolation, type Core } from './core.js';
 import { validateDnsOption } from './dns.js';
-import { newId, nowRfc3339Nano } from './ids.js';
-import { announceNetwork, bringUpNetwork } from './network-up.js';
+import { announceNetwork, bringUpNetwork, newNetworkFields } from './network-up.js';
 import type { CreateNetworkInput } from './networks.js';
 
 /** What the controller needs of the cluster: global networks claimed and released in its store. */
@@ -28,7 +27,10 @@ export function clusterOf(core: Core): ClusterPort {
 export function createGlobalNetworks(core: Core) {
   const { store, registry, locks, log } = core;
 
-  /** Mirror a network the cluster holds: its row and pools here, its kernel objects on this host. Call under its name's lock. */
+  /**
+   * Mirror a network the cluster holds: its row and pools here, its kernel objects on this host,
+   * committed (or nothing). Call under its name's lock; announce it after.
+   */
   async function mirrorLocked(g: GlobalNetwork): Promise<NetworkRecord> {
     const driver = registry.get(g.network.driver);
     const record: NetworkRecord = { ...g.network, predefined: false, driverState: {}, state: 'creating' };
@@ -59,7 +61,6 @@ export function createGlobalNetworks(core: Core) {
       store.deleteNetwork(record.id);
       throw err;
     }
-    await announceNetwork(core, record);
     log.info({ network: record.name, id: record.id.slice(0, 12), vni: g.vni }, 'global network ready on this host');
     return record;
   }
@@ -73,26 +74,18 @@ export function createGlobalNetworks(core: Core) {
     return locks.with([`net:${input.name}`], async () => {
       if (store.networkByName(input.name)) throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
       const options = validateDnsOption(driver.validateOptions(input.options, { name: input.name, isDefault: false }, []));
-      const network: GlobalNetwork['network'] = {
-        id: newId(),
-        name: input.name,
-        driver: driver.name,
-        created: nowRfc3339Nano(),
-        internal: input.internal,
-        attachable: input.attachable,
-        enableIPv6: false,
-        ipamDriver: input.ipamDriver,
-        ipamOptions: input.ipamOptions,
-        options,
-        labels: input.labels,
-      };
+      const network: GlobalNetwork['network'] = newNetworkFields(input, driver.name, options);
       const claimed = await cluster.networks.claim(network, input.ipamConfig);
+      let record: NetworkRecord;
       try {
-        return await mirrorLocked(claimed);
+        record = await mirrorLocked(claimed);
       } catch (err) {
         await cluster.networks.release(claimed, { force: true }).catch((e: unknown) => log.error({ err: e, network: input.name }, 'cluster: could not give back the claim of a failed create'));
         throw err;
       }
+      // committed here and in the cluster: a firewall failure now is reconcile's to repair, as for a bridge network
+      await announceNetwork(core, record);
+      return record;
     });
   }
 
@@ -102,7 +95,7 @@ export function createGlobalNetworks(core: Core) {
       if (store.networkById(g.network.id)) return;
       // the watch's news may be old: a create that failed here gave its claim back meanwhile
       if (!(await clusterOf(core).networks.get(g.network.id))) return;
-      await mirrorLocked(g);
+      await announceNetwork(core, await mirrorLocked(g));
     });
   }
 

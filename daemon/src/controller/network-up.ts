@@ -4,6 +4,8 @@ import type { NetworkRecord } from '../store/index.js';
 import type { Core } from './core.js';
 import { startDnsSteps } from './dns.js';
 import { driverNetwork } from './driver-objects.js';
+import { newId, nowRfc3339Nano } from './ids.js';
+import type { CreateNetworkInput } from './networks.js';
 
 /**
  * A network row (state creating, its pools written) becomes ready: the driver's kernel objects,
@@ -27,3 +29,18 @@ export async function announceNetwork(core: Core, record: NetworkRecord): Promis
   await core.firewallSync.sync();
   core.changes.publish({ type: 'network.created', network: record });
 }
+
+/** A new network's identity and settings from its create input: what local and global networks share. */
+export const newNetworkFields = (input: CreateNetworkInput, driver: string, options: Record<string, string>) => ({
+  id: newId(),
+  name: input.name,
+  driver,
+  created: nowRfc3339Nano(),
+  internal: input.internal,
+  attachable: input.attachable,
+  enableIPv6: input.enableIPv6,
+  ipamDriver: input.ipamDriver,
+  ipamOptions: input.ipamOptions,
+  options,
+  labels: input.labels,
+});

@@ -4,10 +4,9 @@ import type { NetworkRecord } from '../store/index.js';
 import { PREDEFINED, isUniqueViolation, type Core } from './core.js';
 import { stopDnsSteps, validateDnsOption } from './dns.js';
 import { driverNetwork } from './driver-objects.js';
-import { newId, nowRfc3339Nano } from './ids.js';
 import { createGlobalNetworks } from './global-networks.js';
 import { findNetwork } from './lookup.js';
-import { announceNetwork, bringUpNetwork } from './network-up.js';
+import { announceNetwork, bringUpNetwork, newNetworkFields } from './network-up.js';
 import type { PoolRequest } from './ipam-service.js';
 
 export interface CreateNetworkInput {
@@ -52,18 +51,8 @@ export function createNetworks(core: Core) {
       }
       const planned = usesIpam ? await ipam.planPools(input.name, input.ipamConfig, { enableIPv6: input.enableIPv6, pools: input.ipamPools ?? [] }) : [];
       const record: NetworkRecord = {
-        id: newId(),
-        name: input.name,
-        driver: driver.name,
-        created: nowRfc3339Nano(),
-        internal: input.internal,
-        attachable: input.attachable,
-        enableIPv6: input.enableIPv6,
+        ...newNetworkFields(input, driver.name, options),
         predefined: input.predefined === true,
-        ipamDriver: input.ipamDriver,
-        ipamOptions: input.ipamOptions,
-        options,
-        labels: input.labels,
         driverState: {},
         state: 'creating',
       };
