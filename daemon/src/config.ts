@@ -31,6 +31,15 @@ export interface DaemonConfig {
   dns: boolean;
   /** the host's resolv.conf, whose nameservers the DNS forwards to */
   dnsResolvConf: string;
+  /** `etcd://HOST:PORT[,HOST:PORT…]`: global-scope networks (overlay) kept in this etcd cluster */
+  clusterStore?: string;
+  clusterStoreCacert?: string;
+  clusterStoreCert?: string;
+  clusterStoreKey?: string;
+  /** this host's underlay address (the VTEP), or an interface whose IPv4 address it is */
+  clusterAdvertise?: string;
+  /** seconds a host's published endpoints outlive it in the cluster store (its lease TTL) */
+  clusterLeaseTtl: number;
   /** where sandboxes patchbay made get `<netns name>/resolv.conf` (what `ip netns exec` bind-mounts); no flag, tests move it */
   netnsEtc: string;
 }
@@ -51,6 +60,7 @@ export const DEFAULTS: DaemonConfig = {
   dns: true,
   dnsResolvConf: '/etc/resolv.conf',
   netnsEtc: '/etc/netns',
+  clusterLeaseTtl: 15,
 };
 
 type Kind = 'string' | 'bool' | 'list';
@@ -75,6 +85,12 @@ const FLAGS: Record<string, { key: keyof DaemonConfig; kind: Kind; short?: strin
   'firewall-check-interval': { key: 'firewallCheckInterval', kind: 'string', help: 'seconds between checks: firewall tables in place, adopted namespaces still alive (0 = off, default 10)' },
   dns: { key: 'dns', kind: 'bool', help: 'answer DNS for sandbox names on user-defined bridge networks (default true)' },
   'dns-resolv-conf': { key: 'dnsResolvConf', kind: 'string', help: 'resolv.conf whose nameservers other names are forwarded to (default /etc/resolv.conf)' },
+  'cluster-store': { key: 'clusterStore', kind: 'string', help: 'etcd://HOST:PORT[,HOST:PORT…]: keep global-scope (overlay) networks in this etcd cluster' },
+  'cluster-store-cacert': { key: 'clusterStoreCacert', kind: 'string', help: 'CA that signed the etcd members\' certificates (https)' },
+  'cluster-store-cert': { key: 'clusterStoreCert', kind: 'string', help: 'client certificate for etcd' },
+  'cluster-store-key': { key: 'clusterStoreKey', kind: 'string', help: 'client key for etcd' },
+  'cluster-advertise': { key: 'clusterAdvertise', kind: 'string', help: 'this host\'s underlay address (VTEP): ADDR or IFACE' },
+  'cluster-lease-ttl': { key: 'clusterLeaseTtl', kind: 'string', help: 'seconds a dead host\'s endpoints stay published (default 15)' },
   cleanup: { key: 'cleanup', kind: 'bool', help: 'remove every network, sandbox and firewall table patchbay made, then exit' },
 };
 
@@ -133,6 +149,9 @@ export function parseFlags(argv: readonly string[]): DaemonConfig & { help?: boo
   if (!Number.isInteger(cfg.mtu) || cfg.mtu < 68 || cfg.mtu > 65535) throw bad(`invalid --mtu "${raw.mtu?.at(-1)}": must be 68-65535`);
   cfg.firewallCheckInterval = Number(raw['firewall-check-interval']?.at(-1) ?? DEFAULTS.firewallCheckInterval);
   if (!Number.isFinite(cfg.firewallCheckInterval) || cfg.firewallCheckInterval < 0) throw bad('invalid --firewall-check-interval');
+  cfg.clusterLeaseTtl = Number(raw['cluster-lease-ttl']?.at(-1) ?? DEFAULTS.clusterLeaseTtl);
+  if (!Number.isInteger(cfg.clusterLeaseTtl) || cfg.clusterLeaseTtl < 2 || cfg.clusterLeaseTtl > 3600) throw bad('invalid --cluster-lease-ttl: must be 2-3600 seconds');
+  validateCluster(cfg);
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(cfg.logLevel)) throw bad(`invalid --log-level "${cfg.logLevel}"`);
   validateNetworking(cfg);
   return cfg;
@@ -162,4 +181,25 @@ function validateNetworking(cfg: DaemonConfig): void {
   if (cfg.fixedCidr !== undefined) checkCidr('fixed-cidr', cfg.fixedCidr);
   if (!cfg.icc && !cfg.iptables) throw bad('You specified --iptables=false with --icc=false. ICC=false uses the firewall; please set --icc or --iptables to true');
   if (!cfg.iptables) cfg.ipMasq = false;
+}
+
+/** `etcd://h:p[,h:p]` → the members' `host:port`; throws InvalidParameter otherwise. */
+export function clusterEndpoints(url: string): string[] {
+  const m = /^etcd:\/\/(.+)$/.exec(url);
+  const members = m ? m[1]!.split(',').map((x) => x.trim()) : [];
+  if (members.length === 0 || members.some((x) => !/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(x))) {
+    throw bad(`invalid --cluster-store "${url}": want etcd://HOST:PORT[,HOST:PORT…]`);
+  }
+  return members;
+}
+
+function validateCluster(cfg: DaemonConfig): void {
+  const tls = [cfg.clusterStoreCacert, cfg.clusterStoreCert, cfg.clusterStoreKey].some((x) => x !== undefined);
+  if (cfg.clusterStore === undefined) {
+    if (cfg.clusterAdvertise !== undefined || tls) throw bad('--cluster-advertise and --cluster-store-* need --cluster-store');
+    return;
+  }
+  clusterEndpoints(cfg.clusterStore);
+  if (cfg.clusterAdvertise === undefined) throw bad('--cluster-store needs --cluster-advertise (this host\'s underlay address or interface)');
+  if ((cfg.clusterStoreCert === undefined) !== (cfg.clusterStoreKey === undefined)) throw bad('--cluster-store-cert and --cluster-store-key go together');
 }

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createBuiltinRegistry } from '@patchbay/drivers';
+import { createBuiltinRegistry, createClusterRegistry } from '@patchbay/drivers';
 import { isPatchbayError } from '@patchbay/errors';
 import { createRealKernel, resolveKernelBackend, type KernelBackendChoice } from '@patchbay/kernel';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
+import { createCluster } from './cluster/index.js';
 import { createController } from './controller/index.js';
 import { buildCniApp } from './cni/index.js';
 import { registerDockerRoutes } from './docker/index.js';
@@ -50,8 +51,10 @@ async function main(argv: string[]): Promise<void> {
   const db = openDb(join(config.dataRoot, 'patchbay.db'));
   const store = createStore(db);
   const metrics = createMetrics();
+  const cluster = config.clusterStore ? await createCluster(config, { kernel, store, log }) : undefined;
+  const registry = cluster ? createClusterRegistry() : createBuiltinRegistry();
   const controller = observedController(metrics, { kernel, backend: resolved.backend }, (kernel, hooks) =>
-    createController({ store, kernel, registry: createBuiltinRegistry(), config, log, hooks }),
+    createController({ store, kernel, registry, config, log, hooks, ...(cluster ? { cluster } : {}) }),
   );
   const eventStreams = new Set<() => void>();
   metrics.sources.eventSubscribers = () => eventStreams.size;
@@ -63,6 +66,12 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   await controller.start();
+  cluster?.start({
+    registry,
+    changes: controller.changes,
+    adoptGlobal: controller.networks.adoptGlobal,
+    removeMirror: (id) => controller.networks.remove(id, { mirrorOnly: true }),
+  });
   const cniApp = buildCniApp({ controller, log });
   const app = buildApp({
     controller,
@@ -101,6 +110,7 @@ async function main(argv: string[]): Promise<void> {
     await listenersClosed;
     await controller.settled(); // retired links are deleted, not left for the next start
     await controller.close(); // DNS stops answering; the next start serves the same names again
+    await cluster?.stop(); // the host's lease stays: its peers stay reachable through a restart
     db.close();
     process.exit(0);
   };

@@ -123,6 +123,14 @@ export interface DriverContext {
   retiredLinkGroup?: number;
   /** Resolves once every retired link is deleted (a name a retired link holds is then free). */
   retiredSettled?(): Promise<void>;
+  /** Set when the daemon is part of a cluster (--cluster-store): what global-scope drivers need. */
+  cluster?: ClusterFacts;
+}
+
+/** This host in the cluster: its underlay (VTEP) address and the MTU of the interface carrying it. */
+export interface ClusterFacts {
+  localAddress: string;
+  underlayMtu: number;
 }
 
 /** The link group of retired links (see DriverContext.retiredLinkGroup): "pb" and 1. */
@@ -174,6 +182,8 @@ export interface NetworkDriver {
   gatewayOps?(net: DriverNetwork, ifName: string): IpOp[];
   /** The interface that carries the network on the host (a bridge), when the network owns one. */
   hostInterface?(net: DriverNetwork): string | undefined;
+  /** Other links of the daemon's namespace the network owns (overlay: its vxlan device), so orphan detection keeps them. */
+  networkLinks?(net: DriverNetwork): string[];
   /** Compare a ready network with the kernel. */
   checkNetwork?(net: DriverNetwork, root: RootView, ctx: DriverContext): DriverDrift[];
   /** Compare a joined endpoint with the kernel; repairs re-make what is lost. */

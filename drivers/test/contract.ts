@@ -15,6 +15,7 @@ import { breakagesOf, runUntilCrash, World } from './world.js';
  * `networkOptions`: per driver, the options of the suite's networks (e.g. macvlan's `parent`, a
  * link the caller made); left out, a network has none. `noGateway`: drivers whose networks have
  * no gateway address (ipvlan l3: the parent routes).
+ * `context`: what the daemon adds to the drivers' context.
  */
 export function driverContract(
   name: string,
@@ -22,6 +23,8 @@ export function driverContract(
   makeKernel: () => Kernel,
   networkOptions: Record<string, Record<string, string>> = {},
   noGateway: readonly string[] = [],
+  /** what the daemon adds to the drivers' context (a cluster's facts for global-scope drivers) */
+  context: Partial<DriverContext> = {},
 ): void {
   for (const template of drivers()) {
     describe(`driver contract: ${template.name} (${name})`, () => {
@@ -30,7 +33,7 @@ export function driverContract(
         for (const w of worlds.splice(0)) await w.dispose();
       });
       const world = async (kernel: Kernel = makeKernel(), retired = false) => {
-        const ctx: DriverContext = { kernel, defaults: { mtu: 1500 }, ...(retired ? { retiredLinkGroup: RETIRED_LINK_GROUP } : {}) };
+        const ctx: DriverContext = { ...context, kernel, defaults: { mtu: 1500 }, ...(retired ? { retiredLinkGroup: RETIRED_LINK_GROUP } : {}) };
         const w = new World(drivers().find((d) => d.name === template.name)!, ctx);
         w.net.options = { ...networkOptions[template.name] };
         if (noGateway.includes(template.name) && w.net.ipv4) w.net.ipv4 = { subnet: w.net.ipv4.subnet };

@@ -59,7 +59,7 @@ export interface TestDaemon {
  * A patchbayd for integration tests, run from source in the test's own (already isolated)
  * namespace, with its socket, store and exec root in a temporary directory.
  */
-export function createTestDaemon(args: string[] = [], opts: { dir?: string; env?: Record<string, string> } = {}): TestDaemon {
+export function createTestDaemon(args: string[] = [], opts: { dir?: string; env?: Record<string, string>; prefix?: string[] } = {}): TestDaemon {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'pbd-'));
   const socket = join(dir, 'pb.sock');
   let child: ChildProcess | undefined;
@@ -74,7 +74,9 @@ export function createTestDaemon(args: string[] = [], opts: { dir?: string; env?
     req: (method, path, body) => requestSocket(socket, method, path, body),
     async start(extraArgs = args) {
       output = '';
-      child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', join(root, 'daemon/src/main.ts'), ...base, ...extraArgs], {
+      // `prefix`: a command that execs the daemon elsewhere (nsenter into a namespace the test made)
+      const [cmd, ...pre] = [...(opts.prefix ?? []), process.execPath];
+      child = spawn(cmd!, [...pre, '--import', 'tsx', '--conditions=development', join(root, 'daemon/src/main.ts'), ...base, ...extraArgs], {
         cwd: root,
         env: { ...process.env, ...opts.env },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import type { ChangeFeed } from '../changes.js';
 import type { DnsService } from '../dns/index.js';
 import type { Store } from '../store/index.js';
 import type { FirewallSync } from './firewall-sync.js';
+import type { ClusterPort } from './global-networks.js';
 import type { IpamService } from './ipam-service.js';
 import type { Locks } from './locks.js';
 import type { LinkReaper } from './reaper.js';
@@ -26,6 +27,8 @@ export interface Core {
   driverCtx: DriverContext;
   reaper: LinkReaper;
   dns: DnsService;
+  /** set when the daemon is part of a cluster (--cluster-store): global-scope networks */
+  cluster?: ClusterPort;
 }
 
 export const PREDEFINED = ['bridge', 'host', 'none'] as const;

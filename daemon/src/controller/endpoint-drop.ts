@@ -2,10 +2,15 @@ import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/inde
 import type { Core } from './core.js';
 import { driverNetwork, driverSandbox, joinedEndpoint } from './driver-objects.js';
 
-/** Forget an endpoint: its row, ports and address rows in one transaction, then its addresses in the allocators. */
-export function dropEndpoint(core: Core, net: NetworkRecord, ep: EndpointRecord): void {
+/**
+ * Forget an endpoint: its row, ports and address rows in one transaction, then its addresses in
+ * the allocators. The returned promise (which never rejects) settles when the IPAM store freed
+ * the addresses: at once for the local store; a cluster store's round trip for a global network,
+ * which a request waits for so that what it returns is what every host sees.
+ */
+export function dropEndpoint(core: Core, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
   core.store.tx(() => core.store.deleteEndpoint(ep.id));
-  core.ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
+  return core.ipam.releaseEndpoint(net.id, net.name, [ep.ipv4, ep.ipv6]);
 }
 
 /**

@@ -123,9 +123,10 @@ export function createEndpoints(core: Core) {
       throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', `endpoint ${ep.name} is joined to sandbox ${ep.sandboxId.slice(0, 12)}: leave it first`);
     }
     if (ep.hostIf) throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', `endpoint ${ep.name} is attached: detach it first`);
-    dropEndpoint(core, net, ep);
+    const released = dropEndpoint(core, net, ep);
     core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
     await core.firewallSync.sync();
+    await released;
   }
 
   async function join(netRef: string, epRef: string, sbRef: string, opts: { ifName?: string } = {}): Promise<EndpointRecord> {
@@ -176,8 +177,9 @@ export function createEndpoints(core: Core) {
       } catch (err) {
         // Only a rolled-back join leaves the endpoint unjoined; after a committed join (a failed
         // firewall sync) the endpoint stays, and the firewall drift is for reconcile.
-        if (!store.endpointById(ep.id)?.sandboxId) dropEndpoint(core, net, ep);
+        const released = store.endpointById(ep.id)?.sandboxId ? undefined : dropEndpoint(core, net, ep);
         if (!store.endpointById(ep.id)) core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
+        await released;
         throw err;
       }
     });

@@ -1,11 +1,12 @@
-import { RETIRED_LINK_GROUP, type DriverRegistry } from '@patchbay/drivers';
+import { RETIRED_LINK_GROUP, type ClusterFacts, type DriverRegistry } from '@patchbay/drivers';
 import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
 import { createChangeFeed } from '../changes.js';
 import { createDnsService, type DnsServiceOptions } from '../dns/index.js';
 import { createFirewall } from '../firewall/index.js';
-import type { Store } from '../store/index.js';
+import { createSqliteIpamStore, type IpamStore, type Store } from '../store/index.js';
+import type { ClusterPort } from './global-networks.js';
 import { bootstrapNetworks } from './bootstrap.js';
 import type { Core } from './core.js';
 import { createEndpoints } from './endpoints.js';
@@ -38,6 +39,8 @@ export interface ControllerDeps {
   hooks?: ControllerHooks;
   /** overrides of the DNS service's options (tests: a free port, a fake upstream's port) */
   dnsOptions?: Partial<DnsServiceOptions>;
+  /** the daemon is part of a cluster: global networks, the GlobalDefault IPAM store, this host's underlay */
+  cluster?: { port: ClusterPort; ipamStore: IpamStore; facts: ClusterFacts };
 }
 
 /** The network controller: networks, sandboxes and endpoints over the store, IPAM, drivers and firewall. */
@@ -52,13 +55,23 @@ export function createController(deps: ControllerDeps) {
     registry,
     config,
     log: log.child({ component: 'controller' }),
-    ipam: createIpamService(store, kernel, config.defaultAddressPools, { log: log.child({ component: 'ipam' }) }),
+    ipam: createIpamService(store, kernel, config.defaultAddressPools, {
+      log: log.child({ component: 'ipam' }),
+      ...(deps.cluster ? { stores: [createSqliteIpamStore(store), deps.cluster.ipamStore] } : {}),
+    }),
     locks: createLocks(),
     changes: createChangeFeed({ onSubscriberError: (err, change) => log.error({ err, change: change.type }, 'a change subscriber failed') }),
     firewallSync,
-    driverCtx: { kernel, defaults: { mtu: 1500 }, retiredLinkGroup: RETIRED_LINK_GROUP, retiredSettled: () => reaper.settled() },
+    driverCtx: {
+      kernel,
+      defaults: { mtu: 1500 },
+      retiredLinkGroup: RETIRED_LINK_GROUP,
+      retiredSettled: () => reaper.settled(),
+      ...(deps.cluster ? { cluster: deps.cluster.facts } : {}),
+    },
     reaper,
     dns: createDnsService({ log: log.child({ component: 'dns' }), resolvConfPath: config.dnsResolvConf, enabled: config.dns, ...deps.dnsOptions }),
+    ...(deps.cluster ? { cluster: deps.cluster.port } : {}),
   };
   followChanges(core);
   const networks = createNetworks(core);
@@ -117,7 +130,9 @@ export function createController(deps: ControllerDeps) {
       for (const sb of store.sandboxes()) await sandboxes.remove(sb.id);
       // every network but the singletons (none, host), the default network included
       for (const net of store.networks()) {
-        if (!registry.get(net.driver).singleton) await networks.remove(net.id, { allowPredefined: true });
+        // a global network's copy on this host goes; the cluster keeps it for the other hosts
+        const driver = registry.get(net.driver);
+        if (!driver.singleton) await networks.remove(net.id, { allowPredefined: true, mirrorOnly: driver.scope === 'global' });
       }
       await core.reaper.settled();
       await firewall.remove();

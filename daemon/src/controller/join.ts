@@ -131,11 +131,12 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   }
   // The leave and (for a disconnect) the endpoint's removal commit together, before the
   // retired link is handed to the reaper: a crash after this point leaves nothing half-done.
-  if (intent === 'deleting') dropEndpoint(core, net, ep);
-  else store.attachEndpoint(ep.id, DETACHED, 'ready');
+  const released = intent === 'deleting' ? dropEndpoint(core, net, ep) : undefined;
+  if (!released) store.attachEndpoint(ep.id, DETACHED, 'ready');
   if (leaveSteps.length > 0) core.reaper.retired(sb.id);
   core.changes.publish({ type: 'endpoint.left', network: net, sandbox: sb, endpoint: ep });
   if (intent === 'deleting') core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
+  await released;
   return store.endpointById(ep.id) ?? { ...ep, ...DETACHED };
 }
 

@@ -2,10 +2,11 @@ import { PatchbayError } from '@patchbay/errors';
 import { runSteps } from '@patchbay/kernel';
 import type { NetworkRecord } from '../store/index.js';
 import { PREDEFINED, isUniqueViolation, type Core } from './core.js';
-import { startDnsSteps, stopDnsSteps, validateDnsOption } from './dns.js';
+import { stopDnsSteps, validateDnsOption } from './dns.js';
 import { driverNetwork } from './driver-objects.js';
-import { newId, nowRfc3339Nano } from './ids.js';
+import { createGlobalNetworks } from './global-networks.js';
 import { findNetwork } from './lookup.js';
+import { announceNetwork, bringUpNetwork, newNetworkFields } from './network-up.js';
 import type { PoolRequest } from './ipam-service.js';
 
 export interface CreateNetworkInput {
@@ -27,6 +28,7 @@ export interface CreateNetworkInput {
 
 export function createNetworks(core: Core) {
   const { store, registry, ipam, locks, log } = core;
+  const global = createGlobalNetworks(core);
 
   async function create(input: CreateNetworkInput): Promise<NetworkRecord> {
     if (!input.predefined && (PREDEFINED as readonly string[]).includes(input.name)) {
@@ -36,6 +38,7 @@ export function createNetworks(core: Core) {
     if (driver.singleton && !input.predefined) {
       throw new PatchbayError('PB_ERR_PREDEFINED', `only one instance of "${driver.name}" network is allowed`);
     }
+    if (driver.scope === 'global') return global.create(input, driver);
     return locks.with([`net:${input.name}`], async () => {
       if (store.networkByName(input.name)) {
         throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
@@ -48,18 +51,8 @@ export function createNetworks(core: Core) {
       }
       const planned = usesIpam ? await ipam.planPools(input.name, input.ipamConfig, { enableIPv6: input.enableIPv6, pools: input.ipamPools ?? [] }) : [];
       const record: NetworkRecord = {
-        id: newId(),
-        name: input.name,
-        driver: driver.name,
-        created: nowRfc3339Nano(),
-        internal: input.internal,
-        attachable: input.attachable,
-        enableIPv6: input.enableIPv6,
+        ...newNetworkFields(input, driver.name, options),
         predefined: input.predefined === true,
-        ipamDriver: input.ipamDriver,
-        ipamOptions: input.ipamOptions,
-        options,
-        labels: input.labels,
         driverState: {},
         state: 'creating',
       };
@@ -74,21 +67,12 @@ export function createNetworks(core: Core) {
       try {
         // the row (state creating) first, then its pools: recovery frees both after a crash
         await ipam.commitPools(record.id, record.name, planned, input.ipamOptions);
-        if (driver.planCreateNetwork) {
-          const plan = await driver.planCreateNetwork(driverNetwork(store, record), core.driverCtx);
-          record.driverState = plan.state;
-          store.setNetworkDriverState(record.id, plan.state);
-          // the bridge has its address before DNS listens on it
-          await runSteps([...plan.steps, ...startDnsSteps(core, record)], log.child({ op: 'network.create', network: record.name }));
-        }
-        store.setNetworkState(record.id, 'ready');
-        record.state = 'ready';
+        await bringUpNetwork(core, driver, record, 'network.create');
       } catch (err) {
         await forget(record);
         throw err;
       }
-      await core.firewallSync.sync();
-      core.changes.publish({ type: 'network.created', network: record });
+      await announceNetwork(core, record);
       log.info({ network: record.name, id: record.id.slice(0, 12) }, 'network created');
       return record;
     });
@@ -99,7 +83,8 @@ export function createNetworks(core: Core) {
     store.deleteNetwork(record.id);
   }
 
-  async function remove(ref: string, opts: { allowPredefined?: boolean } = {}): Promise<void> {
+  /** `mirrorOnly`: a global network the cluster already removed (another host deleted it): only this host's copy goes. */
+  async function remove(ref: string, opts: { allowPredefined?: boolean; mirrorOnly?: boolean } = {}): Promise<void> {
     const found = findNetwork(store, ref);
     if (found.predefined && !opts.allowPredefined) {
       throw new PatchbayError('PB_ERR_PREDEFINED', `${found.name} is a pre-defined network and cannot be removed`);
@@ -112,8 +97,9 @@ export function createNetworks(core: Core) {
       if (count > 0) {
         throw new PatchbayError('PB_ERR_ACTIVE_ENDPOINTS', `error while removing network: network ${net.name} id ${net.id} has active endpoints`);
       }
-      store.setNetworkState(net.id, 'deleting');
       const driver = registry.get(net.driver);
+      if (driver.scope === 'global' && !opts.mirrorOnly) await global.releaseInCluster(net);
+      store.setNetworkState(net.id, 'deleting');
       const steps = driver.planDeleteNetwork?.(driverNetwork(store, net), core.driverCtx) ?? [];
       try {
         await runSteps([...stopDnsSteps(core, net), ...steps], log.child({ op: 'network.delete', network: net.name }));
@@ -130,5 +116,5 @@ export function createNetworks(core: Core) {
     });
   }
 
-  return { create, remove, forget };
+  return { create, remove, forget, adoptGlobal: global.adopt };
 }

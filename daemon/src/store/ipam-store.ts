@@ -59,6 +59,11 @@ export interface IpamStore {
   dropPool(id: number): Promise<boolean>;
 
   allocations(poolId: number): Promise<AllocationRecord[]>;
+  /**
+   * The allocations this host made, where the store is shared by hosts (a cluster store); crash
+   * recovery frees only these. Absent: every allocation is this host's.
+   */
+  ownAllocations?(poolId: number): Promise<AllocationRecord[]>;
   allocation(poolId: number, address: string): Promise<AllocationRecord | undefined>;
   /**
    * Records the allocations all together or none (AllocationConflict names a held address), with

@@ -49,6 +49,10 @@ export const ErrorCodes = {
   PB_ERR_POOL_EXHAUSTED: 'Unavailable',
   PB_ERR_NO_POOL: 'Unavailable',
   PB_ERR_IPAM_CONFLICT: 'Unavailable',
+  /** global-scope work (overlay networks) while the cluster store (etcd) cannot be reached */
+  PB_ERR_CLUSTER_UNAVAILABLE: 'Unavailable',
+  /** global-scope work on a daemon started without --cluster-store */
+  PB_ERR_NO_CLUSTER: 'InvalidParameter',
   PB_ERR_NOT_IMPLEMENTED: 'NotImplemented',
   // the CNI front door's own refusals (each has a CNI error code: daemon/src/cni/errors.ts)
   PB_ERR_CNI_VERSION: 'InvalidParameter',

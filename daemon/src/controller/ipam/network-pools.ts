@@ -68,7 +68,9 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
   /** Validate the requested pools and fill in what is missing (subnet from the defaults, gateway). */
   async function planPools(networkName: string, requests: readonly PoolRequest[], opts: PlanPoolsOptions): Promise<PlannedPool[]> {
     if ((opts.pools?.length ?? 0) > 0) return planAdoption(requests, opts);
-    const existing = (await local().pools()).map((p) => ({ subnet: p.subnet, networkName: p.networkId ? ctx.labelOf(p) : null, requestedBy: p.requestedBy }));
+    // every address space's pools: a local network must not take a subnet a global one uses here
+    const held = (await Promise.all(ctx.stores.map((s) => s.pools()))).flat();
+    const existing = held.map((p) => ({ subnet: p.subnet, networkName: p.networkId ? ctx.labelOf(p) : null, requestedBy: p.requestedBy }));
     const out: PlannedPool[] = [];
     for (const req of requests) {
       if (!req.subnet) {

@@ -1,5 +1,16 @@
 import type { Drift } from '@patchbay/api';
+import type { AllocationRecord, IpamStore, PoolRecord } from '../../store/index.js';
 import type { IpamContext } from './context.js';
+
+/** Every allocation of the store that this host made (a shared store's own ones only). */
+async function heldBy(ipamStore: IpamStore) {
+  const out: { pool: PoolRecord; a: AllocationRecord }[] = [];
+  for (const pool of await ipamStore.pools()) {
+    const rows = await (ipamStore.ownAllocations ?? ipamStore.allocations)(pool.id);
+    for (const a of rows) out.push({ pool, a });
+  }
+  return out;
+}
 
 export interface PlannedRepair {
   drift: Drift;
@@ -16,18 +27,25 @@ export async function planOrphanAllocations(ctx: IpamContext, inFlight: Readonly
   const ownerGone = (ownerId: string | undefined) => ownerId === undefined || (!inFlight.has(ownerId) && !store.endpointById(ownerId));
   const planned: PlannedRepair[] = [];
   for (const ipamStore of ctx.stores) {
-    for (const pool of await ipamStore.pools()) {
-      for (const a of await ipamStore.allocations(pool.id)) {
-        if (a.kind !== 'endpoint' || !ownerGone(a.ownerId)) continue;
-        const net = pool.networkId ? store.networkById(pool.networkId) : undefined;
-        planned.push({
-          drift: { kind: 'orphan-allocation', object: `address ${a.address}${net ? ` in network ${net.name}` : ''}`, action: `free it (owner ${a.owner} is gone)` },
-          repair: async () => {
-            if (!ownerGone(a.ownerId)) return;
-            await ctx.release(pool, [a.address], { kinds: ['endpoint'], ...(a.ownerId !== undefined ? { ownerId: a.ownerId } : {}) });
-          },
-        });
-      }
+    let held: { pool: PoolRecord; a: AllocationRecord }[];
+    try {
+      held = await heldBy(ipamStore);
+    } catch (err) {
+      // a cluster store that cannot be reached: its orphans wait for the next reconcile
+      if (ipamStore.scope !== 'global') throw err;
+      ctx.log.warn({ err: (err as Error).message }, 'ipam: cannot look for orphan allocations in the cluster store now');
+      continue;
+    }
+    for (const { pool, a } of held) {
+      if (a.kind !== 'endpoint' || !ownerGone(a.ownerId)) continue;
+      const net = pool.networkId ? store.networkById(pool.networkId) : undefined;
+      planned.push({
+        drift: { kind: 'orphan-allocation', object: `address ${a.address}${net ? ` in network ${net.name}` : ''}`, action: `free it (owner ${a.owner} is gone)` },
+        repair: async () => {
+          if (!ownerGone(a.ownerId)) return;
+          await ctx.release(pool, [a.address], { kinds: ['endpoint'], ...(a.ownerId !== undefined ? { ownerId: a.ownerId } : {}) });
+        },
+      });
     }
   }
   return planned;

@@ -13,8 +13,11 @@ export function planOrphans(core: Core, snap: Snapshot): Planned[] {
   const drivers = registry.all().filter((d) => d.ownsLinkName);
   const owned = new Set<string>();
   for (const net of snap.networks) {
-    const name = registry.get(net.driver).hostInterface?.(driverNetwork(core.store, net));
+    const driver = registry.get(net.driver);
+    const dnet = driverNetwork(core.store, net);
+    const name = driver.hostInterface?.(dnet);
     if (name) owned.add(name);
+    for (const link of driver.networkLinks?.(dnet) ?? []) owned.add(link);
   }
   for (const ep of snap.endpoints) if (ep.hostIf) owned.add(ep.hostIf);
   const orphans = [...snap.root.links.values()].filter(

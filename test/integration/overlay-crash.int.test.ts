@@ -1,0 +1,102 @@
+import { requireIsolatedNamespace } from '../helpers/isolation.js';
+requireIsolatedNamespace();
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestDaemon, sh, type TestDaemon } from '../helpers/daemon.js';
+import { createEtcdClient } from '../../daemon/src/cluster/etcd/index.js';
+import { createTestEtcd, type TestEtcd } from '../helpers/etcd.js';
+
+/**
+ * kill -9 at every mutating kernel call of an overlay create and of a connect to an overlay
+ * network (the test seam SIGKILLs the daemon just before the Nth one), restart, and check that
+ * the host and the cluster store agree: a claim that reached etcd is mirrored here with its
+ * bridge and vxlan (the claim stands), one that did not leaves nothing; an endpoint either exists
+ * with its address held in etcd and its peer published, or neither.
+ */
+let d: TestDaemon;
+let etcd: TestEtcd;
+const keys = async (prefix: string) => {
+  const c = createEtcdClient({ endpoints: [etcd.endpoint] });
+  try {
+    return (await c.range(prefix, { prefix: true })).kvs;
+  } finally {
+    c.close();
+  }
+};
+const links = () => (JSON.parse(sh(['ip', '-json', 'link', 'show']).out) as { ifname: string }[]).map((l) => l.ifname);
+const mutations = async () => ((await d.req('GET', '/v1/debug/mutations')).body as { count: number }).count;
+async function waitFor(what: string, probe: () => Promise<boolean>, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+async function crashAt(n: number, method: string, path: string, body: unknown) {
+  await d.req('POST', '/v1/debug/crash', { after: n });
+  await d.req(method, path, body).catch(() => undefined);
+  assert.ok(await d.exited(10_000), `the daemon died at mutation ${n}`);
+  await d.start();
+}
+
+describe('overlay: kill -9 at every kernel mutation, restart, host and etcd agree', () => {
+  before(async () => {
+    sh(['ip', 'link', 'add', 'ul0', 'type', 'bridge']);
+    sh(['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'ul0']);
+    sh(['ip', 'link', 'set', 'ul0', 'up']);
+    etcd = await createTestEtcd();
+    d = createTestDaemon(['--bridge', 'none', '--dns=false', '--cluster-store', `etcd://${etcd.endpoint}`, '--cluster-advertise', 'ul0'], { env: { PATCHBAY_TEST_SEAMS: '1' } });
+    await d.start();
+  });
+  after(async () => {
+    await d?.cleanup();
+    await etcd?.cleanup();
+  });
+
+  it('create', async () => {
+    const m0 = await mutations();
+    assert.equal((await d.req('POST', '/v1/networks', { name: 'probe', driver: 'overlay' })).status, 201);
+    const count = (await mutations()) - m0;
+    assert.equal((await d.req('DELETE', '/v1/networks/probe')).status, 204);
+    assert.ok(count >= 2);
+    for (let n = 1; n <= count; n++) {
+      const name = `k${n}`;
+      await crashAt(n, 'POST', '/v1/networks', { name, driver: 'overlay' });
+      const claim = (await keys('/patchbay/v1/names/')).find((kv) => kv.key.endsWith(`/${name}`));
+      assert.ok(claim, `the claim of ${name} was made before the first kernel mutation, so it stands`);
+      // the sync mirrors it in the background: row ready, bridge and vxlan here, the firewall applied
+      await waitFor(`${name} mirrored`, async () => ((await d.req('GET', '/v1/networks')).body as { name: string }[]).some((x) => x.name === name));
+      const id = claim.value;
+      assert.ok(links().includes(`pbo${id.slice(0, 12)}`) && links().includes(`pbx${id.slice(0, 12)}`), `bridge and vxlan of ${name} (crash at mutation ${n})`);
+      await waitFor(`a consistent check after a crash at mutation ${n}`, async () => (await d.req('GET', '/v1/system/check')).body.consistent === true, 5000);
+      assert.equal((await d.req('DELETE', `/v1/networks/${name}`)).status, 204);
+      assert.ok(!links().some((l) => l.endsWith(id.slice(0, 12))), 'nothing left after the delete');
+    }
+    assert.deepEqual(await keys('/patchbay/v1/networks/'), []);
+  });
+
+  it('connect', async () => {
+    assert.equal((await d.req('POST', '/v1/networks', { name: 'ov', driver: 'overlay' })).status, 201);
+    assert.equal((await d.req('POST', '/v1/sandboxes', { name: 'probe' })).status, 201);
+    const m0 = await mutations();
+    assert.equal((await d.req('POST', '/v1/networks/ov/connect', { sandbox: 'probe' })).status, 201);
+    const count = (await mutations()) - m0;
+    assert.equal((await d.req('POST', '/v1/networks/ov/disconnect', { sandbox: 'probe' })).status, 204);
+    for (let n = 1; n <= count; n++) {
+      const name = `c${n}`;
+      assert.equal((await d.req('POST', '/v1/sandboxes', { name })).status, 201);
+      await crashAt(n, 'POST', '/v1/networks/ov/connect', { sandbox: name });
+      const eps = (await d.req('GET', '/v1/networks/ov/endpoints')).body as { id: string; ipv4Address: string }[];
+      // every address this host holds in etcd belongs to an endpoint here, and every endpoint's peer is published
+      await waitFor('etcd agrees with the host', async () => {
+        const held = (await keys('/patchbay/v1/ipam/')).map((kv) => JSON.parse(kv.value) as { ownerId: string });
+        const peers = (await keys('/patchbay/v1/endpoints/')).map((kv) => kv.key.split('/').at(-1));
+        return held.length === eps.length && held.every((h) => eps.some((e) => e.id === h.ownerId)) && peers.length === eps.length;
+      });
+      const check = await d.req('GET', '/v1/system/check');
+      assert.equal(check.body.consistent, true, check.text);
+      assert.equal((await d.req('DELETE', `/v1/sandboxes/${name}`)).status, 204);
+    }
+  });
+});
