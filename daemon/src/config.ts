@@ -33,6 +33,10 @@ export interface DaemonConfig {
   dnsResolvConf: string;
   /** where sandboxes patchbay made get `<netns name>/resolv.conf` (what `ip netns exec` bind-mounts); no flag, tests move it */
   netnsEtc: string;
+  /** serve Docker's remote network and IPAM driver protocol; undefined: when /run/docker exists at start */
+  dockerPlugin?: boolean;
+  /** where dockerd discovers the plugin (`/run/docker/plugins/<name>.sock`; the name is the driver's) */
+  dockerPluginSocket: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -51,6 +55,7 @@ export const DEFAULTS: DaemonConfig = {
   dns: true,
   dnsResolvConf: '/etc/resolv.conf',
   netnsEtc: '/etc/netns',
+  dockerPluginSocket: '/run/docker/plugins/patchbay.sock',
 };
 
 type Kind = 'string' | 'bool' | 'list';
@@ -75,6 +80,8 @@ const FLAGS: Record<string, { key: keyof DaemonConfig; kind: Kind; short?: strin
   'firewall-check-interval': { key: 'firewallCheckInterval', kind: 'string', help: 'seconds between checks: firewall tables in place, adopted namespaces still alive (0 = off, default 10)' },
   dns: { key: 'dns', kind: 'bool', help: 'answer DNS for sandbox names on user-defined bridge networks (default true)' },
   'dns-resolv-conf': { key: 'dnsResolvConf', kind: 'string', help: 'resolv.conf whose nameservers other names are forwarded to (default /etc/resolv.conf)' },
+  'docker-plugin': { key: 'dockerPlugin', kind: 'bool', help: "serve Docker's remote network and IPAM driver \"patchbay\" (default: when /run/docker exists)" },
+  'docker-plugin-socket': { key: 'dockerPluginSocket', kind: 'string', help: 'socket of the Docker plugin (default /run/docker/plugins/patchbay.sock; the file name is the driver name)' },
   cleanup: { key: 'cleanup', kind: 'bool', help: 'remove every network, sandbox and firewall table patchbay made, then exit' },
 };
 
@@ -133,6 +140,9 @@ export function parseFlags(argv: readonly string[]): DaemonConfig & { help?: boo
   if (!Number.isInteger(cfg.mtu) || cfg.mtu < 68 || cfg.mtu > 65535) throw bad(`invalid --mtu "${raw.mtu?.at(-1)}": must be 68-65535`);
   cfg.firewallCheckInterval = Number(raw['firewall-check-interval']?.at(-1) ?? DEFAULTS.firewallCheckInterval);
   if (!Number.isFinite(cfg.firewallCheckInterval) || cfg.firewallCheckInterval < 0) throw bad('invalid --firewall-check-interval');
+  if (!cfg.dockerPluginSocket.startsWith('/') || !cfg.dockerPluginSocket.endsWith('.sock')) {
+    throw bad(`invalid --docker-plugin-socket "${cfg.dockerPluginSocket}": an absolute path ending in .sock (dockerd finds plugins as <name>.sock)`);
+  }
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(cfg.logLevel)) throw bad(`invalid --log-level "${cfg.logLevel}"`);
   validateNetworking(cfg);
   return cfg;

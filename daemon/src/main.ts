@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
 import { createController } from './controller/index.js';
 import { buildCniApp } from './cni/index.js';
+import { buildDockerPluginApp, dockerPluginEnabled, serveDockerPlugin } from './docker-plugin/index.js';
 import { registerDockerRoutes } from './docker/index.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
@@ -75,6 +76,8 @@ async function main(argv: string[]): Promise<void> {
     frontDoors: [cniApp],
   });
   const closeListeners = await listenAll(app, config, log, [{ prefix: '/cni/', app: cniApp }]);
+  const pluginApp = dockerPluginEnabled(config) ? buildDockerPluginApp({ controller, log }) : undefined;
+  const closePlugin = pluginApp ? await serveDockerPlugin(pluginApp, config, log) : async () => undefined;
 
   let checking = false;
   const timer =
@@ -96,8 +99,8 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down; networks, sandboxes and endpoints stay in place');
     if (timer) clearInterval(timer);
-    const listenersClosed = closeListeners(); // stop accepting; resolves when in-flight requests are done
-    await Promise.all([app.close(), cniApp.close()]); // ends open event streams, which would otherwise hold their connections
+    const listenersClosed = Promise.all([closeListeners(), closePlugin()]); // stop accepting; resolves when in-flight requests are done
+    await Promise.all([app.close(), cniApp.close(), pluginApp?.close()]); // ends open event streams, which would otherwise hold their connections
     await listenersClosed;
     await controller.settled(); // retired links are deleted, not left for the next start
     await controller.close(); // DNS stops answering; the next start serves the same names again

@@ -9,6 +9,8 @@ import { findNetwork } from './lookup.js';
 import type { PoolRequest } from './ipam-service.js';
 
 export interface CreateNetworkInput {
+  /** the caller's id (Docker's remote driver: the NetworkID dockerd chose); default a new one */
+  id?: string;
   name: string;
   driver: string;
   ipamDriver: string;
@@ -48,7 +50,7 @@ export function createNetworks(core: Core) {
       }
       const planned = usesIpam ? await ipam.planPools(input.name, input.ipamConfig, { enableIPv6: input.enableIPv6, pools: input.ipamPools ?? [] }) : [];
       const record: NetworkRecord = {
-        id: newId(),
+        id: input.id ?? newId(),
         name: input.name,
         driver: driver.name,
         created: nowRfc3339Nano(),
