@@ -79,8 +79,32 @@ export function buildDockerPluginApp({ controller, log }: { controller: Controll
     const { status, body } = toPluginError(new PatchbayError('PB_ERR_NOT_FOUND', `${req.url.split('?')[0]!.slice(1)} is not implemented by the patchbay plugin`), interfaceOf(req.url));
     void reply.status(status === 200 ? 200 : 404).type('application/json').send(body);
   });
-  registerRoutes(app.withTypeProvider<ZodTypeProvider>(), createPluginContext(controller, log.child({ component: 'docker-plugin' })));
+  const ctx = createPluginContext(controller, pluginLog);
+  registerRoutes(app.withTypeProvider<ZodTypeProvider>(), ctx);
+  keepDockerUserInLine(app, ctx);
   return app;
+}
+
+/**
+ * DOCKER-USER follows patchbay's bridges: at start, when any door makes or removes a network, and
+ * at each firewall check interval (dockerd may have been restarted, or someone flushed the chain).
+ */
+function keepDockerUserInLine(app: FastifyInstance, ctx: PluginContext) {
+  const sync = () => void ctx.dockerUser.sync().catch((err: unknown) => ctx.log.error({ err }, 'could not update DOCKER-USER'));
+  let unsubscribe: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    await ctx.dockerUser.sync().catch((err: unknown) => ctx.log.error({ err }, 'could not update DOCKER-USER: traffic on patchbay bridges may be dropped by dockerd\'s FORWARD policy'));
+    unsubscribe = ctx.controller.changes.subscribe((c) => {
+      if (c.type === 'network.created' || c.type === 'network.removed') sync();
+    });
+    const every = ctx.controller.core.config.firewallCheckInterval;
+    if (every > 0) (timer = setInterval(sync, every * 1000)).unref();
+  });
+  app.addHook('onClose', async () => {
+    unsubscribe?.();
+    if (timer) clearInterval(timer);
+  });
 }
 
 type App = ReturnType<typeof withZod>;

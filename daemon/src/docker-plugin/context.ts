@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Controller } from '../controller/index.js';
 import { createDockerPluginNetworks, type DockerPluginNetworks, type NetworkRecord } from '../store/index.js';
+import { createDockerUserSync, type DockerUserSync } from './docker-user.js';
 import { pluginError } from './errors.js';
 
 /** The option (`docker network create -o patchbay.network=NAME`, `--ipam-opt` too) that names an existing patchbay network. */
@@ -12,11 +13,19 @@ export const DOCKER_OWNER = 'docker';
 export interface PluginContext {
   controller: Controller;
   dockerNetworks: DockerPluginNetworks;
+  /** DOCKER-USER's accept rules for patchbay's bridges */
+  dockerUser: DockerUserSync;
   log: Logger;
 }
 
 export function createPluginContext(controller: Controller, log: Logger): PluginContext {
-  return { controller, dockerNetworks: createDockerPluginNetworks(controller.core.store), log };
+  const bridges = () => controller.fwModel().networks.map((n) => n.bridge);
+  return {
+    controller,
+    dockerNetworks: createDockerPluginNetworks(controller.core.store),
+    dockerUser: createDockerUserSync(controller.core.kernel, bridges, log),
+    log,
+  };
 }
 
 /** The patchbay network behind a Docker NetworkID, or PB_ERR_NETWORK_NOT_FOUND. */

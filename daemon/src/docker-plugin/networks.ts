@@ -84,7 +84,7 @@ export async function createNetwork(ctx: PluginContext, req: PluginCreateNetwork
     id: req.NetworkID,
     name: `docker-${req.NetworkID.slice(0, 12)}`,
     driver: 'bridge',
-    ipamDriver: 'default',
+    ipamDriver: adopt.length > 0 ? 'patchbay' : 'default',
     ipamConfig: config,
     ipamOptions: {},
     ipamPools: adopt,
@@ -96,6 +96,8 @@ export async function createNetwork(ctx: PluginContext, req: PluginCreateNetwork
   });
   try {
     dockerNetworks.insert({ dockerId: req.NetworkID, networkId: net.id, owned: true });
+    // before dockerd runs a container on it: its traffic must pass dockerd's FORWARD policy
+    await ctx.dockerUser.sync();
   } catch (err) {
     await controller.networks.remove(net.id);
     throw err;
