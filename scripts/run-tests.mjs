@@ -60,7 +60,9 @@ if (only !== '--unit') {
   // /etc gets a private overlay (its changes on a tmpfs): a daemon under test writes
   // /etc/netns/<sandbox>/resolv.conf, which `ip netns exec` bind-mounts, never on the host's /etc.
   const privateEtc = 'scratch=$(mktemp -d) && mount -t tmpfs tmpfs "$scratch" && mkdir "$scratch/upper" "$scratch/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$scratch/upper,workdir=$scratch/work" /etc';
-  const setup = `mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; ip link set lo up; ${privateEtc} || exit 1; "$@"; rc=$?; umount /etc; umount "$scratch"; rmdir "$scratch"; exit $rc`;
+  // /run/docker (where dockerd finds plugin sockets) gets a private tmpfs when Docker made one on the
+  // host: a daemon under test, whose Docker plugin is on when /run/docker exists, never serves there.
+  const setup = `mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; if [ -d /run/docker ]; then mount -t tmpfs tmpfs /run/docker || exit 1; fi; ip link set lo up; ${privateEtc} || exit 1; "$@"; rc=$?; umount /etc; umount "$scratch"; rmdir "$scratch"; exit $rc`;
   for (const file of integration) {
     const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...nodeArgs, file], {
       PATCHBAY_TEST_NETNS: '1',

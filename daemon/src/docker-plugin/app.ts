@@ -115,7 +115,7 @@ function registerRoutes(app: App, ctx: PluginContext) {
   const IE = { 200: PluginIpamDriverError };
   /** One call: its body schema, its answer schema and the handler; each call is logged with its time. */
   const call = <B extends ZodType, R extends ZodType>(path: string, body: B, response: R, errors: object, handler: (body: z.infer<B>) => Promise<z.infer<R>> | z.infer<R>) =>
-    app.post(path, { schema: { body, response: { 200: errors === IE ? z.union([response, PluginIpamDriverError]) : response, ...(errors === NE ? NE : {}) } } }, async (req) => {
+    app.post(path, { schema: { body, response: { 200: errors === IE ? z.union([PluginIpamDriverError, response]) : response, ...(errors === NE ? NE : {}) } } }, async (req) => {
       const started = process.hrtime.bigint();
       const answer = await handler(req.body as z.infer<B>);
       ctx.log.debug({ call: path.slice(1), body: req.body, answer, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'plugin call');

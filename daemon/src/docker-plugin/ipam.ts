@@ -16,7 +16,9 @@ export async function requestPool(ctx: PluginContext, req: PluginRequestPoolRequ
     const family = req.V6 ? 6 : 4;
     const pool = controller.core.store.poolsOf(net.id).find((p) => p.family === family);
     if (!pool) throw pluginError('PB_ERR_INVALID_SUBNET', `network ${net.name} has no IPv${family} pool`);
-    if (req.Pool && req.Pool !== pool.subnet) throw pluginError('PB_ERR_INVALID_SUBNET', `network ${net.name}'s subnet is ${pool.subnet}, not ${req.Pool}`);
+    // without --subnet, dockerd asks again for as long as the answer overlaps a route of the host (the network's bridge has one)
+    if (!req.Pool) throw pluginError('PB_ERR_INVALID_SUBNET', `${SHARED_NETWORK_OPTION}=${net.name}: give the network's subnet too (--subnet ${pool.subnet})`);
+    if (req.Pool !== pool.subnet) throw pluginError('PB_ERR_INVALID_SUBNET', `network ${net.name}'s subnet is ${pool.subnet}, not ${req.Pool}`);
     if (req.SubPool) throw pluginError('PB_ERR_INVALID_SUBNET', `--ip-range cannot be given for the shared network ${net.name}`);
     return { PoolID: `${pool.addressSpace}/${pool.subnet}`, Pool: pool.subnet, Data: {} };
   }
@@ -42,12 +44,20 @@ export async function releasePool(ctx: PluginContext, poolId: string): Promise<v
 
 /** IpamDriver.RequestAddress: the gateway, `--ip`, or the next free address, in CIDR form. */
 export async function requestAddress(ctx: PluginContext, req: PluginRequestAddressRequest) {
-  const got = await ctx.controller.core.ipam.requestAddress(req.PoolID, {
-    ...(req.Address ? { address: req.Address } : {}),
-    options: req.Options ?? null,
-    owner: DOCKER_OWNER,
-  });
-  return { Address: got.address, Data: got.data };
+  try {
+    const got = await ctx.controller.core.ipam.requestAddress(req.PoolID, {
+      ...(req.Address ? { address: req.Address } : {}),
+      options: req.Options ?? null,
+      owner: DOCKER_OWNER,
+    });
+    return { Address: got.address, Data: got.data };
+  } catch (err) {
+    // the allocator's words are libnetwork's ("Address already in use"): say which address and pool
+    if (isPatchbayError(err) && err.code === 'PB_ERR_ADDRESS_IN_USE' && req.Address) {
+      throw pluginError('PB_ERR_ADDRESS_IN_USE', `address ${req.Address} of pool ${req.PoolID} is already in use`);
+    }
+    throw err;
+  }
 }
 
 /** IpamDriver.ReleaseAddress: one already free (its endpoint was deleted first) is success. */
