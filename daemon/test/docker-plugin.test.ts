@@ -196,4 +196,20 @@ describe('Docker remote network and IPAM driver (app.inject on the fake kernel)'
     assert.deepEqual((await t.call('NetworkDriver.DeleteNetwork', { NetworkID: NET })).body, {});
     assert.ok(store().networkByName('shared'), 'the shared network stays');
   });
+
+  it('DeleteNetwork removes Docker endpoints whose DeleteEndpoint never came (patchbayd was down), but not patchbay\'s own', async () => {
+    await createNetwork();
+    await createEndpoint();
+    await join();
+    const own = await t.app.inject({ method: 'POST', url: `/v1/networks/${NET}/endpoints`, payload: { name: 'mine' } });
+    assert.equal(own.statusCode, 201, own.body);
+    const refused = await t.call('NetworkDriver.DeleteNetwork', { NetworkID: NET });
+    assert.equal(refused.status, 403);
+    assert.match(refused.body.Err, /active endpoints/);
+    assert.equal(store().endpointById(EP), undefined, 'the stale Docker endpoint went');
+    assert.equal(await t.kernel.link(null, `pbt${EP.slice(0, 12)}`), undefined);
+    await t.app.inject({ method: 'DELETE', url: `/v1/networks/${NET}/endpoints/mine` });
+    assert.deepEqual((await t.call('NetworkDriver.DeleteNetwork', { NetworkID: NET })).body, {});
+    assert.equal(store().networkById(NET), undefined);
+  });
 });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sh } from './daemon.js';
+import { sh, type TestDaemon } from './daemon.js';
 import { miniRootfs } from './mini-image.js';
 
 export interface DockerResult {
@@ -121,3 +121,20 @@ export async function eventually(fn: () => void | Promise<void>, ms = 10_000): P
 
 /** busybox's httpd serving a page (`served-by-web`) from /www on port 80. */
 export const SERVE = ['sh', '-c', 'mkdir -p /www && echo served-by-web > /www/index.html && exec httpd -f -p 80 -h /www'];
+
+/**
+ * patchbayd (plugin on: /run/docker exists) and dockerd in this test's namespaces, with network
+ * `pnet` (10.190.0.0/24 from patchbay's IPAM), `web` serving on 8080 and `c2` on it.
+ */
+export async function dockerOnPatchbay(createDaemon: () => TestDaemon): Promise<{ d: TestDaemon; engine: Dockerd }> {
+  privateDockerDirs();
+  const engine = createDockerd();
+  const d = createDaemon();
+  await d.start();
+  await engine.start();
+  engine.importMini();
+  engine.docker(['network', 'create', '-d', 'patchbay', '--ipam-driver', 'patchbay', '--subnet', '10.190.0.0/24', 'pnet']);
+  engine.docker(['run', '-d', '--name', 'web', '--network', 'pnet', '-p', '8080:80', 'mini', ...SERVE]);
+  engine.docker(['run', '-d', '--name', 'c2', '--network', 'pnet', 'mini', 'sleep', '100000']);
+  return { d, engine };
+}

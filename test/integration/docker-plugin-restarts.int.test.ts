@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { createDockerd, endpointLinks, eventually, httpGet, ipOf as ipIn, privateDockerDirs, SERVE, type Dockerd } from '../helpers/dockerd.js';
+import { dockerOnPatchbay, endpointLinks, eventually, httpGet, ipOf as ipIn, type Dockerd } from '../helpers/dockerd.js';
 import { requireIsolatedNamespace } from '../helpers/isolation.js';
 
 requireIsolatedNamespace();
 
 /**
- * dockerd and patchbayd restarted in every order while Docker's containers run on patchbay (see
- * docker-plugin.int.test.ts for the setting: everything in this test's own namespaces).
+ * patchbayd and dockerd restarted while Docker's containers run on patchbay (see
+ * docker-plugin.int.test.ts for the setting: everything in this test's own namespaces; the start
+ * order, dockerd before patchbayd, is docker-plugin-start-order.int.test.ts).
  */
 
 let d: TestDaemon;
@@ -20,15 +21,7 @@ const ping = (from: string, to: string) => docker(['exec', from, 'ping', '-c', '
 
 describe('Docker on patchbay across restarts of dockerd and patchbayd', () => {
   before(async () => {
-    privateDockerDirs();
-    engine = createDockerd();
-    d = createTestDaemon(['--bip', '10.198.0.1/24']);
-    await d.start();
-    await engine.start();
-    engine.importMini();
-    docker(['network', 'create', '-d', 'patchbay', '--ipam-driver', 'patchbay', '--subnet', '10.190.0.0/24', 'pnet']);
-    docker(['run', '-d', '--name', 'web', '--network', 'pnet', '-p', '8080:80', 'mini', ...SERVE]);
-    docker(['run', '-d', '--name', 'c2', '--network', 'pnet', 'mini', 'sleep', '100000']);
+    ({ d, engine } = await dockerOnPatchbay(() => createTestDaemon(['--bip', '10.198.0.1/24'])));
   });
 
   after(async () => {
@@ -66,7 +59,11 @@ describe('Docker on patchbay across restarts of dockerd and patchbayd', () => {
   it('dockerd with --live-restore restarted: containers keep their links and traffic, nothing is re-made', async () => {
     await engine.stop();
     await engine.start(['--live-restore']);
+    // a stop without live-restore stopped the containers without a restart policy
+    docker(['start', 'web', 'c2']);
+    await eventually(() => void ping('c2', ipOf('web', 'pnet')));
     const before = endpointLinks().sort();
+    assert.equal(before.length, 3);
     await engine.stop();
     assert.deepEqual(endpointLinks().sort(), before);
     await engine.start(['--live-restore']);
@@ -76,18 +73,8 @@ describe('Docker on patchbay across restarts of dockerd and patchbayd', () => {
     await engine.start();
   });
 
-  it('dockerd started while patchbayd is down, patchbayd later: the first use activates the plugin', async () => {
-    await engine.stop();
-    await d.stop('SIGTERM');
-    await engine.start();
-    await d.start();
-    docker(['rm', '-f', 'always']);
-    docker(['start', 'web', 'c2']);
-    ping('c2', ipOf('web', 'pnet'));
-  });
-
   it('in the end docker rm -f and docker network rm leave no link, allocation or network; patchbay system check is consistent', async () => {
-    docker(['rm', '-f', 'web', 'c2']);
+    docker(['rm', '-f', 'web', 'c2', 'always']);
     docker(['network', 'rm', 'pnet']);
     assert.deepEqual(endpointLinks(), []);
     const networks = (await d.req('GET', '/v1/networks')).body as { name: string }[];

@@ -6,6 +6,8 @@ import { pluginError } from './errors.js';
 
 /** The option (`docker network create -o patchbay.network=NAME`, `--ipam-opt` too) that names an existing patchbay network. */
 export const SHARED_NETWORK_OPTION = 'patchbay.network';
+/** Endpoints the plugin makes are named `docker-<EndpointID's first 12>` (their id is Docker's). */
+export const DOCKER_ENDPOINT_PREFIX = 'docker-';
 /** Who asks, in patchbay's IPAM view (owner of Docker's pools and not-yet-used addresses). */
 export const DOCKER_OWNER = 'docker';
 

@@ -1,7 +1,7 @@
 import type { PluginCreateEndpointRequest, PluginEndpointRef, PluginJoinRequest } from '@patchbay/api';
 import { isPatchbayError } from '@patchbay/errors';
 import type { EndpointRecord, NetworkRecord } from '../store/index.js';
-import { networkOf, type PluginContext } from './context.js';
+import { DOCKER_ENDPOINT_PREFIX, networkOf, type PluginContext } from './context.js';
 import { pluginError } from './errors.js';
 import { portsFromOptions } from './ports.js';
 
@@ -35,7 +35,7 @@ export async function createEndpoint(ctx: PluginContext, req: PluginCreateEndpoi
   const iface = req.Interface ?? {};
   const ep = await ctx.controller.endpoints.create(net.id, {
     id: req.EndpointID,
-    name: `docker-${req.EndpointID.slice(0, 12)}`,
+    name: `${DOCKER_ENDPOINT_PREFIX}${req.EndpointID.slice(0, 12)}`,
     ...(iface.Address ? { ipv4Address: iface.Address.split('/')[0]! } : {}),
     ...(iface.AddressIPv6 ? { ipv6Address: iface.AddressIPv6.split('/')[0]! } : {}),
     ...(iface.MacAddress ? { macAddress: iface.MacAddress } : {}),

@@ -2,7 +2,7 @@ import type { PluginCreateNetworkRequest } from '@patchbay/api';
 import { isPatchbayError } from '@patchbay/errors';
 import type { PoolRequest } from '../controller/ipam-service.js';
 import type { NetworkRecord } from '../store/index.js';
-import { SHARED_NETWORK_OPTION, type PluginContext } from './context.js';
+import { DOCKER_ENDPOINT_PREFIX, SHARED_NETWORK_OPTION, type PluginContext } from './context.js';
 import { pluginError } from './errors.js';
 
 const GENERIC = 'com.docker.network.generic';
@@ -104,10 +104,27 @@ export async function createNetwork(ctx: PluginContext, req: PluginCreateNetwork
   }
 }
 
-/** NetworkDriver.DeleteNetwork: a network the plugin made goes; a shared one stays. Unknown: already gone. */
+/**
+ * NetworkDriver.DeleteNetwork: a network the plugin made goes; a shared one stays. Unknown: already
+ * gone. dockerd deletes a network only when none of its containers is on it, so Docker endpoints
+ * still recorded here are stale (their Leave and DeleteEndpoint came while patchbayd was down):
+ * they go first, unless another Docker network shares the patchbay network.
+ */
 export async function deleteNetwork(ctx: PluginContext, dockerId: string): Promise<void> {
-  const mapped = ctx.dockerNetworks.get(dockerId);
+  const { controller, dockerNetworks } = ctx;
+  const mapped = dockerNetworks.get(dockerId);
   if (!mapped) return;
-  if (mapped.owned && ctx.controller.core.store.networkById(mapped.networkId)) await ctx.controller.networks.remove(mapped.networkId);
-  ctx.dockerNetworks.delete(dockerId);
+  const net = controller.core.store.networkById(mapped.networkId);
+  if (net && dockerNetworks.ofNetwork(net.id).length === 1) await dropStaleEndpoints(ctx, net);
+  if (mapped.owned && net) await controller.networks.remove(net.id);
+  dockerNetworks.delete(dockerId);
+}
+
+async function dropStaleEndpoints(ctx: PluginContext, net: NetworkRecord): Promise<void> {
+  const stale = ctx.controller.core.store.endpointsOf(net.id).filter((e) => e.sandboxId === null && e.name.startsWith(DOCKER_ENDPOINT_PREFIX));
+  for (const ep of stale) {
+    if (ep.hostIf) await ctx.controller.endpoints.detach(net.id, ep.id);
+    await ctx.controller.endpoints.remove(net.id, ep.id);
+    ctx.log.warn({ endpoint: ep.name, network: net.name }, 'removed a Docker endpoint dockerd no longer has (its DeleteEndpoint never arrived)');
+  }
 }
