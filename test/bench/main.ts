@@ -12,6 +12,7 @@ import { createCniSide } from './cni.js';
 import { createPatchbayCniSide, versionRounds } from './cni-plugin.js';
 import { BenchDaemon } from './daemon.js';
 import { dnsRows } from './dns-phase.js';
+import { dockerRows } from './docker-phase.js';
 import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide } from './floor.js';
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
@@ -149,6 +150,9 @@ async function main(): Promise<void> {
 
   log('DNS: local and forwarded names, patchbay and aardvark-dns');
   await dnsRows(cfg, results);
+
+  log('Docker: docker run … rm -f on patchbay and on dockerd\'s bridge; the plugin\'s Join');
+  await dockerRows(cfg, results, cfg.daemonEntry ?? join(root, 'daemon/bin/patchbayd.js'), scratch);
 
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);
