@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,9 @@ export function createDockerd() {
       if (all.length > 0) docker(['rm', '-f', ...all], true);
     }
     await stop();
+    // dockerd leaves mounts under its data root (in this test's mount namespace): off before the rm
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(`${work}/`));
+    for (const m of mounts.sort().reverse()) sh(['umount', '-l', m], { allowFail: true });
     rmSync(work, { recursive: true, force: true });
   }
 
@@ -126,12 +129,12 @@ export const SERVE = ['sh', '-c', 'mkdir -p /www && echo served-by-web > /www/in
  * patchbayd (plugin on: /run/docker exists) and dockerd in this test's namespaces, with network
  * `pnet` (10.190.0.0/24 from patchbay's IPAM), `web` serving on 8080 and `c2` on it.
  */
-export async function dockerOnPatchbay(createDaemon: () => TestDaemon): Promise<{ d: TestDaemon; engine: Dockerd }> {
+export async function dockerOnPatchbay(createDaemon: () => TestDaemon, dockerdFlags: string[] = []): Promise<{ d: TestDaemon; engine: Dockerd }> {
   privateDockerDirs();
   const engine = createDockerd();
   const d = createDaemon();
   await d.start();
-  await engine.start();
+  await engine.start(dockerdFlags);
   engine.importMini();
   engine.docker(['network', 'create', '-d', 'patchbay', '--ipam-driver', 'patchbay', '--subnet', '10.190.0.0/24', 'pnet']);
   engine.docker(['run', '-d', '--name', 'web', '--network', 'pnet', '-p', '8080:80', 'mini', ...SERVE]);

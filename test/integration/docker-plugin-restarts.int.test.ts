@@ -8,8 +8,9 @@ requireIsolatedNamespace();
 
 /**
  * patchbayd and dockerd restarted while Docker's containers run on patchbay (see
- * docker-plugin.int.test.ts for the setting: everything in this test's own namespaces; the start
- * order, dockerd before patchbayd, is docker-plugin-start-order.int.test.ts).
+ * docker-plugin.int.test.ts for the setting: everything in this test's own namespaces;
+ * start order, dockerd before patchbayd, is docker-plugin-start-order.int.test.ts, --live-restore
+ * docker-plugin-live-restore.int.test.ts).
  */
 
 let d: TestDaemon;
@@ -54,23 +55,6 @@ describe('Docker on patchbay across restarts of dockerd and patchbayd', () => {
     docker(['start', 'web', 'c2']);
     await eventually(() => void ping('always', ipOf('web', 'pnet')));
     assert.equal(hostVeths(), 3);
-  });
-
-  it('dockerd with --live-restore restarted: containers keep their links and traffic, nothing is re-made', async () => {
-    await engine.stop();
-    await engine.start(['--live-restore']);
-    // a stop without live-restore stopped the containers without a restart policy
-    docker(['start', 'web', 'c2']);
-    await eventually(() => void ping('c2', ipOf('web', 'pnet')));
-    const before = endpointLinks().sort();
-    assert.equal(before.length, 3);
-    await engine.stop();
-    assert.deepEqual(endpointLinks().sort(), before);
-    await engine.start(['--live-restore']);
-    ping('c2', ipOf('web', 'pnet'));
-    assert.deepEqual(endpointLinks().sort(), before);
-    await engine.stop();
-    await engine.start();
   });
 
   it('in the end docker rm -f and docker network rm leave no link, allocation or network; patchbay system check is consistent', async () => {
