@@ -212,4 +212,28 @@ describe('Docker remote network and IPAM driver (app.inject on the fake kernel)'
     assert.deepEqual((await t.call('NetworkDriver.DeleteNetwork', { NetworkID: NET })).body, {});
     assert.equal(store().networkById(NET), undefined);
   });
+
+  it('IPv6 (--ipv6 --subnet): both pools adopted, the endpoint takes both addresses, Join answers both gateways', async () => {
+    const V6 = 'LocalDefault/fd00:190::/64';
+    await t.call('IpamDriver.RequestPool', { AddressSpace: 'LocalDefault', Pool: '10.190.0.0/24', V6: false });
+    await t.call('IpamDriver.RequestAddress', { PoolID: POOL, Options: { RequestAddressType: 'com.docker.network.gateway' } });
+    assert.deepEqual((await t.call('IpamDriver.RequestPool', { AddressSpace: 'LocalDefault', Pool: 'fd00:190::/64', V6: true })).body, { PoolID: V6, Pool: 'fd00:190::/64', Data: {} });
+    assert.equal((await t.call('IpamDriver.RequestAddress', { PoolID: V6, Options: { RequestAddressType: 'com.docker.network.gateway' } })).body.Address, 'fd00:190::1/64');
+    const created = await t.call('NetworkDriver.CreateNetwork', {
+      NetworkID: NET,
+      Options: { 'com.docker.network.enable_ipv6': true, 'com.docker.network.generic': {} },
+      IPv4Data: [{ AddressSpace: 'LocalDefault', Gateway: '10.190.0.1/24', Pool: '10.190.0.0/24' }],
+      IPv6Data: [{ AddressSpace: 'LocalDefault', Gateway: 'fd00:190::1/64', Pool: 'fd00:190::/64' }],
+    });
+    assert.deepEqual(created.body, {});
+    const a4 = (await t.call('IpamDriver.RequestAddress', { PoolID: POOL })).body.Address;
+    const a6 = (await t.call('IpamDriver.RequestAddress', { PoolID: V6 })).body.Address;
+    const ep = await t.call('NetworkDriver.CreateEndpoint', { NetworkID: NET, EndpointID: EP, Interface: { Address: a4, AddressIPv6: a6, MacAddress: '' }, Options: {} });
+    assert.equal(ep.status, 200, JSON.stringify(ep.body));
+    assert.deepEqual([store().endpointById(EP)!.ipv4, store().endpointById(EP)!.ipv6], [a4, a6]);
+    assert.equal(store().allocations().filter((a) => a.ownerId === EP).length, 2);
+    const joined = await join();
+    assert.equal(joined.body.Gateway, '10.190.0.1');
+    assert.equal(joined.body.GatewayIPv6, 'fd00:190::1');
+  });
 });
