@@ -6,8 +6,8 @@
 //    touches the host.
 // Usage: node scripts/run-tests.mjs [--unit|--int] [files...]
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -28,6 +28,16 @@ const files = explicit.length > 0 ? explicit : walk(root, []).sort();
 const unit = files.filter((f) => !f.endsWith('.int.test.ts'));
 const integration = files.filter((f) => f.endsWith('.int.test.ts'));
 const nodeArgs = ['--import', 'tsx', '--conditions=development', '--test', '--test-reporter=spec', '--test-timeout=180000'];
+
+/**
+ * A suite that drives a slow real peer (dockerd starting, stopping and pulling its containers up)
+ * may ask for more time than the default with a first-lines comment `// test-timeout: MS`.
+ */
+function argsFor(file) {
+  const head = readFileSync(resolve(root, file), 'utf8').slice(0, 2000);
+  const ms = /^\/\/ test-timeout: (\d+)$/m.exec(head)?.[1];
+  return ms ? nodeArgs.map((a) => (a.startsWith('--test-timeout=') ? `--test-timeout=${ms}` : a)) : nodeArgs;
+}
 
 function run(cmd, argv, env) {
   return new Promise((resolve) => {
@@ -64,7 +74,7 @@ if (only !== '--unit') {
   // host: a daemon under test, whose Docker plugin is on when /run/docker exists, never serves there.
   const setup = `mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; if [ -d /run/docker ]; then mount -t tmpfs tmpfs /run/docker || exit 1; fi; ip link set lo up; ${privateEtc} || exit 1; "$@"; rc=$?; umount /etc; umount "$scratch"; rmdir "$scratch"; exit $rc`;
   for (const file of integration) {
-    const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...nodeArgs, file], {
+    const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...argsFor(file), file], {
       PATCHBAY_TEST_NETNS: '1',
       PATCHBAY_OUTER_NETNS: readlinkSync('/proc/self/ns/net'),
     });

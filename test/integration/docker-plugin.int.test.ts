@@ -1,3 +1,4 @@
+// test-timeout: 600000
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
