@@ -68,6 +68,8 @@ export function createDockerd() {
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(`${work}/`));
     for (const m of mounts.sort().reverse()) sh(['umount', '-l', m], { allowFail: true });
     rmSync(work, { recursive: true, force: true });
+    // privateDockerDirs' tmpfs on /etc/docker would keep the runner from unmounting its /etc overlay
+    sh(['umount', '-l', '/etc/docker'], { allowFail: true });
   }
 
   const running = () => !!proc && proc.exitCode === null && proc.signalCode === null;
