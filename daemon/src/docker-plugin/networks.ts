@@ -99,6 +99,7 @@ export async function createNetwork(ctx: PluginContext, req: PluginCreateNetwork
     // before dockerd runs a container on it: its traffic must pass dockerd's FORWARD policy
     await ctx.dockerUser.sync();
   } catch (err) {
+    dockerNetworks.delete(req.NetworkID);
     await controller.networks.remove(net.id);
     throw err;
   }

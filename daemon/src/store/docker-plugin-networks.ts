@@ -8,24 +8,34 @@ export interface DockerPluginNetwork {
   owned: boolean;
 }
 
-/** dockerd's NetworkIDs and the patchbay networks behind them (table docker_plugin_networks). */
+const PREFIX = 'docker-plugin.network.';
+
+/**
+ * dockerd's NetworkIDs and the patchbay networks behind them, kept as rows of the store's `meta`
+ * table (`docker-plugin.network.<NetworkID>` → `{networkId, owned}`): no schema change. A row whose
+ * network is gone (removed through another door) reads as that network's absence.
+ */
 export function createDockerPluginNetworks(store: Store) {
   const q = (sql: string) => store.db.prepare(sql);
   const s = {
-    get: q('SELECT * FROM docker_plugin_networks WHERE docker_id = ?'),
-    ofNetwork: q('SELECT * FROM docker_plugin_networks WHERE network_id = ? ORDER BY docker_id'),
-    insert: q('INSERT INTO docker_plugin_networks (docker_id, network_id, owned) VALUES (?, ?, ?)'),
-    delete: q('DELETE FROM docker_plugin_networks WHERE docker_id = ?'),
+    get: q('SELECT value FROM meta WHERE key = ?'),
+    all: q("SELECT key, value FROM meta WHERE key LIKE 'docker-plugin.network.%'"),
+    insert: q('INSERT INTO meta (key, value) VALUES (?, ?)'),
+    delete: q('DELETE FROM meta WHERE key = ?'),
   };
-  const toRecord = (r: Record<string, unknown>): DockerPluginNetwork => ({ dockerId: r.docker_id as string, networkId: r.network_id as string, owned: r.owned === 1 });
+  const toRecord = (dockerId: string, value: string): DockerPluginNetwork => {
+    const v = JSON.parse(value) as { networkId: string; owned: boolean };
+    return { dockerId, networkId: v.networkId, owned: v.owned };
+  };
   return {
     get(dockerId: string): DockerPluginNetwork | undefined {
-      const row = s.get.get(dockerId) as Record<string, unknown> | undefined;
-      return row ? toRecord(row) : undefined;
+      const row = s.get.get(PREFIX + dockerId) as { value: string } | undefined;
+      return row ? toRecord(dockerId, row.value) : undefined;
     },
-    ofNetwork: (networkId: string) => (s.ofNetwork.all(networkId) as Record<string, unknown>[]).map(toRecord),
-    insert: (r: DockerPluginNetwork) => void s.insert.run(r.dockerId, r.networkId, r.owned ? 1 : 0),
-    delete: (dockerId: string) => void s.delete.run(dockerId),
+    ofNetwork: (networkId: string) =>
+      (s.all.all() as { key: string; value: string }[]).map((r) => toRecord(r.key.slice(PREFIX.length), r.value)).filter((r) => r.networkId === networkId),
+    insert: (r: DockerPluginNetwork) => void s.insert.run(PREFIX + r.dockerId, JSON.stringify({ networkId: r.networkId, owned: r.owned })),
+    delete: (dockerId: string) => void s.delete.run(PREFIX + dockerId),
   };
 }
 export type DockerPluginNetworks = ReturnType<typeof createDockerPluginNetworks>;

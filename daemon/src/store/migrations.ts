@@ -130,13 +130,4 @@ export const MIGRATIONS: readonly string[] = [
   // at most one sandbox per front door and container id
   `ALTER TABLE sandboxes ADD COLUMN origin TEXT;
   CREATE UNIQUE INDEX sandboxes_origin ON sandboxes(origin, container_id) WHERE origin IS NOT NULL;`,
-  // 7: Docker networks served by the remote-driver front door (daemon/src/docker-plugin): dockerd's
-  // NetworkID → the patchbay network (one it made, whose id is the Docker id, or an existing one it
-  // attached to); the row goes with its network
-  `CREATE TABLE docker_plugin_networks (
-    docker_id  TEXT PRIMARY KEY,
-    network_id TEXT NOT NULL REFERENCES networks(id) ON DELETE CASCADE,
-    owned      INTEGER NOT NULL
-  );
-  CREATE INDEX docker_plugin_networks_network ON docker_plugin_networks(network_id);`,
 ];
