@@ -5,6 +5,7 @@
  * puts a private tmpfs on /run (dockerd finds plugins in /run/docker/plugins, never the host's) and
  * on /etc/docker of the bench's own mount namespace.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -90,7 +91,7 @@ async function joinRounds(cfg: BenchConfig, results: Results, networkId: string)
   const poolId = 'LocalDefault/10.93.0.0/16';
   const times: number[] = [];
   for (let i = -cfg.warmup; i < rounds; i++) {
-    const endpointId = (BigInt(i + cfg.warmup + 1) + 0xbe0000n).toString(16).padStart(64, '0');
+    const endpointId = randomBytes(32).toString('hex');
     const ref = { NetworkID: networkId, EndpointID: endpointId };
     const { Address } = await plugin.call<{ Address: string }>('POST', '/IpamDriver.RequestAddress', { PoolID: poolId, Address: '', Options: null });
     await plugin.call('POST', '/NetworkDriver.CreateEndpoint', { ...ref, Interface: { Address, AddressIPv6: '', MacAddress: '' }, Options: {} });
