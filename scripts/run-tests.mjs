@@ -6,8 +6,8 @@
 //    touches the host.
 // Usage: node scripts/run-tests.mjs [--unit|--int] [files...]
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -30,6 +30,16 @@ const integration = files.filter((f) => f.endsWith('.int.test.ts'));
 // The timeout also bounds a whole file (node runs each file as one test): the crash suite kills
 // and restarts its daemons dozens of times, which on a loaded machine takes minutes.
 const nodeArgs = (timeoutMs) => ['--import', 'tsx', '--conditions=development', '--test', '--test-reporter=spec', `--test-timeout=${timeoutMs}`];
+
+/**
+ * A suite that drives a slow real peer (dockerd starting, stopping and pulling its containers up)
+ * may ask for more time than the default (15 minutes an integration file) with a first-lines comment `// test-timeout: MS`.
+ */
+function argsFor(file) {
+  const head = readFileSync(resolve(root, file), 'utf8').slice(0, 2000);
+  const ms = /^\/\/ test-timeout: (\d+)$/m.exec(head)?.[1];
+  return nodeArgs(ms ? Number(ms) : 900_000);
+}
 
 function run(cmd, argv, env) {
   return new Promise((resolve) => {
@@ -62,9 +72,11 @@ if (only !== '--unit') {
   // /etc gets a private overlay (its changes on a tmpfs): a daemon under test writes
   // /etc/netns/<sandbox>/resolv.conf, which `ip netns exec` bind-mounts, never on the host's /etc.
   const privateEtc = 'scratch=$(mktemp -d) && mount -t tmpfs tmpfs "$scratch" && mkdir "$scratch/upper" "$scratch/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$scratch/upper,workdir=$scratch/work" /etc';
-  const setup = `mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; ip link set lo up; ${privateEtc} || exit 1; "$@"; rc=$?; umount /etc; umount "$scratch"; rmdir "$scratch"; exit $rc`;
+  // /run/docker (where dockerd finds plugin sockets) gets a private tmpfs when Docker made one on the
+  // host: a daemon under test, whose Docker plugin is on when /run/docker exists, never serves there.
+  const setup = `mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns; }; if [ -d /run/docker ]; then mount -t tmpfs tmpfs /run/docker || exit 1; fi; ip link set lo up; ${privateEtc} || exit 1; "$@"; rc=$?; umount /etc; umount "$scratch"; rmdir "$scratch"; exit $rc`;
   for (const file of integration) {
-    const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...nodeArgs(1_800_000), file], {
+    const r = await run('unshare', ['--net', '--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', process.execPath, ...argsFor(file), file], {
       PATCHBAY_TEST_NETNS: '1',
       PATCHBAY_OUTER_NETNS: readlinkSync('/proc/self/ns/net'),
     });

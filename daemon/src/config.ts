@@ -42,6 +42,10 @@ export interface DaemonConfig {
   clusterLeaseTtl: number;
   /** where sandboxes patchbay made get `<netns name>/resolv.conf` (what `ip netns exec` bind-mounts); no flag, tests move it */
   netnsEtc: string;
+  /** serve Docker's remote network and IPAM driver protocol; undefined: when /run/docker exists at start */
+  dockerPlugin?: boolean;
+  /** where dockerd discovers the plugin (`/run/docker/plugins/<name>.sock`; the name is the driver's) */
+  dockerPluginSocket: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -61,6 +65,7 @@ export const DEFAULTS: DaemonConfig = {
   dnsResolvConf: '/etc/resolv.conf',
   netnsEtc: '/etc/netns',
   clusterLeaseTtl: 15,
+  dockerPluginSocket: '/run/docker/plugins/patchbay.sock',
 };
 
 type Kind = 'string' | 'bool' | 'list';
@@ -91,6 +96,8 @@ const FLAGS: Record<string, { key: keyof DaemonConfig; kind: Kind; short?: strin
   'cluster-store-key': { key: 'clusterStoreKey', kind: 'string', help: 'client key for etcd' },
   'cluster-advertise': { key: 'clusterAdvertise', kind: 'string', help: 'this host\'s underlay address (VTEP): ADDR or IFACE' },
   'cluster-lease-ttl': { key: 'clusterLeaseTtl', kind: 'string', help: 'seconds a dead host\'s endpoints stay published (default 15)' },
+  'docker-plugin': { key: 'dockerPlugin', kind: 'bool', help: "serve Docker's remote network and IPAM driver \"patchbay\" (default: when /run/docker exists)" },
+  'docker-plugin-socket': { key: 'dockerPluginSocket', kind: 'string', help: 'socket of the Docker plugin (default /run/docker/plugins/patchbay.sock; the file name is the driver name)' },
   cleanup: { key: 'cleanup', kind: 'bool', help: 'remove every network, sandbox and firewall table patchbay made, then exit' },
 };
 
@@ -152,6 +159,9 @@ export function parseFlags(argv: readonly string[]): DaemonConfig & { help?: boo
   cfg.clusterLeaseTtl = Number(raw['cluster-lease-ttl']?.at(-1) ?? DEFAULTS.clusterLeaseTtl);
   if (!Number.isInteger(cfg.clusterLeaseTtl) || cfg.clusterLeaseTtl < 2 || cfg.clusterLeaseTtl > 3600) throw bad('invalid --cluster-lease-ttl: must be 2-3600 seconds');
   validateCluster(cfg);
+  if (!cfg.dockerPluginSocket.startsWith('/') || !cfg.dockerPluginSocket.endsWith('.sock')) {
+    throw bad(`invalid --docker-plugin-socket "${cfg.dockerPluginSocket}": an absolute path ending in .sock (dockerd finds plugins as <name>.sock)`);
+  }
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(cfg.logLevel)) throw bad(`invalid --log-level "${cfg.logLevel}"`);
   validateNetworking(cfg);
   return cfg;

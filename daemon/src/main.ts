@@ -9,6 +9,7 @@ import { parseFlags, usage, type DaemonConfig } from './config.js';
 import { createCluster } from './cluster/index.js';
 import { createController } from './controller/index.js';
 import { buildCniApp } from './cni/index.js';
+import { buildDockerPluginApp, dockerPluginEnabled, serveDockerPlugin } from './docker-plugin/index.js';
 import { registerDockerRoutes } from './docker/index.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
@@ -84,6 +85,8 @@ async function main(argv: string[]): Promise<void> {
     frontDoors: [cniApp],
   });
   const closeListeners = await listenAll(app, config, log, [{ prefix: '/cni/', app: cniApp }]);
+  const pluginApp = dockerPluginEnabled(config) ? buildDockerPluginApp({ controller, log }) : undefined;
+  const closePlugin = pluginApp ? await serveDockerPlugin(pluginApp, config, log) : async () => undefined;
 
   let checking = false;
   const timer =
@@ -105,8 +108,8 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down; networks, sandboxes and endpoints stay in place');
     if (timer) clearInterval(timer);
-    const listenersClosed = closeListeners(); // stop accepting; resolves when in-flight requests are done
-    await Promise.all([app.close(), cniApp.close()]); // ends open event streams, which would otherwise hold their connections
+    const listenersClosed = Promise.all([closeListeners(), closePlugin()]); // stop accepting; resolves when in-flight requests are done
+    await Promise.all([app.close(), cniApp.close(), pluginApp?.close()]); // ends open event streams, which would otherwise hold their connections
     await listenersClosed;
     await controller.settled(); // retired links are deleted, not left for the next start
     await controller.close(); // DNS stops answering; the next start serves the same names again

@@ -13,6 +13,7 @@ import { createCniSide } from './cni.js';
 import { createPatchbayCniSide, versionRounds } from './cni-plugin.js';
 import { BenchDaemon } from './daemon.js';
 import { dnsRows } from './dns-phase.js';
+import { dockerRunRows } from './docker-run-phase.js';
 import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide } from './floor.js';
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
@@ -176,6 +177,11 @@ async function main(): Promise<void> {
   if (runsPhase(cfg, 'dns')) {
     log('DNS: local and forwarded names, patchbay and aardvark-dns');
     await dnsRows(cfg, results);
+  }
+
+  if (runsPhase(cfg, 'dockerrun') && cfg.dockerdSkip === undefined) {
+    log('Docker: docker run … rm -f on patchbay and on dockerd\'s bridge; the plugin\'s Join');
+    await dockerRunRows(cfg, results, cfg.daemonEntry ?? join(root, 'daemon/bin/patchbayd.js'), scratch);
   }
 
   const table = renderTable(results, cfg);

@@ -10,7 +10,7 @@ const SIDE_COLUMNS: readonly { key: SideKey; title: string }[] = [
   { key: 'floor', title: 'raw `ip` floor' },
   { key: 'cniMasq', title: 'CNI + ipMasq (info)' },
   { key: 'aardvark', title: "podman's aardvark-dns (DNS rows)" },
-  { key: 'dockerd', title: 'dockerd 20.10 (Engine API rows)' },
+  { key: 'dockerd', title: 'dockerd 20.10 (Engine API rows; Docker rows: its own bridge driver)' },
 ];
 
 /** Milliseconds with precision that suits their size. */
@@ -99,6 +99,7 @@ function notes(cfg: BenchConfig): string[] {
     'Engine API rows (issue 16): a real dockerd (Debian\'s docker.io, `--storage-driver vfs`) in a network + mount namespace the bench makes inside its own (private tmpfs on /run), against patchbay\'s Docker-compatible API, both driven by the same client code (`test/bench/docker-api.ts`: the requests the docker CLI sends, API v1.41, keep-alive over each unix socket), interleaved round by round. Network create is `POST /networks/create` (bridge driver, one /24); connect/disconnect move a running container (dockerd: the `mini` image imported from busybox-static, `sleep`; patchbay: a sandbox) onto a second network and off it again. Without docker.io the dockerd column says why.',
     'Each round runs every side once, with the starting side rotated, so background load falls on all sides alike. Growth and concurrency runs go side by side in turn. For CNI the bridge is created by an untimed ADD+DEL before each run, as the other sides create their network untimed.',
     `DNS rows (issue 14): test/bench/dns.ts — patchbay's resolver (the daemon's DNS service, run on its own in a process, per-client rate limit lifted) and podman's aardvark-dns answer the same 100 names on loopback addresses, each in its own process, and forward other names to the same fake upstream; a closed-loop UDP load of ${cfg.dnsConcurrency} queries in flight, ${cfg.mode === 'quick' ? '2 rounds of 500' : '5 rounds of 1500'} ms per cell with the starting server rotated. Answers/s is the median round; latencies are over every answered query. The "attach, network with DNS off" row is the attach row's patchbay side on a network with \`-o patchbay.dns=false\`, interleaved with it: the attach row has DNS on (the connect publishes the sandbox's records; adopted namespaces get no resolv.conf file).`,
+    'Docker rows (issue 11): test/bench/docker-run-phase.ts — a real dockerd (docker.io 20.10, vfs storage, a busybox image) in the bench namespace, with a private /run and /etc/docker; `docker run -d --network N mini sleep 1000` then `docker rm -f`, timed together, on a `-d patchbay --ipam-driver patchbay` network and on a network of dockerd\'s own bridge driver in turn (docker\'s own start-up and teardown dominate both). The Join row is the plugin\'s `NetworkDriver.Join` called over its socket as dockerd calls it (after an untimed RequestAddress and CreateEndpoint): the veth made in dockerd\'s namespace and its host end on the bridge, published ports live.',
     'The whole run happens as root in a network + mount namespace of its own (`unshare --net --mount`, private tmpfs on /run/netns); the host\'s interfaces and firewall are never touched.',
   ];
 }

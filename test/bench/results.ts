@@ -39,7 +39,9 @@ export type MetricId =
   | 'cniVersion'
   | 'attachDnsOff'
   | 'dnsLocal'
-  | 'dnsForwarded';
+  | 'dnsForwarded'
+  | 'dockerRun'
+  | 'pluginJoin';
 
 export class Results {
   private readonly cells = new Map<MetricId, Map<SideKey, Cell>>();

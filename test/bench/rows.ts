@@ -81,6 +81,7 @@ const noDns = { cni: 'no DNS', floor: 'no DNS', cniMasq: 'no DNS' };
 const noCni = { cni: 'no network object' };
 const noDaemon = { cni: 'no daemon', floor: 'no daemon' };
 const noEngineApi = { cni: 'no Engine API', floor: 'no Engine API', cniMasq: 'no Engine API' };
+const dockerOnly = { cni: 'Docker row', floor: 'Docker row', cniMasq: 'Docker row', aardvark: 'Docker row' };
 
 export const ROWS: readonly RowDef[] = [
   { metric: 'attach', label: () => 'attach: fresh netns → bridge network', ratios: true, targets: [ratioAtMost('attach', 'cni', 0.5, 'CNI ADD'), ratioAtMost('attach', 'floor', 2, 'floor')] },
@@ -135,6 +136,8 @@ export const ROWS: readonly RowDef[] = [
   { metric: 'rssLoaded', label: (c) => `daemon RSS with ${c.growthEndpoints} endpoints`, notApplicable: noDaemon, targets: [scalarAtMost('rssLoaded', 150, 'MB')] },
   { metric: 'dnsLocal', label: (c) => `DNS, local names: answers/s, ms: median (p90), ${c.dnsConcurrency} in flight`, notApplicable: noDns, targets: [withinTwiceOfAardvark('dnsLocal')] },
   { metric: 'dnsForwarded', label: (c) => `DNS, forwarded names (fake upstream), ${c.dnsConcurrency} in flight`, notApplicable: noDns, targets: [withinTwiceOfAardvark('dnsForwarded')] },
+  { metric: 'dockerRun', label: () => '`docker run -d --network N` … `docker rm -f` (dockerd 20.10; patchbay: `-d patchbay` network)', notApplicable: dockerOnly },
+  { metric: 'pluginJoin', label: () => 'Docker plugin: NetworkDriver.Join handling', notApplicable: { ...dockerOnly, dockerd: 'in-process driver' } },
   {
     metric: 'restart',
     label: (c) => `restart to ready with ${c.growthEndpoints} endpoints (${c.restarts === 1 ? '1 restart' : `median of ${c.restarts}`})`,

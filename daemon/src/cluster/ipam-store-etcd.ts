@@ -82,6 +82,16 @@ export function createEtcdIpamStore(store: Store, etcd: EtcdClient, hostId: stri
       throw new AllocationConflict(lost.c.poolId, lost.c.address);
     },
 
+    async adoptAddress(poolId, address, row) {
+      const key = keys.address(poolOf(poolId).subnet, address);
+      const kv = await etcd.get(key);
+      if (!kv || (JSON.parse(kv.value) as HeldValue).kind !== 'address') return false;
+      const value = JSON.stringify({ kind: row.kind, owner: row.owner, ...(row.ownerId ? { ownerId: row.ownerId } : {}), host: hostId } satisfies HeldValue);
+      // only the value read: an address released and taken by another host meanwhile stays theirs
+      const r = await etcd.txn([{ key, target: 'mod', op: 'equal', revision: kv.modRevision }], [{ put: key, value }]);
+      return r.succeeded;
+    },
+
     async releaseAddresses(releases) {
       for (const rel of releases) {
         const pool = mirrored(rel.poolId);

@@ -11,12 +11,20 @@ import { findEndpoint, findNetwork, findSandbox } from './lookup.js';
 import { assignPorts, parsePortRange, type PortRequest } from './ports.js';
 
 export interface CreateEndpointInput {
+  /** the caller's id (Docker's remote driver: the EndpointID dockerd chose); default a new one */
+  id?: string;
   name: string;
   ipv4Address?: string;
   ipv6Address?: string;
   macAddress?: string;
   ports?: PortRequest[];
   aliases?: string[];
+  /**
+   * The requested addresses may already be held by an IpamDriver.RequestAddress (dockerd asks the
+   * IPAM driver first, then creates the endpoint with that address): the endpoint takes such an
+   * allocation over instead of claiming the address again.
+   */
+  adoptRequestedAddresses?: boolean;
 }
 
 export interface ConnectInput extends Partial<CreateEndpointInput> {
@@ -76,8 +84,9 @@ export function createEndpoints(core: Core) {
       throw new PatchbayError('PB_ERR_INVALID_OPTION', `ports cannot be published on network ${net.name}: network driver ${net.driver} does not publish ports`);
     }
     const limit = driver.endpointLimit?.(driverNetwork(store, net));
-    const id = newId();
-    const addrs = driver.usesIpam ? await ipam.allocateEndpoint(net.id, net.name, { id, name: input.name }, { ipv4: input.ipv4Address, ipv6: input.ipv6Address }) : undefined;
+    const id = input.id ?? newId();
+    const requested = { ipv4: input.ipv4Address, ipv6: input.ipv6Address };
+    const addrs = driver.usesIpam ? await ipam.allocateEndpoint(net.id, net.name, { id, name: input.name }, requested, { adopt: input.adoptRequestedAddresses === true }) : undefined;
     try {
       return store.tx(() => {
         if (store.networkById(net.id)?.state !== 'ready') throw new PatchbayError('PB_ERR_NETWORK_NOT_FOUND', `network ${net.name} not found (it is being removed)`);
@@ -140,13 +149,18 @@ export function createEndpoints(core: Core) {
   async function attach(netRef: string, epRef: string, target: { netns: NetnsRef; ifName: string }): Promise<EndpointRecord> {
     const net = readyNetwork(netRef);
     const ep = findEndpoint(store, net, epRef);
-    return locks.with([`ep:${ep.id}`], () => attachLocked(core, net, ep, target));
+    const attached = await locks.with([`ep:${ep.id}`], () => attachLocked(core, net, ep, target));
+    // its published ports go live with the link
+    await core.firewallSync.sync();
+    return attached;
   }
 
   async function detach(netRef: string, epRef: string): Promise<EndpointRecord> {
     const net = findNetwork(store, netRef);
     const ep = findEndpoint(store, net, epRef);
-    return locks.with([`ep:${ep.id}`], () => detachLocked(core, net, ep));
+    const detached = await locks.with([`ep:${ep.id}`], () => detachLocked(core, net, ep));
+    await core.firewallSync.sync();
+    return detached;
   }
 
   async function leave(netRef: string, epRef: string): Promise<EndpointRecord> {

@@ -65,6 +65,7 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
     networkName: string,
     endpoint: { id: string; name: string },
     requested: { ipv4?: string | undefined; ipv6?: string | undefined },
+    opts: { adopt?: boolean } = {},
   ): Promise<EndpointAddresses> {
     const netPools = store.poolsOf(networkId);
     const wishes: AddressWish[] = netPools.map((pool) => ({
@@ -78,9 +79,19 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
       }
     }
     inFlight.add(endpoint.id);
-    let addresses: string[];
+    const addresses = new Map<AddressWish, string>();
     try {
-      addresses = await ctx.claim(wishes, networkName);
+      const toClaim: AddressWish[] = [];
+      for (const w of wishes) {
+        const adopted = opts.adopt && w.want ? await ctx.adopt(w.pool, w.want, w.row) : undefined;
+        if (adopted) addresses.set(w, adopted);
+        else toClaim.push(w);
+      }
+      const claimed = await ctx.claim(toClaim, networkName).catch(async (err: unknown) => {
+        for (const [w, address] of addresses) await ctx.release(w.pool, [address], { ownerId: endpoint.id, kinds: ['endpoint'] });
+        throw err;
+      });
+      toClaim.forEach((w, i) => addresses.set(w, claimed[i]!));
     } catch (err) {
       inFlight.delete(endpoint.id);
       throw outsideSubnetsInDockerWords(err, requested);
@@ -88,14 +99,14 @@ export function createIpamService(store: Store, kernel: Kernel, defaultPools: Po
     const result: EndpointAddresses = {
       undo: async () => {
         try {
-          for (const [i, w] of wishes.entries()) await ctx.release(w.pool, [addresses[i]!], { ownerId: endpoint.id, kinds: ['endpoint'] });
+          for (const [w, address] of addresses) await ctx.release(w.pool, [address], { ownerId: endpoint.id, kinds: ['endpoint'] });
         } finally {
           inFlight.delete(endpoint.id);
         }
       },
       done: () => inFlight.delete(endpoint.id),
     };
-    for (const [i, w] of wishes.entries()) result[w.pool.family === 4 ? 'ipv4' : 'ipv6'] = `${addresses[i]}/${prefixOf(w.pool)}`;
+    for (const [w, address] of addresses) result[w.pool.family === 4 ? 'ipv4' : 'ipv6'] = `${address}/${prefixOf(w.pool)}`;
     return result;
   }
 

@@ -32,7 +32,8 @@ export async function announceNetwork(core: Core, record: NetworkRecord): Promis
 
 /** A new network's identity and settings from its create input: what local and global networks share. */
 export const newNetworkFields = (input: CreateNetworkInput, driver: string, options: Record<string, string>) => ({
-  id: newId(),
+  // the Docker plugin's networks keep dockerd's id
+  id: input.id ?? newId(),
   name: input.name,
   driver,
   created: nowRfc3339Nano(),

@@ -10,6 +10,8 @@ import { announceNetwork, bringUpNetwork, newNetworkFields } from './network-up.
 import type { PoolRequest } from './ipam-service.js';
 
 export interface CreateNetworkInput {
+  /** the caller's id (Docker's remote driver: the NetworkID dockerd chose); default a new one */
+  id?: string;
   name: string;
   driver: string;
   ipamDriver: string;

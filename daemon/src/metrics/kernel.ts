@@ -20,6 +20,8 @@ const KERNEL_METHODS = [
   'nftApply',
   'nftListTable',
   'nftDeleteTable',
+  'iptablesList',
+  'iptables',
   'checkTools',
 ] as const satisfies readonly (keyof Kernel)[];
 type Missing = Exclude<keyof Kernel, (typeof KERNEL_METHODS)[number]>;

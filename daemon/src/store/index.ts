@@ -4,3 +4,4 @@ export * from './store.js';
 export * from './ipam-store.js';
 export * from './ipam-store-sqlite.js';
 export * from './pool-overlap.js';
+export * from './docker-plugin-networks.js';

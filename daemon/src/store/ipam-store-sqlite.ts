@@ -27,6 +27,8 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     setGateway: q('UPDATE pools SET gateway = ? WHERE id = ?'),
     clearGateway: q('UPDATE pools SET gateway = NULL WHERE id = ? AND gateway = ?'),
     allocation: q('SELECT * FROM allocations WHERE pool_id = ? AND address = ?'),
+    adoptAddress: q(`UPDATE allocations SET kind = @kind, owner = @owner, owner_id = @ownerId
+      WHERE pool_id = @poolId AND address = @address AND kind = 'address'`),
     release: q(`DELETE FROM allocations WHERE pool_id = @poolId AND address = @address
       AND (@ownerId IS NULL OR owner_id = @ownerId) AND (@kinds IS NULL OR instr(@kinds, ',' || kind || ',') > 0) RETURNING kind`),
   };
@@ -114,6 +116,8 @@ export function createSqliteIpamStore(store: Store): IpamStore {
         for (const c of cursors) store.setPoolCursor(c.poolId, c.cursor);
       });
     },
+
+    adoptAddress: async (poolId, address, row) => s.adoptAddress.run({ poolId, address, kind: row.kind, owner: row.owner, ownerId: row.ownerId ?? null }).changes > 0,
 
     async releaseAddresses(releases) {
       const mayTouchGateway = releases.some((r) => !r.kinds || r.kinds.includes('gateway'));

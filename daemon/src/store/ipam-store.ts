@@ -70,6 +70,11 @@ export interface IpamStore {
    * the pools' serial cursors. A 'gateway' allocation also becomes its pool's gateway.
    */
   claimAddresses(claims: readonly AllocationRecord[], cursors?: readonly { poolId: number; cursor: string }[]): Promise<void>;
+  /**
+   * An address held by a RequestAddress (kind 'address') becomes `row`'s (an endpoint's); false
+   * when the address is not held that way.
+   */
+  adoptAddress(poolId: number, address: string, row: Pick<AllocationRecord, 'kind' | 'owner' | 'ownerId'>): Promise<boolean>;
   /** Frees addresses; one already free is success. Freeing a pool's gateway clears it from the pool. */
   releaseAddresses(releases: readonly AddressRelease[]): Promise<void>;
 }

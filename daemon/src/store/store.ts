@@ -147,7 +147,7 @@ export function createStore(db: Db) {
     portsAll: q('SELECT * FROM ports ORDER BY endpoint_id, protocol, host_port'),
     portsOnHostPort: q('SELECT * FROM ports WHERE host_port = ? AND protocol = ?'),
     portsJoined: q(`SELECT p.*, e.network_id, e.ipv4, e.ipv6 FROM ports p JOIN endpoints e ON e.id = p.endpoint_id
-      WHERE e.sandbox_id IS NOT NULL ORDER BY p.host_port, p.protocol, p.host_ip`),
+      WHERE (e.sandbox_id IS NOT NULL OR e.host_if IS NOT NULL) ORDER BY p.host_port, p.protocol, p.host_ip`),
   };
 
   const one = <T>(stmt: { get: (...a: unknown[]) => unknown }, map: (r: Row) => T, ...args: unknown[]) => {

@@ -3,3 +3,4 @@ export * from './native.js';
 export * from './docker.js';
 export * from './docker-info.js';
 export * from './cni.js';
+export * from './docker-plugin.js';

@@ -167,6 +167,16 @@ export interface IpBatchOptions {
   ignoreMissing?: boolean;
 }
 
+/**
+ * A change to iptables' `filter` table: the firewall dockerd keeps, where patchbay only adds its
+ * own rules to the chain Docker documents for others (DOCKER-USER). `rule` is the argv after
+ * `-A CHAIN`, as `iptables -S` prints it.
+ */
+export type XtOp =
+  | { op: 'chain.add'; chain: string }
+  | { op: 'rule.insert'; chain: string; rule: readonly string[] }
+  | { op: 'rule.delete'; chain: string; rule: readonly string[] };
+
 export interface Kernel {
   /** Run ops as one batch inside `netns`. Throws KernelError (with `details.failedOp`) on failure. */
   ip(netns: NetnsRef, ops: readonly IpOp[], options?: IpBatchOptions): Promise<void>;
@@ -200,6 +210,14 @@ export interface Kernel {
   nftListTable(family: string, name: string): Promise<string | undefined>;
   /** Delete a table; a missing one is success. */
   nftDeleteTable(family: string, name: string): Promise<void>;
+
+  /**
+   * The rules of a chain of iptables' `filter` table (`iptables -S CHAIN`), each as the argv after
+   * `-A CHAIN`; undefined when the chain (or iptables) does not exist.
+   */
+  iptablesList(family: 4 | 6, chain: string): Promise<string[][] | undefined>;
+  /** Changes to iptables' `filter` table, in order: a chain that exists and a rule already gone are success. */
+  iptables(family: 4 | 6, ops: readonly XtOp[]): Promise<void>;
 
   /**
    * Whether this kernel can make links of `kind` (probed once, then cached). A driver asks before

@@ -47,7 +47,7 @@ export const execaRunner: Runner = async (argv, input) => {
 };
 
 /** Which Debian package provides a program the kernel runs. */
-const PACKAGE_OF: Record<string, string> = { ip: 'iproute2', nft: 'nftables', nsenter: 'util-linux', unshare: 'util-linux' };
+const PACKAGE_OF: Record<string, string> = { ip: 'iproute2', nft: 'nftables', nsenter: 'util-linux', unshare: 'util-linux', iptables: 'iptables', ip6tables: 'iptables' };
 
 export function toolMissing(tool: string): PatchbayError {
   const pkg = PACKAGE_OF[tool] ?? tool;

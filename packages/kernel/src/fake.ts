@@ -8,6 +8,7 @@ import { listAddresses, listLinks } from './fake/list.js';
 import { listRoutes, NetModel } from './fake/model.js';
 import { listFdb, listNeighbors } from './fake/overlay.js';
 import { FakeNft, NftError } from './fake/nft.js';
+import { checkXtOp, xtArgv } from './iptables.js';
 import { FakeSysctl } from './fake/sysctl.js';
 import { FakeOpError, type FakeNs } from './fake/types.js';
 import {
@@ -73,6 +74,8 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
   const selfNetns = selfNetnsPath(pid);
   const net = new NetModel([selfNetns, '/proc/self/ns/net'], new Set(options.missingLinkKinds ?? []));
   const nft = new FakeNft();
+  /** iptables' filter table: rules per `family:chain` */
+  const xtables = new Map<string, string[][]>();
   const sysctl = new FakeSysctl(options.sysctls ?? {}, (name) => net.root.links.has(name));
   const calls: FakeCall[] = [];
   const faults: ((call: FakeCall) => boolean)[] = [];
@@ -235,6 +238,30 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
       nft.delete(family, name);
     },
 
+    async iptablesList(family, chain) {
+      enter('iptablesList', [family, chain]);
+      checkXtOp({ op: 'chain.add', chain });
+      return xtables.get(`${family}:${chain}`)?.map((r) => [...r]);
+    },
+    async iptables(family, ops) {
+      enter('iptables', [family, ops]);
+      for (const op of ops) checkXtOp(op);
+      for (const op of ops) {
+        const key = `${family}:${op.chain}`;
+        const rules = xtables.get(key);
+        if (op.op === 'chain.add') {
+          if (!rules) xtables.set(key, []);
+          continue;
+        }
+        if (!rules) {
+          if (op.op === 'rule.delete') continue;
+          throw new KernelError(xtArgv(family, op), 1, 'iptables: No chain/target/match by that name.');
+        }
+        const at = rules.findIndex((r) => r.join(' ') === op.rule.join(' '));
+        if (op.op === 'rule.insert') rules.unshift([...op.rule]);
+        else if (at >= 0) rules.splice(at, 1);
+      }
+    },
     async supportsLinkKind(kind) {
       enter('supportsLinkKind', [kind]);
       return net.hasKind(checkLinkKind(kind));

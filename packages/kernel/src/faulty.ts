@@ -3,7 +3,7 @@ import type { Kernel } from './contract.js';
 import { withDetails } from './batch-errors.js';
 
 /** The Kernel methods that change something. */
-export const MUTATING_METHODS = ['ip', 'netnsAdd', 'netnsDelete', 'sysctlSet', 'nftApply', 'nftDeleteTable'] as const;
+export const MUTATING_METHODS = ['ip', 'netnsAdd', 'netnsDelete', 'sysctlSet', 'nftApply', 'nftDeleteTable', 'iptables'] as const;
 export type MutatingMethod = (typeof MUTATING_METHODS)[number];
 
 export interface FaultyKernel {
@@ -51,6 +51,8 @@ export function withFaults(inner: Kernel): FaultyKernel {
     nftApply: wrap('nftApply'),
     nftListTable: (family, name) => inner.nftListTable(family, name),
     nftDeleteTable: wrap('nftDeleteTable'),
+    iptablesList: (family, chain) => inner.iptablesList(family, chain),
+    iptables: wrap('iptables'),
     supportsLinkKind: (kind) => inner.supportsLinkKind(kind),
     checkTools: (tools) => inner.checkTools(tools),
   };

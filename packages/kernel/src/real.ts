@@ -1,5 +1,5 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { KernelError } from '@patchbay/errors';
+import { KernelError, PatchbayError } from '@patchbay/errors';
 import type { Kernel } from './contract.js';
 import { withDetails } from './batch-errors.js';
 import { createExec, execaRunner, toolMissing, type KernelLogger, type Runner } from './exec.js';
@@ -12,6 +12,7 @@ import { nftInProcessStatus, withInProcessNft } from './nft-inprocess.js';
 import { createNetlinkReads } from './netlink/dump.js';
 import { describeErrno, runNetlinkBatch } from './netlink/run.js';
 import { probeNetns } from './netns-probe.js';
+import { checkXtOp, parseXtList, xtArgv, xtListArgv, XT_ALREADY_RE, XT_NO_CHAIN_RE } from './iptables.js';
 import { checkNetnsName, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
 
 export interface RealKernelOptions {
@@ -158,6 +159,28 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
     async nftDeleteTable(family, name) {
       checkNftTable(family, name);
       await tolerant(['nft', 'delete', 'table', family, name], NFT_MISSING_RE);
+    },
+
+    async iptablesList(family, chain) {
+      checkXtOp({ op: 'chain.add', chain });
+      const argv = xtListArgv(family, chain);
+      const r = await run(argv).catch((err: unknown) => {
+        // no iptables on this machine: no chain either
+        if (err instanceof PatchbayError && err.details?.tool === argv[0]) return undefined;
+        throw err;
+      });
+      if (r === undefined) return undefined;
+      if (r.exitCode === 0) return parseXtList(r.stdout, chain);
+      if (XT_NO_CHAIN_RE.test(r.stderr)) return undefined;
+      throw new KernelError(argv, r.exitCode, r.stderr);
+    },
+    async iptables(family, ops) {
+      for (const op of ops) checkXtOp(op);
+      for (const op of ops) {
+        const argv = xtArgv(family, op);
+        const r = await run(argv);
+        if (r.exitCode !== 0 && !(op.op !== 'rule.insert' && XT_ALREADY_RE.test(r.stderr))) throw new KernelError(argv, r.exitCode, r.stderr);
+      }
     },
 
     supportsLinkKind,

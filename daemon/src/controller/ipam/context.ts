@@ -1,4 +1,5 @@
 import { PatchbayError } from '@patchbay/errors';
+import { formatAddress, tryParseAddress } from '@patchbay/ip';
 import type { AddressAllocator } from '@patchbay/ipam';
 import type { Logger } from 'pino';
 import { AllocationConflict, type AllocationRecord, type IpamStore, type PoolRecord, type Store } from '../../store/index.js';
@@ -18,6 +19,12 @@ export interface AddressWish {
 export const poolIdOf = (pool: Pick<PoolRecord, 'addressSpace' | 'subnet'>) => `${pool.addressSpace}/${pool.subnet}`;
 
 export const prefixOf = (pool: PoolRecord) => pool.subnet.split('/')[1]!;
+
+/** `text` (bare or CIDR) in the pool's canonical form, undefined when it is not an address of the pool's family. */
+function normalizedIn(pool: PoolRecord, text: string): string | undefined {
+  const addr = tryParseAddress(text.split('/')[0]!);
+  return addr && addr.family === pool.family ? formatAddress(addr.family, addr.value) : undefined;
+}
 
 /** What the IPAM modules share: the stores per address space, the allocator cache and claims. */
 export function createIpamContext(store: Store, stores: readonly IpamStore[], log: Logger) {
@@ -98,6 +105,16 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
     for (const address of addresses) cache.release(pool.id, address);
   }
 
+  /**
+   * The address `want`, held by a RequestAddress (kind 'address'), becomes `row`'s; undefined when
+   * it is not held that way (free, or someone else's). The cache already counts it as taken.
+   */
+  async function adopt(pool: PoolRecord, want: string, row: AddressWish['row']): Promise<string | undefined> {
+    const address = normalizedIn(pool, want);
+    if (address === undefined) return undefined;
+    return (await storeFor(pool.addressSpace).adoptAddress(pool.id, address, row)) ? address : undefined;
+  }
+
   /** A pool by Docker's pool id (`AddressSpace/subnet`). */
   async function poolById(poolId: string): Promise<PoolRecord> {
     const slash = poolId.indexOf('/');
@@ -106,6 +123,6 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
     return pool;
   }
 
-  return { store, stores, log, cache, storeFor, labelOf, load, claim, release, poolById };
+  return { store, stores, log, cache, storeFor, labelOf, load, claim, adopt, release, poolById };
 }
 export type IpamContext = ReturnType<typeof createIpamContext>;

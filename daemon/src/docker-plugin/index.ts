@@ -1,0 +1,2 @@
+export { buildDockerPluginApp } from './app.js';
+export { dockerPluginEnabled, serveDockerPlugin } from './socket.js';
