@@ -132,6 +132,21 @@ describe('overlay networks on two hosts and one etcd (fake kernels)', () => {
     assert.deepEqual(await peersOf(b, netId), { neigh: [`${ipA} ${ea.macAddress}`], fdb: [`${ea.macAddress} 192.0.2.1`] });
   });
 
+  it('an address a RequestAddress holds in etcd is adopted by an endpoint (kind and owner change, the host stays), once, and only that kind', async () => {
+    const store = a.cluster.ipamStore;
+    const [pool] = (await store.pools()).filter((p) => p.networkId === netId);
+    assert.ok(pool, 'the overlay pool is mirrored on a');
+    const address = pool.subnet.replace(/\.0\/24$/, '.250');
+    await store.claimAddresses([{ poolId: pool.id, address, kind: 'address', owner: 'docker' }]);
+    assert.equal(await store.adoptAddress(pool.id, address, { kind: 'endpoint', owner: 'ep', ownerId: 'e1' }), true);
+    assert.deepEqual(await store.allocation(pool.id, address), { poolId: pool.id, address, kind: 'endpoint', owner: 'ep', ownerId: 'e1' });
+    // an endpoint's address is not a RequestAddress's: no second adoption, nor of a free address
+    assert.equal(await store.adoptAddress(pool.id, address, { kind: 'endpoint', owner: 'other', ownerId: 'e2' }), false);
+    assert.equal(await store.adoptAddress(pool.id, pool.subnet.replace(/\.0\/24$/, '.251'), { kind: 'endpoint', owner: 'other', ownerId: 'e2' }), false);
+    await store.releaseAddresses([{ poolId: pool.id, address, ownerId: 'e1' }]);
+    assert.equal(await store.allocation(pool.id, address), undefined);
+  });
+
   it('concurrent connects on both hosts get distinct addresses (allocated in etcd, create-if-absent per address)', async () => {
     const per = 25;
     for (const h of [a, b]) for (let i = 0; i < per; i++) assert.equal((await req(h, 'POST', '/v1/sandboxes', { name: `c${h.address}-${i}` })).statusCode, 201);
