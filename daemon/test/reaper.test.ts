@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createFakeKernel, withFaults, type FakeKernel, type IpOp, type Kernel } from '@patchbay/kernel';
 import { pino } from 'pino';
 import { createLinkReaper } from '../src/controller/reaper.js';
+import { heldReaper } from './helpers/held-reaper.js';
 import { buildTestApp } from './helpers/native-app.js';
 
 const GROUP = 0x7062_0001;
@@ -151,26 +152,6 @@ describe('network delete on the fake kernel', () => {
 });
 
 describe('connect right after a disconnect in the same sandbox (fake kernel)', () => {
-  /** The fake kernel; after `hold()`, the reaper's deletions wait until `release()`. */
-  function heldReaper() {
-    const fake = createFakeKernel();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let holding = false;
-    let held = 0;
-    const kernel: FakeKernel = {
-      ...fake,
-      ip: async (ns, ops, opts) => {
-        if (holding && ops.some((op) => op.op === 'group.del')) {
-          held++;
-          await gate;
-        }
-        return fake.ip(ns, ops, opts);
-      },
-    };
-    return { fake, kernel, release, hold: () => void (holding = true), held: () => held };
-  }
-
   it('gets eth0 again without waiting for the reaper: the left peer is down and renamed at once', async () => {
     const k = heldReaper();
     const t = await buildTestApp(undefined, { kernel: k.kernel });

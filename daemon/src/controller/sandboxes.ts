@@ -62,7 +62,11 @@ export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Pro
     const sb = findSandbox(store, ref);
     await leaveAll(sb);
     await locks.with([`sb:${sb.id}`], async () => {
-      await core.reaper.settled(sb.id);
+      // An adopted namespace (CNI) outlives the sandbox: its interfaces were taken down and renamed
+      // out of the way by the leaves, and the reaper deletes them soon; the caller need not wait
+      // for that (a runtime may re-add the same interface name at once). Our own namespace goes
+      // with its links once the reaper is done with them.
+      if (!sb.external) await core.reaper.settled(sb.id);
       store.setSandboxState(sb.id, 'deleting');
       if (!sb.external) await kernel.netnsDelete(sandboxNetnsName(sb.id));
       // its leaves removed it already; one left by an earlier run goes too

@@ -1,3 +1,4 @@
+import type { FakeKernel } from '@patchbay/kernel';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { buildCniApp } from '../../src/cni/index.js';
@@ -11,11 +12,11 @@ export interface CniTestApp extends TestApp {
   exec(env: Record<string, string>, stdin: unknown): Promise<{ status: number; body: any }>;
 }
 
-/** The daemon's CNI front door on the fake kernel (default bridge 10.200.0.1/24); `dns`: serve DNS with these options. */
-export async function buildCniTestApp(flags: string[] = ['--bip', '10.200.0.1/24'], dns?: Partial<DnsServiceOptions>): Promise<CniTestApp> {
+/** The daemon's CNI front door on the fake kernel (default bridge 10.200.0.1/24); `dns`: serve DNS with these options; `fake`: the kernel. */
+export async function buildCniTestApp(flags: string[] = ['--bip', '10.200.0.1/24'], dns?: Partial<DnsServiceOptions>, fake?: FakeKernel): Promise<CniTestApp> {
   let made: FastifyInstance | undefined;
   const log = pino({ level: process.env.PB_TEST_LOG ?? 'silent' });
-  const t = await buildTestApp({ flags, ...(dns ? { dns } : {}), frontDoors: (controller) => [(made = buildCniApp({ controller, log }))] });
+  const t = await buildTestApp({ flags, ...(dns ? { dns } : {}), ...(fake ? { fake } : {}), frontDoors: (controller) => [(made = buildCniApp({ controller, log }))] });
   const cni = made!;
   await cni.ready();
   return {
