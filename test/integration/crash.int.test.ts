@@ -82,6 +82,36 @@ interface Op {
   run(): Promise<HttpResult>;
 }
 
+/**
+ * Runs `op` once to count its kernel mutations, then once per mutation with the daemon killed
+ * (-9) right before it, restarting and checking `healthy` each time. Returns the kill points.
+ */
+async function killAtEveryMutation(op: Op, healthy: (when: string) => Promise<void>): Promise<number> {
+  await op.setup();
+  const m0 = await mutations();
+  ok(await op.run(), 201, 204);
+  const total = (await mutations()) - m0;
+  assert.ok(total >= 1, `${op.name} makes kernel mutations`);
+  console.log(`${op.name}: ${total} mutations`);
+  await healthy(`${op.name}, no crash`);
+  for (let k = 1; k <= total; k++) {
+    await op.setup();
+    ok(await d.req('POST', '/v1/debug/crash', { after: k }), 200);
+    const outcome = await op.run().then(
+      (r) => `answered ${r.status}`,
+      (e: Error) => `died (${e.message})`,
+    );
+    // The last mutations of a leave (deleting retired links) run after the answer: then the
+    // daemon answers and dies right after, in the background work.
+    if (!outcome.startsWith('died')) {
+      assert.ok(await d.exited(3000), `${op.name}: kill point ${k}/${total} (${outcome}) never came`);
+    }
+    await restart();
+    await healthy(`${op.name}, killed before mutation ${k}/${total}`);
+  }
+  return total;
+}
+
 const del = (path: string) => d.req('DELETE', path);
 const ensureSandbox = async (name: string) => ok(await d.req('POST', '/v1/sandboxes', { name }), 201, 409);
 const ensureConnected = async (net: string, sandbox: string) => ok(await d.req('POST', `/v1/networks/${net}/connect`, { sandbox }), 201, 409);
@@ -173,29 +203,7 @@ describe('crash recovery on the real kernel (kill -9 before each mutation)', () 
 
   for (const op of ops) {
     it(op.name, async () => {
-      await op.setup();
-      const m0 = await mutations();
-      ok(await op.run(), 201, 204);
-      const total = (await mutations()) - m0;
-      assert.ok(total >= 1, `${op.name} makes kernel mutations`);
-      console.log(`${op.name}: ${total} mutations`);
-      await assertHealthy(`${op.name}, no crash`);
-      for (let k = 1; k <= total; k++) {
-        await op.setup();
-        ok(await d.req('POST', '/v1/debug/crash', { after: k }), 200);
-        const outcome = await op.run().then(
-          (r) => `answered ${r.status}`,
-          (e: Error) => `died (${e.message})`,
-        );
-        // The last mutations of a leave (deleting retired links) run after the answer: then the
-        // daemon answers and dies right after, in the background work.
-        if (!outcome.startsWith('died')) {
-          assert.ok(await d.exited(3000), `${op.name}: kill point ${k}/${total} (${outcome}) never came`);
-        }
-        killPoints++;
-        await restart();
-        await assertHealthy(`${op.name}, killed before mutation ${k}/${total}`);
-      }
+      killPoints += await killAtEveryMutation(op, assertHealthy);
     });
   }
 
@@ -326,27 +334,7 @@ describe('crash recovery on the real kernel, macvlan (kill -9 before each mutati
 
   for (const op of lanOps) {
     it(op.name, async () => {
-      await op.setup();
-      const m0 = await mutations();
-      ok(await op.run(), 201, 204);
-      const total = (await mutations()) - m0;
-      assert.ok(total >= 1, `${op.name} makes kernel mutations`);
-      console.log(`${op.name}: ${total} mutations`);
-      await assertLanHealthy(`${op.name}, no crash`);
-      for (let k = 1; k <= total; k++) {
-        await op.setup();
-        ok(await d.req('POST', '/v1/debug/crash', { after: k }), 200);
-        const outcome = await op.run().then(
-          (r) => `answered ${r.status}`,
-          (e: Error) => `died (${e.message})`,
-        );
-        if (!outcome.startsWith('died')) {
-          assert.ok(await d.exited(3000), `${op.name}: kill point ${k}/${total} (${outcome}) never came`);
-        }
-        lanKillPoints++;
-        await restart();
-        await assertLanHealthy(`${op.name}, killed before mutation ${k}/${total}`);
-      }
+      lanKillPoints += await killAtEveryMutation(op, assertLanHealthy);
     });
   }
 
