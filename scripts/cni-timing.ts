@@ -4,6 +4,7 @@
  * against the reference bridge + host-local. Medians of N runs. Needs a throw-away namespace:
  *   unshare --net --mount --propagation private sh -c \
  *     'mount -t tmpfs tmpfs /run/netns; ip link set lo up; exec node --import tsx --conditions=development scripts/cni-timing.ts'
+ * PB_TIMING_LOG=info adds the daemon's own time per command; PB_TIMING_CPU_PROF=DIR makes it write a CPU profile.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,7 +44,11 @@ row('exec /bin/true', trueMs);
 row('patchbay VERSION', ourVersion, trueMs);
 row('reference bridge VERSION', refVersion, trueMs);
 
-const d = createTestDaemon(['--bip', '10.170.0.1/24', '--log-level', 'warn']);
+/** spawnSync blocks this loop: let the daemon's log pipe drain between calls, so it never fills. */
+const drainDaemonOutput = () => new Promise((r) => setTimeout(r, 1));
+// PB_TIMING_CPU_PROF=DIR: the daemon writes a V8 CPU profile there when it stops
+const profDir = process.env.PB_TIMING_CPU_PROF;
+const d = createTestDaemon(['--bip', '10.170.0.1/24', '--log-level', process.env.PB_TIMING_LOG ?? 'warn'], profDir ? { prefix: ['sh', '-c', `exec "$0" --cpu-prof --cpu-prof-interval 100 --cpu-prof-dir=${profDir} "$@"`] } : {});
 const data = mkdtempSync(join(tmpdir(), 'cni-timing-'));
 try {
   await d.start();
@@ -65,18 +70,37 @@ try {
     // interleaved, so both see the same machine load
     result.ourAdd!.push(run(CNI_PLUGIN_PATH, ours, 'ADD', i));
     result.refAdd!.push(run(join(REF, 'bridge'), ref, 'ADD', i));
+    await drainDaemonOutput();
   }
   for (let i = 1; i < N; i++) {
     result.ourDel!.push(run(CNI_PLUGIN_PATH, ours, 'DEL', i));
     result.refDel!.push(run(join(REF, 'bridge'), ref, 'DEL', i));
+    await drainDaemonOutput();
   }
   const refAdd = median(result.refAdd!);
   const refDel = median(result.refDel!);
+  // a round trip to the daemon that does almost nothing there: exec + HTTP over the socket
+  const status = JSON.stringify({ ...JSON.parse(ours), cniVersion: '1.1.0' });
+  const statusMs = median(times(() => timeExec(CNI_PLUGIN_PATH, { CNI_COMMAND: 'STATUS', CNI_PATH: REF }, status)));
   row('reference bridge + host-local ADD', refAdd);
   row('patchbay ADD', median(result.ourAdd!), refAdd);
   row('reference bridge + host-local DEL', refDel);
   row('patchbay DEL', median(result.ourDel!), refDel);
+  row('patchbay STATUS (exec + daemon round trip)', statusMs, trueMs);
+  if (process.env.PB_TIMING_LOG) {
+    // the daemon's own time per command (its "CNI" log lines), against the plugin's wall time
+    const inside: Record<string, number[]> = {};
+    await new Promise((r) => setTimeout(r, 200));
+    for (const line of d.logs().split('\n')) {
+      if (!line.includes('"msg":"CNI"')) continue;
+      const { command, ms } = JSON.parse(line) as { command: string; ms: number };
+      (inside[command] ??= []).push(ms);
+    }
+    for (const [command, xs] of Object.entries(inside)) row(`patchbayd's own ${command} handling`, median(xs));
+  }
 } finally {
+  // a clean stop, so the daemon writes its CPU profile
+  if (profDir) await d.stop('SIGTERM');
   await d.cleanup();
   rmSync(data, { recursive: true, force: true });
 }

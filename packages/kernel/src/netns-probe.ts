@@ -1,4 +1,4 @@
-import { lstat, readFile, readlink, realpath, stat, statfs } from 'node:fs/promises';
+import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isSafeNetnsPath } from './validate.js';
 
@@ -10,6 +10,9 @@ import { isSafeNetnsPath } from './validate.js';
  * - a bind-mounted namespace file (e.g. /run/netns/NAME) shows `net:[INODE]` as the root of its
  *   mount in /proc/self/mountinfo.
  * Only when neither tells the type does it ask `undecided(path)` (nsenter).
+ * The file-system calls are synchronous: they are in-memory lookups on nsfs, /proc and /run (the
+ * addon's probe opens the file synchronously too), and each asynchronous one would cost a trip
+ * through libuv's thread pool on every CNI ADD and DEL.
  * With `kernelType` (the addon's NS_GET_NSTYPE) a file on nsfs is asked directly instead of
  * searched for in mountinfo, which holds a line for every namespace bind-mounted on the machine.
  */
@@ -17,9 +20,9 @@ import { isSafeNetnsPath } from './validate.js';
 const NSFS_MAGIC = 0x6e736673;
 const NS_LINK_RE = /^([a-z_]+):\[(\d+)\]$/;
 
-async function onNsfs(path: string): Promise<boolean> {
+function onNsfs(path: string): boolean {
   try {
-    return (await statfs(path)).type === NSFS_MAGIC;
+    return statfsSync(path).type === NSFS_MAGIC;
   } catch {
     return false;
   }
@@ -28,10 +31,10 @@ async function onNsfs(path: string): Promise<boolean> {
 const unescapeMountinfo = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 /** The namespace type of the nsfs mount at `mountPoint` holding inode `ino`, if mounted there. */
-async function mountedNsType(mountPoint: string, ino: number): Promise<string | undefined> {
+function mountedNsType(mountPoint: string, ino: number): string | undefined {
   let table: string;
   try {
-    table = await readFile('/proc/self/mountinfo', 'utf8');
+    table = readFileSync('/proc/self/mountinfo', 'utf8');
   } catch {
     return undefined;
   }
@@ -58,13 +61,13 @@ export async function probeNetns(
   for (let hops = 0; ; hops++) {
     let target: string;
     try {
-      if (!(await lstat(current)).isSymbolicLink()) break;
-      target = await readlink(current);
+      if (!lstatSync(current).isSymbolicLink()) break;
+      target = readlinkSync(current);
     } catch {
       return false;
     }
     const nsLink = NS_LINK_RE.exec(target);
-    if (nsLink) return nsLink[1] === 'net' && (await onNsfs(current));
+    if (nsLink) return nsLink[1] === 'net' && onNsfs(current);
     if (hops >= 16) return false;
     current = resolve(dirname(current), target);
   }
@@ -72,17 +75,17 @@ export async function probeNetns(
   let ino: number;
   let real: string;
   try {
-    const st = await stat(current);
+    const st = statSync(current);
     if (!st.isFile()) return false;
     ino = st.ino;
-    real = await realpath(current);
+    real = realpathSync(current);
   } catch {
     return false;
   }
-  if (!(await onNsfs(current))) return false;
+  if (!onNsfs(current)) return false;
   const asked = kernelType?.(real);
   if (asked === 'net' || asked === 'other') return asked === 'net';
-  const type = await mountedNsType(real, ino);
+  const type = mountedNsType(real, ino);
   if (type !== undefined) return type === 'net';
   return undecided(path);
 }
