@@ -98,7 +98,7 @@ const FLAGS: Record<string, { key: keyof DaemonConfig; kind: Kind; short?: strin
   'cluster-lease-ttl': { key: 'clusterLeaseTtl', kind: 'string', help: 'seconds a dead host\'s endpoints stay published (default 15)' },
   'docker-plugin': { key: 'dockerPlugin', kind: 'bool', help: "serve Docker's remote network and IPAM driver \"patchbay\" (default: when /run/docker exists)" },
   'docker-plugin-socket': { key: 'dockerPluginSocket', kind: 'string', help: 'socket of the Docker plugin (default /run/docker/plugins/patchbay.sock; the file name is the driver name)' },
-  cleanup: { key: 'cleanup', kind: 'bool', help: 'remove every network, sandbox and firewall table patchbay made, then exit' },
+  cleanup: { key: 'cleanup', kind: 'bool', help: 'remove every network, sandbox, firewall table and DOCKER-USER rule patchbay made, then exit' },
 };
 
 export const usage = () =>

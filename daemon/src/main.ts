@@ -9,7 +9,7 @@ import { parseFlags, usage, type DaemonConfig } from './config.js';
 import { createCluster } from './cluster/index.js';
 import { createController } from './controller/index.js';
 import { buildCniApp } from './cni/index.js';
-import { buildDockerPluginApp, dockerPluginEnabled, serveDockerPlugin } from './docker-plugin/index.js';
+import { buildDockerPluginApp, dockerPluginEnabled, removeDockerUserRules, serveDockerPlugin } from './docker-plugin/index.js';
 import { registerDockerRoutes } from './docker/index.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
@@ -61,9 +61,10 @@ async function main(argv: string[]): Promise<void> {
   metrics.sources.eventSubscribers = () => eventStreams.size;
   if (config.cleanup) {
     await controller.cleanup();
+    await removeDockerUserRules(kernel, log.child({ component: 'docker-plugin' }));
     await controller.close();
     db.close();
-    log.info('cleanup done: no patchbay network, sandbox or firewall table is left');
+    log.info('cleanup done: no patchbay network, sandbox, firewall table or DOCKER-USER rule is left');
     return;
   }
   await controller.start();

@@ -171,11 +171,16 @@ describe('core daemon on the real kernel', () => {
     await d.start();
   });
 
-  it('patchbayd --cleanup removes the default bridge and the firewall tables', async () => {
+  it('patchbayd --cleanup removes the default bridge, the firewall tables and its DOCKER-USER rules', async () => {
     await d.stop('SIGTERM');
+    // as the Docker plugin leaves them (docker-plugin.int makes them for real), next to a rule of someone else's
+    sh(['iptables', '-w', '-N', 'DOCKER-USER']);
+    sh(['iptables', '-w', '-I', 'DOCKER-USER', '-s', '192.0.2.0/24', '-j', 'DROP']);
+    for (const dir of ['-i', '-o']) sh(['iptables', '-w', '-I', 'DOCKER-USER', dir, 'pb0', '-m', 'comment', '--comment', 'patchbay', '-j', 'ACCEPT']);
     const cleaner = createTestDaemon(['--cleanup'], { dir: d.dir });
     await assert.rejects(cleaner.start(), /exited with 0/);
     assert.equal(links().some((l) => l.ifname === 'pb0'), false);
     assert.equal(sh(['nft', 'list', 'tables']).out.includes('patchbay'), false);
+    assert.deepEqual(sh(['iptables', '-w', '-S', 'DOCKER-USER']).out.trim().split('\n'), ['-N DOCKER-USER', '-A DOCKER-USER -s 192.0.2.0/24 -j DROP']);
   });
 });
