@@ -21,7 +21,7 @@ import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySand
 import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
 import { renderDocument, renderTable } from './report.js';
-import { SCALE_FULL, SCALE_QUICK, scaleRun } from './scale.js';
+import { SCALE_FULL, SCALE_QUICK, scaleRun, scaleSized } from './scale.js';
 import { errorCell, Results } from './results.js';
 import type { AttachSide, NetworkSide } from './sides.js';
 import { summarize } from './stats.js';
@@ -72,7 +72,8 @@ async function main(): Promise<void> {
   }
   if (cfg.scale) {
     if (!daemon) throw new Error(`the scale run needs the daemon (${cfg.patchbaySkip})`);
-    const text = await scaleRun(daemon, { ...(cfg.mode === 'quick' ? SCALE_QUICK : SCALE_FULL), out: resolve(root, cfg.out) });
+    const sizes = cfg.mode === 'quick' ? SCALE_QUICK : SCALE_FULL;
+    const text = await scaleRun(daemon, { ...sizes, ...(cfg.scaleSize ? scaleSized(cfg.scaleSize) : {}), out: resolve(root, cfg.out) });
     await daemon.stop();
     process.stdout.write(`\n${text}\n`);
     log(`wrote ${cfg.out}`);

@@ -22,6 +22,12 @@ export interface ScaleConfig {
 export const SCALE_FULL: Omit<ScaleConfig, 'out'> = { networks: 20, perNetwork: 500, window: 1000, repeats: 5 };
 export const SCALE_QUICK: Omit<ScaleConfig, 'out'> = { networks: 4, perNetwork: 100, window: 100, repeats: 3 };
 
+/** `--scale-size NxM`: the window is a tenth of the endpoints, at most the full run's. */
+export const scaleSized = (size: { networks: number; perNetwork: number }): Omit<ScaleConfig, 'out' | 'repeats'> => ({
+  ...size,
+  window: Math.min(SCALE_FULL.window, Math.max(1, Math.floor((size.networks * size.perNetwork) / 10))),
+});
+
 interface Row {
   what: string;
   value: string;

@@ -132,11 +132,14 @@ export function createStore(db: Db) {
     sbDelete: q('DELETE FROM sandboxes WHERE id = ?'),
     epAll: q('SELECT * FROM endpoints ORDER BY created, name'),
     epById: q('SELECT * FROM endpoints WHERE id = ?'),
+    epIds: q('SELECT id FROM endpoints').pluck(),
     epByPrefix: q("SELECT * FROM endpoints WHERE id LIKE ? || '%'"),
     epOfNet: q('SELECT * FROM endpoints WHERE network_id = ? ORDER BY created, name'),
     epByNetName: q('SELECT * FROM endpoints WHERE network_id = ? AND name = ?'),
     epOfSandbox: q('SELECT * FROM endpoints WHERE sandbox_id = ? ORDER BY if_index'),
     epCountOfNet: q('SELECT COUNT(*) AS n FROM endpoints WHERE network_id = ?'),
+    counts: q(`SELECT (SELECT COUNT(*) FROM networks WHERE state = 'ready') AS networks, (SELECT COUNT(*) FROM sandboxes) AS sandboxes,
+      (SELECT COUNT(*) FROM endpoints) AS endpoints`),
     epInsert: q(`INSERT INTO endpoints (id, network_id, name, sandbox_id, if_index, if_name, host_if, mac, ipv4, ipv6, aliases, created, state)
       VALUES (@id, @networkId, @name, @sandboxId, @ifIndex, @ifName, @hostIf, @mac, @ipv4, @ipv6, @aliases, @created, @state)`),
     epAttach: q('UPDATE endpoints SET sandbox_id = @sandboxId, if_index = @ifIndex, if_name = @ifName, host_if = @hostIf, state = @state WHERE id = @id'),
@@ -225,11 +228,15 @@ export function createStore(db: Db) {
 
     endpoints: () => many(s.epAll, toEndpoint),
     endpointById: (id: string) => one(s.epById, toEndpoint, id),
+    /** The id of every endpoint (one query, no rows decoded). */
+    endpointIds: () => new Set(s.epIds.all() as string[]),
     endpointsByIdPrefix: (prefix: string) => many(s.epByPrefix, toEndpoint, prefix),
     endpointsOf: (networkId: string) => many(s.epOfNet, toEndpoint, networkId),
     endpointByName: (networkId: string, name: string) => one(s.epByNetName, toEndpoint, networkId, name),
     endpointsInSandbox: (sandboxId: string) => many(s.epOfSandbox, toEndpoint, sandboxId),
     endpointCount: (networkId: string) => (s.epCountOfNet.get(networkId) as { n: number }).n,
+    /** How many ready networks, sandboxes and endpoints there are (the lists' lengths, without reading the rows). */
+    counts: () => s.counts.get() as { networks: number; sandboxes: number; endpoints: number },
     insertEndpoint: (e: EndpointRecord) => s.epInsert.run({ ...e, aliases: json(e.aliases) }),
     /** Records where the endpoint is joined (or, with DETACHED, that it is not). */
     attachEndpoint: (id: string, at: EndpointPlacement, state: EndpointState) => s.epAttach.run({ id, ...at, state }),
