@@ -51,7 +51,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Be
   }
   if (argv.includes('--scale')) {
     base.scale = true;
-    if (outIndex < 0) base.out = 'BENCHMARKS-scale.tmp';
+    // the full scale run writes its section of BENCHMARKS.md; smaller ones a scratch file
+    if (outIndex < 0) base.out = quick || argv.includes('--scale-size') ? 'BENCHMARKS-scale.tmp' : 'BENCHMARKS.md';
   }
   const sizeIndex = argv.indexOf('--scale-size');
   if (sizeIndex >= 0) {

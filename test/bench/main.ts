@@ -4,7 +4,7 @@
  * network + mount namespace of its own, so every interface, rule and netns made here dies with it.
  */
 import { readlinkSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig, runsPhase, type BenchConfig } from './config.js';
@@ -22,6 +22,7 @@ import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksR
 import { run } from './proc.js';
 import { renderDocument, renderTable } from './report.js';
 import { SCALE_FULL, SCALE_QUICK, scaleRun, scaleSized } from './scale.js';
+import { keepScaleSection } from './scale-section.js';
 import { errorCell, Results } from './results.js';
 import type { AttachSide, NetworkSide } from './sides.js';
 import { summarize } from './stats.js';
@@ -188,7 +189,9 @@ async function main(): Promise<void> {
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);
   const file = resolve(root, cfg.out);
-  await writeFile(file, renderDocument(results, cfg, machine, new Date()));
+  // the scale run's section stays (npm run bench -- --scale writes it)
+  const previous = await readFile(file, 'utf8').catch(() => undefined);
+  await writeFile(file, keepScaleSection(previous, renderDocument(results, cfg, machine, new Date())));
   log(`wrote ${cfg.out}`);
   const errors = results.errors();
   for (const e of errors) log(`error: ${e.side}, ${e.metric}: ${e.message}`);

@@ -126,6 +126,7 @@ export function createStore(db: Db) {
     sbByContainer: q('SELECT * FROM sandboxes WHERE container_id = ? LIMIT 2'),
     sbByPrefix: q("SELECT * FROM sandboxes WHERE id LIKE ? || '%'"),
     sbByOrigin: q('SELECT * FROM sandboxes WHERE origin = ? AND container_id = ?'),
+    sbWithOrigin: q('SELECT * FROM sandboxes WHERE origin IS NOT NULL'),
     sbInsert: q(`INSERT INTO sandboxes (id, name, container_id, key, external, created, state, origin)
       VALUES (@id, @name, @containerId, @key, @external, @created, @state, @origin)`),
     sbState: q('UPDATE sandboxes SET state = ? WHERE id = ?'),
@@ -222,6 +223,8 @@ export function createStore(db: Db) {
     sandboxesByIdPrefix: (prefix: string) => many(s.sbByPrefix, toSandbox, prefix),
     /** The sandbox a front door made for a container (at most one per origin and container id). */
     sandboxByOrigin: (origin: SandboxOrigin, containerId: string) => one(s.sbByOrigin, toSandbox, origin, containerId),
+    /** The sandboxes a front door made (origin set): few, whatever the number of sandboxes. */
+    sandboxesWithOrigin: () => many(s.sbWithOrigin, toSandbox),
     insertSandbox: (sb: SandboxRecord) => s.sbInsert.run({ ...sb, external: +sb.external, origin: sb.origin ?? null }),
     setSandboxState: (id: string, state: RowState) => s.sbState.run(state, id),
     deleteSandbox: (id: string) => s.sbDelete.run(id),

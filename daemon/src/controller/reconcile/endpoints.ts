@@ -1,5 +1,5 @@
 import type { DriverDrift, DriverNetwork, SandboxView } from '@patchbay/drivers';
-import type { AddrInfo, LinkInfo, RouteInfo } from '@patchbay/kernel';
+import type { AddrInfo, LinkInfo, NetnsState, RouteInfo } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, PoolRecord, SandboxRecord } from '../../store/index.js';
 import type { Core } from '../core.js';
 import { driverNetwork, driverSandbox, joinedEndpoint } from '../driver-objects.js';
@@ -7,8 +7,17 @@ import { electSandboxGateway, type GatewayLookups } from '../gateway.js';
 import { gatewayOf, rejoin } from '../join.js';
 import { mapConcurrently, readRootView, type Planned, type Snapshot } from './plan.js';
 
-/** A sandbox seen from inside, each listing read once and only when a check asks for it. */
+/**
+ * A sandbox seen from inside, read once and only when a check asks for it: links, addresses and
+ * routes in one exchange where the kernel offers it (one entry into the namespace, not three).
+ */
 function sandboxView(core: Core, sb: SandboxRecord): SandboxView {
+  const { netnsState } = core.kernel;
+  if (netnsState) {
+    let state: Promise<NetnsState> | undefined;
+    const read = () => (state ??= netnsState.call(core.kernel, sb.key));
+    return { links: async () => (await read()).links, addresses: async () => (await read()).addresses, routes: async () => (await read()).routes };
+  }
   let links: Promise<LinkInfo[]> | undefined;
   let addresses: Promise<AddrInfo[]> | undefined;
   let routes: Promise<RouteInfo[]> | undefined;
