@@ -26,6 +26,8 @@ export interface BenchConfig {
   dockerdSkip?: string;
   /** `--scale`: the scale run of issue 16 instead of the table (10,000 endpoints; --quick: 400) */
   scale?: boolean;
+  /** `--scale-size NxM`: the scale run with N networks of M endpoints (iterating between --quick and the full size) */
+  scaleSize?: { networks: number; perNetwork: number };
   /** `--only a,b`: run only these phases (a partial run; its file is not a full table) */
   only?: readonly BenchPhase[];
 }
@@ -49,7 +51,14 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Be
   }
   if (argv.includes('--scale')) {
     base.scale = true;
-    if (outIndex < 0) base.out = 'BENCHMARKS-scale.tmp';
+    // the full scale run writes its section of BENCHMARKS.md; smaller ones a scratch file
+    if (outIndex < 0) base.out = quick || argv.includes('--scale-size') ? 'BENCHMARKS-scale.tmp' : 'BENCHMARKS.md';
+  }
+  const sizeIndex = argv.indexOf('--scale-size');
+  if (sizeIndex >= 0) {
+    const m = /^(\d+)x(\d+)$/.exec(argv[sizeIndex + 1] ?? '');
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 2) throw new Error('--scale-size takes NETWORKSxENDPOINTS, e.g. 4x500');
+    base.scaleSize = { networks: Number(m[1]), perNetwork: Number(m[2]) };
   }
   if (argv.includes('--no-dockerd')) base.dockerdSkip = 'left out (--no-dockerd)';
   const onlyIndex = argv.indexOf('--only');

@@ -4,7 +4,7 @@
  * network + mount namespace of its own, so every interface, rule and netns made here dies with it.
  */
 import { readlinkSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig, runsPhase, type BenchConfig } from './config.js';
@@ -21,7 +21,8 @@ import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySand
 import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
 import { renderDocument, renderTable } from './report.js';
-import { SCALE_FULL, SCALE_QUICK, scaleRun } from './scale.js';
+import { SCALE_FULL, SCALE_QUICK, scaleRun, scaleSized } from './scale.js';
+import { keepScaleSection } from './scale-section.js';
 import { errorCell, Results } from './results.js';
 import type { AttachSide, NetworkSide } from './sides.js';
 import { summarize } from './stats.js';
@@ -72,7 +73,8 @@ async function main(): Promise<void> {
   }
   if (cfg.scale) {
     if (!daemon) throw new Error(`the scale run needs the daemon (${cfg.patchbaySkip})`);
-    const text = await scaleRun(daemon, { ...(cfg.mode === 'quick' ? SCALE_QUICK : SCALE_FULL), out: resolve(root, cfg.out) });
+    const sizes = cfg.mode === 'quick' ? SCALE_QUICK : SCALE_FULL;
+    const text = await scaleRun(daemon, { ...sizes, ...(cfg.scaleSize ? scaleSized(cfg.scaleSize) : {}), out: resolve(root, cfg.out) });
     await daemon.stop();
     process.stdout.write(`\n${text}\n`);
     log(`wrote ${cfg.out}`);
@@ -187,7 +189,9 @@ async function main(): Promise<void> {
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);
   const file = resolve(root, cfg.out);
-  await writeFile(file, renderDocument(results, cfg, machine, new Date()));
+  // the scale run's section stays (npm run bench -- --scale writes it)
+  const previous = await readFile(file, 'utf8').catch(() => undefined);
+  await writeFile(file, keepScaleSection(previous, renderDocument(results, cfg, machine, new Date())));
   log(`wrote ${cfg.out}`);
   const errors = results.errors();
   for (const e of errors) log(`error: ${e.side}, ${e.metric}: ${e.message}`);

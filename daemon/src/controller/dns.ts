@@ -104,6 +104,7 @@ export function followChanges(core: Core): () => void {
  */
 export async function restoreDns(core: Core): Promise<void> {
   const { store, log } = core;
+  const sandboxes = new Map(store.sandboxes().map((sb) => [sb.id, sb]));
   for (const net of store.networks()) {
     const dnet = net.state === 'ready' ? dnsNetworkOf(core, net) : undefined;
     if (!dnet) continue;
@@ -113,7 +114,7 @@ export async function restoreDns(core: Core): Promise<void> {
       log.error({ err, network: net.name }, 'DNS cannot be served on this network');
     }
     for (const ep of store.endpointsOf(net.id)) {
-      const sb = ep.sandboxId ? store.sandboxById(ep.sandboxId) : undefined;
+      const sb = ep.sandboxId ? sandboxes.get(ep.sandboxId) : undefined;
       if (sb) core.dns.upsertEndpoint(net.id, endpointNames(sb, ep));
     }
   }

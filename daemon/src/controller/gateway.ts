@@ -1,5 +1,5 @@
 import type { DriverRegistry } from '@patchbay/drivers';
-import type { EndpointRecord, NetworkRecord, Store } from '../store/index.js';
+import type { EndpointRecord, NetworkRecord, PoolRecord, Store } from '../store/index.js';
 
 interface Candidate {
   endpoint: EndpointRecord;
@@ -24,12 +24,20 @@ export function electGateway(candidates: Candidate[]): EndpointRecord | undefine
   return eligible[0]?.endpoint;
 }
 
+/** Where the election finds networks and their pools: the store, or rows loaded once for many sandboxes. */
+export interface GatewayLookups {
+  network(id: string): NetworkRecord;
+  pools(networkId: string): readonly PoolRecord[];
+}
+
+export const storeLookups = (store: Store): GatewayLookups => ({ network: (id) => store.networkById(id)!, pools: (id) => store.poolsOf(id) });
+
 /** The gateway endpoint among `endpoints` (a sandbox's joined endpoints, as stored or as planned). */
-export function electSandboxGateway(store: Store, registry: DriverRegistry, endpoints: EndpointRecord[]): EndpointRecord | undefined {
+export function electSandboxGateway(store: Store, registry: DriverRegistry, endpoints: EndpointRecord[], look: GatewayLookups = storeLookups(store)): EndpointRecord | undefined {
   return electGateway(
     endpoints.map((endpoint) => {
-      const network = store.networkById(endpoint.networkId)!;
-      const pools = store.poolsOf(network.id);
+      const network = look.network(endpoint.networkId);
+      const pools = look.pools(network.id);
       const hasV4Gateway = pools.some((p) => p.family === 4 && p.gateway);
       const hasV6Gateway = pools.some((p) => p.family === 6 && p.gateway);
       const providesGateway = !!registry.get(network.driver).gatewayOps && !network.internal && (hasV4Gateway || hasV6Gateway);

@@ -20,6 +20,7 @@ import { recoverInterrupted } from './recovery.js';
 import { reapVanishedSandboxes } from './vanished.js';
 import { reconcile, type ReconcileResult } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
+import { collectAfterLargeWork } from './garbage.js';
 import { followChanges, restoreDns } from './dns.js';
 
 /** Hook points for observers (metrics): called after the fact, never able to change the outcome. */
@@ -83,6 +84,7 @@ export function createController(deps: ControllerDeps) {
   const firewallCheck = { check: () => firewallSync.check(), repair: () => repairFirewall('reconcile') };
   const reconcileNow = async (opts: { dryRun: boolean; depth?: 'host' | 'full' }) => {
     const result = await core.locks.with(['reconcile'], () => reconcile(core, { ...opts, firewall: firewallCheck }));
+    collectAfterLargeWork(store.counts().endpoints);
     hooks.reconciled?.(result, opts.dryRun);
     return result;
   };

@@ -24,6 +24,7 @@ export async function recoverInterrupted(core: Core): Promise<string[]> {
   };
 
   for (const ep of store.endpoints()) {
+    if (ep.state === 'ready') continue;
     const net = store.networkById(ep.networkId)!;
     // An interrupted connect (creating) or disconnect (deleting): the endpoint goes with its join.
     if (ep.state === 'creating' || ep.state === 'deleting') {

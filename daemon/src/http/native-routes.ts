@@ -19,7 +19,7 @@ import { isPatchbayError, PatchbayError } from '@patchbay/errors';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Controller } from '../controller/index.js';
-import { ERROR_RESPONSES, type ZodTypeProvider } from './schema.js';
+import { ERROR_RESPONSES, listSerializerCompiler as serializerCompiler, type ZodTypeProvider } from './schema.js';
 import { createViews } from './views.js';
 
 const ok = <T>(schema: T) => ({ 200: schema, ...ERROR_RESPONSES });
@@ -37,9 +37,7 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     status: 'ok' as const,
     version,
     uptimeSeconds: Math.round((Date.now() - started) / 1000),
-    networks: controller.networks.list().length,
-    sandboxes: controller.sandboxes.list().length,
-    endpoints: controller.endpoints.list().length,
+    ...controller.core.store.counts(),
   }));
 
   api.post('/v1/networks', { schema: { body: NetworkCreate, response: created(Network) } }, async ({ body }, reply) => {
@@ -60,7 +58,7 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     });
     return reply.status(201).send(views.network(net));
   });
-  api.get('/v1/networks', { schema: { response: ok(z.array(Network)) } }, async () => controller.networks.list().map(views.network));
+  api.get('/v1/networks', { schema: { response: ok(z.array(Network)) }, serializerCompiler }, async () => controller.networks.list().map(views.network));
   api.get('/v1/networks/:id', { schema: { params: IdOrNameParam, response: ok(Network) } }, async ({ params }) => views.network(controller.networks.get(params.id)));
   api.delete('/v1/networks/:id', { schema: { params: IdOrNameParam, response: noContent } }, async ({ params }, reply) => {
     await controller.networks.remove(params.id);
@@ -72,7 +70,7 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     const ep = await controller.endpoints.create(params.net, body);
     return reply.status(201).send(views.endpoint(ep));
   });
-  api.get('/v1/networks/:net/endpoints', { schema: { params: NetParam, response: ok(z.array(Endpoint)) } }, async ({ params }) =>
+  api.get('/v1/networks/:net/endpoints', { schema: { params: NetParam, response: ok(z.array(Endpoint)) }, serializerCompiler }, async ({ params }) =>
     views.endpointList(controller.endpoints.list(params.net)),
   );
   api.get('/v1/networks/:net/endpoints/:ep', { schema: { params: EndpointParams, response: ok(Endpoint) } }, async ({ params }) =>
@@ -96,12 +94,12 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     await controller.endpoints.disconnect(params.net, body.sandbox, body.force);
     return reply.status(204).send();
   });
-  api.get('/v1/endpoints', { schema: { response: ok(z.array(Endpoint)) } }, async () => views.endpointList(controller.endpoints.list()));
+  api.get('/v1/endpoints', { schema: { response: ok(z.array(Endpoint)) }, serializerCompiler }, async () => views.endpointList(controller.endpoints.list()));
 
   api.post('/v1/sandboxes', { schema: { body: SandboxCreate, response: created(Sandbox) } }, async ({ body }, reply) =>
     reply.status(201).send(views.sandbox(await controller.sandboxes.create(body))),
   );
-  api.get('/v1/sandboxes', { schema: { response: ok(z.array(Sandbox)) } }, async () => views.sandboxList(controller.sandboxes.list()));
+  api.get('/v1/sandboxes', { schema: { response: ok(z.array(Sandbox)) }, serializerCompiler }, async () => views.sandboxList(controller.sandboxes.list()));
   api.get('/v1/sandboxes/:id', { schema: { params: IdOrNameParam, response: ok(Sandbox) } }, async ({ params }) => views.sandbox(controller.sandboxes.get(params.id)));
   api.delete('/v1/sandboxes/:id', { schema: { params: IdOrNameParam, response: noContent } }, async ({ params }, reply) => {
     await controller.sandboxes.remove(params.id);

@@ -1,6 +1,7 @@
 import { ErrorBody } from '@patchbay/api';
 import { PatchbayError } from '@patchbay/errors';
 import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
+import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import { serializerCompiler } from 'fastify-type-provider-zod';
 import type { ZodError, ZodType } from 'zod';
 import { zodMessage } from './errors.js';
@@ -41,6 +42,15 @@ export function useZodSchemas(app: FastifyInstance, validatorCompiler: FastifySc
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 }
+
+/**
+ * For list routes that can hold thousands of items: their 200 is serialized as it is, not
+ * re-validated item by item (each item is the view the single-item route validates; a walk of
+ * the schema over 10,000 endpoints costs more than building them). Other statuses (errors) keep
+ * the zod serializer.
+ */
+export const listSerializerCompiler = <T>(route: FastifyRouteSchemaDef<T>): ((data: unknown) => string) =>
+  route.httpStatus === '200' ? (data) => JSON.stringify(data) : serializerCompiler(route as unknown as FastifyRouteSchemaDef<ZodType>);
 
 /** The error answers every native route may give (`{message, code}`). */
 export const ERROR_RESPONSES = { '4xx': ErrorBody, '5xx': ErrorBody } as const;

@@ -65,7 +65,8 @@ export function createViews(controller: Controller) {
     for (const p of store.pools()) if (p.networkId && p.family === 4 && !gateways.has(p.networkId)) gateways.set(p.networkId, p.gateway ?? null);
     const ports = new Map<string, PortRecord[]>();
     for (const p of store.ports()) ports.set(p.endpointId, [...(ports.get(p.endpointId) ?? []), p]);
-    const sandboxes = new Map(store.sandboxes().map((sb) => [sb.id, sb]));
+    // only a sandbox with an origin changes an endpoint's view (a CNI attachment): not every row is read
+    const sandboxes = new Map(store.sandboxesWithOrigin().map((sb) => [sb.id, sb]));
     return {
       network: (id) => networks.get(id) ?? store.networkById(id)!,
       gateway: (networkId) => gateways.get(networkId) ?? null,

@@ -10,6 +10,8 @@ const KERNEL_METHODS = [
   'routes',
   'neighbors',
   'fdb',
+  'scanLinks',
+  'netnsState',
   'supportsLinkKind',
   'netnsAdd',
   'netnsDelete',
@@ -35,6 +37,8 @@ void everyMethod;
 export function instrumentKernel(inner: Kernel, metrics: Metrics, backend: string): Kernel {
   const wrapped = {} as Record<string, unknown>;
   for (const method of KERNEL_METHODS) {
+    // an optional method the inner kernel lacks stays missing
+    if (inner[method] === undefined) continue;
     const call = (inner[method] as (...args: unknown[]) => Promise<unknown>).bind(inner);
     wrapped[method] = async (...args: unknown[]) => {
       const endKernel = metrics.kernelDuration.startTimer({ backend, method });

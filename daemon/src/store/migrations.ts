@@ -130,4 +130,12 @@ export const MIGRATIONS: readonly string[] = [
   // at most one sandbox per front door and container id
   `ALTER TABLE sandboxes ADD COLUMN origin TEXT;
   CREATE UNIQUE INDEX sandboxes_origin ON sandboxes(origin, container_id) WHERE origin IS NOT NULL;`,
+  // 7: indexes for lookups that scanned whole tables: an endpoint's ports (its delete cascades
+  // into them), the ports on a host port, sandboxes by container id; and the lists' order, so
+  // listing 10,000 endpoints or sandboxes sorts nothing
+  `CREATE INDEX ports_endpoint ON ports(endpoint_id);
+  CREATE INDEX ports_host_port ON ports(host_port, protocol);
+  CREATE INDEX sandboxes_container ON sandboxes(container_id);
+  CREATE INDEX endpoints_created ON endpoints(created, name);
+  CREATE INDEX sandboxes_created ON sandboxes(created, name);`,
 ];

@@ -126,17 +126,21 @@ export function createStore(db: Db) {
     sbByContainer: q('SELECT * FROM sandboxes WHERE container_id = ? LIMIT 2'),
     sbByPrefix: q("SELECT * FROM sandboxes WHERE id LIKE ? || '%'"),
     sbByOrigin: q('SELECT * FROM sandboxes WHERE origin = ? AND container_id = ?'),
+    sbWithOrigin: q('SELECT * FROM sandboxes WHERE origin IS NOT NULL'),
     sbInsert: q(`INSERT INTO sandboxes (id, name, container_id, key, external, created, state, origin)
       VALUES (@id, @name, @containerId, @key, @external, @created, @state, @origin)`),
     sbState: q('UPDATE sandboxes SET state = ? WHERE id = ?'),
     sbDelete: q('DELETE FROM sandboxes WHERE id = ?'),
     epAll: q('SELECT * FROM endpoints ORDER BY created, name'),
     epById: q('SELECT * FROM endpoints WHERE id = ?'),
+    epIds: q('SELECT id FROM endpoints').pluck(),
     epByPrefix: q("SELECT * FROM endpoints WHERE id LIKE ? || '%'"),
     epOfNet: q('SELECT * FROM endpoints WHERE network_id = ? ORDER BY created, name'),
     epByNetName: q('SELECT * FROM endpoints WHERE network_id = ? AND name = ?'),
     epOfSandbox: q('SELECT * FROM endpoints WHERE sandbox_id = ? ORDER BY if_index'),
     epCountOfNet: q('SELECT COUNT(*) AS n FROM endpoints WHERE network_id = ?'),
+    counts: q(`SELECT (SELECT COUNT(*) FROM networks WHERE state = 'ready') AS networks, (SELECT COUNT(*) FROM sandboxes) AS sandboxes,
+      (SELECT COUNT(*) FROM endpoints) AS endpoints`),
     epInsert: q(`INSERT INTO endpoints (id, network_id, name, sandbox_id, if_index, if_name, host_if, mac, ipv4, ipv6, aliases, created, state)
       VALUES (@id, @networkId, @name, @sandboxId, @ifIndex, @ifName, @hostIf, @mac, @ipv4, @ipv6, @aliases, @created, @state)`),
     epAttach: q('UPDATE endpoints SET sandbox_id = @sandboxId, if_index = @ifIndex, if_name = @ifName, host_if = @hostIf, state = @state WHERE id = @id'),
@@ -219,17 +223,23 @@ export function createStore(db: Db) {
     sandboxesByIdPrefix: (prefix: string) => many(s.sbByPrefix, toSandbox, prefix),
     /** The sandbox a front door made for a container (at most one per origin and container id). */
     sandboxByOrigin: (origin: SandboxOrigin, containerId: string) => one(s.sbByOrigin, toSandbox, origin, containerId),
+    /** The sandboxes a front door made (origin set): few, whatever the number of sandboxes. */
+    sandboxesWithOrigin: () => many(s.sbWithOrigin, toSandbox),
     insertSandbox: (sb: SandboxRecord) => s.sbInsert.run({ ...sb, external: +sb.external, origin: sb.origin ?? null }),
     setSandboxState: (id: string, state: RowState) => s.sbState.run(state, id),
     deleteSandbox: (id: string) => s.sbDelete.run(id),
 
     endpoints: () => many(s.epAll, toEndpoint),
     endpointById: (id: string) => one(s.epById, toEndpoint, id),
+    /** The id of every endpoint (one query, no rows decoded). */
+    endpointIds: () => new Set(s.epIds.all() as string[]),
     endpointsByIdPrefix: (prefix: string) => many(s.epByPrefix, toEndpoint, prefix),
     endpointsOf: (networkId: string) => many(s.epOfNet, toEndpoint, networkId),
     endpointByName: (networkId: string, name: string) => one(s.epByNetName, toEndpoint, networkId, name),
     endpointsInSandbox: (sandboxId: string) => many(s.epOfSandbox, toEndpoint, sandboxId),
     endpointCount: (networkId: string) => (s.epCountOfNet.get(networkId) as { n: number }).n,
+    /** How many ready networks, sandboxes and endpoints there are (the lists' lengths, without reading the rows). */
+    counts: () => s.counts.get() as { networks: number; sandboxes: number; endpoints: number },
     insertEndpoint: (e: EndpointRecord) => s.epInsert.run({ ...e, aliases: json(e.aliases) }),
     /** Records where the endpoint is joined (or, with DETACHED, that it is not). */
     attachEndpoint: (id: string, at: EndpointPlacement, state: EndpointState) => s.epAttach.run({ id, ...at, state }),

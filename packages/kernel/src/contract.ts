@@ -177,6 +177,41 @@ export type XtOp =
   | { op: 'rule.insert'; chain: string; rule: readonly string[] }
   | { op: 'rule.delete'; chain: string; rule: readonly string[] };
 
+/** A bridge port as the bridge's own dump (`bridge link`) shows it: no kind-specific facts, no group. */
+export interface BridgePortInfo {
+  name: string;
+  index: number;
+  /** the bridge */
+  master: string;
+  mtu: number;
+  mac: string;
+  up: boolean;
+  hairpin?: boolean;
+  /** the port links to another interface (IFLA_LINK: a veth's peer, a vlan's lower device) */
+  linked: boolean;
+}
+
+/**
+ * The links of a namespace read in a way that stays linear with thousands of veths whose peers
+ * live in other namespaces (a full link dump makes the kernel look up each peer's namespace id
+ * in a linear list: quadratic). First every name and every bridge port; `details` then reads the
+ * named links in full (what `links` gives for them; missing ones are left out), `addresses` the
+ * namespace's addresses as `addresses` does.
+ */
+export interface LinkScan {
+  names: readonly string[];
+  ports: ReadonlyMap<string, BridgePortInfo>;
+  details(names: readonly string[]): Promise<LinkInfo[]>;
+  addresses(): Promise<AddrInfo[]>;
+}
+
+/** A namespace's links, addresses and routes read at once (one exchange), as `links`, `addresses` and `routes` give them. */
+export interface NetnsState {
+  links: LinkInfo[];
+  addresses: AddrInfo[];
+  routes: RouteInfo[];
+}
+
 export interface Kernel {
   /** Run ops as one batch inside `netns`. Throws KernelError (with `details.failedOp`) on failure. */
   ip(netns: NetnsRef, ops: readonly IpOp[], options?: IpBatchOptions): Promise<void>;
@@ -190,6 +225,10 @@ export interface Kernel {
   neighbors(netns: NetnsRef): Promise<NeighInfo[]>;
   /** Forwarding entries with a remote (vxlan devices). */
   fdb(netns: NetnsRef): Promise<FdbInfo[]>;
+  /** See LinkScan (optional: without it, checks read `links` and `addresses`). */
+  scanLinks?(netns: NetnsRef): Promise<LinkScan>;
+  /** See NetnsState (optional: without it, checks read `links`, `addresses` and `routes`). */
+  netnsState?(netns: NetnsRef): Promise<NetnsState>;
 
   /** Create a named namespace under /run/netns with loopback up. Returns its path. */
   netnsAdd(name: string): Promise<string>;

@@ -1,5 +1,5 @@
 import { KernelError } from '@patchbay/errors';
-import type { Kernel } from './contract.js';
+import type { Kernel, NetnsRef } from './contract.js';
 import { withDetails } from './batch-errors.js';
 
 /** The Kernel methods that change something. */
@@ -42,6 +42,8 @@ export function withFaults(inner: Kernel): FaultyKernel {
     routes: (netns) => inner.routes(netns),
     neighbors: (netns) => inner.neighbors(netns),
     fdb: (netns) => inner.fdb(netns),
+    ...(inner.scanLinks ? { scanLinks: (netns: NetnsRef) => inner.scanLinks!(netns) } : {}),
+    ...(inner.netnsState ? { netnsState: (netns: NetnsRef) => inner.netnsState!(netns) } : {}),
     netnsAdd: wrap('netnsAdd'),
     netnsDelete: wrap('netnsDelete'),
     netnsList: () => inner.netnsList(),

@@ -26,6 +26,8 @@ export async function planOrphanAllocations(ctx: IpamContext, inFlight: Readonly
   const { store } = ctx;
   const ownerGone = (ownerId: string | undefined) => ownerId === undefined || (!inFlight.has(ownerId) && !store.endpointById(ownerId));
   const planned: PlannedRepair[] = [];
+  const networkNames = new Map<string, string | undefined>();
+  const networkName = (id: string) => (networkNames.has(id) ? networkNames.get(id) : networkNames.set(id, store.networkById(id)?.name).get(id));
   for (const ipamStore of ctx.stores) {
     let held: { pool: PoolRecord; a: AllocationRecord }[];
     try {
@@ -36,11 +38,14 @@ export async function planOrphanAllocations(ctx: IpamContext, inFlight: Readonly
       ctx.log.warn({ err: (err as Error).message }, 'ipam: cannot look for orphan allocations in the cluster store now');
       continue;
     }
+    // read after the allocations: an endpoint committed meanwhile is in it, one still being made is in flight
+    const endpoints = store.endpointIds();
+    const ownerGoneNow = (ownerId: string | undefined) => ownerId === undefined || (!inFlight.has(ownerId) && !endpoints.has(ownerId));
     for (const { pool, a } of held) {
-      if (a.kind !== 'endpoint' || !ownerGone(a.ownerId)) continue;
-      const net = pool.networkId ? store.networkById(pool.networkId) : undefined;
+      if (a.kind !== 'endpoint' || !ownerGoneNow(a.ownerId)) continue;
+      const name = pool.networkId ? networkName(pool.networkId) : undefined;
       planned.push({
-        drift: { kind: 'orphan-allocation', object: `address ${a.address}${net ? ` in network ${net.name}` : ''}`, action: `free it (owner ${a.owner} is gone)` },
+        drift: { kind: 'orphan-allocation', object: `address ${a.address}${name ? ` in network ${name}` : ''}`, action: `free it (owner ${a.owner} is gone)` },
         repair: async () => {
           if (!ownerGone(a.ownerId)) return;
           await ctx.release(pool, [a.address], { kinds: ['endpoint'], ...(a.ownerId !== undefined ? { ownerId: a.ownerId } : {}) });

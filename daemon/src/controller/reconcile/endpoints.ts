@@ -1,13 +1,23 @@
 import type { DriverDrift, DriverNetwork, SandboxView } from '@patchbay/drivers';
-import type { AddrInfo, LinkInfo, RouteInfo } from '@patchbay/kernel';
-import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../../store/index.js';
+import type { AddrInfo, LinkInfo, NetnsState, RouteInfo } from '@patchbay/kernel';
+import type { EndpointRecord, NetworkRecord, PoolRecord, SandboxRecord } from '../../store/index.js';
 import type { Core } from '../core.js';
 import { driverNetwork, driverSandbox, joinedEndpoint } from '../driver-objects.js';
+import { electSandboxGateway, type GatewayLookups } from '../gateway.js';
 import { gatewayOf, rejoin } from '../join.js';
 import { mapConcurrently, readRootView, type Planned, type Snapshot } from './plan.js';
 
-/** A sandbox seen from inside, each listing read once and only when a check asks for it. */
+/**
+ * A sandbox seen from inside, read once and only when a check asks for it: links, addresses and
+ * routes in one exchange where the kernel offers it (one entry into the namespace, not three).
+ */
 function sandboxView(core: Core, sb: SandboxRecord): SandboxView {
+  const { netnsState } = core.kernel;
+  if (netnsState) {
+    let state: Promise<NetnsState> | undefined;
+    const read = () => (state ??= netnsState.call(core.kernel, sb.key));
+    return { links: async () => (await read()).links, addresses: async () => (await read()).addresses, routes: async () => (await read()).routes };
+  }
   let links: Promise<LinkInfo[]> | undefined;
   let addresses: Promise<AddrInfo[]> | undefined;
   let routes: Promise<RouteInfo[]> | undefined;
@@ -31,6 +41,7 @@ export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySe
   const networks = new Map<string, DriverNetwork>();
   const driverNet = (net: NetworkRecord) => networks.get(net.id) ?? networks.set(net.id, driverNetwork(store, net)).get(net.id)!;
   const networkById = new Map(snap.networks.map((n) => [n.id, n]));
+  const gatewayOfSandbox = deep ? snapshotGateways(core, snap, networkById) : () => undefined;
   // the checks read the kernel: run them side by side, keep their drifts in the endpoints' order
   const found = await mapConcurrently(snap.endpoints, async (ep): Promise<Planned[]> => {
     if (ep.state !== 'ready' || !ep.sandboxId || gone.has(ep.sandboxId)) return [];
@@ -44,7 +55,7 @@ export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySe
       driverNet(net),
       joinedEndpoint(ep),
       driverSandbox(sb),
-      { root: snap.root, ...(sandbox ? { sandbox } : {}), isGateway: deep && gatewayOf(core, sb)?.id === ep.id, rejoin: () => rejoin(core, ep, net, sb) },
+      { root: snap.root, ...(sandbox ? { sandbox } : {}), isGateway: deep && gatewayOfSandbox(sb.id) === ep.id, rejoin: () => rejoin(core, ep, net, sb) },
       core.driverCtx,
     );
     const object = `endpoint ${ep.name} (network ${net.name}, sandbox ${sb.name})`;
@@ -52,6 +63,32 @@ export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySe
   });
   planned.push(...found.flat());
   return planned;
+}
+
+/**
+ * Each sandbox's gateway endpoint as gatewayOf elects it, from the snapshot's rows and one read of
+ * the pools (not a few queries per endpoint); computed on first use per sandbox.
+ */
+function snapshotGateways(core: Core, snap: Snapshot, networkById: ReadonlyMap<string, NetworkRecord>): (sandboxId: string) => string | undefined {
+  const { store, registry } = core;
+  const bySandbox = new Map<string, EndpointRecord[]>();
+  for (const ep of snap.endpoints) if (ep.sandboxId) (bySandbox.get(ep.sandboxId) ?? bySandbox.set(ep.sandboxId, []).get(ep.sandboxId)!).push(ep);
+  let pools: Map<string, PoolRecord[]> | undefined;
+  const look: GatewayLookups = {
+    network: (id) => networkById.get(id) ?? store.networkById(id)!,
+    pools: (networkId) => {
+      if (!pools) {
+        pools = new Map();
+        for (const p of store.pools()) if (p.networkId) (pools.get(p.networkId) ?? pools.set(p.networkId, []).get(p.networkId)!).push(p);
+      }
+      return pools.get(networkId) ?? [];
+    },
+  };
+  const elected = new Map<string, string | undefined>();
+  return (sandboxId) => {
+    if (!elected.has(sandboxId)) elected.set(sandboxId, electSandboxGateway(store, registry, bySandbox.get(sandboxId) ?? [], look)?.id);
+    return elected.get(sandboxId);
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Drift } from '@patchbay/api';
 import type { RootView } from '@patchbay/drivers';
+import type { LinkInfo, LinkScan } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../../store/index.js';
 import type { Core } from '../core.js';
 
@@ -46,13 +47,38 @@ export async function readRootView(core: Core): Promise<RootView> {
 
 export async function takeSnapshot(core: Core): Promise<Snapshot> {
   const { kernel, store } = core;
-  const root = await readRootView(core);
+  const scan = kernel.scanLinks ? await kernel.scanLinks(null) : undefined;
+  const root = scan ? undefined : await readRootView(core);
   const netnsNames = await kernel.netnsList();
+  const endpoints = store.endpoints();
   return {
-    root,
+    root: root ?? (await rootViewFromScan(scan!, endpoints)),
     netnsNames,
     networks: store.networks(),
     sandboxes: store.sandboxes(),
-    endpoints: store.endpoints(),
+    endpoints,
   };
+}
+
+/**
+ * The daemon's namespace from a linear-cost scan (see LinkScan): the host veths of joined
+ * endpoints that are up on a bridge with their peer are taken from the bridge's port dump, every
+ * other link (bridges, down or unknown ports, orphans, the retired) is read in full. With
+ * thousands of sandboxes a full link dump costs the kernel seconds.
+ */
+async function rootViewFromScan(scan: LinkScan, endpoints: readonly EndpointRecord[]): Promise<RootView> {
+  const hostVeths = new Set(endpoints.flatMap((e) => (e.hostIf ? [e.hostIf] : [])));
+  const links = new Map<string, LinkInfo>();
+  const rest: string[] = [];
+  for (const name of scan.names) {
+    const port = scan.ports.get(name);
+    if (!port || !port.up || !port.linked || !hostVeths.has(name)) {
+      rest.push(name);
+      continue;
+    }
+    const { index, mtu, mac, up, master, hairpin } = port;
+    links.set(name, { name, index, kind: 'veth', mtu, mac, up, master, ...(hairpin !== undefined ? { hairpin } : {}) });
+  }
+  for (const link of await scan.details(rest)) links.set(link.name, link);
+  return { links, addresses: await scan.addresses() };
 }

@@ -8,6 +8,7 @@ import { AF_INET, AF_INET6, IFLA, RTEXT_FILTER_SKIP_STATS, RTM, ifinfomsg } from
 import { linkNames, parseAddresses, parseLinks, parseRawLinks, parseRoutes, toLinkInfo } from './parse.js';
 import { describeErrno, failureMessage, netlinkArgv } from './run.js';
 import { fdbDumpRequest, neighDumpRequest, parseFdb, parseNeighbors } from './neigh.js';
+import { createScans } from './scan.js';
 
 /** Read requests (link, address, route and neighbour dumps and gets) and the Kernel read methods on them. */
 
@@ -33,7 +34,7 @@ export function routeDumpRequest(family: 4 | 6): NlRequest {
   return new NlMessage(RTM.GETROUTE, NLM_F_DUMP, rtmsg).build();
 }
 
-export type KernelReads = Pick<Kernel, 'links' | 'link' | 'addresses' | 'routes' | 'neighbors' | 'fdb'>;
+export type KernelReads = Pick<Kernel, 'links' | 'link' | 'addresses' | 'routes' | 'neighbors' | 'fdb' | 'scanLinks' | 'netnsState'>;
 
 /** links/link/addresses/routes over rtnetlink, with the results of the `ip -json` path. */
 export function createNetlinkReads(addon: NetlinkAddon, log?: KernelLogger): KernelReads {
@@ -60,7 +61,12 @@ export function createNetlinkReads(addon: NetlinkAddon, log?: KernelLogger): Ker
     return results;
   }
 
+  const scans = createScans(exchange);
+
   return {
+    scanLinks: (netns) => (checkNetnsRef(netns), scans.scanLinks(netns)),
+    netnsState: (netns) => (checkNetnsRef(netns), scans.netnsState(netns)),
+
     async links(netns) {
       const [links] = await exchange(netns, 'link show', [linkDumpRequest()]);
       return parseLinks(links!.reply);

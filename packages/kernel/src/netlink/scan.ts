@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import type { BridgePortInfo, LinkScan, NetnsRef, NetnsState } from '../contract.js';
+import type { NlResult } from './addon.js';
+import { addrDumpRequest, linkDumpRequest, linkGetRequest, routeDumpRequest } from './dump.js';
+import { NLM_F_DUMP, NlMessage, type NlRequest } from './message.js';
+import { linkNames, parseAddresses, parseLinks, parseRawLinks, parseRoutes, replyMessages, attributes, toLinkInfo } from './parse.js';
+import { AF_BRIDGE, IFF_UP, IFLA, IFLA_BRPORT_MODE, INFO, RTEXT_FILTER_SKIP_STATS, RTM, ifinfomsg } from './rtnl.js';
+import { formatMac } from '@patchbay/ip';
+
+/** Reads and linear-cost scans of a namespace (see LinkScan and NetnsState in the contract). */
+
+const ENODEV = 19;
+const IFLA_PROTINFO = 12;
+
+type Exchange = (netns: NetnsRef, what: string, requests: NlRequest[], tolerate?: number[]) => Promise<NlResult[]>;
+
+/** Every bridge port (AF_BRIDGE: the bridge's own description, no namespace id of a peer to look up). */
+const bridgePortDumpRequest = (): NlRequest => {
+  const ifi = ifinfomsg();
+  ifi.writeUInt8(AF_BRIDGE, 0);
+  return new NlMessage(RTM.GETLINK, NLM_F_DUMP, ifi).u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS).build();
+};
+
+/** The links of one kind (the kernel skips the others before describing them). */
+const kindDumpRequest = (kind: string): NlRequest =>
+  new NlMessage(RTM.GETLINK, NLM_F_DUMP, ifinfomsg()).u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS).begin(IFLA.LINKINFO).str(INFO.KIND, kind).end().build();
+
+const cString = (b: Buffer | undefined): string => {
+  if (b === undefined) return '';
+  const nul = b.indexOf(0);
+  return b.toString('utf8', 0, nul < 0 ? b.length : nul);
+};
+
+/** Bridge ports of an AF_BRIDGE dump, their bridges named from `bridges` (index → name). */
+export function parseBridgePorts(reply: Buffer | undefined, bridges: ReadonlyMap<number, string>): BridgePortInfo[] {
+  const out: BridgePortInfo[] = [];
+  for (const { type, body } of replyMessages(reply)) {
+    if (type !== RTM.NEWLINK || body.length < 16) continue;
+    const index = body.readInt32LE(4);
+    const a = attributes(body, 16);
+    const master = a.get(IFLA.MASTER)?.readUInt32LE(0);
+    if (master === undefined) continue;
+    const address = a.get(IFLA.ADDRESS);
+    const lower = a.get(IFLA.LINK)?.readUInt32LE(0);
+    const port: BridgePortInfo = {
+      name: cString(a.get(IFLA.IFNAME)),
+      index,
+      master: bridges.get(master) ?? `if${master}`,
+      mtu: a.get(IFLA.MTU)?.readUInt32LE(0) ?? 0,
+      mac: address !== undefined && address.length > 0 ? formatMac(address) : '',
+      up: (body.readUInt32LE(8) & IFF_UP) !== 0,
+      linked: lower !== undefined && lower !== index,
+    };
+    const mode = attributes(a.get(IFLA_PROTINFO) ?? Buffer.alloc(0)).get(IFLA_BRPORT_MODE);
+    if (mode !== undefined && mode.length >= 1) port.hairpin = mode[0] !== 0;
+    out.push(port);
+  }
+  return out;
+}
+
+/** Names of the daemon's links from /proc/self/net/dev (the main thread's namespace: never a sandbox's). */
+export function parseNetDev(text: string): string[] {
+  return text
+    .split('\n')
+    .slice(2)
+    .map((line) => line.slice(0, line.indexOf(':')).trim())
+    .filter((name) => name !== '');
+}
+
+export function createScans(exchange: Exchange) {
+  /** Links by index, read one by one (all in one exchange); missing ones are left out. */
+  async function byIndex(netns: NetnsRef, indexes: readonly number[]): Promise<Buffer> {
+    if (indexes.length === 0) return Buffer.alloc(0);
+    const got = await exchange(netns, 'link show index', indexes.map((i) => linkGetRequest(i)), [ENODEV]);
+    return Buffer.concat(got.flatMap((r) => (r.error === 0 && r.reply ? [r.reply] : [])));
+  }
+
+  async function scanLinks(netns: NetnsRef): Promise<LinkScan> {
+    const [portReply, bridgeReply, allReply] = await exchange(netns, 'link show (scan)', [
+      bridgePortDumpRequest(),
+      kindDumpRequest('bridge'),
+      // inside a sandbox a full dump is cheap; the daemon's own names come from /proc
+      ...(netns === null ? [] : [linkDumpRequest()]),
+    ]);
+    const bridges = linkNames(parseRawLinks(bridgeReply!.reply));
+    const ports = new Map(parseBridgePorts(portReply!.reply, bridges).map((p) => [p.name, p]));
+    const names = netns === null ? parseNetDev(await readFile('/proc/self/net/dev', 'utf8')) : parseRawLinks(allReply!.reply).map((l) => l.name);
+    const known = new Map<number, string>([...bridges, ...[...ports.values()].map((p) => [p.index, p.name] as const)]);
+    return {
+      names,
+      ports,
+      async details(wanted) {
+        if (wanted.length === 0) return [];
+        const got = await exchange(netns, 'link show (named)', wanted.map((n) => linkGetRequest(n)), [ENODEV]);
+        const raws = parseRawLinks(Buffer.concat(got.flatMap((r) => (r.error === 0 && r.reply ? [r.reply] : []))));
+        const names = new Map(known);
+        for (const r of raws) names.set(r.index, r.name);
+        const unknown = [...new Set(raws.flatMap((r) => [r.masterIndex, r.parentIndex]))].filter((i): i is number => i !== undefined && !names.has(i));
+        for (const [index, name] of linkNames(parseRawLinks(await byIndex(netns, unknown)))) names.set(index, name);
+        return raws.map((r) => toLinkInfo(r, names));
+      },
+      async addresses() {
+        const [addrs] = await exchange(netns, 'addr show (scan)', [addrDumpRequest()]);
+        // the links that hold addresses, in index order (the order of a link dump)
+        const indexes = new Set<number>();
+        for (const { type, body } of replyMessages(addrs!.reply)) if (type === RTM.NEWADDR && body.length >= 8) indexes.add(body.readUInt32LE(4));
+        return parseAddresses(await byIndex(netns, [...indexes].sort((a, b) => a - b)), addrs!.reply);
+      },
+    };
+  }
+
+  async function netnsState(netns: NetnsRef): Promise<NetnsState> {
+    const [links, addrs, v4, v6] = await exchange(netns, 'link, addr and route show', [linkDumpRequest(), addrDumpRequest(), routeDumpRequest(4), routeDumpRequest(6)]);
+    const names = linkNames(parseRawLinks(links!.reply));
+    return {
+      links: parseLinks(links!.reply),
+      addresses: parseAddresses(links!.reply, addrs!.reply),
+      routes: [...parseRoutes(v4!.reply, 4, names), ...parseRoutes(v6!.reply, 6, names)],
+    };
+  }
+
+  return { scanLinks, netnsState };
+}
+
+
