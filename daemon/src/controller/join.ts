@@ -124,9 +124,12 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   if (next) steps.push(...routeSteps(core, sb, ep, false), ...routeSteps(core, sb, next, true));
   const joined = store.endpointsInSandbox(sb.id);
   const resolv = resolvConfSteps(core, sb, joined, joined.filter((e) => e.id !== ep.id));
-  // Independent changes (the file, the host end, the peer in the sandbox) run at once when each
-  // can be undone; a leave step without an undo (a delete) waits for the others to have succeeded.
-  if (leaveSteps.every((s) => s.undo)) steps.push(...concurrentSteps([...resolv, ...leaveSteps]));
+  // The file needs nothing of the links: it is written while the first leave step (the host end)
+  // runs, when that step can be undone (a delete cannot: it waits for the file). The driver's own
+  // steps stay in order: the peer going down loses its routes, which its undo does not bring back,
+  // so it must not have run when the host end fails.
+  const [first, ...rest] = leaveSteps;
+  if (first?.undo) steps.push(...concurrentSteps([...resolv, first]), ...rest);
   else steps.push(...resolv, ...leaveSteps);
   try {
     await runSteps(steps, core.log.child({ op: 'leave', endpoint: ep.name, sandbox: sb.name }));
