@@ -6,10 +6,10 @@ import { createRealKernel, resolveKernelBackend, type KernelBackendChoice } from
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
-import { createCluster } from './cluster/index.js';
 import { createController } from './controller/index.js';
 import { buildCniApp } from './cni/index.js';
-import { buildDockerPluginApp, dockerPluginEnabled, removeDockerUserRules, serveDockerPlugin } from './docker-plugin/index.js';
+import { removeDockerUserRules } from './docker-plugin/docker-user.js';
+import { dockerPluginEnabled } from './docker-plugin/socket.js';
 import { registerDockerRoutes } from './docker/index.js';
 import { buildApp } from './http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
@@ -52,7 +52,8 @@ async function main(argv: string[]): Promise<void> {
   const db = openDb(join(config.dataRoot, 'patchbay.db'));
   const store = createStore(db);
   const metrics = createMetrics();
-  const cluster = config.clusterStore ? await createCluster(config, { kernel, store, log }) : undefined;
+  // Loaded only when configured: the etcd client and the plugin app cost memory an idle daemon without them should not pay.
+  const cluster = config.clusterStore ? await (await import('./cluster/index.js')).createCluster(config, { kernel, store, log }) : undefined;
   const registry = cluster ? createClusterRegistry() : createBuiltinRegistry();
   const controller = observedController(metrics, { kernel, backend: resolved.backend }, (kernel, hooks) =>
     createController({ store, kernel, registry, config, log, hooks, ...(cluster ? { cluster } : {}) }),
@@ -86,8 +87,9 @@ async function main(argv: string[]): Promise<void> {
     frontDoors: [cniApp],
   });
   const closeListeners = await listenAll(app, config, log, [{ prefix: '/cni/', app: cniApp }]);
-  const pluginApp = dockerPluginEnabled(config) ? buildDockerPluginApp({ controller, log }) : undefined;
-  const closePlugin = pluginApp ? await serveDockerPlugin(pluginApp, config, log) : async () => undefined;
+  const plugin = dockerPluginEnabled(config) ? await import('./docker-plugin/index.js') : undefined;
+  const pluginApp = plugin?.buildDockerPluginApp({ controller, log });
+  const closePlugin = plugin && pluginApp ? await plugin.serveDockerPlugin(pluginApp, config, log) : async () => undefined;
 
   let checking = false;
   const timer =

@@ -23,3 +23,46 @@ it('the firewall model keeps its networks part until a network changes, and alwa
   assert.deepEqual(third, firewallModel(store, registry));
   await t.close();
 });
+
+it('a network create reads only the new network: the others keep their entries, and the model always equals a fresh one', async () => {
+  const t = await buildTestApp(['--bridge', 'none']);
+  const { store, registry } = t.controller.core;
+  const model = createModelCache(store, registry);
+  const create = async (name: string, subnet: string) => {
+    const r = await t.app.inject({ method: 'POST', url: '/v1/networks', payload: { name, ipam: { config: [{ subnet }] } } });
+    assert.equal(r.statusCode, 201, r.body);
+  };
+  await create('a1', '10.62.0.0/24');
+  await create('a2', '10.62.1.0/24');
+  const first = model();
+  const byId = new Map<string, unknown[]>();
+  const read = (what: string) => (id: string) => void byId.set(what, [...(byId.get(what) ?? []), id]);
+  const { networkById, poolsOf } = store;
+  store.networkById = (id: string) => (read('networkById')(id), networkById(id));
+  store.poolsOf = (id: string) => (read('poolsOf')(id), poolsOf(id));
+  try {
+    await create('a3', '10.62.2.0/24');
+    byId.clear();
+    const second = model();
+    const a3 = store.networkByName('a3')!.id;
+    assert.deepEqual(byId.get('networkById'), [a3], 'only the new network is read');
+    assert.deepEqual(byId.get('poolsOf'), [a3]);
+    for (const name of ['a1', 'a2']) {
+      assert.equal(second.networks.find((n) => n.name === name), first.networks.find((n) => n.name === name), `${name}'s entry is kept`);
+    }
+    assert.deepEqual(second, firewallModel(store, registry));
+  } finally {
+    store.networkById = networkById;
+    store.poolsOf = poolsOf;
+  }
+  const removed = await t.app.inject({ method: 'DELETE', url: '/v1/networks/a2' });
+  assert.equal(removed.statusCode, 204, removed.body);
+  const third = model();
+  assert.deepEqual(third.networks.map((n) => n.name), ['a1', 'a3']);
+  assert.deepEqual(third, firewallModel(store, registry));
+  model.forget();
+  const fourth = model();
+  assert.notEqual(fourth.networks.find((n) => n.name === 'a1'), third.networks.find((n) => n.name === 'a1'), 'forget drops the kept entries');
+  assert.deepEqual(fourth, firewallModel(store, registry));
+  await t.close();
+});

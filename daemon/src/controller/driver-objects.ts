@@ -1,11 +1,13 @@
 import type { DriverEndpoint, DriverNetwork, DriverSandbox, JoinedEndpoint } from '@patchbay/drivers';
-import type { EndpointRecord, NetworkRecord, SandboxRecord, Store } from '../store/index.js';
+import type { EndpointRecord, NetworkRecord, PoolRecord, SandboxRecord, Store } from '../store/index.js';
 
 export const DEFAULT_NETWORK = 'bridge';
 
-/** The driver's view of a stored network (the first pool of each family gives its addresses). */
-export function driverNetwork(store: Store, net: NetworkRecord): DriverNetwork {
-  const pools = store.poolsOf(net.id);
+/**
+ * The driver's view of a stored network (the first pool of each family gives its addresses);
+ * `pools`: the network's pools when the caller already has them (store.poolsByNetwork).
+ */
+export function driverNetwork(store: Store, net: NetworkRecord, pools: readonly PoolRecord[] = store.poolsOf(net.id)): DriverNetwork {
   const v4 = pools.find((p) => p.family === 4);
   const v6 = pools.find((p) => p.family === 6);
   return {

@@ -3,32 +3,46 @@ import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
 import { requiredSysctls, type Firewall, type FirewallModel, type FirewallNetwork } from '../firewall/index.js';
-import type { Store } from '../store/index.js';
+import type { NetworkRecord, PoolRecord, Store } from '../store/index.js';
 import { driverNetwork } from './driver-objects.js';
 
 /** The networks part, and the host interface of each network whose ports can be published. */
 type NetworksPart = { networks: FirewallNetwork[]; bridgeOf: Map<string, string> };
 
-/** The networks of the store whose drivers give firewall facts, as the firewall sees them. */
-function firewallNetworks(store: Store, registry: DriverRegistry): NetworksPart {
+/** One network as the firewall sees it (none when its driver gives no firewall facts), and its host interface when its ports can be published. */
+type NetworkEntry = { network: FirewallNetwork; publishesOn?: string } | undefined;
+
+function networkEntry(store: Store, registry: DriverRegistry, n: NetworkRecord, pools: readonly PoolRecord[]): NetworkEntry {
+  const facts = n.state === 'creating' ? undefined : registry.get(n.driver).firewallFacts?.(driverNetwork(store, n, pools));
+  if (!facts) return undefined;
+  const network: FirewallNetwork = {
+    id: n.id,
+    name: n.name,
+    bridge: facts.hostInterface,
+    subnets: pools.map((p) => p.subnet),
+    internal: n.internal,
+    icc: facts.icc,
+    masquerade: facts.masquerade,
+    ...(facts.hostBindingIpv4 ? { hostBindingIpv4: facts.hostBindingIpv4 } : {}),
+  };
+  return { network, ...(facts.publishesPorts ? { publishesOn: facts.hostInterface } : {}) };
+}
+
+function partOf(entries: Iterable<[string, NetworkEntry]>): NetworksPart {
   const networks: FirewallNetwork[] = [];
   const bridgeOf = new Map<string, string>();
-  for (const n of store.networks()) {
-    const facts = n.state === 'creating' ? undefined : registry.get(n.driver).firewallFacts?.(driverNetwork(store, n));
-    if (!facts) continue;
-    networks.push({
-      id: n.id,
-      name: n.name,
-      bridge: facts.hostInterface,
-      subnets: store.poolsOf(n.id).map((p) => p.subnet),
-      internal: n.internal,
-      icc: facts.icc,
-      masquerade: facts.masquerade,
-      ...(facts.hostBindingIpv4 ? { hostBindingIpv4: facts.hostBindingIpv4 } : {}),
-    });
-    if (facts.publishesPorts) bridgeOf.set(n.id, facts.hostInterface);
+  for (const [id, entry] of entries) {
+    if (!entry) continue;
+    networks.push(entry.network);
+    if (entry.publishesOn) bridgeOf.set(id, entry.publishesOn);
   }
   return { networks, bridgeOf };
+}
+
+/** The networks of the store whose drivers give firewall facts, as the firewall sees them. */
+function firewallNetworks(store: Store, registry: DriverRegistry): NetworksPart {
+  const poolsOf = store.poolsByNetwork(); // one query, not one per network
+  return partOf(store.networks().map((n) => [n.id, networkEntry(store, registry, n, poolsOf.get(n.id) ?? [])]));
 }
 
 function withPorts(store: Store, { networks, bridgeOf }: NetworksPart): FirewallModel {
@@ -48,15 +62,39 @@ export const firewallModel = (store: Store, registry: DriverRegistry): FirewallM
 
 /**
  * The same, with the networks part kept while the store's networks are unchanged: an endpoint
- * change then costs no work per network (and the renderer hashes the same array only once).
+ * change then costs no work per network (and the renderer hashes the same array only once). When
+ * they change, only the networks whose row is new or changed state are read again (a network's
+ * facts and pools are fixed once it is ready): a network create costs no store read per network.
+ * `forget` drops everything kept.
  */
 export function createModelCache(store: Store, registry: DriverRegistry) {
   let cached: { signature: string; part: NetworksPart } | undefined;
-  return () => {
+  let entries = new Map<string, NetworkEntry>(); // by `id/state`
+  const model = () => {
     const signature = store.networksSignature();
-    if (cached?.signature !== signature) cached = { signature, part: firewallNetworks(store, registry) };
+    if (cached?.signature !== signature) {
+      const next = new Map<string, NetworkEntry>();
+      const ordered: [string, NetworkEntry][] = [];
+      for (const { id, state } of store.networkStates()) {
+        const key = `${id}/${state}`;
+        let entry = entries.get(key);
+        if (!entries.has(key)) {
+          const n = store.networkById(id);
+          entry = n ? networkEntry(store, registry, n, store.poolsOf(id)) : undefined;
+        }
+        next.set(key, entry);
+        ordered.push([id, entry]);
+      }
+      entries = next;
+      cached = { signature, part: partOf(ordered) };
+    }
     return withPorts(store, cached.part);
   };
+  const forget = () => {
+    cached = undefined;
+    entries = new Map();
+  };
+  return Object.assign(model, { forget });
 }
 
 /**
@@ -137,6 +175,7 @@ export function createFirewallSync(store: Store, registry: DriverRegistry, firew
     /** Forget what was applied (rules and per-device sysctls): the next sync applies everything. */
     forgetApplied() {
       applied = undefined;
+      currentModel.forget();
       sysctlsSet.clear();
     },
   };

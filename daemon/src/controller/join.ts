@@ -1,6 +1,6 @@
 import { NETWORK_OPTIONS, type NetworkDriver } from '@patchbay/drivers';
 import { PatchbayError } from '@patchbay/errors';
-import { checkIfname, runSteps, type IpOp, type Step } from '@patchbay/kernel';
+import { checkIfname, concurrentSteps, runSteps, type IpOp, type Step } from '@patchbay/kernel';
 import { DETACHED, type EndpointRecord, type NetworkRecord, type SandboxRecord } from '../store/index.js';
 import type { Core } from './core.js';
 import { driverEndpoint, driverNetwork, driverSandbox, joinedEndpoint } from './driver-objects.js';
@@ -91,7 +91,9 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
   const plan = planJoin(core, net, current, sb, ifName, isGateway);
   const steps: Step[] = [];
   if (isGateway && oldGw) steps.push(...routeSteps(core, sb, oldGw, false));
-  steps.push(...plan.steps, ...resolvConfSteps(core, sb, joined, [...joined, attached]));
+  // the resolv.conf write needs nothing of the link: it runs while the kernel makes the link
+  const [first, ...rest] = plan.steps;
+  steps.push(...concurrentSteps([...(first ? [first] : []), ...resolvConfSteps(core, sb, joined, [...joined, attached])]), ...rest);
   // Intent first: the row says where the endpoint is going before the kernel changes.
   // A connect keeps 'creating': recovery then removes the endpoint, not just its join.
   store.attachEndpoint(ep.id, { sandboxId: sb.id, ifIndex, ifName, hostIf: plan.hostIf }, current.state === 'creating' ? 'creating' : 'joining');
@@ -121,8 +123,14 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   const next = wasGateway ? gatewayOf(core, sb, undefined, ep.id) : undefined;
   if (next) steps.push(...routeSteps(core, sb, ep, false), ...routeSteps(core, sb, next, true));
   const joined = store.endpointsInSandbox(sb.id);
-  steps.push(...resolvConfSteps(core, sb, joined, joined.filter((e) => e.id !== ep.id)));
-  steps.push(...leaveSteps);
+  const resolv = resolvConfSteps(core, sb, joined, joined.filter((e) => e.id !== ep.id));
+  // The file needs nothing of the links: it is written while the first leave step (the host end)
+  // runs, when that step can be undone (a delete cannot: it waits for the file). The driver's own
+  // steps stay in order: the peer going down loses its routes, which its undo does not bring back,
+  // so it must not have run when the host end fails.
+  const [first, ...rest] = leaveSteps;
+  if (first?.undo) steps.push(...concurrentSteps([...resolv, first]), ...rest);
+  else steps.push(...resolv, ...leaveSteps);
   try {
     await runSteps(steps, core.log.child({ op: 'leave', endpoint: ep.name, sandbox: sb.name }));
   } catch (err) {

@@ -45,7 +45,8 @@ export function createNetworks(core: Core) {
       if (store.networkByName(input.name)) {
         throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
       }
-      const others = store.networks().flatMap((n) => (n.driver === driver.name ? [driverNetwork(store, n)] : []));
+      const pools = store.poolsByNetwork();
+      const others = store.networks().flatMap((n) => (n.driver === driver.name ? [driverNetwork(store, n, pools.get(n.id) ?? [])] : []));
       const options = validateDnsOption(driver.validateOptions(input.options, { name: input.name, isDefault: input.predefined === true }, others));
       const usesIpam = driver.usesIpam && input.ipamDriver !== 'null';
       if (!usesIpam && (input.ipamConfig.some((c) => c.subnet) || (input.ipamPools?.length ?? 0) > 0)) {

@@ -50,7 +50,7 @@ export function buildApp({ controller, log, plugins = [], frontDoors = [] }: App
   void app.register(async (api) => {
     registerNativeRoutes(api, controller, VERSION);
     registerSystemRoutes(api, controller);
-    registerOpenApiRoute(api, frontDoors);
+    registerOpenApiRoute(api, app, frontDoors);
   });
   for (const plugin of plugins) plugin(app);
   return app;

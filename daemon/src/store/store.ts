@@ -99,6 +99,7 @@ export function createStore(db: Db) {
   const q = (sql: string) => db.prepare(sql);
   const s = {
     netAll: q('SELECT * FROM networks ORDER BY created, name'),
+    netStates: q('SELECT id, state FROM networks ORDER BY created, name'),
     netById: q('SELECT * FROM networks WHERE id = ?'),
     netByName: q('SELECT * FROM networks WHERE name = ?'),
     netByPrefix: q("SELECT * FROM networks WHERE id LIKE ? || '%'"),
@@ -114,6 +115,7 @@ export function createStore(db: Db) {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     poolsOf: q('SELECT * FROM pools WHERE network_id = ? ORDER BY family, id'),
     poolsAll: q('SELECT * FROM pools ORDER BY id'),
+    poolsOfNetworks: q('SELECT * FROM pools WHERE network_id IS NOT NULL ORDER BY network_id, family, id'),
     poolCursor: q('UPDATE pools SET cursor = ? WHERE id = ?'),
     allocInsert: q('INSERT INTO allocations (pool_id, address, kind, owner, owner_id) VALUES (?, ?, ?, ?, ?)'),
     allocDelete: q('DELETE FROM allocations WHERE pool_id = ? AND address = ?'),
@@ -185,6 +187,8 @@ export function createStore(db: Db) {
     setNetworkDriverState: (id: string, st: Record<string, unknown>) => s.netDriverState.run(json(st), id),
     deleteNetwork: (id: string) => s.netDelete.run(id),
     /** Changes whenever a network is added, removed or changes state (networks are otherwise immutable). */
+    /** Each network's id and state, in the order of networks(): a cheap listing. */
+    networkStates: () => s.netStates.all() as { id: string; state: RowState }[],
     networksSignature: () => {
       const r = s.netSignature.get() as { n: number; sig: string };
       return `${r.n}:${r.sig}`;
@@ -209,6 +213,16 @@ export function createStore(db: Db) {
       ),
     poolsOf: (networkId: string) => many(s.poolsOf, toPool, networkId),
     pools: () => many(s.poolsAll, toPool),
+    /** Every network's pools (as poolsOf gives them) in one query: for work over all networks. */
+    poolsByNetwork: (): Map<string, PoolRecord[]> => {
+      const byNetwork = new Map<string, PoolRecord[]>();
+      for (const p of many(s.poolsOfNetworks, toPool)) {
+        const list = byNetwork.get(p.networkId!);
+        if (list) list.push(p);
+        else byNetwork.set(p.networkId!, [p]);
+      }
+      return byNetwork;
+    },
     setPoolCursor: (id: number, cursor: string | null) => s.poolCursor.run(cursor, id),
 
     insertAllocation: (a: AllocationRecord) => s.allocInsert.run(a.poolId, a.address, a.kind, a.owner, a.ownerId ?? null),

@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { KernelError, PatchbayError } from '@patchbay/errors';
 import type { Kernel } from './contract.js';
 import { withDetails } from './batch-errors.js';
-import { createExec, execaRunner, toolMissing, type KernelLogger, type Runner } from './exec.js';
+import { createExec, processRunner, toolMissing, type KernelLogger, type Runner } from './exec.js';
 import { selfNetnsPath } from './ip-batch.js';
 import { createIpReads } from './ip-read.js';
 import { runIpBatch } from './ip-run.js';
@@ -18,7 +18,7 @@ import { checkNetnsName, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPat
 export interface RealKernelOptions {
   /** pino-like logger; every command is logged at debug with argv and duration */
   log?: KernelLogger;
-  /** how processes are run (default: execa); tests substitute a recorder */
+  /** how processes are run (default: node's spawn); tests substitute a recorder */
   runner?: Runner;
   /**
    * How `ip()` batches and the link/address/route reads reach the kernel: 'netlink' (in-process
@@ -51,7 +51,7 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
   const selfNetns = selfNetnsPath();
   const addon = resolveKernelBackend(options.backend).backend === 'netlink' ? loadNetlinkAddon().addon : undefined;
   // with the netlink backend, nft's commands run through libnftables in-process when it loads
-  const run = createExec(withInProcessNft(options.runner ?? execaRunner, addon), options.log);
+  const run = createExec(withInProcessNft(options.runner ?? processRunner, addon), options.log);
 
   /** Runs argv and returns stdout; a non-zero exit is a KernelError. */
   async function query(argv: string[], input?: string): Promise<string> {

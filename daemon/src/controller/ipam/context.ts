@@ -41,7 +41,10 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
   }
 
   /** The name exhaustion messages use: the pool's network, else the pool's id. */
-  const labelOf = (pool: PoolRecord) => (pool.networkId ? store.networkById(pool.networkId)?.name : undefined) ?? poolIdOf(pool);
+  const labelOf = (pool: PoolRecord, names?: ReadonlyMap<string, string>) =>
+    (pool.networkId ? (names ? names.get(pool.networkId) : store.networkById(pool.networkId)?.name) : undefined) ?? poolIdOf(pool);
+  /** Every network's name by id, for labelling many pools with one query. */
+  const networkNames = (): Map<string, string> => new Map(store.networks().map((n) => [n.id, n.name]));
 
   const load = (pool: PoolRecord, label = labelOf(pool)): Promise<AddressAllocator> =>
     cache.load(pool, label, async () => {
@@ -123,6 +126,6 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
     return pool;
   }
 
-  return { store, stores, log, cache, storeFor, labelOf, load, claim, adopt, release, poolById };
+  return { store, stores, log, cache, storeFor, labelOf, networkNames, load, claim, adopt, release, poolById };
 }
 export type IpamContext = ReturnType<typeof createIpamContext>;

@@ -70,7 +70,15 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
     if ((opts.pools?.length ?? 0) > 0) return planAdoption(requests, opts);
     // every address space's pools: a local network must not take a subnet a global one uses here
     const held = (await Promise.all(ctx.stores.map((s) => s.pools()))).flat();
-    const existing = held.map((p) => ({ subnet: p.subnet, networkName: p.networkId ? ctx.labelOf(p) : null, requestedBy: p.requestedBy }));
+    // Network names only label an overlap's error: read (all at once) when one is found.
+    let names: Map<string, string> | undefined;
+    const existing = held.map((p) => ({
+      subnet: p.subnet,
+      requestedBy: p.requestedBy,
+      get networkName() {
+        return p.networkId ? ctx.labelOf(p, (names ??= ctx.networkNames())) : null;
+      },
+    }));
     const out: PlannedPool[] = [];
     for (const req of requests) {
       if (!req.subnet) {
