@@ -24,7 +24,7 @@ export function formatCell(cell: Cell | undefined, fallback: string): string {
   if (!cell) return fallback;
   switch (cell.kind) {
     case 'samples':
-      return `${ms(cell.summary.median)} (${ms(cell.summary.p90)})`;
+      return `${ms(cell.summary.median)} (${ms(cell.summary.p90)}${cell.p99 === undefined ? '' : `; p99 ${ms(cell.p99)}`})`;
     case 'growth':
       return `${ms(cell.growth.first.median)} → ${ms(cell.growth.last.median)} (${cell.growth.ratio.toFixed(2)}×)`;
     case 'wall':
