@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<void> {
   const db = openDb(join(config.dataRoot, 'patchbay.db'));
   const store = createStore(db);
   const metrics = createMetrics();
-  const cluster = config.clusterStore ? await createCluster(config, { kernel, store, log }) : undefined;
+  const cluster = config.clusterStore ? await createCluster(config, { kernel, store, log, ...(seams ? { wrapEtcd: seams.wrapEtcd } : {}) }) : undefined;
   const registry = cluster ? createClusterRegistry() : createBuiltinRegistry();
   const controller = observedController(metrics, { kernel, backend: resolved.backend }, (kernel, hooks) =>
     createController({ store, kernel, registry, config, log, hooks, ...(cluster ? { cluster } : {}) }),

@@ -22,6 +22,11 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
+/** Kills every holder, monitor and etcd started here (their pipes would keep the bench from exiting). */
+export function stopHelpers(): void {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+}
+
 function track(c: ChildProcess): ChildProcess {
   children.push(c);
   return c;
@@ -168,4 +173,35 @@ export async function createBenchHost(index: number, o: { entry: string; dir: st
   });
   await daemon.start(120_000);
   return { index, address, daemon, monitor: new EntryMonitor(mon), ns };
+}
+
+/**
+ * When each endpoint's publication reached etcd, as a watcher of `/patchbay/v1/endpoints/` (what
+ * every host's watch sees) is told: peer address → time of the put event. Splits the reach time
+ * into "until etcd had it" and "from etcd's event to the other kernels".
+ */
+export function watchPublications(endpoint: string): { seenAt(ip: string): number | undefined; stop(): void } {
+  const seen = new Map<string, number>();
+  const prefix = '/patchbay/v1/endpoints/';
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const ac = new AbortController();
+  void (async () => {
+    const res = await fetch(`http://${endpoint}/v3/watch`, { method: 'POST', body: JSON.stringify({ create_request: { key: b64(prefix), range_end: b64(end) } }), signal: ac.signal });
+    let buffered = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const at = nowMs();
+      buffered += Buffer.from(chunk).toString('utf8');
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const msg = JSON.parse(buffered.slice(0, nl)) as { result?: { events?: { type?: string; kv?: { value?: string } }[] } };
+        buffered = buffered.slice(nl + 1);
+        for (const e of msg.result?.events ?? []) {
+          if (e.type === 'DELETE' || !e.kv?.value) continue;
+          const peer = JSON.parse(Buffer.from(e.kv.value, 'base64').toString('utf8')) as { ipv4: string };
+          if (!seen.has(peer.ipv4)) seen.set(peer.ipv4, at);
+        }
+      }
+    }
+  })().catch(() => undefined);
+  return { seenAt: (ip) => seen.get(ip), stop: () => ac.abort() };
 }
