@@ -148,4 +148,51 @@ describe('overlay: kill -9 at every kernel mutation, restart, host and etcd agre
     const check = await d.req('GET', '/v1/system/check');
     assert.equal(check.body.consistent, true, check.text);
   });
+
+  it('a fault at every kernel mutation of a create and of a connect: a 500 naming the step, and kernel, store and etcd as before', async () => {
+    const kernel = () => ({
+      links: (JSON.parse(sh(['ip', '-json', 'link', 'show']).out) as { ifname: string; master?: string; mtu: number }[]).map((l) => `${l.ifname} ${l.master ?? ''} ${l.mtu}`).sort(),
+      netns: sh(['ip', 'netns', 'list']).out.split('\n').sort(),
+    });
+    const state = async () => ({
+      kernel: kernel(),
+      api: { networks: (await d.req('GET', '/v1/networks')).body, endpoints: (await d.req('GET', '/v1/endpoints')).body },
+      etcd: (await keys('/patchbay/v1/')).map((kv) => `${kv.key}=${kv.value}`).sort(),
+    });
+    assert.equal((await d.req('POST', '/v1/sandboxes', { name: 'fsb' })).status, 201);
+    const ops = [
+      { name: 'overlay create', run: () => d.req('POST', '/v1/networks', { name: 'fov', driver: 'overlay' }), undo: () => d.req('DELETE', '/v1/networks/fov') },
+      { name: 'overlay connect', run: () => d.req('POST', '/v1/networks/ov/connect', { sandbox: 'fsb' }), undo: () => d.req('POST', '/v1/networks/ov/disconnect', { sandbox: 'fsb' }) },
+    ];
+    for (const op of ops) {
+      let failures = 0;
+      for (let n = 1; ; n++) {
+        assert.ok(n < 30, `${op.name} never succeeded`);
+        const before = await state();
+        assert.equal((await d.req('POST', '/v1/debug/fail', { after: n })).status, 200);
+        const r = await op.run();
+        if (r.status < 300) {
+          assert.ok(failures > 0, 'at least one mutation was broken');
+          // the armed fault lies beyond this operation: fire it on a harmless call
+          await d.req('POST', '/v1/networks', { name: 'burn', ipam: { config: [{ subnet: '10.179.0.0/24' }] } });
+          await d.req('DELETE', '/v1/networks/burn');
+          assert.ok([204, 200].includes((await op.undo()).status));
+          break;
+        }
+        failures++;
+        const where = `${op.name}, mutation ${n}: ${r.text}`;
+        assert.equal(r.status, 500, where);
+        assert.match(r.body.message, /injected fault/, where);
+        if (/nftApply|sysctlSet/.test(r.body.message)) {
+          // the firewall sync after a committed change failed: reconcile repairs it
+          assert.equal((await d.req('POST', '/v1/system/reconcile')).status, 200);
+          assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true, where);
+          assert.ok([204, 200].includes((await op.undo()).status));
+          continue;
+        }
+        await waitFor(`etcd as before — ${where}`, async () => JSON.stringify((await state()).etcd) === JSON.stringify(before.etcd), 5000).catch(() => undefined);
+        assert.deepEqual(await state(), before, `kernel, store and etcd as before — ${where}`);
+      }
+    }
+  });
 });
