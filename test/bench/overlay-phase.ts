@@ -167,7 +167,9 @@ async function restartRows(hosts: readonly BenchHost[], perHost: number, restart
   const t0 = nowMs();
   await Promise.all(
     hosts.map((h) =>
-      pool(Array.from({ length: perHost }, (_, i) => `ten-${i}`), 4, async (name) => {
+      // one connect at a time per host (ten in flight): with more, the hosts' address claims
+      // (each from the lowest free address) collided so often that etcd stopped answering in time
+      pool(Array.from({ length: perHost }, (_, i) => `ten-${i}`), 1, async (name) => {
         peersOf.get(h)!.push((await connectNew(h.daemon.client, name, id, h.address)).peer);
       }),
     ),
