@@ -53,7 +53,9 @@ async function main(argv: string[]): Promise<void> {
   const store = createStore(db);
   const metrics = createMetrics();
   // Loaded only when configured: the etcd client and the plugin app cost memory an idle daemon without them should not pay.
-  const cluster = config.clusterStore ? await (await import('./cluster/index.js')).createCluster(config, { kernel, store, log }) : undefined;
+  const cluster = config.clusterStore
+    ? await (await import('./cluster/index.js')).createCluster(config, { kernel, store, log, ...(seams ? { wrapEtcd: seams.wrapEtcd } : {}) })
+    : undefined;
   const registry = cluster ? createClusterRegistry() : createBuiltinRegistry();
   const controller = observedController(metrics, { kernel, backend: resolved.backend }, (kernel, hooks) =>
     createController({ store, kernel, registry, config, log, hooks, ...(cluster ? { cluster } : {}) }),

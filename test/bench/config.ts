@@ -32,7 +32,7 @@ export interface BenchConfig {
   only?: readonly BenchPhase[];
 }
 
-export const BENCH_PHASES = ['attach', 'cni', 'net', 'docker', 'sandbox', 'concurrency', 'growth', 'dns', 'dockerrun'] as const;
+export const BENCH_PHASES = ['attach', 'cni', 'net', 'docker', 'sandbox', 'concurrency', 'growth', 'dns', 'dockerrun', 'overlay'] as const;
 export type BenchPhase = (typeof BENCH_PHASES)[number];
 
 /** Whether a phase runs in this configuration. */

@@ -9,7 +9,17 @@ export interface DaemonPaths {
   entry: string;
   /** scratch dir holding the socket, data root, exec root and log */
   dir: string;
+  /** flags after the bench's own (e.g. the cluster flags of a simulated host) */
+  extraArgs?: readonly string[];
+  /** a command that execs the daemon elsewhere (nsenter into a simulated host's namespaces) */
+  prefix?: readonly string[];
 }
+
+/** every daemon child of this process: one exit handler kills them all, whatever happens to the bench */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 
 /** A patchbayd child process in the bench namespace, restartable with the same store. */
 export class BenchDaemon {
@@ -22,8 +32,6 @@ export class BenchDaemon {
     this.socket = join(paths.dir, 'pb.sock');
     this.log = join(paths.dir, 'daemon.log');
     this.client = new UnixHttpClient(this.socket);
-    // never leave a daemon behind, whatever happens to the bench
-    process.on('exit', () => this.child?.kill('SIGKILL'));
   }
 
   get pid(): number | undefined {
@@ -39,18 +47,22 @@ export class BenchDaemon {
       '--exec-root', join(this.paths.dir, 'exec'),
       '--bridge', 'none',
       '--log-level', 'warn',
+      ...(this.paths.extraArgs ?? []),
     ];
     const started = nowMs();
     // A .js bin runs as an executable (its shebang carries the daemon's node flags); a plain
     // module path (PATCHBAY_BENCH_DAEMON) runs under this node.
     const direct = this.paths.entry.includes('/bin/');
-    const child = direct
-      ? spawn(this.paths.entry, args, { stdio: ['ignore', fd, fd] })
-      : spawn(process.execPath, [this.paths.entry, ...args], { stdio: ['ignore', fd, fd] });
+    const [cmd, ...argv] = [...(this.paths.prefix ?? []), ...(direct ? [this.paths.entry] : [process.execPath, this.paths.entry]), ...args];
+    const child = spawn(cmd!, argv, { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.child = child;
+    live.add(child);
     let exited: string | undefined;
-    child.once('exit', (code, signal) => (exited = `exited (${signal ?? code})`));
+    child.once('exit', (code, signal) => {
+      exited = `exited (${signal ?? code})`;
+      live.delete(child);
+    });
     while (nowMs() - started < timeoutMs) {
       if (exited) throw new Error(`daemon ${exited} before it was ready: ${this.logTail()}`);
       const status = await this.client.send('GET', '/v1/health').then((r) => r.status, () => 0);
@@ -58,6 +70,16 @@ export class BenchDaemon {
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new Error(`daemon not ready after ${timeoutMs} ms: ${this.logTail()}`);
+  }
+
+  /** SIGKILL, as a crash: the daemon gets no chance to clean up. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.client.dropConnections();
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGKILL');
+    await gone;
   }
 
   /** SIGTERM, then wait for the process to exit (SIGKILL after the timeout). */

@@ -14,6 +14,7 @@ import { createPatchbayCniSide, versionRounds } from './cni-plugin.js';
 import { BenchDaemon } from './daemon.js';
 import { dnsRows } from './dns-phase.js';
 import { dockerRunRows } from './docker-run-phase.js';
+import { overlayRows } from './overlay-phase.js';
 import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide } from './floor.js';
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
@@ -184,6 +185,14 @@ async function main(): Promise<void> {
   if (runsPhase(cfg, 'dockerrun') && cfg.dockerdSkip === undefined) {
     log('Docker: docker run … rm -f on patchbay and on dockerd\'s bridge; the plugin\'s Join');
     await dockerRunRows(cfg, results, cfg.daemonEntry ?? join(root, 'daemon/bin/patchbayd.js'), scratch);
+  }
+
+  if (runsPhase(cfg, 'overlay')) {
+    if (cfg.patchbaySkip) log(`overlay: skipped (${cfg.patchbaySkip})`);
+    else {
+      log('overlay: simulated hosts in namespaces, each with its own patchbayd, etcd on the same machine');
+      await overlayRows(cfg, results, cfg.daemonEntry ?? join(root, 'daemon/bin/patchbayd.js'), scratch);
+    }
   }
 
   const table = renderTable(results, cfg);

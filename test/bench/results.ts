@@ -3,7 +3,8 @@ import type { Growth, Summary } from './stats.js';
 
 /** One measured value of one side. */
 export type Cell =
-  | { kind: 'samples'; summary: Summary }
+  /** p99: when the row's target is about the tail */
+  | { kind: 'samples'; summary: Summary; p99?: number }
   | { kind: 'growth'; growth: Growth }
   | { kind: 'wall'; ms: number; count: number }
   | { kind: 'scalar'; value: number; unit: 'MB' | 'rules' }
@@ -41,7 +42,12 @@ export type MetricId =
   | 'dnsLocal'
   | 'dnsForwarded'
   | 'dockerRun'
-  | 'pluginJoin';
+  | 'pluginJoin'
+  | 'ovAttach'
+  | 'ovAttachBridge'
+  | 'ovReach'
+  | 'ovRestartPeers'
+  | 'ovRestartSelf';
 
 export class Results {
   private readonly cells = new Map<MetricId, Map<SideKey, Cell>>();

@@ -81,6 +81,7 @@ const noDns = { cni: 'no DNS', floor: 'no DNS', cniMasq: 'no DNS' };
 const noCni = { cni: 'no network object' };
 const noDaemon = { cni: 'no daemon', floor: 'no daemon' };
 const noEngineApi = { cni: 'no Engine API', floor: 'no Engine API', cniMasq: 'no Engine API' };
+const overlayOnly = { cni: 'patchbay only', floor: 'patchbay only', cniMasq: 'patchbay only' };
 const dockerOnly = { cni: 'Docker row', floor: 'Docker row', cniMasq: 'Docker row', aardvark: 'Docker row' };
 
 export const ROWS: readonly RowDef[] = [
@@ -152,4 +153,26 @@ export const ROWS: readonly RowDef[] = [
       },
     ],
   },
+  { metric: 'ovAttach', label: () => 'overlay: attach on an overlay network (3 hosts in namespaces, etcd on this machine; interleaved with the next row on the same host)', notApplicable: overlayOnly },
+  { metric: 'ovAttachBridge', label: () => 'overlay: attach on a bridge network, same host and daemon', notApplicable: overlayOnly },
+  {
+    metric: 'ovReach',
+    label: () => 'overlay: connect on one host → both other hosts hold its neighbour + FDB entries (seen by `ip monitor neigh`), from the connect\'s request',
+    notApplicable: overlayOnly,
+    targets: [
+      {
+        text: 'p99 ≤ 200 ms',
+        check: (r) => {
+          const c = pb(r, 'ovReach');
+          return c?.kind === 'samples' && c.p99 !== undefined ? c.p99 <= 200 : undefined;
+        },
+      },
+    ],
+  },
+  {
+    metric: 'ovRestartPeers',
+    label: (c) => `overlay: 10 hosts × ${c.mode === 'quick' ? 20 : 100} endpoints; a host killed past its lease, entries flushed, restarted: from its start until every other host has its peers again`,
+    notApplicable: overlayOnly,
+  },
+  { metric: 'ovRestartSelf', label: () => 'overlay: … until the restarted host has every other host\'s peers again', notApplicable: overlayOnly },
 ];

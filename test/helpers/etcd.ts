@@ -96,28 +96,48 @@ export async function createTestEtcd(opts: { host?: string; clientPort?: number;
 export interface TestEtcdCluster {
   /** `host:port` of each member's client URL */
   endpoints: string[];
-  /** the index of the member that leads now */
+  /** the index of the member that leads now (asked through etcd's status API) */
   leader(): Promise<number>;
+  /** the pid of a member's etcd process */
+  pid(index: number): number;
+  /** whether a member's process still runs */
+  alive(index: number): boolean;
+  /** resolves when a member's process has exited (after a kill by pid) */
+  exited(index: number): Promise<void>;
   kill(index: number): Promise<void>;
   cleanup(): Promise<void>;
 }
 
-/** An n-member etcd cluster on 127.0.0.1 (ports picked free), data in temporary directories. */
-export async function createTestEtcdCluster(n = 3): Promise<TestEtcdCluster> {
+/**
+ * An n-member etcd cluster, each member its own process, data in temporary directories. By
+ * default every member listens on 127.0.0.1 (ports picked free); `members` puts member i on its
+ * own address, run through its own command prefix (nsenter into a namespace the test made,
+ * which execs etcd: the child's pid is etcd's).
+ */
+export async function createTestEtcdCluster(n = 3, opts: { members?: { host: string; prefix: string[] }[] } = {}): Promise<TestEtcdCluster> {
   const members = await Promise.all(
-    Array.from({ length: n }, async (_, i) => ({ name: `m${i}`, client: await freePort(), peer: await freePort(), dir: mkdtempSync(join(tmpdir(), `pb-etcd-m${i}-`)) })),
+    Array.from({ length: n }, async (_, i) => ({
+      name: `m${i}`,
+      host: opts.members?.[i]?.host ?? '127.0.0.1',
+      prefix: opts.members?.[i]?.prefix ?? [],
+      client: await freePort(),
+      peer: await freePort(),
+      dir: mkdtempSync(join(tmpdir(), `pb-etcd-m${i}-`)),
+    })),
   );
-  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+  const initial = members.map((m) => `${m.name}=http://${m.host}:${m.peer}`).join(',');
   const children: ChildProcess[] = [];
   const outputs: string[] = members.map(() => '');
   members.forEach((m, i) => {
-    const c = spawn('etcd', [
+    const [cmd, ...pre] = [...m.prefix, 'etcd'];
+    const c = spawn(cmd!, [
+      ...pre,
       '--name', m.name,
       '--data-dir', join(m.dir, 'data'),
-      '--listen-client-urls', `http://127.0.0.1:${m.client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
+      '--listen-client-urls', `http://${m.host}:${m.client}`,
+      '--advertise-client-urls', `http://${m.host}:${m.client}`,
+      '--listen-peer-urls', `http://${m.host}:${m.peer}`,
+      '--initial-advertise-peer-urls', `http://${m.host}:${m.peer}`,
       '--initial-cluster', initial,
       '--initial-cluster-state', 'new',
       '--log-level', 'warn',
@@ -126,7 +146,7 @@ export async function createTestEtcdCluster(n = 3): Promise<TestEtcdCluster> {
     c.stderr!.on('data', (b) => (outputs[i] += b));
     children.push(c);
   });
-  const endpoints = members.map((m) => `127.0.0.1:${m.client}`);
+  const endpoints = members.map((m) => `${m.host}:${m.client}`);
   const status = async (i: number) => {
     const r = await fetch(`http://${endpoints[i]}/v3/maintenance/status`, { method: 'POST', body: '{}' });
     return (await r.json()) as { header: { member_id: string }; leader: string };
@@ -143,12 +163,11 @@ export async function createTestEtcdCluster(n = 3): Promise<TestEtcdCluster> {
     await new Promise((r) => setTimeout(r, 200));
   }
   const alive = (i: number) => children[i]!.exitCode === null && children[i]!.signalCode === null;
+  const exits = children.map((c) => new Promise<void>((r) => c.once('exit', () => r())));
   const kill = async (i: number) => {
-    const c = children[i]!;
     if (!alive(i)) return;
-    const gone = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGKILL');
-    await gone;
+    children[i]!.kill('SIGKILL');
+    await exits[i];
   };
   return {
     endpoints,
@@ -160,6 +179,9 @@ export async function createTestEtcdCluster(n = 3): Promise<TestEtcdCluster> {
       }
       throw new Error('no member leads');
     },
+    pid: (i) => children[i]!.pid!,
+    alive,
+    exited: (i) => exits[i]!,
     kill,
     async cleanup() {
       for (let i = 0; i < n; i++) await kill(i);

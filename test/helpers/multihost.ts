@@ -79,3 +79,18 @@ export async function createSimHost(index: number, daemonArgs: (address: string)
     },
   };
 }
+
+/** Polls probe (every 50 ms) until it gives something other than undefined/false; throws after ms. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The remote peers (neighbour entries' addresses) programmed on a host's vxlan of an overlay network, sorted. */
+export const overlayPeersOn = (host: SimHost, networkId: string): string[] =>
+  (JSON.parse(host.run(['ip', '-json', 'neigh', 'show', 'dev', `pbx${networkId.slice(0, 12)}`]).out || '[]') as { dst: string }[]).map((n) => n.dst).sort();

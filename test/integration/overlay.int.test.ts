@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { sh } from '../helpers/daemon.js';
 import { createTestEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { requireIsolatedNamespace } from '../helpers/isolation.js';
-import { createSimHost, createUnderlay, UNDERLAY_GATEWAY, type SimHost } from '../helpers/multihost.js';
+import { createSimHost, createUnderlay, overlayPeersOn, UNDERLAY_GATEWAY, waitFor, type SimHost } from '../helpers/multihost.js';
 
 requireIsolatedNamespace();
 
@@ -20,16 +20,6 @@ const TTL = 3;
 const DOCKER = process.env.PB_DOCKER_CLI ?? '/usr/local/bin/docker';
 const ipOf = (cidr: string) => cidr.split('/')[0]!;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('overlay networks across three hosts on etcd', () => {
   let etcd: TestEtcd;
   const hosts: SimHost[] = [];
@@ -37,8 +27,7 @@ describe('overlay networks across three hosts on etcd', () => {
   const [h1, h2, h3] = [0, 1, 2].map((i) => () => hosts[i]!);
   const ping = (host: SimHost, key: string, ip: string, extra: string[] = []) => host.inSandbox(key, ['ping', '-c', '1', '-W', '2', ...extra, ip], { allowFail: true });
   const reaches = (from: (typeof sandboxes)[number], to: (typeof sandboxes)[number]) => ping(from.host, from.key, to.ip).code === 0;
-  const peersOn = (host: SimHost, networkId: string) =>
-    (JSON.parse(host.run(['ip', '-json', 'neigh', 'show', 'dev', `pbx${networkId.slice(0, 12)}`]).out || '[]') as { dst: string }[]).map((n) => n.dst).sort();
+  const peersOn = overlayPeersOn;
 
   before(async () => {
     createUnderlay();

@@ -6,7 +6,7 @@ import type { ChangeFeed } from '../changes.js';
 import { clusterEndpoints, type DaemonConfig } from '../config.js';
 import type { ClusterPort } from '../controller/global-networks.js';
 import type { IpamStore, Store } from '../store/index.js';
-import { createEtcdClient, type EtcdTls, type Watch } from './etcd/index.js';
+import { createEtcdClient, type EtcdClient, type EtcdTls, type Watch } from './etcd/index.js';
 import { loadHostId, resolveUnderlay } from './host.js';
 import { createEtcdIpamStore } from './ipam-store-etcd.js';
 import { syncNetworks } from './network-sync.js';
@@ -40,10 +40,11 @@ function tlsOf(config: DaemonConfig): EtcdTls | undefined {
  * `start` follows the cluster once the controller is up (it never waits for etcd: a host that
  * starts while etcd is away serves local networks and catches up when etcd returns).
  */
-export async function createCluster(config: DaemonConfig, deps: { kernel: Kernel; store: Store; log: Logger }) {
+export async function createCluster(config: DaemonConfig, deps: { kernel: Kernel; store: Store; log: Logger; wrapEtcd?: (c: EtcdClient) => EtcdClient }) {
   const log = deps.log.child({ component: 'cluster' });
   const tls = tlsOf(config);
-  const etcd = createEtcdClient({ endpoints: clusterEndpoints(config.clusterStore!), ...(tls ? { tls } : {}) });
+  const client = createEtcdClient({ endpoints: clusterEndpoints(config.clusterStore!), ...(tls ? { tls } : {}) });
+  const etcd = deps.wrapEtcd ? deps.wrapEtcd(client) : client;
   const hostId = loadHostId(config.dataRoot);
   const underlay = await resolveUnderlay(deps.kernel, config.clusterAdvertise!);
   const ipamStore: IpamStore = createEtcdIpamStore(deps.store, etcd, hostId);

@@ -2,8 +2,10 @@ import type { DriverRegistry } from '@patchbay/drivers';
 import type { Logger } from 'pino';
 import type { ChangeFeed } from '../changes.js';
 import type { EndpointRecord, Store } from '../store/index.js';
-import { keepLease, type EtcdClient, type LeaseKeeper } from './etcd/index.js';
+import { keepLease, type EtcdClient, type LeaseKeeper, type TxnOp } from './etcd/index.js';
 import { keys } from './keys.js';
+
+const TXN_OPS = 100;
 
 /** A joined endpoint as other hosts need it: where to send its frames (VTEP) and its addresses. */
 export interface PublishedPeer {
@@ -56,12 +58,15 @@ export function publishEndpoints(deps: PublisherDeps) {
   async function fullSync(lease: string) {
     const want = desired();
     const { kvs } = await etcd.range(keys.endpoints, { prefix: true });
-    const mine = kvs.filter((kv) => (JSON.parse(kv.value) as PublishedPeer).host === hostId);
-    for (const kv of mine) if (!want.has(kv.key)) await etcd.delete(kv.key);
+    const mine = new Map(kvs.filter((kv) => (JSON.parse(kv.value) as PublishedPeer).host === hostId).map((kv) => [kv.key, kv]));
+    const ops: TxnOp[] = [...mine.keys()].filter((key) => !want.has(key)).map((key) => ({ delete: key }));
     for (const [key, value] of want) {
-      const have = mine.find((kv) => kv.key === key);
-      if (!have || have.value !== value || have.lease !== lease) await etcd.put(key, value, { lease });
+      const have = mine.get(key);
+      if (!have || have.value !== value || have.lease !== lease) ops.push({ put: key, value, lease });
     }
+    // a restarted host re-publishes all its endpoints at once: in transactions (within etcd's
+    // default limit of 128 operations), not one round trip each
+    for (let i = 0; i < ops.length; i += TXN_OPS) await etcd.txn([], ops.slice(i, i + TXN_OPS));
   }
 
   /** Every write goes through one chain: a full sync never races a join's or a leave's write. */

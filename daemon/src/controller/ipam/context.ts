@@ -93,7 +93,7 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
           cache.release(p.wish.pool.id, p.address);
         }
         if (!(err instanceof AllocationConflict)) throw err;
-        cache.forget(err.poolId);
+        cache.forget(err.poolId, { scatter: target.scope === 'global' });
         log.debug({ pool: err.poolId, address: err.address, attempt }, 'ipam: the store refused a cached pick; rebuilt the pool from the store');
         if (attempt >= CLAIM_ATTEMPTS) {
           throw new PatchbayError('PB_ERR_IPAM_CONFLICT', `could not claim an address after ${attempt} attempts (others kept taking them); try again`, { cause: err });
