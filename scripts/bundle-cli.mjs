@@ -7,9 +7,10 @@
 // `import.meta.url` in a bundled module is rewritten to that module's own built file, relative to
 // the bundle, so paths like ../package.json keep meaning what they meant before bundling.
 //
-// Usage: node scripts/bundle-cli.mjs   (run by `npm run build` and by install-system)
-// Exits 3 when esbuild is not installed (an install without devDependencies): callers fall back to
-// the unbundled entry.
+// Usage: node scripts/bundle-cli.mjs   (run by `npm run build` and by install-system, so an
+// installed launcher never runs a bundle older than the build)
+// Without esbuild (an install without devDependencies) it says so and writes nothing; install-system
+// then points the launcher at bin/patchbay.js.
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 
@@ -56,5 +57,5 @@ export async function bundleCli() {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  process.exitCode = (await bundleCli()) ? 0 : 3;
+  await bundleCli();
 }
