@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Bundles the built CLI (packages/cli/dist/main.js and the workspaces it imports) into one file,
-// packages/cli/dist/patchbay.bundle.mjs, which the launcher of `npm run install-system` runs.
-// Why: a short-lived `patchbay network ls` spends most of its time above node's own start-up
-// resolving and loading some thirty ES modules one by one; one file loads in a single step
-// (BENCHMARKS.md, "patchbay network ls through the installed launcher").
+// Bundles the built CLI (packages/cli/dist/run.js and the workspaces it imports) into one CommonJS
+// file, packages/cli/dist/patchbay.bundle.cjs, which the launcher of `npm run install-system` runs.
+// Why: a short-lived `patchbay network ls` spent most of its time above node's own start-up
+// resolving and loading some thirty ES modules one by one; one file loads in a single step, and a
+// CommonJS entry also spares node 20 setting up its ES module loader (BENCHMARKS.md, "patchbay
+// network ls through the installed launcher").
 // `import.meta.url` in a bundled module is rewritten to that module's own built file, relative to
 // the bundle, so paths like ../package.json keep meaning what they meant before bundling.
 //
@@ -15,8 +16,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-export const CLI_ENTRY = resolve(root, 'packages/cli/dist/main.js');
-export const CLI_BUNDLE = resolve(root, 'packages/cli/dist/patchbay.bundle.mjs');
+const CLI_DIST = resolve(root, 'packages/cli/dist');
+export const CLI_BUNDLE = resolve(CLI_DIST, 'patchbay.bundle.cjs');
+/** main.js without its top-level await, which CommonJS has not got. */
+const ENTRY = `import { run } from './run.js';
+run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then((code) => { process.exitCode = code; });
+`;
 
 /** Rewrites `import.meta.url` in every bundled file of this checkout to that file's URL, relative to the bundle. */
 const ownUrlPlugin = {
@@ -26,7 +31,8 @@ const ownUrlPlugin = {
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta.url') || args.path.includes('/node_modules/')) return undefined;
       const fromBundle = relative(dirname(CLI_BUNDLE), args.path);
-      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'js' };
+      const ownUrl = `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(fromBundle)})).href`;
+      return { contents: text.replaceAll('import.meta.url', ownUrl), loader: 'js' };
     });
   },
 };
@@ -41,11 +47,11 @@ export async function bundleCli() {
     return false;
   }
   await esbuild.build({
-    entryPoints: [CLI_ENTRY],
+    stdin: { contents: ENTRY, resolveDir: CLI_DIST, sourcefile: 'patchbay-entry.js', loader: 'js' },
     outfile: CLI_BUNDLE,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: `node${process.versions.node.split('.')[0]}`,
     // the workspaces' built code, as node would load it outside development
     conditions: ['default'],
