@@ -74,6 +74,7 @@ async function main(argv: string[]): Promise<void> {
     removeMirror: (id) => controller.networks.remove(id, { mirrorOnly: true }),
   });
   const cniApp = buildCniApp({ controller, log });
+  const pluginApp = dockerPluginEnabled(config) ? buildDockerPluginApp({ controller, log }) : undefined;
   const app = buildApp({
     controller,
     log,
@@ -82,10 +83,9 @@ async function main(argv: string[]): Promise<void> {
       (app) => registerDockerRoutes(app, controller, { streams: eventStreams }),
       ...(seams ? [(app: FastifyInstance) => seams.registerRoutes(app, controller.settled)] : []),
     ],
-    frontDoors: [cniApp],
+    frontDoors: pluginApp ? [cniApp, pluginApp] : [cniApp],
   });
   const closeListeners = await listenAll(app, config, log, [{ prefix: '/cni/', app: cniApp }]);
-  const pluginApp = dockerPluginEnabled(config) ? buildDockerPluginApp({ controller, log }) : undefined;
   const closePlugin = pluginApp ? await serveDockerPlugin(pluginApp, config, log) : async () => undefined;
 
   let checking = false;

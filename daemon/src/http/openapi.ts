@@ -10,8 +10,8 @@ export const NATIVE_PREFIX = '/v1/';
  * The OpenAPI 3.1 document of the routes of `app` under `prefix`, generated from the zod schemas
  * the routes declare (no second description). Register before the routes: it collects them as
  * they are added. Other routes (Docker's API) are left out; so are routes without schemas (test
- * seams). The native app's document is the one served; another front door (the CNI API) registers
- * its own to have its paths merged into it (registerOpenApiRoute).
+ * seams). The native app's document is the one served; another front door (the CNI API, the Docker
+ * plugin) registers its own to have its paths merged into it (registerOpenApiRoute).
  */
 export function registerOpenApi(app: FastifyInstance, version: string, prefix = NATIVE_PREFIX) {
   const zodTransform = createJsonSchemaTransform({});
@@ -23,7 +23,10 @@ export function registerOpenApi(app: FastifyInstance, version: string, prefix = 
         version,
         description:
           'The native API of patchbayd under /v1, and the CNI front door POST /cni/v1/exec (served on the unix sockets only, ' +
-          'where the patchbay CNI plugin sends its one request; its errors are CNI error objects). The Docker-compatible ' +
+          'where the patchbay CNI plugin sends its one request; its errors are CNI error objects). When the Docker plugin is ' +
+          'served (/run/docker exists), its remote network and IPAM driver calls POST /Plugin.Activate, /NetworkDriver.* and ' +
+          '/IpamDriver.* too: those are served on the plugin socket /run/docker/plugins/patchbay.sock only, with no content ' +
+          'type expected, and answer errors as {Err} (network driver) or {Error} (IPAM driver). The Docker-compatible ' +
           'routes are described by Docker. Native errors are {message, code}.',
       },
     },
