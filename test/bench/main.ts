@@ -4,7 +4,7 @@
  * network + mount namespace of its own, so every interface, rule and netns made here dies with it.
  */
 import { readlinkSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig, runsPhase, type BenchConfig } from './config.js';
@@ -20,7 +20,7 @@ import { createSlots, deleteAllSlots } from './netns.js';
 import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySandboxSide, patchbayRuleCount } from './patchbay.js';
 import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
-import { renderDocument, renderTable } from './report.js';
+import { keptSections, renderDocument, renderTable } from './report.js';
 import { SCALE_FULL, SCALE_QUICK, scaleRun } from './scale.js';
 import { errorCell, Results } from './results.js';
 import type { AttachSide, NetworkSide } from './sides.js';
@@ -187,7 +187,8 @@ async function main(): Promise<void> {
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);
   const file = resolve(root, cfg.out);
-  await writeFile(file, renderDocument(results, cfg, machine, new Date()));
+  const previous = await readFile(file, 'utf8').catch(() => undefined);
+  await writeFile(file, renderDocument(results, cfg, machine, new Date(), keptSections(previous)));
   log(`wrote ${cfg.out}`);
   const errors = results.errors();
   for (const e of errors) log(`error: ${e.side}, ${e.metric}: ${e.message}`);
