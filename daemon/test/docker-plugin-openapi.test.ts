@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildDockerPluginApp } from '../src/docker-plugin/index.js';
+import { buildTestApp } from './helpers/app.js';
 import { buildPluginTestApp, dockerId, type PluginTestApp } from './helpers/plugin-app.js';
 
 interface Operation {
@@ -96,4 +100,21 @@ describe('the Docker plugin API in GET /v1/openapi.json', () => {
       assert.ok(validate(a.body), `${what}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(a.body)}`);
     }
   });
+});
+
+test('while the plugin app is still starting, the document is served without its paths, and has them once it is ready', async (t) => {
+  let plugin: FastifyInstance | undefined;
+  const app = await buildTestApp({ flags: ['--bip', '10.200.0.1/24'], frontDoors: (controller) => [(plugin = buildDockerPluginApp({ controller, log: pino({ level: 'silent' }) }))] });
+  t.after(async () => {
+    await plugin?.close();
+    await app.close();
+  });
+  const pluginPaths = async () => {
+    const r = await app.app.inject({ method: 'GET', url: '/v1/openapi.json' });
+    assert.equal(r.statusCode, 200);
+    return Object.keys((r.json() as typeof doc).paths).filter((p) => !p.startsWith('/v1/'));
+  };
+  assert.deepStrictEqual(await pluginPaths(), []);
+  await plugin!.ready();
+  assert.equal((await pluginPaths()).length, 19);
 });

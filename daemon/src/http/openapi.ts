@@ -45,8 +45,12 @@ export function registerOpenApiRoute(app: FastifyInstance, frontDoors: readonly 
   let document: OpenApiDocument | undefined;
   const build = (): OpenApiDocument => {
     const own = app.swagger() as OpenApiDocument;
-    const paths = Object.assign({}, own.paths, ...frontDoors.map((door) => (door.swagger() as OpenApiDocument).paths));
-    return { ...own, paths };
+    // a front door still starting (the Docker plugin is served after the API) has no document yet
+    const ready = frontDoors.filter((door) => typeof door.swagger === 'function');
+    const paths = Object.assign({}, own.paths, ...ready.map((door) => (door.swagger() as OpenApiDocument).paths));
+    const built = { ...own, paths };
+    if (ready.length === frontDoors.length) document = built;
+    return built;
   };
-  app.withTypeProvider<ZodTypeProvider>().get('/v1/openapi.json', { schema: { response: { 200: OpenApiDocument } } }, async () => (document ??= build()));
+  app.withTypeProvider<ZodTypeProvider>().get('/v1/openapi.json', { schema: { response: { 200: OpenApiDocument } } }, async () => document ?? build());
 }
