@@ -102,21 +102,22 @@ function makeDirs(dir) {
 async function install(opts) {
   const { prefix } = opts;
   const cliBin = join(root, 'packages/cli/bin/patchbay.js');
-  if (!existsSync(join(root, 'packages/cli/dist/main.js'))) fail('packages/cli/dist/main.js is missing: run `npm run build` first');
-  const cliEntry = (await bundleCli()) ? CLI_BUNDLE : cliBin;
   const previous = readManifest(prefix) ?? { files: [], dirs: [] };
+  // contents are made only once no foreign file is in the way (the CLI's bundle is written into the checkout)
   const files = [
-    [join(prefix, 'bin/patchbay'), launcher(cliBin, cliEntry), 0o755],
-    [join(prefix, 'bin/patchbayd'), launcher(join(root, 'daemon/bin/patchbayd.js')), 0o755],
-    [join(prefix, 'lib/cni/patchbay'), cniPlugin(), 0o755],
-    ...(opts.systemd ? [[join(prefix, 'lib/systemd/system/patchbayd.service'), unit(prefix), 0o644]] : []),
+    [join(prefix, 'bin/patchbay'), async () => launcher(cliBin, (await bundleCli()) ? CLI_BUNDLE : cliBin), 0o755],
+    [join(prefix, 'bin/patchbayd'), async () => launcher(join(root, 'daemon/bin/patchbayd.js')), 0o755],
+    [join(prefix, 'lib/cni/patchbay'), async () => cniPlugin(), 0o755],
+    ...(opts.systemd ? [[join(prefix, 'lib/systemd/system/patchbayd.service'), async () => unit(prefix), 0o644]] : []),
   ];
   for (const [path] of files) {
     if (existsSync(path) && !previous.files.includes(path) && !opts.force) fail(`${path} exists and was not written by install-system (use --force to replace it)`);
   }
+  const contents = await Promise.all(files.map(([, make]) => make()));
   const dirs = [...previous.dirs];
   const written = new Set(previous.files);
-  for (const [path, text, mode] of files) {
+  for (const [i, [path, , mode]] of files.entries()) {
+    const text = contents[i];
     for (const d of makeDirs(dirname(path))) if (!dirs.includes(d)) dirs.push(d);
     writeFileSync(path, text, { mode });
     chmodSync(path, mode);
