@@ -2,6 +2,9 @@
 // Installs patchbay for every user of the machine, from this checkout (built with `npm run build`):
 //   PREFIX/bin/patchbay and PREFIX/bin/patchbayd: small sh launchers that exec node on the built
 //   code (no npx, whose start-up costs about a second), with the node flags of the bin scripts;
+//   the CLI's launcher runs the one-file bundle of the built CLI that scripts/bundle-cli.mjs
+//   makes here (a short command's start-up is mostly module loading), or bin/patchbay.js when
+//   esbuild is not installed;
 //   PREFIX/lib/cni/patchbay: the CNI plugin (a copy of the built binary; with the default prefix,
 //   /usr/local/lib/cni is among the plugin directories podman searches; containerd and the
 //   kubelet look in /opt/cni/bin, where `patchbay cni install` puts it);
@@ -13,6 +16,7 @@
 //        node scripts/install-system.mjs --uninstall [--prefix /usr/local]
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { bundleCli, CLI_BUNDLE } from './bundle-cli.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const MARKER = '# written by patchbay install-system';
@@ -60,10 +64,11 @@ function nodeFlagsOf(binScript) {
   return words.slice(words.indexOf('node') + 1);
 }
 
-function launcher(name, binScript) {
+/** A launcher running `entry` (default: the bin script itself) with the bin script's node flags. */
+function launcher(binScript, entry = binScript) {
   const built = join(dirname(binScript), '..', 'dist', 'main.js');
   if (!existsSync(built)) fail(`${built} is missing: run \`npm run build\` first`);
-  const argv = [process.execPath, ...nodeFlagsOf(binScript), binScript].map(shQuote).join(' ');
+  const argv = [process.execPath, ...nodeFlagsOf(binScript), entry].map(shQuote).join(' ');
   return `#!/bin/sh\n${MARKER} from ${root}; \`npm run uninstall-system\` removes it\nexec ${argv} "$@"\n`;
 }
 
@@ -94,21 +99,25 @@ function makeDirs(dir) {
   return missing;
 }
 
-function install(opts) {
+async function install(opts) {
   const { prefix } = opts;
+  const cliBin = join(root, 'packages/cli/bin/patchbay.js');
   const previous = readManifest(prefix) ?? { files: [], dirs: [] };
+  // contents are made only once no foreign file is in the way (the CLI's bundle is written into the checkout)
   const files = [
-    [join(prefix, 'bin/patchbay'), launcher('patchbay', join(root, 'packages/cli/bin/patchbay.js')), 0o755],
-    [join(prefix, 'bin/patchbayd'), launcher('patchbayd', join(root, 'daemon/bin/patchbayd.js')), 0o755],
-    [join(prefix, 'lib/cni/patchbay'), cniPlugin(), 0o755],
-    ...(opts.systemd ? [[join(prefix, 'lib/systemd/system/patchbayd.service'), unit(prefix), 0o644]] : []),
+    [join(prefix, 'bin/patchbay'), async () => launcher(cliBin, (await bundleCli()) ? CLI_BUNDLE : cliBin), 0o755],
+    [join(prefix, 'bin/patchbayd'), async () => launcher(join(root, 'daemon/bin/patchbayd.js')), 0o755],
+    [join(prefix, 'lib/cni/patchbay'), async () => cniPlugin(), 0o755],
+    ...(opts.systemd ? [[join(prefix, 'lib/systemd/system/patchbayd.service'), async () => unit(prefix), 0o644]] : []),
   ];
   for (const [path] of files) {
     if (existsSync(path) && !previous.files.includes(path) && !opts.force) fail(`${path} exists and was not written by install-system (use --force to replace it)`);
   }
+  const contents = await Promise.all(files.map(([, make]) => make()));
   const dirs = [...previous.dirs];
   const written = new Set(previous.files);
-  for (const [path, text, mode] of files) {
+  for (const [i, [path, , mode]] of files.entries()) {
+    const text = contents[i];
     for (const d of makeDirs(dirname(path))) if (!dirs.includes(d)) dirs.push(d);
     writeFileSync(path, text, { mode });
     chmodSync(path, mode);
@@ -137,4 +146,4 @@ function uninstall({ prefix }) {
 
 const opts = parseArgs(process.argv.slice(2));
 if (opts.uninstall) uninstall(opts);
-else install(opts);
+else await install(opts);

@@ -78,6 +78,8 @@ async function main(argv: string[]): Promise<void> {
     removeMirror: (id) => controller.networks.remove(id, { mirrorOnly: true }),
   });
   const cniApp = buildCniApp({ controller, log });
+  const plugin = dockerPluginEnabled(config) ? await import('./docker-plugin/index.js') : undefined;
+  const pluginApp = plugin?.buildDockerPluginApp({ controller, log });
   const app = buildApp({
     controller,
     log,
@@ -86,12 +88,10 @@ async function main(argv: string[]): Promise<void> {
       (app) => registerDockerRoutes(app, controller, { streams: eventStreams }),
       ...(seams ? [(app: FastifyInstance) => seams.registerRoutes(app, controller.settled)] : []),
     ],
-    frontDoors: [cniApp],
+    frontDoors: pluginApp ? [cniApp, pluginApp] : [cniApp],
   });
   const closeListeners = await listenAll(app, config, log, [{ prefix: '/cni/', app: cniApp }]);
-  const plugin = dockerPluginEnabled(config) ? await import('./docker-plugin/index.js') : undefined;
-  const pluginApp = plugin?.buildDockerPluginApp({ controller, log });
-  const closePlugin = plugin && pluginApp ? await plugin.serveDockerPlugin(pluginApp, config, log) : async () => undefined;
+  const closePlugin = pluginApp && plugin ? await plugin.serveDockerPlugin(pluginApp, config, log) : async () => undefined;
 
   let checking = false;
   const timer =

@@ -1,7 +1,8 @@
 // `npm run bench:launcher`: how long `patchbay network ls` takes through the launcher that
 // `npm run install-system` writes (issue 15's target: under 150 ms), against a patchbayd started
-// through its own launcher. Prints the median of 20 runs, next to the floor every node program
-// pays (`node -e 0`) on this machine at this moment.
+// through its own launcher. Prints the median and p90 of 40 runs, interleaved with the floor every
+// node program pays (`node -e 0`) and with `node packages/cli/bin/patchbay.js` (the launcher's entry before:
+// the same built code as its thirty-odd modules, unbundled), so all three see the same machine load.
 //
 // Root only. Like `npm run bench`, it re-runs itself inside a new network + mount namespace (private
 // /run/netns, lo up), so the daemon touches none of the host's interfaces, firewall or /run; the
@@ -15,7 +16,7 @@ import { BenchDaemon } from './daemon.js';
 import { nowMs, summarize } from './stats.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const RUNS = 20;
+const RUNS = 40;
 const WARMUP = 3;
 const TARGET_MS = 150;
 
@@ -49,12 +50,22 @@ function childCpuMs(): number {
   // after "pid (comm) ", cutime and cstime are fields 14 and 15 (0-based), in clock ticks of 10 ms
   return (Number(fields[14]) + Number(fields[15])) * 10;
 }
-/** Wall-clock summary of RUNS runs, and their mean CPU time (less sensitive to a busy machine). */
-function medianOf(argv: string[]) {
-  for (let i = 0; i < WARMUP; i++) timed(argv);
-  const cpuBefore = childCpuMs();
-  const wall = summarize(Array.from({ length: RUNS }, () => timed(argv)));
-  return { ...wall, cpuMean: (childCpuMs() - cpuBefore) / RUNS };
+/**
+ * Wall-clock summary of RUNS runs of each argv, taken in turns (so a change in the machine's load
+ * hits every side alike), and each side's mean CPU time (less sensitive to a busy machine).
+ */
+function interleaved(sides: string[][]) {
+  for (let i = 0; i < WARMUP; i++) for (const argv of sides) timed(argv);
+  const wall = sides.map((): number[] => []);
+  const cpu = sides.map(() => 0);
+  for (let i = 0; i < RUNS; i++) {
+    sides.forEach((argv, j) => {
+      const cpuBefore = childCpuMs();
+      wall[j]!.push(timed(argv));
+      cpu[j]! += childCpuMs() - cpuBefore;
+    });
+  }
+  return sides.map((_, j) => ({ ...summarize(wall[j]!), cpuMean: cpu[j]! / RUNS }));
 }
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
@@ -72,11 +83,17 @@ try {
     const r = await daemon.client.send('POST', '/v1/networks', { name });
     if (r.status !== 201) throw new Error(`creating network ${name}: ${r.status}`);
   }
-  const ls = medianOf([join(prefix, 'bin/patchbay'), '-H', `unix://${daemon.socket}`, 'network', 'ls']);
-  const floor = medianOf([process.execPath, '-e', '0']);
-  console.log(`patchbay network ls through ${prefix}/bin/patchbay (5 networks), ${RUNS} runs after ${WARMUP} warm-up:`);
-  console.log(`  median ${fmt(ls.median)}  p90 ${fmt(ls.p90)}  min ${fmt(ls.min)}  max ${fmt(ls.max)}  CPU ${fmt(ls.cpuMean)} a run   target < ${TARGET_MS} ms: ${ls.median < TARGET_MS ? 'met' : 'NOT met'}`);
-  console.log(`  node -e 0 on this machine now: median ${fmt(floor.median)} (min ${fmt(floor.min)}, CPU ${fmt(floor.cpuMean)} a run): the launcher costs ${fmt(ls.median - floor.median)} above it`);
+  const args = ['-H', `unix://${daemon.socket}`, 'network', 'ls'];
+  const [ls, floor, unbundled] = interleaved([
+    [join(prefix, 'bin/patchbay'), ...args],
+    [process.execPath, '-e', '0'],
+    [process.execPath, join(root, 'packages/cli/bin/patchbay.js'), ...args],
+  ]);
+  const row = (s: typeof ls) => `median ${fmt(s!.median)}  p90 ${fmt(s!.p90)}  min ${fmt(s!.min)}  max ${fmt(s!.max)}  CPU ${fmt(s!.cpuMean)} a run`;
+  console.log(`patchbay network ls (5 networks), ${RUNS} runs of each side in turns after ${WARMUP} warm-up:`);
+  console.log(`  through ${prefix}/bin/patchbay: ${row(ls)}   target < ${TARGET_MS} ms: ${ls!.median < TARGET_MS ? 'met' : 'NOT met'}`);
+  console.log(`  node -e 0 (the floor):          ${row(floor)}   the launcher costs ${fmt(ls!.median - floor!.median)} above it`);
+  console.log(`  unbundled (bin/patchbay.js):    ${row(unbundled)}`);
   console.log(`  load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${cpus().length} CPUs`);
 } finally {
   await daemon.stop();

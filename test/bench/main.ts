@@ -21,7 +21,7 @@ import { createSlots, deleteAllSlots } from './netns.js';
 import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySandboxSide, patchbayRuleCount } from './patchbay.js';
 import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
-import { renderDocument, renderTable } from './report.js';
+import { keptSections, renderDocument, renderTable } from './report.js';
 import { SCALE_FULL, SCALE_QUICK, scaleRun, scaleSized } from './scale.js';
 import { keepScaleSection } from './scale-section.js';
 import { errorCell, Results } from './results.js';
@@ -198,9 +198,9 @@ async function main(): Promise<void> {
   const table = renderTable(results, cfg);
   process.stdout.write(`\n${table}\n\n`);
   const file = resolve(root, cfg.out);
-  // the scale run's section stays (npm run bench -- --scale writes it)
+  // the sections other scripts measure stay: below the marker, and the scale run's (npm run bench -- --scale writes it)
   const previous = await readFile(file, 'utf8').catch(() => undefined);
-  await writeFile(file, keepScaleSection(previous, renderDocument(results, cfg, machine, new Date())));
+  await writeFile(file, keepScaleSection(previous, renderDocument(results, cfg, machine, new Date(), keptSections(previous))));
   log(`wrote ${cfg.out}`);
   const errors = results.errors();
   for (const e of errors) log(`error: ${e.side}, ${e.metric}: ${e.message}`);

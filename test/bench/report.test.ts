@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from './config.js';
 import { countNftRules } from './patchbay.js';
-import { formatCell, markdownTable, renderTable } from './report.js';
+import { formatCell, KEPT_MARKER, keptSections, markdownTable, renderDocument, renderTable } from './report.js';
 import { Results } from './results.js';
 import { ROWS } from './rows.js';
 import { hostInSlash16 } from './sides.js';
@@ -150,4 +150,19 @@ test('--only runs some phases into BENCHMARKS.tmp; --no-dockerd leaves dockerd o
   assert.equal(cfg.out, 'BENCHMARKS.tmp');
   assert.match(cfg.dockerdSkip ?? '', /no-dockerd/);
   assert.throws(() => parseConfig(['--only', 'nett'], {}), /unknown: nett/);
+});
+
+test('a rewrite of BENCHMARKS.md keeps the sections other scripts measured, below the marker, and only those', () => {
+  const machine = { cores: 2, cpu: 'x', kernel: 'k', node: 'v20', tools: [] };
+  const cfg = parseConfig(['--quick'], {});
+  const hand = `${KEPT_MARKER}\n\n## IPAM allocator (ip-num vs hand-written)\n\n| a | b |\n`;
+  const previous = `# Benchmarks\n\nold table\n\n## Notes\n\n- old note\n\n${hand}`;
+  assert.equal(keptSections(previous), hand.trimEnd());
+  assert.equal(keptSections('# Benchmarks\n\nno marker\n'), '');
+  assert.equal(keptSections(undefined), '');
+  const next = renderDocument(new Results(), cfg, machine, new Date(0), keptSections(previous));
+  assert.ok(next.endsWith(`${hand.trimEnd()}\n`), next);
+  assert.doesNotMatch(next, /old table|old note/);
+  assert.equal(keptSections(next), hand.trimEnd(), 'kept again by the run after');
+  assert.doesNotMatch(renderDocument(new Results(), cfg, machine, new Date(0)), /Sections below/);
 });

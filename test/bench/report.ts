@@ -105,7 +105,19 @@ function notes(cfg: BenchConfig): string[] {
   ];
 }
 
-export function renderDocument(results: Results, cfg: BenchConfig, machine: Machine, date: Date): string {
+/**
+ * Where BENCHMARKS.md's sections measured by other scripts begin (the IPAM allocator bench,
+ * bench:launcher): a full `npm run bench` rewrites the file above this line and keeps the rest.
+ */
+export const KEPT_MARKER = '<!-- Sections below are measured by other scripts than `npm run bench`, which keeps them when it rewrites this file. -->';
+
+/** The part of a previous BENCHMARKS.md a new run keeps: from KEPT_MARKER to the end, or nothing. */
+export function keptSections(previous: string | undefined): string {
+  const at = previous?.indexOf(KEPT_MARKER) ?? -1;
+  return at < 0 ? '' : previous!.slice(at).trimEnd();
+}
+
+export function renderDocument(results: Results, cfg: BenchConfig, machine: Machine, date: Date, kept = ''): string {
   const errors = results.errors();
   return [
     '# Benchmarks',
@@ -120,6 +132,7 @@ export function renderDocument(results: Results, cfg: BenchConfig, machine: Mach
     '',
     ...notes(cfg).map((n) => `- ${n}`),
     ...(errors.length === 0 ? [] : ['', '## Errors', '', ...errors.map((e) => `- ${e.side}, ${e.metric}: ${e.message.replace(/\s+/g, ' ')}`)]),
+    ...(kept === '' ? [] : ['', kept]),
     '',
   ].join('\n');
 }

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { startFakeDaemon } from '../../packages/client/test/helpers/fake-daemon.js';
+import { network } from '../../packages/client/test/helpers/fixtures.js';
 import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -137,5 +140,24 @@ describe('npm run install-system / uninstall-system', () => {
     assert.match(text, /^KillMode=mixed$/m);
     assert.equal(installer('--uninstall', '--prefix', prefix).code, 0);
     assert.deepStrictEqual(tree(prefix), []);
+  });
+
+  test('the CLI launcher runs the one-file bundle of the built CLI, which talks to a daemon', async () => {
+    const prefix = join(scratch, 'bundle');
+    assert.equal(installer('--prefix', prefix).code, 0);
+    const bundle = join(root, 'packages/cli/dist/patchbay.bundle.cjs');
+    assert.match(readFileSync(join(prefix, 'bin/patchbay'), 'utf8'), new RegExp(`^exec '${process.execPath}' '${bundle}' "\\$@"$`, 'm'));
+    assert.ok(statSync(bundle).mtimeMs >= statSync(join(root, 'packages/cli/dist/run.js')).mtimeMs, 'the bundle is not older than the build');
+    const daemon = await startFakeDaemon({ 'GET /v1/networks': { body: [network({ name: 'net10' }), network({ id: 'b'.repeat(64), name: 'net9' })] } });
+    try {
+      // asynchronously: the fake daemon answers from this process
+      const r = await promisify(execFile)(join(prefix, 'bin/patchbay'), ['-H', daemon.host, 'network', 'ls', '-q', '--no-trunc'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+      assert.equal(r.stderr, '');
+      // Docker's natural order: net9 before net10
+      assert.equal(r.stdout, `${'b'.repeat(64)}\n${network().id}\n`);
+    } finally {
+      await daemon.close();
+      assert.equal(installer('--uninstall', '--prefix', prefix).code, 0);
+    }
   });
 });

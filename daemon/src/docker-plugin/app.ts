@@ -27,7 +27,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { z, type ZodType } from 'zod';
 import type { Controller } from '../controller/index.js';
+import { VERSION } from '../http/app.js';
 import { zodMessage } from '../http/errors.js';
+import { registerOpenApi } from '../http/openapi.js';
 import { createZodValidatorCompiler, useZodSchemas, type ZodTypeProvider } from '../http/schema.js';
 import { createPluginContext, type PluginContext } from './context.js';
 import { createEndpoint, deleteEndpoint, join, leave, operInfo } from './endpoints.js';
@@ -45,6 +47,8 @@ const validatorCompiler = createZodValidatorCompiler((err, part) => new Patchbay
  * its own fastify instance, served on its own root-only unix socket (see socket.ts), never on the
  * daemon's API sockets. Every call is `POST /<Interface>.<Method>`; bodies come without a content
  * type. The routes only translate to controller calls (endpoints.attach/detach, the IPAM service).
+ * The routes declare their zod schemas, and their OpenAPI paths join the daemon's document
+ * (buildApp's frontDoors) when the plugin is served.
  */
 export function buildDockerPluginApp({ controller, log }: { controller: Controller; log: Logger }): FastifyInstance {
   const pluginLog = log.child({ component: 'docker-plugin' });
@@ -55,6 +59,7 @@ export function buildDockerPluginApp({ controller, log }: { controller: Controll
     return503OnClosing: false,
   });
   useZodSchemas(app, validatorCompiler);
+  registerOpenApi(app, VERSION, '/');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     const text = (body as string).trim();
@@ -80,7 +85,8 @@ export function buildDockerPluginApp({ controller, log }: { controller: Controll
     void reply.status(status === 200 ? 200 : 404).type('application/json').send(body);
   });
   const ctx = createPluginContext(controller, pluginLog);
-  registerRoutes(app.withTypeProvider<ZodTypeProvider>(), ctx);
+  // after the OpenAPI plugin, which collects the routes registered after it
+  void app.register(async (api) => registerRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx));
   keepDockerUserInLine(app, ctx);
   return app;
 }

@@ -11,6 +11,8 @@ interface Recorded {
   version: string;
   prefix: string;
   routes: RouteOptions[];
+  /** its routes are all registered (fastify's onReady ran) */
+  ready: boolean;
 }
 const recorded = new WeakMap<FastifyInstance, Recorded>();
 
@@ -19,17 +21,21 @@ const recorded = new WeakMap<FastifyInstance, Recorded>();
  * the routes declare (no second description). Register before the routes: it records them as
  * they are added (as @fastify/swagger would: HEAD routes left out). Other routes (Docker's API)
  * are left out; so are routes without schemas (test seams). The native app's document is the one
- * served; another front door (the CNI API) registers its own to have its paths merged into it
+ * served; another front door (the CNI API, the Docker
+ * plugin) registers its own to have its paths merged into it
  * (registerOpenApiRoute).
  *
  * Only the recording happens here: @fastify/swagger and its dependencies (about 1.5 MB of an idle
  * daemon's memory) are loaded when the document is first asked for (openApiDocument).
  */
 export function registerOpenApi(app: FastifyInstance, version: string, prefix = NATIVE_PREFIX) {
-  const routes: RouteOptions[] = [];
-  recorded.set(app, { version, prefix, routes });
+  const rec: Recorded = { version, prefix, routes: [], ready: false };
+  recorded.set(app, rec);
   app.addHook('onRoute', (route) => {
-    if (route.method !== 'HEAD') routes.push(route);
+    if (route.method !== 'HEAD') rec.routes.push(route);
+  });
+  app.addHook('onReady', async () => {
+    rec.ready = true;
   });
 }
 
@@ -53,7 +59,10 @@ export async function openApiDocument(app: FastifyInstance): Promise<OpenApiDocu
         version: rec.version,
         description:
           'The native API of patchbayd under /v1, and the CNI front door POST /cni/v1/exec (served on the unix sockets only, ' +
-          'where the patchbay CNI plugin sends its one request; its errors are CNI error objects). The Docker-compatible ' +
+          'where the patchbay CNI plugin sends its one request; its errors are CNI error objects). When the Docker plugin is ' +
+          'served (/run/docker exists), its remote network and IPAM driver calls POST /Plugin.Activate, /NetworkDriver.* and ' +
+          '/IpamDriver.* too: those are served on the plugin socket /run/docker/plugins/patchbay.sock only, with no content ' +
+          'type expected, and answer errors as {Err} (network driver) or {Error} (IPAM driver). The Docker-compatible ' +
           'routes are described by Docker. Native errors are {message, code}.',
       },
     },
@@ -77,16 +86,21 @@ export async function openApiDocument(app: FastifyInstance): Promise<OpenApiDocu
  */
 export function registerOpenApiRoute(app: FastifyInstance, root: FastifyInstance, frontDoors: readonly FastifyInstance[] = []) {
   let document: Promise<OpenApiDocument> | undefined;
-  const build = async (): Promise<OpenApiDocument> => {
-    const [own, ...doors] = await Promise.all([root, ...frontDoors].map(openApiDocument));
+  const build = async (ready: readonly FastifyInstance[]): Promise<OpenApiDocument> => {
+    const [own, ...doors] = await Promise.all([root, ...ready].map(openApiDocument));
     const paths = Object.assign({}, own!.paths, ...doors.map((door) => door.paths));
     return { ...own!, paths };
   };
   app.withTypeProvider<ZodTypeProvider>().get('/v1/openapi.json', { schema: { response: { 200: OpenApiDocument } } }, async () => {
-    document ??= build().catch((err: unknown) => {
-      document = undefined; // a failed build is tried again on the next request
+    if (document) return document;
+    // a front door still starting (the Docker plugin is served after the API) has not all its routes yet
+    const ready = frontDoors.filter((door) => recorded.get(door)?.ready === true);
+    const built = build(ready);
+    // kept only when complete; a failed build is tried again on the next request
+    if (ready.length === frontDoors.length) document = built.catch((err: unknown) => {
+      document = undefined;
       throw err;
     });
-    return document;
+    return built;
   });
 }

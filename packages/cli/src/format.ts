@@ -1,3 +1,5 @@
+import { naturalCompare } from './natural-order.js';
+
 /** docker's tabwriter settings: a column is at least 10 wide and 3 spaces wider than its widest cell. */
 const MIN_WIDTH = 10;
 const PADDING = 3;
@@ -25,8 +27,7 @@ export const shortId = (id: string): string => id.slice(0, 12);
 /** Like `docker inspect` and `--format json`: 4-space indented, newline-terminated. */
 export const json = (value: unknown): string => JSON.stringify(value, null, 4) + '\n';
 
-const collator = new Intl.Collator('en', { numeric: true });
-export const byName = <T extends { name: string }>(a: T, b: T): number => collator.compare(a.name, b.name);
+export const byName = <T extends { name: string }>(a: T, b: T): number => naturalCompare(a.name, b.name);
 
 /** 3725 → "1h2m5s" */
 export function duration(seconds: number): string {

@@ -2,6 +2,7 @@ import type { Endpoint } from '@patchbay/api';
 import { flag, str, UsageError, type Values } from '../args.js';
 import { inspectEach, listOptions, type Command, type Group } from '../command.js';
 import { byName, json, shortId, table } from '../format.js';
+import { naturalCompare } from '../natural-order.js';
 
 const networkOption = { type: 'string', placeholder: 'NETWORK', description: 'Only endpoints of this network' } as const;
 
@@ -18,7 +19,7 @@ const ls: Command = {
       throw new UsageError(`"patchbay endpoint ls" was given two networks: ${positional} and --network ${option}`);
     }
     const endpoints = await ctx.client().endpoints.list(positional ?? option);
-    endpoints.sort((a, b) => a.networkName.localeCompare(b.networkName) || byName(a, b));
+    endpoints.sort((a, b) => naturalCompare(a.networkName, b.networkName) || byName(a, b));
     ctx.out(renderEndpoints(endpoints, values));
   },
 };
