@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,3 +95,20 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 /** The remote peers (neighbour entries' addresses) programmed on a host's vxlan of an overlay network, sorted. */
 export const overlayPeersOn = (host: SimHost, networkId: string): string[] =>
   (JSON.parse(host.run(['ip', '-json', 'neigh', 'show', 'dev', `pbx${networkId.slice(0, 12)}`]).out || '[]') as { dst: string }[]).map((n) => n.dst).sort();
+
+/** A sandbox on a simulated host, joined to a network: where it lives and its IPv4 address. */
+export interface SimSandbox {
+  host: SimHost;
+  name: string;
+  key: string;
+  ip: string;
+}
+
+/** Create sandbox `name` on `host` and connect it to `network` (both must succeed). */
+export async function connectSimSandbox(host: SimHost, name: string, network: string): Promise<SimSandbox> {
+  const s = await host.daemon.req('POST', '/v1/sandboxes', { name });
+  assert.equal(s.status, 201, s.text);
+  const c = await host.daemon.req('POST', `/v1/networks/${network}/connect`, { sandbox: name });
+  assert.equal(c.status, 201, c.text);
+  return { host, name, key: s.body.key as string, ip: (c.body.ipv4Address as string).split('/')[0]! };
+}

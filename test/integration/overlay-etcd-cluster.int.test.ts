@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { sh } from '../helpers/daemon.js';
 import { createTestEtcdCluster, type TestEtcdCluster } from '../helpers/etcd.js';
 import { requireIsolatedNamespace } from '../helpers/isolation.js';
-import { createSimHost, createUnderlay, overlayPeersOn, waitFor, type SimHost } from '../helpers/multihost.js';
+import { connectSimSandbox, createSimHost, createUnderlay, overlayPeersOn, waitFor, type SimHost, type SimSandbox } from '../helpers/multihost.js';
 
 requireIsolatedNamespace();
 
@@ -19,12 +19,11 @@ requireIsolatedNamespace();
  * leases survive the election.
  */
 const TTL = 3;
-const ipOf = (cidr: string) => cidr.split('/')[0]!;
 
 describe('overlay networks on a 3-member etcd cluster whose leader is killed', () => {
   let cluster: TestEtcdCluster;
   const hosts: SimHost[] = [];
-  const sandboxes: { host: SimHost; name: string; key: string; ip: string }[] = [];
+  const sandboxes: SimSandbox[] = [];
   const ping = (from: (typeof sandboxes)[number], ip: string) => from.host.inSandbox(from.key, ['ping', '-c', '1', '-W', '2', ip], { allowFail: true }).code === 0;
   let netId = '';
   let leader = -1;
@@ -47,11 +46,7 @@ describe('overlay networks on a 3-member etcd cluster whose leader is killed', (
   });
 
   async function sandboxOn(host: SimHost, name: string, network = 'ov') {
-    const s = await host.daemon.req('POST', '/v1/sandboxes', { name });
-    assert.equal(s.status, 201, s.text);
-    const c = await host.daemon.req('POST', `/v1/networks/${network}/connect`, { sandbox: name });
-    assert.equal(c.status, 201, c.text);
-    const sb = { host, name, key: s.body.key as string, ip: ipOf(c.body.ipv4Address) };
+    const sb = await connectSimSandbox(host, name, network);
     sandboxes.push(sb);
     return sb;
   }

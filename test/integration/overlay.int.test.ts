@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { sh } from '../helpers/daemon.js';
 import { createTestEtcd, type TestEtcd } from '../helpers/etcd.js';
 import { requireIsolatedNamespace } from '../helpers/isolation.js';
-import { createSimHost, createUnderlay, overlayPeersOn, UNDERLAY_GATEWAY, waitFor, type SimHost } from '../helpers/multihost.js';
+import { connectSimSandbox, createSimHost, createUnderlay, overlayPeersOn, UNDERLAY_GATEWAY, waitFor, type SimHost, type SimSandbox } from '../helpers/multihost.js';
 
 requireIsolatedNamespace();
 
@@ -23,7 +23,7 @@ const ipOf = (cidr: string) => cidr.split('/')[0]!;
 describe('overlay networks across three hosts on etcd', () => {
   let etcd: TestEtcd;
   const hosts: SimHost[] = [];
-  const sandboxes: { host: SimHost; name: string; key: string; ip: string }[] = [];
+  const sandboxes: SimSandbox[] = [];
   const [h1, h2, h3] = [0, 1, 2].map((i) => () => hosts[i]!);
   const ping = (host: SimHost, key: string, ip: string, extra: string[] = []) => host.inSandbox(key, ['ping', '-c', '1', '-W', '2', ...extra, ip], { allowFail: true });
   const reaches = (from: (typeof sandboxes)[number], to: (typeof sandboxes)[number]) => ping(from.host, from.key, to.ip).code === 0;
@@ -47,11 +47,7 @@ describe('overlay networks across three hosts on etcd', () => {
 
   let netId = '';
   async function sandboxOn(host: SimHost, name: string, network = 'ov') {
-    const s = await host.daemon.req('POST', '/v1/sandboxes', { name });
-    assert.equal(s.status, 201, s.text);
-    const c = await host.daemon.req('POST', `/v1/networks/${network}/connect`, { sandbox: name });
-    assert.equal(c.status, 201, c.text);
-    const sb = { host, name, key: s.body.key as string, ip: ipOf(c.body.ipv4Address) };
+    const sb = await connectSimSandbox(host, name, network);
     sandboxes.push(sb);
     return sb;
   }
