@@ -64,12 +64,22 @@ function nodeFlagsOf(binScript) {
   return words.slice(words.indexOf('node') + 1);
 }
 
-/** A launcher running `entry` (default: the bin script itself) with the bin script's node flags. */
-function launcher(binScript, entry = binScript) {
+// Node 20 reads and parses the whole NODE_EXTRA_CA_CERTS bundle before running any code (about
+// 60 ms for Debian's ca-certificates.crt on the bench machine: 40% of a `patchbay network ls`).
+// The CLI speaks plain HTTP over a unix socket or TCP and never verifies a certificate, so its
+// launcher does not make node pay for one; the daemon (TLS to etcd) keeps the variable.
+const CLI_UNUSED_ENV = ['NODE_EXTRA_CA_CERTS'];
+
+/**
+ * A launcher running `entry` (default: the bin script itself) with the bin script's node flags,
+ * without the environment variables in `unset`.
+ */
+function launcher(binScript, entry = binScript, unset = []) {
   const built = join(dirname(binScript), '..', 'dist', 'main.js');
   if (!existsSync(built)) fail(`${built} is missing: run \`npm run build\` first`);
   const argv = [process.execPath, ...nodeFlagsOf(binScript), entry].map(shQuote).join(' ');
-  return `#!/bin/sh\n${MARKER} from ${root}; \`npm run uninstall-system\` removes it\nexec ${argv} "$@"\n`;
+  const unsetLine = unset.length > 0 ? `unset ${unset.join(' ')}\n` : '';
+  return `#!/bin/sh\n${MARKER} from ${root}; \`npm run uninstall-system\` removes it\n${unsetLine}exec ${argv} "$@"\n`;
 }
 
 function cniPlugin() {
@@ -105,7 +115,7 @@ async function install(opts) {
   const previous = readManifest(prefix) ?? { files: [], dirs: [] };
   // contents are made only once no foreign file is in the way (the CLI's bundle is written into the checkout)
   const files = [
-    [join(prefix, 'bin/patchbay'), async () => launcher(cliBin, (await bundleCli()) ? CLI_BUNDLE : cliBin), 0o755],
+    [join(prefix, 'bin/patchbay'), async () => launcher(cliBin, (await bundleCli()) ? CLI_BUNDLE : cliBin, CLI_UNUSED_ENV), 0o755],
     [join(prefix, 'bin/patchbayd'), async () => launcher(join(root, 'daemon/bin/patchbayd.js')), 0o755],
     [join(prefix, 'lib/cni/patchbay'), async () => cniPlugin(), 0o755],
     ...(opts.systemd ? [[join(prefix, 'lib/systemd/system/patchbayd.service'), async () => unit(prefix), 0o644]] : []),

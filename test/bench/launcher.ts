@@ -36,12 +36,18 @@ if (process.env.PATCHBAY_BENCH_NETNS !== '1') {
 }
 if (readlinkSync('/proc/self/ns/net') === process.env.PATCHBAY_BENCH_OUTER_NETNS) throw new Error('bench:launcher must run in its own network namespace');
 
-/** Wall-clock milliseconds of one run of argv, which must succeed. */
-function timed(argv: string[]): number {
+/** A side of the comparison: argv, run with the bench's environment less the variables in `unset`. */
+type Side = { argv: string[]; unset?: string[] };
+const envWithout = (unset: string[] = []) => Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.includes(k)));
+
+/** Wall-clock milliseconds of one run of a side, which must succeed. */
+function timed({ argv, unset }: Side): number {
+  const env = envWithout(unset);
   const started = nowMs();
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env });
   const ms = nowMs() - started;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (r.stderr !== '') throw new Error(`${argv.join(' ')} wrote to stderr: ${r.stderr}`);
   return ms;
 }
 /** CPU seconds (user + system) of the waited-for children so far: /proc/self/stat cutime + cstime. */
@@ -54,14 +60,14 @@ function childCpuMs(): number {
  * Wall-clock summary of RUNS runs of each argv, taken in turns (so a change in the machine's load
  * hits every side alike), and each side's mean CPU time (less sensitive to a busy machine).
  */
-function interleaved(sides: string[][]) {
-  for (let i = 0; i < WARMUP; i++) for (const argv of sides) timed(argv);
+function interleaved(sides: Side[]) {
+  for (let i = 0; i < WARMUP; i++) for (const side of sides) timed(side);
   const wall = sides.map((): number[] => []);
   const cpu = sides.map(() => 0);
   for (let i = 0; i < RUNS; i++) {
-    sides.forEach((argv, j) => {
+    sides.forEach((side, j) => {
       const cpuBefore = childCpuMs();
-      wall[j]!.push(timed(argv));
+      wall[j]!.push(timed(side));
       cpu[j]! += childCpuMs() - cpuBefore;
     });
   }
@@ -84,16 +90,24 @@ try {
     if (r.status !== 201) throw new Error(`creating network ${name}: ${r.status}`);
   }
   const args = ['-H', `unix://${daemon.socket}`, 'network', 'ls'];
-  const [ls, floor, unbundled] = interleaved([
-    [join(prefix, 'bin/patchbay'), ...args],
-    [process.execPath, '-e', '0'],
-    [process.execPath, join(root, 'packages/cli/bin/patchbay.js'), ...args],
+  // node 20 parses a NODE_EXTRA_CA_CERTS bundle before any code runs; the CLI's launcher drops the
+  // variable (the CLI verifies no certificate), so the floor is shown both ways when it is set
+  const extraCerts = process.env.NODE_EXTRA_CA_CERTS;
+  const [ls, floor, unbundled, bareFloor] = interleaved([
+    { argv: [join(prefix, 'bin/patchbay'), ...args] },
+    { argv: [process.execPath, '-e', '0'] },
+    { argv: [process.execPath, join(root, 'packages/cli/bin/patchbay.js'), ...args], unset: ['NODE_EXTRA_CA_CERTS'] },
+    ...(extraCerts ? [{ argv: [process.execPath, '-e', '0'], unset: ['NODE_EXTRA_CA_CERTS'] }] : []),
   ]);
   const row = (s: typeof ls) => `median ${fmt(s!.median)}  p90 ${fmt(s!.p90)}  min ${fmt(s!.min)}  max ${fmt(s!.max)}  CPU ${fmt(s!.cpuMean)} a run`;
   console.log(`patchbay network ls (5 networks), ${RUNS} runs of each side in turns after ${WARMUP} warm-up:`);
   console.log(`  through ${prefix}/bin/patchbay: ${row(ls)}   target < ${TARGET_MS} ms: ${ls!.median < TARGET_MS ? 'met' : 'NOT met'}`);
   console.log(`  node -e 0 (the floor):          ${row(floor)}   the launcher costs ${fmt(ls!.median - floor!.median)} above it`);
-  console.log(`  unbundled (bin/patchbay.js):    ${row(unbundled)}`);
+  if (bareFloor) {
+    console.log(`    (the environment has NODE_EXTRA_CA_CERTS=${extraCerts}; the launcher runs node without it)`);
+    console.log(`  node -e 0 without it:           ${row(bareFloor)}   the launcher costs ${fmt(ls!.median - bareFloor.median)} above it`);
+  }
+  console.log(`  unbundled (bin/patchbay.js):    ${row(unbundled)}   (without NODE_EXTRA_CA_CERTS too)`);
   console.log(`  load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${cpus().length} CPUs`);
 } finally {
   await daemon.stop();

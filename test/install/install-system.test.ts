@@ -80,6 +80,13 @@ describe('npm run install-system / uninstall-system', () => {
     const help = run(join(prefix, 'bin/patchbayd'), ['--help'], { PATH: '/usr/bin:/bin' });
     assert.equal(help.code, 0, help.err);
     assert.match(help.out, /^Usage: patchbayd \[OPTIONS\]/);
+    // node loads NODE_EXTRA_CA_CERTS at start-up (and warns when it cannot): the CLI, which verifies
+    // no certificate, runs without it; the daemon (TLS to etcd) keeps it
+    const missingCerts = { PATH: '/usr/bin:/bin', NODE_EXTRA_CA_CERTS: join(scratch, 'no-such-bundle.pem') };
+    assert.deepStrictEqual(run(join(prefix, 'bin/patchbay'), ['--version'], missingCerts), { code: 0, out: 'patchbay version 0.1.0\n', err: '' });
+    const daemonWithCerts = run(join(prefix, 'bin/patchbayd'), ['--help'], missingCerts);
+    assert.equal(daemonWithCerts.code, 0, daemonWithCerts.err);
+    assert.match(daemonWithCerts.err, /Ignoring extra certs from `.*no-such-bundle\.pem`/);
     // the CNI plugin is the built binary: it answers VERSION by itself, as runtimes probe it
     const probe = spawnSync(join(prefix, 'lib/cni/patchbay'), [], { input: '{"cniVersion":"1.0.0"}', encoding: 'utf8', env: { CNI_COMMAND: 'VERSION' } });
     assert.equal(probe.status, 0, probe.stdout + probe.stderr);
