@@ -1,0 +1,188 @@
+import type { Endpoint, Sandbox } from '@patchbay/api';
+import type { Controller } from '../controller/index.js';
+import { sandboxDnsConfig } from '../controller/sandbox-dns.js';
+import type { StoreWrite } from '../store/index.js';
+import type { Views } from './views.js';
+
+/**
+ * An endpoint's view as UTF-8 JSON, less what each request reads afresh: `head` is the view up to
+ * its MAC address (no closing brace), `tail` its ports, aliases and creation time (no braces). The
+ * gateway (the network's pools), the CNI attachment (the sandbox's origin) and DNS (the DNS
+ * service) go between and after them. (Buffers: an answer is their concatenation, copied once,
+ * where a string of megabytes built from pieces is flattened, then encoded, on its way out.)
+ */
+interface EndpointEntry {
+  head: Buffer;
+  tail: Buffer;
+  networkId: string;
+  sandboxId: string | null;
+  ifName: string | null;
+}
+
+/**
+ * A sandbox's view as JSON less its DNS (no closing brace); its endpoints' ids, and their networks
+ * in interface order (what its DNS is worked out from).
+ */
+interface SandboxEntry {
+  head: Buffer;
+  endpointIds: string[];
+  networkIds: string;
+}
+
+/** More misses than this are built from one read of every row instead of a query each. */
+const BATCH_MISSES = 32;
+
+/**
+ * GET /v1/endpoints and GET /v1/sandboxes as JSON text, from views serialized once per item and
+ * kept until the store writes a row they are made of (the store tells `onWrite`; a network write
+ * drops them all). The store still says which items a list holds and in what order (one query of
+ * ids); an item's view is built, as the single-item route builds it, only when it is not kept.
+ * Returns the lists and `close` (stops listening to the store).
+ */
+export function createListViews(controller: Controller, views: Views) {
+  const { core } = controller;
+  const { store } = core;
+  const endpoints = new Map<string, EndpointEntry>();
+  const sandboxes = new Map<string, SandboxEntry>();
+  /** the kept sandbox view each endpoint appears in */
+  const sandboxOfEndpoint = new Map<string, string>();
+
+  function dropSandbox(id: string): void {
+    const entry = sandboxes.get(id);
+    if (!entry) return;
+    for (const ep of entry.endpointIds) sandboxOfEndpoint.delete(ep);
+    sandboxes.delete(id);
+  }
+
+  function forget(w: StoreWrite): void {
+    if (w.kind === 'network') {
+      endpoints.clear();
+      sandboxes.clear();
+      sandboxOfEndpoint.clear();
+    } else if (w.kind === 'sandbox') {
+      dropSandbox(w.id);
+    } else {
+      endpoints.delete(w.id);
+      const was = sandboxOfEndpoint.get(w.id);
+      if (was) dropSandbox(was);
+      if (w.sandboxId) dropSandbox(w.sandboxId);
+    }
+  }
+  const close = store.onWrite(forget);
+
+  function keepEndpoint(view: Endpoint): EndpointEntry {
+    const { gateway: _gateway, ports, aliases, created, cni: _cni, dns: _dns, ...head } = view;
+    const entry = {
+      head: Buffer.from(JSON.stringify(head).slice(0, -1)),
+      tail: Buffer.from(JSON.stringify({ ports, aliases, created }).slice(1, -1)),
+      networkId: view.networkId,
+      sandboxId: view.sandboxId,
+      ifName: view.ifName,
+    };
+    endpoints.set(view.id, entry);
+    return entry;
+  }
+
+  /** (a sandbox's view lists its endpoints in interface order, the order its DNS merges them in) */
+  function keepSandbox(view: Sandbox): SandboxEntry {
+    const { dns: _dns, ...head } = view;
+    const entry = { head: Buffer.from(JSON.stringify(head).slice(0, -1)), endpointIds: view.endpoints.map((e) => e.id), networkIds: view.endpoints.map((e) => e.networkId).join(',') };
+    sandboxes.set(view.id, entry);
+    for (const id of entry.endpointIds) sandboxOfEndpoint.set(id, view.id);
+    return entry;
+  }
+
+  /** The kept entries of `ids`, building the missing ones (`all` reads every row once when many are missing). */
+  function entriesOf<E>(ids: readonly string[], kept: Map<string, E>, one: (id: string) => void, all: (missing: Set<string>) => void): E[] {
+    const missing = new Set(ids.filter((id) => !kept.has(id)));
+    if (missing.size > BATCH_MISSES) all(missing);
+    else for (const id of missing) one(id);
+    return ids.map((id) => kept.get(id)!);
+  }
+
+  function endpointsJson(networkId?: string): Buffer {
+    const ids = store.endpointIdsInOrder(networkId);
+    const entries = entriesOf(
+      ids,
+      endpoints,
+      (id) => keepEndpoint(views.endpoint(store.endpointById(id)!)),
+      (missing) => {
+        const rows = (networkId === undefined ? store.endpoints() : store.endpointsOf(networkId)).filter((e) => missing.has(e.id));
+        for (const view of views.endpointList(rows)) keepEndpoint(view);
+      },
+    );
+    const gateways = new Map<string, string | null>();
+    for (const p of store.pools()) if (p.networkId && p.family === 4 && !gateways.has(p.networkId)) gateways.set(p.networkId, p.gateway ?? null);
+    const cni = new Map(store.sandboxesWithOrigin().filter((sb) => sb.origin === 'cni').map((sb) => [sb.id, sb.containerId]));
+    const gatewayOf = memo((networkId: string) => Buffer.from(`,"gateway":${JSON.stringify(gateways.get(networkId) ?? null)},`));
+    const dnsOf = memo((networkId: string) => {
+      const dns = core.dns.clientConfig(networkId);
+      return Buffer.from(dns ? `,"dns":${JSON.stringify(dns)}}` : '}');
+    });
+    const out = jsonArray(entries.length);
+    for (const e of entries) {
+      out.item(e.head, gatewayOf(e.networkId), e.tail);
+      const containerId = e.sandboxId !== null && e.ifName !== null ? cni.get(e.sandboxId) : undefined;
+      if (containerId !== undefined) out.add(Buffer.from(`,"cni":${JSON.stringify({ containerId, ifName: e.ifName })}`));
+      out.add(dnsOf(e.networkId));
+    }
+    return out.done();
+  }
+
+  function sandboxesJson(): Buffer {
+    const ids = store.sandboxIds();
+    const entries = entriesOf(
+      ids,
+      sandboxes,
+      (id) => keepSandbox(views.sandbox(store.sandboxById(id)!)),
+      (missing) => {
+        for (const view of views.sandboxList(store.sandboxes().filter((sb) => missing.has(sb.id)))) keepSandbox(view);
+      },
+    );
+    const dnsOf = memo((networkIds: string) => {
+      const dns = networkIds === '' ? undefined : sandboxDnsConfig(core, networkIds.split(',').map((networkId, ifIndex) => ({ networkId, ifIndex })));
+      return Buffer.from(dns ? `,"dns":${JSON.stringify(dns)}}` : '}');
+    });
+    const out = jsonArray(entries.length);
+    for (const e of entries) out.item(e.head, dnsOf(e.networkIds));
+    return out.done();
+  }
+
+  return { endpointsJson, sandboxesJson, close };
+}
+export type ListViews = ReturnType<typeof createListViews>;
+
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
+/** A JSON array of `count` items made of pieces: `item` starts an item, `add` continues it. */
+function jsonArray(count: number) {
+  const pieces: Buffer[] = [OPEN];
+  let length = 2 + Math.max(0, count - 1);
+  let items = 0;
+  const add = (...more: Buffer[]) => {
+    for (const piece of more) {
+      pieces.push(piece);
+      length += piece.length;
+    }
+  };
+  return {
+    item(...more: Buffer[]) {
+      if (items++ > 0) pieces.push(COMMA);
+      add(...more);
+    },
+    add,
+    done: () => Buffer.concat([...pieces, CLOSE], length),
+  };
+}
+
+/** `fn` with its answers kept for the lifetime of the returned function (one request). */
+function memo<T>(fn: (key: string) => T): (key: string) => T {
+  const answers = new Map<string, T>();
+  return (key) => {
+    let answer = answers.get(key);
+    if (answer === undefined && !answers.has(key)) answers.set(key, (answer = fn(key)));
+    return answer as T;
+  };
+}
