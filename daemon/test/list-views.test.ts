@@ -165,7 +165,7 @@ describe('list views kept per item', () => {
       assert.notEqual((r as { statusCode: number }).statusCode, 200);
     });
     const after = await listsAndItems(t);
-    assert.equal((byId(after.endpoints, t.controller.endpoints.get('n1', 'e3').id) as { sandboxId: string | null }).sandboxId, null);
+    assert.equal((byId(after.endpoints, t.controller.endpoints.get('n1', 'e3').id) as unknown as { sandboxId: string | null }).sandboxId, null);
   });
 
   it('an endpoint removed, a disconnect and a sandbox removed leave the lists', async () => {
