@@ -46,12 +46,16 @@ export function createListViews(controller: Controller, views: Views) {
   const sandboxes = new Map<string, SandboxEntry>();
   /** the kept sandbox view each endpoint appears in */
   const sandboxOfEndpoint = new Map<string, string>();
+  /** every endpoint's and sandbox's entry in list order, until a write drops one (a list read then allocates little but its answer) */
+  let endpointOrder: EndpointEntry[] | undefined;
+  let sandboxOrder: SandboxEntry[] | undefined;
 
   function dropSandbox(id: string): void {
     const entry = sandboxes.get(id);
     if (!entry) return;
     for (const ep of entry.endpointIds) sandboxOfEndpoint.delete(ep);
     sandboxes.delete(id);
+    sandboxOrder = undefined;
   }
 
   function forget(w: StoreWrite): void {
@@ -59,10 +63,14 @@ export function createListViews(controller: Controller, views: Views) {
       endpoints.clear();
       sandboxes.clear();
       sandboxOfEndpoint.clear();
+      endpointOrder = sandboxOrder = undefined;
     } else if (w.kind === 'sandbox') {
       dropSandbox(w.id);
+      // a sandbox made or removed changes the list, kept views or not
+      sandboxOrder = undefined;
     } else {
       endpoints.delete(w.id);
+      endpointOrder = undefined;
       const was = sandboxOfEndpoint.get(w.id);
       if (was) dropSandbox(was);
       if (w.sandboxId) dropSandbox(w.sandboxId);
@@ -94,16 +102,18 @@ export function createListViews(controller: Controller, views: Views) {
 
   /** The kept entries of `ids`, building the missing ones (`all` reads every row once when many are missing). */
   function entriesOf<E>(ids: readonly string[], kept: Map<string, E>, one: (id: string) => void, all: (missing: Set<string>) => void): E[] {
-    const missing = new Set(ids.filter((id) => !kept.has(id)));
+    const entries: (E | undefined)[] = ids.map((id) => kept.get(id));
+    const missing = new Set(ids.filter((_, i) => entries[i] === undefined));
+    if (missing.size === 0) return entries as E[];
     if (missing.size > BATCH_MISSES) all(missing);
     else for (const id of missing) one(id);
     return ids.map((id) => kept.get(id)!);
   }
 
-  function endpointsJson(networkId?: string): Buffer {
-    const ids = store.endpointIdsInOrder(networkId);
-    const entries = entriesOf(
-      ids,
+  /** The entries of every endpoint (or of a network's) in list order, built where not kept. */
+  function endpointEntries(networkId?: string): EndpointEntry[] {
+    return entriesOf(
+      store.endpointIdsInOrder(networkId),
       endpoints,
       (id) => keepEndpoint(views.endpoint(store.endpointById(id)!)),
       (missing) => {
@@ -111,70 +121,74 @@ export function createListViews(controller: Controller, views: Views) {
         for (const view of views.endpointList(rows)) keepEndpoint(view);
       },
     );
-    const gateways = new Map<string, string | null>();
-    for (const p of store.pools()) if (p.networkId && p.family === 4 && !gateways.has(p.networkId)) gateways.set(p.networkId, p.gateway ?? null);
+  }
+
+  function endpointsJson(networkId?: string): Buffer {
+    const entries = networkId === undefined ? (endpointOrder ??= endpointEntries()) : endpointEntries(networkId);
+    const gatewayIps = new Map<string, string | null>();
+    for (const p of store.pools()) if (p.networkId && p.family === 4 && !gatewayIps.has(p.networkId)) gatewayIps.set(p.networkId, p.gateway ?? null);
     const cni = new Map(store.sandboxesWithOrigin().filter((sb) => sb.origin === 'cni').map((sb) => [sb.id, sb.containerId]));
-    const gatewayOf = memo((networkId: string) => Buffer.from(`,"gateway":${JSON.stringify(gateways.get(networkId) ?? null)},`));
+    const gatewayOf = memo((networkId: string) => Buffer.from(`,"gateway":${JSON.stringify(gatewayIps.get(networkId) ?? null)},`));
     const dnsOf = memo((networkId: string) => {
       const dns = core.dns.clientConfig(networkId);
       return Buffer.from(dns ? `,"dns":${JSON.stringify(dns)}}` : '}');
     });
-    const out = jsonArray(entries.length);
-    for (const e of entries) {
-      out.item(e.head, gatewayOf(e.networkId), e.tail);
-      const containerId = e.sandboxId !== null && e.ifName !== null ? cni.get(e.sandboxId) : undefined;
-      if (containerId !== undefined) out.add(Buffer.from(`,"cni":${JSON.stringify({ containerId, ifName: e.ifName })}`));
-      out.add(dnsOf(e.networkId));
-    }
-    return out.done();
+    return jsonArray(entries, (e, put) => {
+      put(e.head);
+      put(gatewayOf(e.networkId));
+      put(e.tail);
+      if (e.sandboxId !== null && e.ifName !== null && cni.has(e.sandboxId)) put(Buffer.from(`,"cni":${JSON.stringify({ containerId: cni.get(e.sandboxId), ifName: e.ifName })}`));
+      put(dnsOf(e.networkId));
+    });
   }
 
   function sandboxesJson(): Buffer {
-    const ids = store.sandboxIds();
-    const entries = entriesOf(
-      ids,
+    const entries = (sandboxOrder ??= entriesOf(
+      store.sandboxIds(),
       sandboxes,
       (id) => keepSandbox(views.sandbox(store.sandboxById(id)!)),
       (missing) => {
         for (const view of views.sandboxList(store.sandboxes().filter((sb) => missing.has(sb.id)))) keepSandbox(view);
       },
-    );
+    ));
     const dnsOf = memo((networkIds: string) => {
       const dns = networkIds === '' ? undefined : sandboxDnsConfig(core, networkIds.split(',').map((networkId, ifIndex) => ({ networkId, ifIndex })));
       return Buffer.from(dns ? `,"dns":${JSON.stringify(dns)}}` : '}');
     });
-    const out = jsonArray(entries.length);
-    for (const e of entries) out.item(e.head, dnsOf(e.networkIds));
-    return out.done();
+    return jsonArray(entries, (e, put) => {
+      put(e.head);
+      put(dnsOf(e.networkIds));
+    });
   }
 
   return { endpointsJson, sandboxesJson, close };
 }
 export type ListViews = ReturnType<typeof createListViews>;
 
-const OPEN = Buffer.from('[');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']');
+const [OPEN, COMMA, CLOSE] = [...Buffer.from('[,]')];
 
-/** A JSON array of `count` items made of pieces: `item` starts an item, `add` continues it. */
-function jsonArray(count: number) {
-  const pieces: Buffer[] = [OPEN];
-  let length = 2 + Math.max(0, count - 1);
-  let items = 0;
-  const add = (...more: Buffer[]) => {
-    for (const piece of more) {
-      pieces.push(piece);
-      length += piece.length;
-    }
+/**
+ * A JSON array of `entries` made of the pieces `pieces` puts for each, written into one buffer:
+ * a first walk adds up the length, a second copies (no array of every piece is built).
+ */
+function jsonArray<E>(entries: readonly E[], pieces: (entry: E, put: (piece: Buffer) => void) => void): Buffer {
+  let length = Math.max(2, entries.length + 1);
+  const count = (piece: Buffer) => void (length += piece.length);
+  for (const e of entries) pieces(e, count);
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  const put = (piece: Buffer) => {
+    out.set(piece, at);
+    at += piece.length;
   };
-  return {
-    item(...more: Buffer[]) {
-      if (items++ > 0) pieces.push(COMMA);
-      add(...more);
-    },
-    add,
-    done: () => Buffer.concat([...pieces, CLOSE], length),
-  };
+  out[at++] = OPEN!;
+  entries.forEach((e, i) => {
+    if (i > 0) out[at++] = COMMA!;
+    pieces(e, put);
+  });
+  out[at++] = CLOSE!;
+  if (at !== length) throw new Error(`list JSON: wrote ${at} bytes of ${length}`);
+  return out;
 }
 
 /** `fn` with its answers kept for the lifetime of the returned function (one request). */
