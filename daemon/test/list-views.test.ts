@@ -197,4 +197,14 @@ describe('list views kept per item', () => {
     assert.deepEqual(now.endpoints, before.endpoints);
     assert.deepEqual(now.sandboxes, before.sandboxes);
   });
+
+  it('DNS stopped for a network (no store write): the lists drop its DNS', async () => {
+    const n2 = t.controller.networks.get('n2');
+    const now = await afterChange(t, () => t.controller.core.dns.removeNetwork(n2.id));
+    const onN2 = now.endpoints.filter((e) => e.networkId === n2.id);
+    assert.ok(onN2.length > 0 && onN2.every((e) => e.dns === undefined));
+    const onN2Sandboxes = now.sandboxes.filter((s) => (s.endpoints as { networkId: string }[]).some((e) => e.networkId === n2.id));
+    assert.ok(onN2Sandboxes.length > 0);
+    for (const s of onN2Sandboxes) assert.ok(!((s.dns as { nameservers: string[] } | undefined)?.nameservers ?? []).includes('127.53.33.1'), 'n2 serves no DNS any more');
+  });
 });

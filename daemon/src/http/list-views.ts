@@ -49,6 +49,8 @@ export function createListViews(controller: Controller, views: Views) {
   /** every endpoint's and sandbox's entry in list order, until a write drops one (a list read then allocates little but its answer) */
   let endpointOrder: EndpointEntry[] | undefined;
   let sandboxOrder: SandboxEntry[] | undefined;
+  const endpointAnswer = lastAnswer();
+  const sandboxAnswer = lastAnswer();
 
   function dropSandbox(id: string): void {
     const entry = sandboxes.get(id);
@@ -123,23 +125,30 @@ export function createListViews(controller: Controller, views: Views) {
     );
   }
 
+  /** GET /v1/endpoints (or a network's endpoints) as JSON. */
   function endpointsJson(networkId?: string): Buffer {
     const entries = networkId === undefined ? (endpointOrder ??= endpointEntries()) : endpointEntries(networkId);
     const gatewayIps = new Map<string, string | null>();
     for (const p of store.pools()) if (p.networkId && p.family === 4 && !gatewayIps.has(p.networkId)) gatewayIps.set(p.networkId, p.gateway ?? null);
     const cni = new Map(store.sandboxesWithOrigin().filter((sb) => sb.origin === 'cni').map((sb) => [sb.id, sb.containerId]));
-    const gatewayOf = memo((networkId: string) => Buffer.from(`,"gateway":${JSON.stringify(gatewayIps.get(networkId) ?? null)},`));
+    const gatewayOf = memo((networkId: string) => `,"gateway":${JSON.stringify(gatewayIps.get(networkId) ?? null)},`);
     const dnsOf = memo((networkId: string) => {
       const dns = core.dns.clientConfig(networkId);
-      return Buffer.from(dns ? `,"dns":${JSON.stringify(dns)}}` : '}');
+      return dns ? `,"dns":${JSON.stringify(dns)}}` : '}';
     });
-    return jsonArray(entries, (e, put) => {
-      put(e.head);
-      put(gatewayOf(e.networkId));
-      put(e.tail);
-      if (e.sandboxId !== null && e.ifName !== null && cni.has(e.sandboxId)) put(Buffer.from(`,"cni":${JSON.stringify({ containerId: cni.get(e.sandboxId), ifName: e.ifName })}`));
-      put(dnsOf(e.networkId));
-    });
+    const build = () => {
+      const [gateway, dns] = [memo((id: string) => Buffer.from(gatewayOf(id))), memo((id: string) => Buffer.from(dnsOf(id)))];
+      return jsonArray(entries, (e, put) => {
+        put(e.head);
+        put(gateway(e.networkId));
+        put(e.tail);
+        if (e.sandboxId !== null && e.ifName !== null && cni.has(e.sandboxId)) put(Buffer.from(`,"cni":${JSON.stringify({ containerId: cni.get(e.sandboxId), ifName: e.ifName })}`));
+        put(dns(e.networkId));
+      });
+    };
+    if (networkId !== undefined) return build();
+    const networkIds = [...new Set(entries.map((e) => e.networkId))];
+    return endpointAnswer(entries, `${networkIds.map((id) => gatewayOf(id) + dnsOf(id)).join('')}${JSON.stringify([...cni])}`, build);
   }
 
   function sandboxesJson(): Buffer {
@@ -153,12 +162,16 @@ export function createListViews(controller: Controller, views: Views) {
     ));
     const dnsOf = memo((networkIds: string) => {
       const dns = networkIds === '' ? undefined : sandboxDnsConfig(core, networkIds.split(',').map((networkId, ifIndex) => ({ networkId, ifIndex })));
-      return Buffer.from(dns ? `,"dns":${JSON.stringify(dns)}}` : '}');
+      return dns ? `,"dns":${JSON.stringify(dns)}}` : '}';
     });
-    return jsonArray(entries, (e, put) => {
-      put(e.head);
-      put(dnsOf(e.networkIds));
-    });
+    const build = () => {
+      const dns = memo((networkIds: string) => Buffer.from(dnsOf(networkIds)));
+      return jsonArray(entries, (e, put) => {
+        put(e.head);
+        put(dns(e.networkIds));
+      });
+    };
+    return sandboxAnswer(entries, [...new Set(entries.map((e) => e.networkIds))].map(dnsOf).join(''), build);
   }
 
   return { endpointsJson, sandboxesJson, close };
@@ -189,6 +202,19 @@ function jsonArray<E>(entries: readonly E[], pieces: (entry: E, put: (piece: Buf
   out[at++] = CLOSE!;
   if (at !== length) throw new Error(`list JSON: wrote ${at} bytes of ${length}`);
   return out;
+}
+
+/**
+ * The last answer of a list, given again while its entries are the same array (no write dropped
+ * one since) and what a request reads afresh (`inputs`: gateways, DNS, CNI attachments) is unchanged.
+ */
+function lastAnswer() {
+  let last: { entries: readonly unknown[]; inputs: string; json: Buffer } | undefined;
+  return (entries: readonly unknown[], inputs: string, build: () => Buffer): Buffer => {
+    if (last?.entries === entries && last.inputs === inputs) return last.json;
+    last = { entries, inputs, json: build() };
+    return last.json;
+  };
 }
 
 /** `fn` with its answers kept for the lifetime of the returned function (one request). */
