@@ -33,11 +33,13 @@ interface SandboxEntry {
 const BATCH_MISSES = 32;
 
 /**
- * GET /v1/endpoints and GET /v1/sandboxes as JSON text, from views serialized once per item and
- * kept until the store writes a row they are made of (the store tells `onWrite`; a network write
- * drops them all). The store still says which items a list holds and in what order (one query of
- * ids); an item's view is built, as the single-item route builds it, only when it is not kept.
- * Returns the lists and `close` (stops listening to the store).
+ * GET /v1/endpoints and GET /v1/sandboxes as JSON, from views serialized once per item and kept
+ * until the store writes a row they are made of (the store tells `onWrite`; a network write drops
+ * them all). After a write the store says again which items a list holds and in what order (one
+ * query of ids), and only the items not kept are built, as the single-item route builds them.
+ * Between writes a list's entries stay in order, and its last answer is given again while what
+ * each request reads afresh (gateways, DNS, CNI attachments) is unchanged: a read of 10,000
+ * endpoints then costs a few small queries. Returns the lists and `close` (stops listening).
  */
 export function createListViews(controller: Controller, views: Views) {
   const { core } = controller;
