@@ -163,8 +163,11 @@ async function repeat(times: number, fn: () => Promise<unknown>, daemon: BenchDa
 const withCpu = (s: Summary & { cpuMs: number }) => `${median(s)}; daemon CPU ${ms(s.cpuMs)} ms`;
 
 
+/** The daemon's memory as its /metrics show it (resident, V8 heap total and used, external), logged between phases: where RSS goes. */
 async function memLog(client: BenchDaemon['client'], when: string): Promise<void> {
   const res = await client.send('GET', '/metrics');
-  const pick = res.body.split('\n').filter((l) => /^(process_resident_memory_bytes|nodejs_heap_size_total_bytes|nodejs_heap_size_used_bytes|nodejs_external_memory_bytes|nodejs_heap_space_size_(used|total)_bytes)/.test(l));
-  log(`mem ${when}: ${pick.map((l) => { const [k, v] = l.split(' '); return `${k!.replace(/^(nodejs_|process_)/, '').replace('_bytes', '')}=${(Number(v) / 1e6).toFixed(1)}`; }).join(' ')}`);
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(res.body)?.[1]) / 1e6;
+  log(
+    `scale: memory ${when}: RSS ${value('process_resident_memory_bytes').toFixed(1)} MB, V8 heap ${value('nodejs_heap_size_used_bytes').toFixed(1)} used of ${value('nodejs_heap_size_total_bytes').toFixed(1)} MB, external ${value('nodejs_external_memory_bytes').toFixed(1)} MB`,
+  );
 }
