@@ -141,9 +141,9 @@ export function createListViews(controller: Controller, views: Views) {
     const build = () => {
       const [gateway, dns] = [memo((id: string) => Buffer.from(gatewayOf(id))), memo((id: string) => Buffer.from(dnsOf(id)))];
       return jsonArray(entries, (e, put) => {
-        put(e.head);
+        e.head = put(e.head);
         put(gateway(e.networkId));
-        put(e.tail);
+        e.tail = put(e.tail);
         if (e.sandboxId !== null && e.ifName !== null && cni.has(e.sandboxId)) put(Buffer.from(`,"cni":${JSON.stringify({ containerId: cni.get(e.sandboxId), ifName: e.ifName })}`));
         put(dns(e.networkId));
       });
@@ -169,7 +169,7 @@ export function createListViews(controller: Controller, views: Views) {
     const build = () => {
       const dns = memo((networkIds: string) => Buffer.from(dnsOf(networkIds)));
       return jsonArray(entries, (e, put) => {
-        put(e.head);
+        e.head = put(e.head);
         put(dns(e.networkIds));
       });
     };
@@ -184,17 +184,23 @@ const [OPEN, COMMA, CLOSE] = [...Buffer.from('[,]')];
 
 /**
  * A JSON array of `entries` made of the pieces `pieces` puts for each, written into one buffer:
- * a first walk adds up the length, a second copies (no array of every piece is built).
+ * a first walk adds up the length, a second copies (no array of every piece is built). `put`
+ * returns where the piece now is in the answer: an entry that keeps that instead of its own copy
+ * lets the copy go, so a list's kept views and its last answer share one buffer.
  */
-function jsonArray<E>(entries: readonly E[], pieces: (entry: E, put: (piece: Buffer) => void) => void): Buffer {
+function jsonArray<E>(entries: readonly E[], pieces: (entry: E, put: (piece: Buffer) => Buffer) => void): Buffer {
   let length = Math.max(2, entries.length + 1);
-  const count = (piece: Buffer) => void (length += piece.length);
+  const count = (piece: Buffer) => {
+    length += piece.length;
+    return piece;
+  };
   for (const e of entries) pieces(e, count);
   const out = Buffer.allocUnsafe(length);
   let at = 0;
   const put = (piece: Buffer) => {
     out.set(piece, at);
     at += piece.length;
+    return out.subarray(at - piece.length, at);
   };
   out[at++] = OPEN!;
   entries.forEach((e, i) => {
