@@ -33,7 +33,9 @@ function recorder(app: FastifyInstance) {
   app.addHook('onSend', async (req, reply, payload) => {
     if (req.routeOptions.url !== undefined) {
       const contentType = String(reply.getHeader('content-type') ?? '').split(';')[0]!;
-      recorded.push({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, contentType, payload: typeof payload === 'string' ? payload : '' });
+      // a list answer kept as JSON goes out as a Buffer: its text is what the client gets
+      const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+      recorded.push({ method: req.method, route: req.routeOptions.url, status: reply.statusCode, contentType, payload: text });
     }
     return payload;
   });

@@ -15,6 +15,9 @@ export interface DaemonPaths {
   prefix?: readonly string[];
 }
 
+/** USER_HZ: Linux reports a process's CPU time in hundredths of a second on every architecture it runs on */
+const CLOCK_TICKS = 100;
+
 /** every daemon child of this process: one exit handler kills them all, whatever happens to the bench */
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -101,6 +104,15 @@ export class BenchDaemon {
     const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
     if (!Number.isFinite(kb)) throw new Error('no VmRSS in /proc/PID/status');
     return kb / 1024;
+  }
+
+  /** The CPU time (user + system) the daemon used so far, in milliseconds (10 ms steps: clock ticks). */
+  cpuMs(): number {
+    if (!this.pid) throw new Error('daemon not running');
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    // fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
   }
 
   logTail(lines = 5): string {

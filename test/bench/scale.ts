@@ -73,6 +73,7 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
     }
     log(`scale: ${attach.length} endpoints (${Math.round((nowMs() - started) / 1000)} s), last ${cfg.perNetwork}: median ${ms(summarize(attach.slice(-cfg.perNetwork)).median)} ms`);
   }
+  await memLog(client, 'after fill');
   const g = growth(attach, cfg.window);
   record(rows, {
     what: `attach, first ${g.window} → last ${g.window} of ${total}: median (p90)`,
@@ -87,11 +88,13 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
     ['GET /v1/sandboxes', '/v1/sandboxes'],
   ] as const) {
     // request to the last byte of the answer (the client's JSON.parse of megabytes is the client's)
-    const s = await repeat(cfg.repeats, () => getOk(client, path));
-    record(rows, { what: `${what} with ${total} endpoints`, value: median(s), target: what === 'GET /v1/sandboxes' ? '(information)' : '≤ 50 ms', ...(what === 'GET /v1/sandboxes' ? {} : { pass: s.median <= 50 }) });
+    const s = await repeat(cfg.repeats, () => getOk(client, path), daemon);
+    await memLog(client, `after ${path}`);
+    record(rows, { what: `${what} with ${total} endpoints`, value: withCpu(s), target: what === 'GET /v1/sandboxes' ? '(information)' : '≤ 50 ms', ...(what === 'GET /v1/sandboxes' ? {} : { pass: s.median <= 50 }) });
   }
-  const check = await repeat(cfg.repeats, () => getOk(client, '/v1/system/check'));
-  record(rows, { what: '`patchbay system check` (GET /v1/system/check)', value: median(check), target: '≤ 2 s', pass: check.median <= 2000 });
+  const check = await repeat(cfg.repeats, () => getOk(client, '/v1/system/check'), daemon);
+  record(rows, { what: '`patchbay system check` (GET /v1/system/check)', value: withCpu(check), target: '≤ 2 s', pass: check.median <= 2000 });
+  await memLog(client, 'after check');
   const rss = daemon.rssMb();
   record(rows, { what: `daemon RSS with ${total} endpoints`, value: `${rss.toFixed(1)} MB`, target: '≤ 200 MB', pass: rss <= 200 });
   const restarts: number[] = [];
@@ -117,7 +120,7 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
     '',
     table,
     '',
-    `- ${cfg.networks} networks × ${cfg.perNetwork} endpoints, each in a namespace of its own (adopted as a sandbox, untimed), filled network after network, so the first and the last attaches see bridges of the same sizes. Reads and the check ${cfg.repeats}× each after one untimed call, median; a read is timed from the request to the last byte of the answer (the client's JSON parse not counted). Restart: SIGTERM, then spawn to the first 200 of GET /v1/health, twice.`,
+    `- ${cfg.networks} networks × ${cfg.perNetwork} endpoints, each in a namespace of its own (adopted as a sandbox, untimed), filled network after network, so the first and the last attaches see bridges of the same sizes. Reads and the check ${cfg.repeats}× each after one untimed call, median; a read is timed from the request to the last byte of the answer (the client's JSON parse not counted); daemon CPU: the daemon's user + system time over the timed calls, per call (10 ms clock ticks). Restart: SIGTERM, then spawn to the first 200 of GET /v1/health, twice.`,
     `- Load on the machine (1-minute load average, sampled every 10 s during the run): min ${loads.min.toFixed(1)}, median ${loads.median.toFixed(1)}, max ${loads.max.toFixed(1)} on ${loads.cores} cores.`,
     '',
   ].join('\n');
@@ -148,10 +151,23 @@ function sampleLoad(): { stop(): { min: number; median: number; max: number; cor
   };
 }
 
-async function repeat(times: number, fn: () => Promise<unknown>): Promise<Summary> {
+/** The timed calls' summary, and the daemon's mean CPU time per timed call (load on the machine stretches wall time, not CPU time). */
+async function repeat(times: number, fn: () => Promise<unknown>, daemon: BenchDaemon): Promise<Summary & { cpuMs: number }> {
   await fn(); // warm
   const samples: number[] = [];
+  const cpu0 = daemon.cpuMs();
   for (let i = 0; i < times; i++) samples.push(await timed(fn));
-  return summarize(samples);
+  return { ...summarize(samples), cpuMs: (daemon.cpuMs() - cpu0) / times };
 }
 
+const withCpu = (s: Summary & { cpuMs: number }) => `${median(s)}; daemon CPU ${ms(s.cpuMs)} ms`;
+
+
+/** The daemon's memory as its /metrics show it (resident, V8 heap total and used, external), logged between phases: where RSS goes. */
+async function memLog(client: BenchDaemon['client'], when: string): Promise<void> {
+  const res = await client.send('GET', '/metrics');
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(res.body)?.[1]) / 1e6;
+  log(
+    `scale: memory ${when}: RSS ${value('process_resident_memory_bytes').toFixed(1)} MB, V8 heap ${value('nodejs_heap_size_used_bytes').toFixed(1)} used of ${value('nodejs_heap_size_total_bytes').toFixed(1)} MB, external ${value('nodejs_external_memory_bytes').toFixed(1)} MB`,
+  );
+}

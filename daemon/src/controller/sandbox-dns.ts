@@ -11,7 +11,7 @@ import { MAX_NAMESERVERS, removeSandboxResolvConf, writeSandboxResolvConf, type 
 import type { EndpointRecord, SandboxRecord } from '../store/index.js';
 import type { Core } from './core.js';
 
-export function sandboxDnsConfig(core: Core, endpoints: readonly EndpointRecord[]): DnsClientConfig | undefined {
+export function sandboxDnsConfig(core: Core, endpoints: readonly Pick<EndpointRecord, 'networkId' | 'ifIndex'>[]): DnsClientConfig | undefined {
   const nameservers: string[] = [];
   const search: string[] = [];
   for (const ep of [...endpoints].sort((a, b) => (a.ifIndex ?? 0) - (b.ifIndex ?? 0))) {

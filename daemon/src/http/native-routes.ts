@@ -16,21 +16,26 @@ import {
   SandboxCreate,
 } from '@patchbay/api';
 import { isPatchbayError, PatchbayError } from '@patchbay/errors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Controller } from '../controller/index.js';
 import { ERROR_RESPONSES, listSerializerCompiler as serializerCompiler, type ZodTypeProvider } from './schema.js';
+import { createListViews } from './list-views.js';
 import { createViews } from './views.js';
 
 const ok = <T>(schema: T) => ({ 200: schema, ...ERROR_RESPONSES });
 const created = <T>(schema: T) => ({ 201: schema, ...ERROR_RESPONSES });
 const noContent = { 204: NoContent, ...ERROR_RESPONSES };
 const text = { 200: { content: { 'text/plain': { schema: z.string() } } }, ...ERROR_RESPONSES };
+/** A JSON answer already serialized (a list of thousands of views kept as JSON) goes out as it is. */
+const sendJson = (reply: FastifyReply, json: Buffer) => reply.type('application/json; charset=utf-8').send(json);
 
 /** The native API under /v1: thin handlers, DTO in → controller → DTO out; each route declares its schemas. */
 export function registerNativeRoutes(app: FastifyInstance, controller: Controller, version: string) {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const views = createViews(controller);
+  const lists = createListViews(controller, views);
+  app.addHook('onClose', async () => lists.close());
   const started = Date.now();
 
   api.get('/v1/health', { schema: { response: ok(Health) } }, async () => ({
@@ -70,8 +75,8 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     const ep = await controller.endpoints.create(params.net, body);
     return reply.status(201).send(views.endpoint(ep));
   });
-  api.get('/v1/networks/:net/endpoints', { schema: { params: NetParam, response: ok(z.array(Endpoint)) }, serializerCompiler }, async ({ params }) =>
-    views.endpointList(controller.endpoints.list(params.net)),
+  api.get('/v1/networks/:net/endpoints', { schema: { params: NetParam, response: ok(z.array(Endpoint)) }, serializerCompiler }, async ({ params }, reply) =>
+    sendJson(reply, lists.endpointsJson(controller.networks.get(params.net).id)),
   );
   api.get('/v1/networks/:net/endpoints/:ep', { schema: { params: EndpointParams, response: ok(Endpoint) } }, async ({ params }) =>
     views.endpoint(controller.endpoints.get(params.net, params.ep)),
@@ -94,12 +99,12 @@ export function registerNativeRoutes(app: FastifyInstance, controller: Controlle
     await controller.endpoints.disconnect(params.net, body.sandbox, body.force);
     return reply.status(204).send();
   });
-  api.get('/v1/endpoints', { schema: { response: ok(z.array(Endpoint)) }, serializerCompiler }, async () => views.endpointList(controller.endpoints.list()));
+  api.get('/v1/endpoints', { schema: { response: ok(z.array(Endpoint)) }, serializerCompiler }, async (_req, reply) => sendJson(reply, lists.endpointsJson()));
 
   api.post('/v1/sandboxes', { schema: { body: SandboxCreate, response: created(Sandbox) } }, async ({ body }, reply) =>
     reply.status(201).send(views.sandbox(await controller.sandboxes.create(body))),
   );
-  api.get('/v1/sandboxes', { schema: { response: ok(z.array(Sandbox)) }, serializerCompiler }, async () => views.sandboxList(controller.sandboxes.list()));
+  api.get('/v1/sandboxes', { schema: { response: ok(z.array(Sandbox)) }, serializerCompiler }, async (_req, reply) => sendJson(reply, lists.sandboxesJson()));
   api.get('/v1/sandboxes/:id', { schema: { params: IdOrNameParam, response: ok(Sandbox) } }, async ({ params }) => views.sandbox(controller.sandboxes.get(params.id)));
   api.delete('/v1/sandboxes/:id', { schema: { params: IdOrNameParam, response: noContent } }, async ({ params }, reply) => {
     await controller.sandboxes.remove(params.id);

@@ -94,9 +94,21 @@ const toPort = (r: Row): PortRecord => ({
 export type NewPoolRow = Omit<PoolRecord, 'id' | 'cursor' | 'addressSpace' | 'options' | 'gatewayConfigured'> &
   Partial<Pick<PoolRecord, 'addressSpace' | 'options' | 'gatewayConfigured'>>;
 
+/**
+ * A write to the rows a view is made of, told to `onWrite` listeners (caches of views): an
+ * endpoint's row or its ports (`sandboxId`: the sandbox it joins, when the write names one), a
+ * sandbox's row, or a network's (which may touch every endpoint: a network's removal cascades to
+ * its endpoints).
+ */
+export type StoreWrite = { kind: 'endpoint'; id: string; sandboxId?: string | null } | { kind: 'sandbox'; id: string } | { kind: 'network' };
+
 /** Typed access to the SQLite store; every statement prepared once. All calls are synchronous. */
 export function createStore(db: Db) {
   const q = (sql: string) => db.prepare(sql);
+  const writeListeners = new Set<(w: StoreWrite) => void>();
+  const wrote = (w: StoreWrite) => {
+    for (const listener of writeListeners) listener(w);
+  };
   const s = {
     netAll: q('SELECT * FROM networks ORDER BY created, name'),
     netStates: q('SELECT id, state FROM networks ORDER BY created, name'),
@@ -136,6 +148,9 @@ export function createStore(db: Db) {
     epAll: q('SELECT * FROM endpoints ORDER BY created, name'),
     epById: q('SELECT * FROM endpoints WHERE id = ?'),
     epIds: q('SELECT id FROM endpoints').pluck(),
+    epIdsOrdered: q('SELECT id FROM endpoints ORDER BY created, name').pluck(),
+    epIdsOfNet: q('SELECT id FROM endpoints WHERE network_id = ? ORDER BY created, name').pluck(),
+    sbIdsOrdered: q('SELECT id FROM sandboxes ORDER BY created, name').pluck(),
     epByPrefix: q("SELECT * FROM endpoints WHERE id LIKE ? || '%'"),
     epOfNet: q('SELECT * FROM endpoints WHERE network_id = ? ORDER BY created, name'),
     epByNetName: q('SELECT * FROM endpoints WHERE network_id = ? AND name = ?'),
@@ -166,12 +181,17 @@ export function createStore(db: Db) {
   return {
     db: db as Database.Database,
     tx: <T>(fn: () => T): T => db.transaction(fn)(),
+    /** Calls `listener` after every write through this store to endpoints, ports, sandboxes or networks; returns the unsubscribe. */
+    onWrite(listener: (w: StoreWrite) => void): () => void {
+      writeListeners.add(listener);
+      return () => void writeListeners.delete(listener);
+    },
 
     networks: () => many(s.netAll, toNetwork),
     networkById: (id: string) => one(s.netById, toNetwork, id),
     networkByName: (name: string) => one(s.netByName, toNetwork, name),
     networksByIdPrefix: (prefix: string) => many(s.netByPrefix, toNetwork, prefix),
-    insertNetwork: (n: NetworkRecord) =>
+    insertNetwork: (n: NetworkRecord) => {
       s.netInsert.run({
         ...n,
         internal: +n.internal,
@@ -182,10 +202,18 @@ export function createStore(db: Db) {
         options: json(n.options),
         labels: json(n.labels),
         driverState: json(n.driverState),
-      }),
-    setNetworkState: (id: string, state: RowState) => s.netState.run(state, id),
+      });
+      wrote({ kind: 'network' });
+    },
+    setNetworkState: (id: string, state: RowState) => {
+      s.netState.run(state, id);
+      wrote({ kind: 'network' });
+    },
     setNetworkDriverState: (id: string, st: Record<string, unknown>) => s.netDriverState.run(json(st), id),
-    deleteNetwork: (id: string) => s.netDelete.run(id),
+    deleteNetwork: (id: string) => {
+      s.netDelete.run(id);
+      wrote({ kind: 'network' });
+    },
     /** Changes whenever a network is added, removed or changes state (networks are otherwise immutable). */
     /** Each network's id and state, in the order of networks(): a cheap listing. */
     networkStates: () => s.netStates.all() as { id: string; state: RowState }[],
@@ -239,14 +267,27 @@ export function createStore(db: Db) {
     sandboxByOrigin: (origin: SandboxOrigin, containerId: string) => one(s.sbByOrigin, toSandbox, origin, containerId),
     /** The sandboxes a front door made (origin set): few, whatever the number of sandboxes. */
     sandboxesWithOrigin: () => many(s.sbWithOrigin, toSandbox),
-    insertSandbox: (sb: SandboxRecord) => s.sbInsert.run({ ...sb, external: +sb.external, origin: sb.origin ?? null }),
-    setSandboxState: (id: string, state: RowState) => s.sbState.run(state, id),
-    deleteSandbox: (id: string) => s.sbDelete.run(id),
+    insertSandbox: (sb: SandboxRecord) => {
+      s.sbInsert.run({ ...sb, external: +sb.external, origin: sb.origin ?? null });
+      wrote({ kind: 'sandbox', id: sb.id });
+    },
+    setSandboxState: (id: string, state: RowState) => {
+      s.sbState.run(state, id);
+      wrote({ kind: 'sandbox', id });
+    },
+    deleteSandbox: (id: string) => {
+      s.sbDelete.run(id);
+      wrote({ kind: 'sandbox', id });
+    },
+    /** Every sandbox's id in the order of sandboxes() (no rows decoded). */
+    sandboxIds: () => s.sbIdsOrdered.all() as string[],
 
     endpoints: () => many(s.epAll, toEndpoint),
     endpointById: (id: string) => one(s.epById, toEndpoint, id),
     /** The id of every endpoint (one query, no rows decoded). */
     endpointIds: () => new Set(s.epIds.all() as string[]),
+    /** The ids of endpoints() (or of endpointsOf(networkId)) in their order, no rows decoded. */
+    endpointIdsInOrder: (networkId?: string) => (networkId === undefined ? s.epIdsOrdered.all() : s.epIdsOfNet.all(networkId)) as string[],
     endpointsByIdPrefix: (prefix: string) => many(s.epByPrefix, toEndpoint, prefix),
     endpointsOf: (networkId: string) => many(s.epOfNet, toEndpoint, networkId),
     endpointByName: (networkId: string, name: string) => one(s.epByNetName, toEndpoint, networkId, name),
@@ -254,17 +295,30 @@ export function createStore(db: Db) {
     endpointCount: (networkId: string) => (s.epCountOfNet.get(networkId) as { n: number }).n,
     /** How many ready networks, sandboxes and endpoints there are (the lists' lengths, without reading the rows). */
     counts: () => s.counts.get() as { networks: number; sandboxes: number; endpoints: number },
-    insertEndpoint: (e: EndpointRecord) => s.epInsert.run({ ...e, aliases: json(e.aliases) }),
+    insertEndpoint: (e: EndpointRecord) => {
+      s.epInsert.run({ ...e, aliases: json(e.aliases) });
+      wrote({ kind: 'endpoint', id: e.id, sandboxId: e.sandboxId });
+    },
     /** Records where the endpoint is joined (or, with DETACHED, that it is not). */
-    attachEndpoint: (id: string, at: EndpointPlacement, state: EndpointState) => s.epAttach.run({ id, ...at, state }),
-    setEndpointState: (id: string, state: EndpointState) => s.epState.run(state, id),
+    attachEndpoint: (id: string, at: EndpointPlacement, state: EndpointState) => {
+      s.epAttach.run({ id, ...at, state });
+      wrote({ kind: 'endpoint', id, sandboxId: at.sandboxId });
+    },
+    setEndpointState: (id: string, state: EndpointState) => {
+      s.epState.run(state, id);
+      wrote({ kind: 'endpoint', id });
+    },
     /** Deletes the endpoint with its ports and address allocations. */
     deleteEndpoint: (id: string) => {
       s.allocDeleteOwner.run(id);
       s.epDelete.run(id);
+      wrote({ kind: 'endpoint', id });
     },
 
-    insertPort: (p: PortRecord) => s.portInsert.run(p.endpointId, p.hostIp, p.hostPort, p.protocol, p.containerPort),
+    insertPort: (p: PortRecord) => {
+      s.portInsert.run(p.endpointId, p.hostIp, p.hostPort, p.protocol, p.containerPort);
+      wrote({ kind: 'endpoint', id: p.endpointId });
+    },
     portsOf: (endpointId: string) => many(s.portsOf, toPort, endpointId),
     /** Every port, each endpoint's in the order portsOf gives them. */
     ports: () => many(s.portsAll, toPort),
