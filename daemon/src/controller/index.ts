@@ -22,6 +22,7 @@ import { reconcile, type ReconcileResult } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
 import { collectAfterLargeWork } from './garbage.js';
 import { followChanges, restoreDns } from './dns.js';
+import { phaseTimer } from './phases.js';
 
 /** Hook points for observers (metrics): called after the fact, never able to change the outcome. */
 export interface ControllerHooks {
@@ -96,15 +97,17 @@ export function createController(deps: ControllerDeps) {
     fwModel: () => firewallModel(store, registry),
     changes: core.changes,
     async start() {
-      const recovered = await recoverInterrupted(core);
+      const phases = phaseTimer();
+      const recovered = await phases.time('recover', () => recoverInterrupted(core));
       // links a previous run retired but did not get to delete (and any the recovery retired)
-      await core.reaper.reapNow();
-      await bootstrapNetworks(core, networks);
-      await firewallSync.applyAll();
+      await phases.time('reap', () => core.reaper.reapNow());
+      await phases.time('bootstrap', () => bootstrapNetworks(core, networks));
+      await phases.time('firewall', () => firewallSync.applyAll());
       // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
       // After a crash recovery, inside too: an undone join or leave may have taken a default route.
-      await reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' });
-      await restoreDns(core);
+      await phases.time('reconcile', () => reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' }));
+      await phases.time('dns', () => restoreDns(core));
+      core.log.info({ ms: phases.ms, endpoints: store.counts().endpoints }, 'started: recovery, firewall and reconcile done');
     },
     /** Stop what runs beside the store: the DNS servers and the resolv.conf watch. */
     close: () => core.dns.close(),
