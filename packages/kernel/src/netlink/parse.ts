@@ -59,6 +59,22 @@ export function attributes(buf: Buffer, from = 0, wanted?: ReadonlySet<number>):
   return out;
 }
 
+/** The u32 value of the first attribute of `type` from `from` on, without slicing any (cheap to skip a message on). */
+export function u32Attribute(buf: Buffer, from: number, type: number): number | undefined {
+  let at = from;
+  while (at + 4 <= buf.length) {
+    const len = buf[at]! | (buf[at + 1]! << 8);
+    if (len < 4 || at + len > buf.length) return undefined;
+    if (((buf[at + 2]! | (buf[at + 3]! << 8)) & NLA_TYPE_MASK) === type) return len >= 8 ? buf.readUInt32LE(at + 4) : undefined;
+    at += align4(len);
+  }
+  return undefined;
+}
+
+/** the address and route attributes read */
+const ADDR_ATTRS: ReadonlySet<number> = new Set([IFA.LOCAL, IFA.ADDRESS]);
+const ROUTE_ATTRS: ReadonlySet<number> = new Set([RTA.DST, RTA.GATEWAY, RTA.OIF]);
+
 const cString = (b: Buffer): string => {
   const nul = b.indexOf(0);
   return b.toString('utf8', 0, nul < 0 ? b.length : nul);
@@ -156,7 +172,11 @@ export function toLinkInfo(raw: RawLink, names: ReadonlyMap<number, string>): Li
 
 /** A link dump: every link, its master named from the same dump. */
 export function parseLinks(reply: Buffer | undefined): LinkInfo[] {
-  const raws = parseRawLinks(reply);
+  return linksOf(parseRawLinks(reply));
+}
+
+/** The links of a parsed dump, their masters named from the same dump. */
+export function linksOf(raws: readonly RawLink[]): LinkInfo[] {
   const names = linkNames(raws);
   return raws.map((r) => toLinkInfo(r, names));
 }
@@ -166,8 +186,12 @@ export function parseLinks(reply: Buffer | undefined): LinkInfo[] {
  * address dump's order (IPv4 before IPv6, as the kernel dumps them).
  */
 export function parseAddresses(linkReply: Buffer | undefined, addrReply: Buffer | undefined): AddrInfo[] {
+  return addressesOf(parseRawLinks(linkReply), addrReply);
+}
+
+/** parseAddresses with the link dump already parsed. */
+export function addressesOf(links: readonly RawLink[], addrReply: Buffer | undefined): AddrInfo[] {
   const byLink = new Map<number, AddrInfo[]>();
-  const links = parseRawLinks(linkReply);
   for (const l of links) byLink.set(l.index, []);
   const names = linkNames(links);
   for (const { type, body } of replyMessages(addrReply)) {
@@ -175,7 +199,7 @@ export function parseAddresses(linkReply: Buffer | undefined, addrReply: Buffer 
     const family = body[0];
     if (family !== AF_INET && family !== AF_INET6) continue;
     const index = body.readUInt32LE(4);
-    const a = attributes(body, 8);
+    const a = attributes(body, 8, ADDR_ATTRS);
     const local = a.get(IFA.LOCAL) ?? a.get(IFA.ADDRESS);
     const list = byLink.get(index);
     if (local === undefined || list === undefined) continue;
@@ -196,12 +220,12 @@ export function parseRoutes(reply: Buffer | undefined, family: 4 | 6, names: Rea
   let multipleTables = false;
   for (const { type, body } of replyMessages(reply)) {
     if (type !== RTM.NEWROUTE || body.length < 12 || body[0] !== af) continue;
-    const a = attributes(body, 12);
-    const table = a.get(RTA.TABLE)?.readUInt32LE(0) ?? body[4]!;
+    const table = u32Attribute(body, 12, RTA.TABLE) ?? body[4]!;
     const [dstLen, rtmScope, rtmType] = [body[1]!, body[6]!, body[7]!];
     if (family === 6 && table !== RT_TABLE_MAIN) multipleTables = true;
     if ((body.readUInt32LE(8) & RTM_F_CLONED) !== 0) continue;
     if (family === 6 && !multipleTables ? rtmType === RTN.LOCAL : table !== RT_TABLE_MAIN) continue;
+    const a = attributes(body, 12, ROUTE_ATTRS);
 
     const dst = a.get(RTA.DST);
     const route: RouteInfo = {

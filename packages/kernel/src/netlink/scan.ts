@@ -3,7 +3,7 @@ import type { BridgePortInfo, LinkScan, NetnsRef, NetnsState } from '../contract
 import type { NlResult } from './addon.js';
 import { addrDumpRequest, linkDumpRequest, linkGetRequest, routeDumpRequest } from './dump.js';
 import { NLM_F_DUMP, NlMessage, type NlRequest } from './message.js';
-import { linkNames, parseAddresses, parseLinks, parseRawLinks, parseRoutes, replyMessages, attributes, toLinkInfo } from './parse.js';
+import { addressesOf, linkNames, linksOf, parseAddresses, parseRawLinks, parseRoutes, replyMessages, attributes, toLinkInfo } from './parse.js';
 import { AF_BRIDGE, IFF_UP, IFLA, IFLA_BRPORT_MODE, INFO, RTEXT_FILTER_SKIP_STATS, RTM, ifinfomsg } from './rtnl.js';
 import { formatMac } from '@patchbay/ip';
 
@@ -31,13 +31,16 @@ const cString = (b: Buffer | undefined): string => {
   return b.toString('utf8', 0, nul < 0 ? b.length : nul);
 };
 
+/** the attributes of a bridge port read (a port's message carries some thirty) */
+const PORT_ATTRS: ReadonlySet<number> = new Set([IFLA.MASTER, IFLA.ADDRESS, IFLA.LINK, IFLA.IFNAME, IFLA.MTU, IFLA_PROTINFO]);
+
 /** Bridge ports of an AF_BRIDGE dump, their bridges named from `bridges` (index → name). */
 export function parseBridgePorts(reply: Buffer | undefined, bridges: ReadonlyMap<number, string>): BridgePortInfo[] {
   const out: BridgePortInfo[] = [];
   for (const { type, body } of replyMessages(reply)) {
     if (type !== RTM.NEWLINK || body.length < 16) continue;
     const index = body.readInt32LE(4);
-    const a = attributes(body, 16);
+    const a = attributes(body, 16, PORT_ATTRS);
     const master = a.get(IFLA.MASTER)?.readUInt32LE(0);
     if (master === undefined) continue;
     const address = a.get(IFLA.ADDRESS);
@@ -65,6 +68,23 @@ export function parseNetDev(text: string): string[] {
     .slice(2)
     .map((line) => line.slice(0, line.indexOf(':')).trim())
     .filter((name) => name !== '');
+}
+
+/** How errors and logs name the read of a namespace's state. */
+export const NETNS_STATE_READ = 'link, addr and route show';
+
+/** The dumps of a namespace's state: links, addresses, IPv4 and IPv6 routes (parseNetnsState reads their answers). */
+export const netnsStateRequests = (): NlRequest[] => [linkDumpRequest(), addrDumpRequest(), routeDumpRequest(4), routeDumpRequest(6)];
+
+/** The answers to netnsStateRequests, in their order, as a NetnsState. */
+export function parseNetnsState([links, addrs, v4, v6]: readonly (Buffer | undefined)[]): NetnsState {
+  const raws = parseRawLinks(links);
+  const names = linkNames(raws);
+  return {
+    links: linksOf(raws),
+    addresses: addressesOf(raws, addrs),
+    routes: [...parseRoutes(v4, 4, names), ...parseRoutes(v6, 6, names)],
+  };
 }
 
 export function createScans(exchange: Exchange) {
@@ -110,13 +130,7 @@ export function createScans(exchange: Exchange) {
   }
 
   async function netnsState(netns: NetnsRef): Promise<NetnsState> {
-    const [links, addrs, v4, v6] = await exchange(netns, 'link, addr and route show', [linkDumpRequest(), addrDumpRequest(), routeDumpRequest(4), routeDumpRequest(6)]);
-    const names = linkNames(parseRawLinks(links!.reply));
-    return {
-      links: parseLinks(links!.reply),
-      addresses: parseAddresses(links!.reply, addrs!.reply),
-      routes: [...parseRoutes(v4!.reply, 4, names), ...parseRoutes(v6!.reply, 6, names)],
-    };
+    return parseNetnsState((await exchange(netns, NETNS_STATE_READ, netnsStateRequests())).map((r) => r.reply));
   }
 
   return { scanLinks, netnsState };
