@@ -5,9 +5,10 @@
  * each of many namespaces, by one worker thread that enters them one after the other: one call
  * and one pass instead of an exchange (a promise, a thread hand-off) per namespace.
  *   data:  every answer, one after the other (raw netlink messages)
- *   slots: per namespace 1 + 3 × requests.length int32s: the errno of entering the namespace
- *          (0 = entered; then no request ran), then per request its errno (0 = done, -1 = not run:
- *          an earlier one failed), the offset and the length of its answer in data.
+ *   slots: per namespace 1 + 3 × requests.length int32s: 0 when the namespace was entered, else
+ *          the errno of opening its file, or minus the errno of setns (then no request ran); then
+ *          per request its errno (0 = done, -1 = not run: an earlier one failed), the offset and
+ *          the length of its answer in data.
  * The thread returns to the daemon's namespace before it is handed back to the pool (or the
  * process aborts, as in exchange.c).
  */
@@ -91,7 +92,7 @@ static void read_execute(napi_env env, void *data) {
       continue;
     }
     if (setns(fd, CLONE_NEWNET) != 0) {
-      slot[0] = errno;
+      slot[0] = -errno;
       close(fd);
       continue;
     }

@@ -30,8 +30,9 @@ export interface NetlinkAddon {
   /**
    * The same read requests (gets and dumps only) inside each namespace of `paths`, by one worker
    * thread entering them in turn. `data`: every answer, one after the other; `slots`: per
-   * namespace, the errno of entering it, then per request its errno (0 = done, -1 = not run), the
-   * offset and the length of its answer in `data` (see native/netns-read.c). Rejects (with
+   * namespace 0 when entered (else the errno of open, or minus that of setns), then per request
+   * its errno (0 = done, -1 = not run), the offset and the length of its answer in `data` (see
+   * native/netns-read.c). Rejects (with
    * `errno`) only when nothing could be read (out of memory).
    */
   netnsRead?(paths: readonly string[], requests: readonly Buffer[]): Promise<{ data: Buffer; slots: Int32Array }>;

@@ -27,8 +27,10 @@ export function statesOfPass(paths: readonly string[], data: Buffer, slots: Int3
     const at = n * per;
     const argv = [...netlinkArgv(path), NETNS_STATE_READ];
     if (slots[at] !== 0) {
-      const { name, text } = describeErrno(slots[at]!);
-      return new KernelError(argv, undefined, `Cannot enter network namespace "${path}": ${text}`, { status: name });
+      // the words of an exchange that cannot have its namespace (exchange.c)
+      const { name, text } = describeErrno(Math.abs(slots[at]!));
+      const message = slots[at]! > 0 ? `Cannot open network namespace "${path}": ${text}` : `setns to "${path}": ${text}`;
+      return new KernelError(argv, undefined, message, { status: name });
     }
     const replies: Buffer[] = [];
     for (let i = 0; i < requests; i++) {
