@@ -83,9 +83,9 @@ export function createController(deps: ControllerDeps) {
     if (await firewallSync.repairIfNeeded(trigger === 'periodic' ? 'periodic check' : 'reconcile')) hooks.firewallRepaired?.(trigger);
   };
   const firewallCheck = { check: () => firewallSync.check(), repair: () => repairFirewall('reconcile') };
-  const reconcileNow = async (opts: { dryRun: boolean; depth?: 'host' | 'full' }) => {
+  const reconcileNow = async (opts: { dryRun: boolean; depth?: 'host' | 'full' }, collect = true) => {
     const result = await core.locks.with(['reconcile'], () => reconcile(core, { ...opts, firewall: firewallCheck }));
-    collectAfterLargeWork(store.counts().endpoints);
+    if (collect) collectAfterLargeWork(store.counts().endpoints);
     hooks.reconciled?.(result, opts.dryRun);
     return result;
   };
@@ -105,9 +105,10 @@ export function createController(deps: ControllerDeps) {
       await phases.time('firewall', () => firewallSync.applyAll());
       // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
       // After a crash recovery, inside too: an undone join or leave may have taken a default route.
-      await phases.time('reconcile', () => reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' }));
+      // (its garbage is collected with the rest of start-up's once the daemon is ready: main.ts)
+      await phases.time('reconcile', () => reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' }, false));
       await phases.time('dns', () => restoreDns(core));
-      core.log.info({ ms: phases.ms, endpoints: store.counts().endpoints }, 'started: recovery, firewall and reconcile done');
+      core.log.info({ ms: phases.ms, cpuMs: phases.cpuMs, endpoints: store.counts().endpoints }, 'started: recovery, firewall and reconcile done');
     },
     /** Stop what runs beside the store: the DNS servers and the resolv.conf watch. */
     close: () => core.dns.close(),

@@ -72,6 +72,6 @@ export async function reconcile(
     drifts.push(firewall.drift);
     if (!opts.dryRun) ok = (await repairAll(core, [firewall])) && ok;
   }
-  if (snap.endpoints.length >= LARGE_RECONCILE) core.log.info({ ms: phases.ms, depth: opts.depth ?? 'full', endpoints: snap.endpoints.length, drifts: drifts.length }, 'reconcile: where the time went');
+  if (snap.endpoints.length >= LARGE_RECONCILE) core.log.info({ ms: phases.ms, cpuMs: phases.cpuMs, depth: opts.depth ?? 'full', endpoints: snap.endpoints.length, drifts: drifts.length }, 'reconcile: where the time went');
   return { drifts, repaired: !opts.dryRun && drifts.length > 0 && ok };
 }
