@@ -9,7 +9,7 @@ import type { LinkCaseContext } from './contract-links.js';
  * them (the `ip` backend) skips these cases: callers fall back to the separate reads.
  */
 export function stateCases(ctx: () => LinkCaseContext): void {
-  /** a namespace with eth0 up, addressed, with a default route (its peer on a host bridge) */
+  /** a namespace with eth0 up, addressed, with default routes of both families (its peer on a host bridge) */
   async function configured(which = 'a'): Promise<string> {
     const { k, nm, newNetns, cleanup } = ctx();
     const ns = await newNetns();
@@ -26,6 +26,8 @@ export function stateCases(ctx: () => LinkCaseContext): void {
       { op: 'addr.add', dev: 'eth0', cidr: `10.78.${octet}.2/24` },
       { op: 'link.set', name: 'eth0', up: true },
       { op: 'route.add', dst: 'default', via: `10.78.${octet}.1` },
+      { op: 'addr.add', dev: 'eth0', cidr: `fd78:${octet}::2/64` },
+      { op: 'route.add', dst: 'default', via: `fd78:${octet}::1` },
     ]);
     return ns;
   }
@@ -36,7 +38,8 @@ export function stateCases(ctx: () => LinkCaseContext): void {
     const ns = await configured();
     const state = await k.netnsState(ns);
     assert.deepEqual(state, { links: await k.links(ns), addresses: await k.addresses(ns), routes: await k.routes(ns) });
-    assert.ok(state.routes.some((r) => r.dst === 'default' && r.dev === 'eth0'));
+    assert.ok(state.routes.some((r) => r.dst === 'default' && r.dev === 'eth0' && r.family === 4));
+    assert.ok(state.routes.some((r) => r.dst === 'default' && r.dev === 'eth0' && r.family === 6));
   });
 
   it('netnsStates reads many namespaces in their order; one that cannot be read has its error in place', async (t) => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { KernelError } from '@patchbay/errors';
 import { statesOfPass } from '../src/netlink/netns-read.js';
 
-const REQUESTS = 4;
+const REQUESTS = 3;
 /** One namespace's slots: how entering went, then errno, offset, length per request. */
 const slot = (entered: number, ...requests: [number, number, number][]) => [entered, ...requests.flat()];
 const NOT_RUN: [number, number, number] = [-1, 0, 0];
@@ -11,10 +11,10 @@ const NOT_RUN: [number, number, number] = [-1, 0, 0];
 describe('netnsRead answers, namespace by namespace (statesOfPass)', () => {
   const paths = ['/run/netns/a', '/run/netns/gone', '/proc/1/ns/uts', '/run/netns/denied'];
   const slots = Int32Array.from([
-    ...slot(0, [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]),
-    ...slot(2, NOT_RUN, NOT_RUN, NOT_RUN, NOT_RUN),
-    ...slot(-22, NOT_RUN, NOT_RUN, NOT_RUN, NOT_RUN),
-    ...slot(0, [0, 0, 0], [1, 0, 0], NOT_RUN, NOT_RUN),
+    ...slot(0, [0, 0, 0], [0, 0, 0], [0, 0, 0]),
+    ...slot(2, NOT_RUN, NOT_RUN, NOT_RUN),
+    ...slot(-22, NOT_RUN, NOT_RUN, NOT_RUN),
+    ...slot(0, [0, 0, 0], [1, 0, 0], NOT_RUN),
   ]);
   const states = statesOfPass(paths, Buffer.alloc(0), slots, REQUESTS);
 

@@ -70,17 +70,20 @@ export function parseNetDev(text: string): string[] {
 /** How errors and logs name the read of a namespace's state. */
 export const NETNS_STATE_READ = 'link, addr and route show';
 
-/** The dumps of a namespace's state: links, addresses, IPv4 and IPv6 routes (parseNetnsState reads their answers). */
-export const netnsStateRequests = (): NlRequest[] => [linkDumpRequest(), addrDumpRequest(), routeDumpRequest(4), routeDumpRequest(6)];
+/** Every route of every family in one dump (struct rtmsg all zero: AF_UNSPEC); one round trip less than two. */
+const allRoutesDumpRequest = (): NlRequest => new NlMessage(RTM.GETROUTE, NLM_F_DUMP, Buffer.alloc(12)).build();
 
-/** The answers to netnsStateRequests, in their order, as a NetnsState. */
-export function parseNetnsState([links, addrs, v4, v6]: readonly (Buffer | undefined)[]): NetnsState {
+/** The dumps of a namespace's state: links, addresses, routes (parseNetnsState reads their answers). */
+export const netnsStateRequests = (): NlRequest[] => [linkDumpRequest(), addrDumpRequest(), allRoutesDumpRequest()];
+
+/** The answers to netnsStateRequests, in their order, as a NetnsState (the routes as `routes` gives them: IPv4, then IPv6). */
+export function parseNetnsState([links, addrs, routes]: readonly (Buffer | undefined)[]): NetnsState {
   const raws = parseRawLinks(links);
   const names = linkNames(raws);
   return {
     links: linksOf(raws),
     addresses: addressesOf(raws, addrs),
-    routes: [...parseRoutes(v4, 4, names), ...parseRoutes(v6, 6, names)],
+    routes: [...parseRoutes(routes, 4, names), ...parseRoutes(routes, 6, names)],
   };
 }
 
