@@ -18,7 +18,7 @@ function sandboxView(core: Core, sb: SandboxRecord, states?: { take(sandboxId: s
   if (states || netnsState) {
     let state: Promise<NetnsState> | undefined;
     const read = () => (state ??= states ? states.take(sb.id) : netnsState!.call(core.kernel, sb.key));
-    return { links: async () => (await read()).links, addresses: async () => (await read()).addresses, routes: async () => (await read()).routes };
+    return { links: () => read().then((s) => s.links), addresses: () => read().then((s) => s.addresses), routes: () => read().then((s) => s.routes) };
   }
   let links: Promise<LinkInfo[]> | undefined;
   let addresses: Promise<AddrInfo[]> | undefined;

@@ -24,17 +24,18 @@ export function batchedSandboxStates(
     batches.set(batch, read);
   };
   return {
-    async take(sandboxId) {
+    take(sandboxId) {
       const batch = batchOf.get(sandboxId);
-      if (batch === undefined) throw new Error(`sandbox ${sandboxId} is not among those read`);
+      if (batch === undefined) return Promise.reject(new Error(`sandbox ${sandboxId} is not among those read`));
       batchOf.delete(sandboxId);
       load(batch);
       load(batch + 1);
-      const states = await batches.get(batch)!;
-      const state = states.get(sandboxId)!;
-      states.delete(sandboxId);
-      if (state instanceof Error) throw state;
-      return state;
+      return batches.get(batch)!.then((states) => {
+        const state = states.get(sandboxId)!;
+        states.delete(sandboxId);
+        if (state instanceof Error) throw state;
+        return state;
+      });
     },
   };
 }
