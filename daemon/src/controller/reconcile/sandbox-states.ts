@@ -1,7 +1,11 @@
 import type { Kernel, NetnsState } from '@patchbay/kernel';
 
-/** Sandboxes whose state one kernel.netnsStates call reads during a deep check. */
-export const SANDBOXES_PER_READ = 256;
+/**
+ * Sandboxes whose state one kernel.netnsStates call reads during a deep check: few enough that
+ * their parsed states die young (a batch alive across many scavenges is promoted, and the old
+ * generation's collections then cost more than the reads), enough to keep a worker thread busy.
+ */
+export const SANDBOXES_PER_READ = 32;
 
 /**
  * The states of `sandboxes` (in the order the check will ask for them), read in batches of
