@@ -22,6 +22,7 @@ import { reconcile, type ReconcileResult } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
 import { collectAfterLargeWork } from './garbage.js';
 import { followChanges, restoreDns } from './dns.js';
+import { phaseTimer } from './phases.js';
 
 /** Hook points for observers (metrics): called after the fact, never able to change the outcome. */
 export interface ControllerHooks {
@@ -82,9 +83,9 @@ export function createController(deps: ControllerDeps) {
     if (await firewallSync.repairIfNeeded(trigger === 'periodic' ? 'periodic check' : 'reconcile')) hooks.firewallRepaired?.(trigger);
   };
   const firewallCheck = { check: () => firewallSync.check(), repair: () => repairFirewall('reconcile') };
-  const reconcileNow = async (opts: { dryRun: boolean; depth?: 'host' | 'full' }) => {
+  const reconcileNow = async (opts: { dryRun: boolean; depth?: 'host' | 'full' }, collect = true) => {
     const result = await core.locks.with(['reconcile'], () => reconcile(core, { ...opts, firewall: firewallCheck }));
-    collectAfterLargeWork(store.counts().endpoints);
+    if (collect) collectAfterLargeWork(store.counts().endpoints);
     hooks.reconciled?.(result, opts.dryRun);
     return result;
   };
@@ -96,15 +97,18 @@ export function createController(deps: ControllerDeps) {
     fwModel: () => firewallModel(store, registry),
     changes: core.changes,
     async start() {
-      const recovered = await recoverInterrupted(core);
+      const phases = phaseTimer();
+      const recovered = await phases.time('recover', () => recoverInterrupted(core));
       // links a previous run retired but did not get to delete (and any the recovery retired)
-      await core.reaper.reapNow();
-      await bootstrapNetworks(core, networks);
-      await firewallSync.applyAll();
+      await phases.time('reap', () => core.reaper.reapNow());
+      await phases.time('bootstrap', () => bootstrapNetworks(core, networks));
+      await phases.time('firewall', () => firewallSync.applyAll());
       // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
       // After a crash recovery, inside too: an undone join or leave may have taken a default route.
-      await reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' });
-      await restoreDns(core);
+      // (its garbage is collected with the rest of start-up's once the daemon is ready: main.ts)
+      await phases.time('reconcile', () => reconcileNow({ dryRun: false, depth: recovered.length > 0 ? 'full' : 'host' }, false));
+      await phases.time('dns', () => restoreDns(core));
+      core.log.info({ ms: phases.ms, cpuMs: phases.cpuMs, endpoints: store.counts().endpoints }, 'started: recovery, firewall and reconcile done');
     },
     /** Stop what runs beside the store: the DNS servers and the resolv.conf watch. */
     close: () => core.dns.close(),

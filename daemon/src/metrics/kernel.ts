@@ -12,6 +12,7 @@ const KERNEL_METHODS = [
   'fdb',
   'scanLinks',
   'netnsState',
+  'netnsStates',
   'supportsLinkKind',
   'netnsAdd',
   'netnsDelete',

@@ -135,6 +135,7 @@ export function createStore(db: Db) {
     allocAll: q('SELECT * FROM allocations'),
     allocDeleteOwner: q('DELETE FROM allocations WHERE owner_id = ?'),
     sbAll: q('SELECT * FROM sandboxes ORDER BY created, name'),
+    sbUnsettled: q("SELECT * FROM sandboxes WHERE state != 'ready' ORDER BY created, name"),
     sbById: q('SELECT * FROM sandboxes WHERE id = ?'),
     sbByName: q('SELECT * FROM sandboxes WHERE name = ?'),
     sbByContainer: q('SELECT * FROM sandboxes WHERE container_id = ? LIMIT 2'),
@@ -146,6 +147,7 @@ export function createStore(db: Db) {
     sbState: q('UPDATE sandboxes SET state = ? WHERE id = ?'),
     sbDelete: q('DELETE FROM sandboxes WHERE id = ?'),
     epAll: q('SELECT * FROM endpoints ORDER BY created, name'),
+    epUnsettled: q("SELECT * FROM endpoints WHERE state != 'ready' ORDER BY created, name"),
     epById: q('SELECT * FROM endpoints WHERE id = ?'),
     epIds: q('SELECT id FROM endpoints').pluck(),
     epIdsOrdered: q('SELECT id FROM endpoints ORDER BY created, name').pluck(),
@@ -259,6 +261,8 @@ export function createStore(db: Db) {
     allocations: () => many(s.allocAll, toAllocation),
 
     sandboxes: () => many(s.sbAll, toSandbox),
+    /** Sandboxes whose create or delete was interrupted (state not ready), in the order of sandboxes(). */
+    unsettledSandboxes: () => many(s.sbUnsettled, toSandbox),
     sandboxById: (id: string) => one(s.sbById, toSandbox, id),
     sandboxByName: (name: string) => one(s.sbByName, toSandbox, name),
     sandboxesByContainer: (cid: string) => many(s.sbByContainer, toSandbox, cid),
@@ -283,6 +287,8 @@ export function createStore(db: Db) {
     sandboxIds: () => s.sbIdsOrdered.all() as string[],
 
     endpoints: () => many(s.epAll, toEndpoint),
+    /** Endpoints whose connect, join, leave or delete was interrupted (state not ready), in the order of endpoints(). */
+    unsettledEndpoints: () => many(s.epUnsettled, toEndpoint),
     endpointById: (id: string) => one(s.epById, toEndpoint, id),
     /** The id of every endpoint (one query, no rows decoded). */
     endpointIds: () => new Set(s.epIds.all() as string[]),

@@ -11,8 +11,12 @@ export function tryParseMac(text: string): Uint8Array | undefined {
 }
 
 /** Lowercase colon-separated hex of any number of octets (link-layer addresses are not all six). */
-export const formatMac = (bytes: ArrayLike<number>): string =>
-  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
+export function formatMac(bytes: ArrayLike<number>): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i++) text += (i > 0 ? ':' : '') + HEX[bytes[i]! & 0xff];
+  return text;
+}
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** The I/G bit: a group (multicast or broadcast) address, which no interface can be given. */
 export const isMulticastMac = (bytes: ArrayLike<number>): boolean => ((bytes[0] ?? 0) & 1) === 1;

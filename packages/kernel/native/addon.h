@@ -1,4 +1,5 @@
-/* What the parts of the addon share (netlink.c: requests; netns.c: named namespaces; nft.c: libnftables). */
+/* What the parts of the addon share (netlink.c: requests; netns-read.c: reads across namespaces;
+ * netns.c: named namespaces; nft.c: libnftables). */
 #ifndef PATCHBAY_ADDON_H
 #define PATCHBAY_ADDON_H
 #include <node_api.h>
@@ -13,6 +14,7 @@ char *string_of(napi_env env, napi_value v);
 napi_value netns_add(napi_env env, napi_callback_info info);
 napi_value netns_delete(napi_env env, napi_callback_info info);
 napi_value netns_type(napi_env env, napi_callback_info info);
+napi_value netns_read(napi_env env, napi_callback_info info);
 napi_value nft_available(napi_env env, napi_callback_info info);
 napi_value nft_run(napi_env env, napi_callback_info info);
 

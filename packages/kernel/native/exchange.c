@@ -68,6 +68,17 @@ static void read_extack(request_t *r, const struct nlmsghdr *h) {
   }
 }
 
+int rtnl_socket(void) {
+  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (sock < 0) return -1;
+  int one = 1;
+  setsockopt(sock, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  setsockopt(sock, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  int rcvbuf = 1 << 20;
+  setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  return sock;
+}
+
 static int apply_fixups(request_t *r, int *fds, uint32_t *nfds) {
   for (uint32_t i = 0; i < r->nfixups; i++) {
     fixup_t *f = &r->fixups[i];
@@ -101,8 +112,7 @@ static int apply_fixups(request_t *r, int *fds, uint32_t *nfds) {
   return 0;
 }
 
-/* Sends one request and reads until its ack, error or dump end. Returns 0 or -errno (transport). */
-static int transact(int sock, request_t *r, uint32_t seq, uint8_t *buf) {
+int request_transact(int sock, request_t *r, uint32_t seq, uint8_t *buf) {
   struct nlmsghdr *req = (struct nlmsghdr *)r->msg;
   int dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
   req->nlmsg_seq = seq;
@@ -163,7 +173,7 @@ void exchange_execute(napi_env env, void *data) {
     close(target);
     entered = 1;
   }
-  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  int sock = rtnl_socket();
   uint8_t *buf = NULL;
   int *fds = NULL;
   if (sock < 0) {
@@ -171,11 +181,6 @@ void exchange_execute(napi_env env, void *data) {
     snprintf(x->setup_message, sizeof x->setup_message, "netlink socket: %s", strerror(errno));
     goto out;
   }
-  int one = 1;
-  setsockopt(sock, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-  setsockopt(sock, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  int rcvbuf = 1 << 20;
-  setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   buf = malloc(RECV_BUFFER);
   uint32_t total_fixups = 0;
   for (uint32_t i = 0; i < x->count; i++) total_fixups += x->requests[i].nfixups;
@@ -194,7 +199,7 @@ void exchange_execute(napi_env env, void *data) {
       continue;
     }
     int err = apply_fixups(r, fds, &nfds);
-    if (err == 0) err = transact(sock, r, i + 1, buf);
+    if (err == 0) err = request_transact(sock, r, i + 1, buf);
     if (err < 0) r->error = -err;
     if (r->error != 0 && x->stop_on_error) stopped = 1;
   }

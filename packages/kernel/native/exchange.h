@@ -44,4 +44,11 @@ typedef struct {
  * silently: each request gets its errno, a failure to start is in setup_error. */
 void exchange_execute(napi_env env, void *data);
 
+/* A NETLINK_ROUTE socket in the calling thread's namespace, extended acks on; -1 and errno on failure. */
+int rtnl_socket(void);
+
+/* Sends one request and reads until its ack, error or dump end, appending the answers to
+ * r->reply (grown with realloc). Returns 0 or -errno (transport); the kernel's errno is r->error. */
+int request_transact(int sock, request_t *r, uint32_t seq, uint8_t *buf);
+
 #endif

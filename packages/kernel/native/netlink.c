@@ -184,6 +184,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "netnsDelete", fn));
   CHECK(napi_create_function(env, "netnsType", NAPI_AUTO_LENGTH, netns_type, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "netnsType", fn));
+  CHECK(napi_create_function(env, "netnsRead", NAPI_AUTO_LENGTH, netns_read, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "netnsRead", fn));
   CHECK(napi_create_function(env, "nftAvailable", NAPI_AUTO_LENGTH, nft_available, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "nftAvailable", fn));
   CHECK(napi_create_function(env, "nftRun", NAPI_AUTO_LENGTH, nft_run, NULL, &fn));

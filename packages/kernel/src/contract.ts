@@ -229,6 +229,12 @@ export interface Kernel {
   scanLinks?(netns: NetnsRef): Promise<LinkScan>;
   /** See NetnsState (optional: without it, checks read `links`, `addresses` and `routes`). */
   netnsState?(netns: NetnsRef): Promise<NetnsState>;
+  /**
+   * netnsState of many namespaces (files, not null) in their order, read in passes that enter
+   * namespace after namespace (no call per namespace). One that cannot be read has, in its place,
+   * the error netnsState would throw for it; the others are still read. Optional, as netnsState.
+   */
+  netnsStates?(netns: readonly string[]): Promise<(NetnsState | Error)[]>;
 
   /** Create a named namespace under /run/netns with loopback up. Returns its path. */
   netnsAdd(name: string): Promise<string>;

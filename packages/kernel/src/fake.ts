@@ -133,6 +133,11 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
   }
 
   const nftArgv = ['nft', '-f', '-'];
+  /** What netnsState reads in one go: links, addresses and routes. */
+  const stateOf = (netns: NetnsRef) => {
+    const ns = nsOrThrow(netns, ipArgv(checkNetnsRef(netns), ['-json', 'link', 'addr', 'route', 'show']));
+    return { links: listLinks(ns), addresses: listAddresses(ns), routes: listRoutes(ns) };
+  };
 
   return {
     calls,
@@ -170,6 +175,21 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     async routes(netns) {
       enter('routes', [netns]);
       return listRoutes(nsOrThrow(netns, ipArgv(checkNetnsRef(netns), ['-json', 'route', 'show'])));
+    },
+    async netnsState(netns) {
+      enter('netnsState', [netns]);
+      return stateOf(netns);
+    },
+    async netnsStates(paths) {
+      enter('netnsStates', [paths]);
+      for (const path of paths) if (checkNetnsRef(path) === null) throw new TypeError('netnsStates: a namespace file, not null');
+      return paths.map((path) => {
+        try {
+          return stateOf(path);
+        } catch (err) {
+          return err as KernelError;
+        }
+      });
     },
 
     async neighbors(netns) {

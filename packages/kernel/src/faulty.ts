@@ -44,6 +44,7 @@ export function withFaults(inner: Kernel): FaultyKernel {
     fdb: (netns) => inner.fdb(netns),
     ...(inner.scanLinks ? { scanLinks: (netns: NetnsRef) => inner.scanLinks!(netns) } : {}),
     ...(inner.netnsState ? { netnsState: (netns: NetnsRef) => inner.netnsState!(netns) } : {}),
+    ...(inner.netnsStates ? { netnsStates: (netns: readonly string[]) => inner.netnsStates!(netns) } : {}),
     netnsAdd: wrap('netnsAdd'),
     netnsDelete: wrap('netnsDelete'),
     netnsList: () => inner.netnsList(),

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requireIsolatedNamespace } from '../../../test/helpers/isolation.js';
+import { KernelError } from '@patchbay/errors';
 import { createRealKernel, type LinkInfo } from '../src/index.js';
+import { NAMESPACES_PER_PASS } from '../src/netlink/netns-read.js';
 
 requireIsolatedNamespace();
 
@@ -10,7 +12,7 @@ requireIsolatedNamespace();
  * kernel state: a bridge with veth ports whose peers live in sandboxes (one port down, one in a
  * group), a veth that is on no bridge, an address on the bridge.
  */
-describe('scanLinks and netnsState (netlink) agree with links, addresses and routes', () => {
+describe('scanLinks, netnsState and netnsStates (netlink) agree with links, addresses and routes', () => {
   const k = createRealKernel({ backend: 'netlink' });
   const sandboxes = ['scan-a', 'scan-b', 'scan-c'];
 
@@ -59,5 +61,42 @@ describe('scanLinks and netnsState (netlink) agree with links, addresses and rou
       const netns = `/run/netns/${sb}`;
       assert.deepEqual(await k.netnsState!(netns), { links: await k.links(netns), addresses: await k.addresses(netns), routes: await k.routes(netns) });
     }
+  });
+
+  it('many namespaces in passes: each state as netnsState reads it, a missing namespace its error in place', async () => {
+    const paths = [...sandboxes.map((sb) => `/run/netns/${sb}`), '/run/netns/scan-missing', '/proc/self/ns/uts', `/run/netns/${sandboxes[0]}`];
+    const states = await k.netnsStates!(paths);
+    assert.equal(states.length, paths.length);
+    for (const [i, path] of paths.entries()) {
+      if (path === '/proc/self/ns/uts') {
+        // a namespace, not a network namespace: setns refuses it, as netnsState reports
+        assert.ok(states[i] instanceof KernelError);
+        await assert.rejects(k.netnsState!(path), { message: (states[i] as KernelError).message });
+        assert.match((states[i] as KernelError).message, /EINVAL: setns to/);
+        continue;
+      }
+      if (path.endsWith('scan-missing')) {
+        assert.ok(states[i] instanceof KernelError);
+        // the error netnsState throws for it
+        await assert.rejects(k.netnsState!(path), { message: (states[i] as KernelError).message });
+        assert.match((states[i] as KernelError).message, /ENOENT: Cannot open network namespace "\/run\/netns\/scan-missing": No such file or directory/);
+        continue;
+      }
+      assert.deepEqual(states[i], await k.netnsState!(path));
+    }
+    assert.equal((states[2] as { addresses: { cidr: string }[] }).addresses.find((a) => a.cidr.startsWith('10.231'))?.cidr, '10.231.0.12/24');
+    // the worker threads came back to the daemon's namespace: the host's links are still the host's
+    assert.ok((await k.links(null)).some((l) => l.name === 'scanbr0'));
+  });
+
+  it('more namespaces than one pass holds, in their order', async () => {
+    const paths = Array.from({ length: NAMESPACES_PER_PASS * 2 + 3 }, (_, i) => `/run/netns/${sandboxes[i % sandboxes.length]}`);
+    const states = await k.netnsStates!(paths);
+    const expected = await Promise.all(sandboxes.map((sb) => k.netnsState!(`/run/netns/${sb}`)));
+    assert.deepEqual(states, paths.map((_, i) => expected[i % sandboxes.length]));
+  });
+
+  it('refuses what is not a namespace path before reading anything', async () => {
+    await assert.rejects(k.netnsStates!(['/run/netns/../etc']), /netns path/);
   });
 });

@@ -1,4 +1,4 @@
-import type { DriverDrift, DriverNetwork, SandboxView } from '@patchbay/drivers';
+import type { DriverDrift, DriverNetwork, NetworkDriver, SandboxView } from '@patchbay/drivers';
 import type { AddrInfo, LinkInfo, NetnsState, RouteInfo } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, PoolRecord, SandboxRecord } from '../../store/index.js';
 import type { Core } from '../core.js';
@@ -6,17 +6,19 @@ import { driverNetwork, driverSandbox, joinedEndpoint } from '../driver-objects.
 import { electSandboxGateway, type GatewayLookups } from '../gateway.js';
 import { gatewayOf, rejoin } from '../join.js';
 import { mapConcurrently, readRootView, type Planned, type Snapshot } from './plan.js';
+import { batchedSandboxStates } from './sandbox-states.js';
 
 /**
  * A sandbox seen from inside, read once and only when a check asks for it: links, addresses and
- * routes in one exchange where the kernel offers it (one entry into the namespace, not three).
+ * routes in one exchange where the kernel offers it (one entry into the namespace, not three), or
+ * from `states` (a deep check's batched reads).
  */
-function sandboxView(core: Core, sb: SandboxRecord): SandboxView {
+function sandboxView(core: Core, sb: SandboxRecord, states?: { take(sandboxId: string): Promise<NetnsState> }): SandboxView {
   const { netnsState } = core.kernel;
-  if (netnsState) {
+  if (states || netnsState) {
     let state: Promise<NetnsState> | undefined;
-    const read = () => (state ??= netnsState.call(core.kernel, sb.key));
-    return { links: async () => (await read()).links, addresses: async () => (await read()).addresses, routes: async () => (await read()).routes };
+    const read = () => (state ??= states ? states.take(sb.id) : netnsState!.call(core.kernel, sb.key));
+    return { links: () => read().then((s) => s.links), addresses: () => read().then((s) => s.addresses), routes: () => read().then((s) => s.routes) };
   }
   let links: Promise<LinkInfo[]> | undefined;
   let addresses: Promise<AddrInfo[]> | undefined;
@@ -28,41 +30,57 @@ function sandboxView(core: Core, sb: SandboxRecord): SandboxView {
   };
 }
 
+interface EndpointJob {
+  /** the endpoint's place in the snapshot: drifts are reported in that order */
+  at: number;
+  ep: EndpointRecord;
+  net: NetworkRecord;
+  sb: SandboxRecord;
+  check: NonNullable<NetworkDriver['checkEndpoint']>;
+}
+
 /**
  * Joined endpoints against the kernel, through their drivers' checks: 'host' depth looks at the
- * daemon's namespace only, 'full' inside every sandbox too. Endpoints of sandboxes in `gone` are
- * handled with their sandbox.
+ * daemon's namespace only, 'full' inside every sandbox too (the sandboxes read in batches where
+ * the kernel offers it). Endpoints of sandboxes in `gone` are handled with their sandbox.
  */
 export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySet<string>, deep: boolean): Promise<Planned[]> {
   const { store, registry } = core;
-  const planned: Planned[] = [];
   const sandboxById = new Map(snap.sandboxes.map((sb) => [sb.id, sb]));
-  const views = new Map<string, SandboxView>();
   const networks = new Map<string, DriverNetwork>();
   const driverNet = (net: NetworkRecord) => networks.get(net.id) ?? networks.set(net.id, driverNetwork(store, net)).get(net.id)!;
   const networkById = new Map(snap.networks.map((n) => [n.id, n]));
   const gatewayOfSandbox = deep ? snapshotGateways(core, snap, networkById) : () => undefined;
-  // the checks read the kernel: run them side by side, keep their drifts in the endpoints' order
-  const found = await mapConcurrently(snap.endpoints, async (ep): Promise<Planned[]> => {
-    if (ep.state !== 'ready' || !ep.sandboxId || gone.has(ep.sandboxId)) return [];
+  // the endpoints to check, by sandbox (a sandbox is read once, for all its endpoints)
+  const bySandbox = new Map<string, EndpointJob[]>();
+  snap.endpoints.forEach((ep, at) => {
+    if (ep.state !== 'ready' || !ep.sandboxId || gone.has(ep.sandboxId)) return;
     const net = networkById.get(ep.networkId) ?? store.networkById(ep.networkId);
     const sb = sandboxById.get(ep.sandboxId);
     const check = net ? registry.get(net.driver).checkEndpoint : undefined;
-    if (!net || !sb || sb.state !== 'ready' || !check) return [];
-    if (deep && !views.has(sb.id)) views.set(sb.id, sandboxView(core, sb));
-    const sandbox = views.get(sb.id);
-    const drifts = await check(
-      driverNet(net),
-      joinedEndpoint(ep),
-      driverSandbox(sb),
-      { root: snap.root, ...(sandbox ? { sandbox } : {}), isGateway: deep && gatewayOfSandbox(sb.id) === ep.id, rejoin: () => rejoin(core, ep, net, sb) },
-      core.driverCtx,
-    );
-    const object = `endpoint ${ep.name} (network ${net.name}, sandbox ${sb.name})`;
-    return drifts.map((d) => ({ drift: { kind: d.kind, object, action: d.action }, repair: d.repair }));
+    if (!net || !sb || sb.state !== 'ready' || !check) return;
+    (bySandbox.get(sb.id) ?? bySandbox.set(sb.id, []).get(sb.id)!).push({ at, ep, net, sb, check });
   });
-  planned.push(...found.flat());
-  return planned;
+  const groups = [...bySandbox.values()];
+  const { netnsStates } = core.kernel;
+  const states = deep && netnsStates ? batchedSandboxStates(netnsStates.bind(core.kernel), groups.map((g) => g[0]!.sb)) : undefined;
+  const found = new Array<Planned[] | undefined>(snap.endpoints.length);
+  // the checks read the kernel: sandboxes side by side, their drifts kept in the endpoints' order
+  await mapConcurrently(groups, async (jobs) => {
+    const sandbox = deep ? sandboxView(core, jobs[0]!.sb, states) : undefined;
+    for (const { at, ep, net, sb, check } of jobs) {
+      const drifts = await check(
+        driverNet(net),
+        joinedEndpoint(ep),
+        driverSandbox(sb),
+        { root: snap.root, ...(sandbox ? { sandbox } : {}), isGateway: deep && gatewayOfSandbox(sb.id) === ep.id, rejoin: () => rejoin(core, ep, net, sb) },
+        core.driverCtx,
+      );
+      const object = `endpoint ${ep.name} (network ${net.name}, sandbox ${sb.name})`;
+      found[at] = drifts.map((d) => ({ drift: { kind: d.kind, object, action: d.action }, repair: d.repair }));
+    }
+  });
+  return found.flatMap((planned) => planned ?? []);
 }
 
 /**

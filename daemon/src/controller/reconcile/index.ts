@@ -6,6 +6,10 @@ import { planNetworks } from './networks.js';
 import { planOrphans } from './orphans.js';
 import { takeSnapshot, type Planned } from './plan.js';
 import { planSandboxes } from './sandboxes.js';
+import { phaseTimer } from '../phases.js';
+
+/** Reconciles over this many endpoints log where their time went. */
+const LARGE_RECONCILE = 1000;
 
 export type { Drift, ReconcileResult } from '@patchbay/api';
 export type { FirewallCheck } from './firewall.js';
@@ -49,23 +53,25 @@ export async function reconcile(
 ): Promise<ReconcileResult> {
   // compare the settled state: links retired by a recent leave are deleted first
   await core.reaper.settled();
-  const snap = await takeSnapshot(core);
-  const sandboxes = await planSandboxes(core, snap);
+  const phases = phaseTimer();
+  const snap = await phases.time('snapshot', () => takeSnapshot(core));
+  const sandboxes = await phases.time('sandboxes', () => planSandboxes(core, snap));
   const planned: Planned[] = [
     ...sandboxes.planned,
     ...planNetworks(core, snap),
-    ...(await planEndpoints(core, snap, sandboxes.gone, opts.depth !== 'host')),
+    ...(await phases.time('endpoints', () => planEndpoints(core, snap, sandboxes.gone, opts.depth !== 'host'))),
     ...planOrphans(core, snap),
     // addresses whose endpoint does not exist (a crash between allocation and endpoint row)
-    ...(await core.ipam.planOrphanAllocations()),
+    ...(await phases.time('allocations', () => core.ipam.planOrphanAllocations())),
   ];
-  let ok = opts.dryRun || (await repairAll(core, planned));
+  let ok = opts.dryRun || (await phases.time('repair', () => repairAll(core, planned)));
   const drifts = planned.map((p) => p.drift);
 
-  const firewall = opts.firewall ? await planFirewall(opts.firewall) : undefined;
+  const firewall = opts.firewall ? await phases.time('firewall', () => planFirewall(opts.firewall!)) : undefined;
   if (firewall) {
     drifts.push(firewall.drift);
     if (!opts.dryRun) ok = (await repairAll(core, [firewall])) && ok;
   }
+  if (snap.endpoints.length >= LARGE_RECONCILE) core.log.info({ ms: phases.ms, cpuMs: phases.cpuMs, depth: opts.depth ?? 'full', endpoints: snap.endpoints.length, drifts: drifts.length }, 'reconcile: where the time went');
   return { drifts, repaired: !opts.dryRun && drifts.length > 0 && ok };
 }

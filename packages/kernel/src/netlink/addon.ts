@@ -27,6 +27,15 @@ export interface NetlinkAddon {
   netnsDelete(path: string): Promise<void>;
   /** The type of the namespace file at `path` (NS_GET_NSTYPE), null when it cannot be told. */
   netnsType(path: string): 'net' | 'other' | null;
+  /**
+   * The same read requests (gets and dumps only) inside each namespace of `paths`, by one worker
+   * thread entering them in turn. `data`: every answer, one after the other; `slots`: per
+   * namespace 0 when entered (else the errno of open, or minus that of setns), then per request
+   * its errno (0 = done, -1 = not run), the offset and the length of its answer in `data` (see
+   * native/netns-read.c). Rejects (with
+   * `errno`) only when nothing could be read (out of memory).
+   */
+  netnsRead?(paths: readonly string[], requests: readonly Buffer[]): Promise<{ data: Buffer; slots: Int32Array }>;
   /** null when libnftables can be loaded (see nftRun), else why not. */
   nftAvailable(): string | null;
   /**

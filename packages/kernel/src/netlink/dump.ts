@@ -9,6 +9,7 @@ import { linkNames, parseAddresses, parseLinks, parseRawLinks, parseRoutes, toLi
 import { describeErrno, failureMessage, netlinkArgv } from './run.js';
 import { fdbDumpRequest, neighDumpRequest, parseFdb, parseNeighbors } from './neigh.js';
 import { createScans } from './scan.js';
+import { createNetnsStates } from './netns-read.js';
 
 /** Read requests (link, address, route and neighbour dumps and gets) and the Kernel read methods on them. */
 
@@ -34,7 +35,7 @@ export function routeDumpRequest(family: 4 | 6): NlRequest {
   return new NlMessage(RTM.GETROUTE, NLM_F_DUMP, rtmsg).build();
 }
 
-export type KernelReads = Pick<Kernel, 'links' | 'link' | 'addresses' | 'routes' | 'neighbors' | 'fdb' | 'scanLinks' | 'netnsState'>;
+export type KernelReads = Pick<Kernel, 'links' | 'link' | 'addresses' | 'routes' | 'neighbors' | 'fdb' | 'scanLinks' | 'netnsState' | 'netnsStates'>;
 
 /** links/link/addresses/routes over rtnetlink, with the results of the `ip -json` path. */
 export function createNetlinkReads(addon: NetlinkAddon, log?: KernelLogger): KernelReads {
@@ -66,6 +67,8 @@ export function createNetlinkReads(addon: NetlinkAddon, log?: KernelLogger): Ker
   return {
     scanLinks: (netns) => (checkNetnsRef(netns), scans.scanLinks(netns)),
     netnsState: (netns) => (checkNetnsRef(netns), scans.netnsState(netns)),
+    // (an addon built before netnsRead has none)
+    ...(typeof addon.netnsRead === 'function' ? { netnsStates: createNetnsStates(addon.netnsRead.bind(addon), log) } : {}),
 
     async links(netns) {
       const [links] = await exchange(netns, 'link show', [linkDumpRequest()]);

@@ -2,6 +2,7 @@ import { addressFromBytes, formatAddress as formatIp, formatMac } from '@patchba
 import type { AddrInfo, LinkInfo, RouteInfo } from '../contract.js';
 import { AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, INFO, RT_TABLE_MAIN, RTA, RTM, RTM_F_CLONED, RTN } from './rtnl.js';
 import { decodeKindData } from './kind-data.js';
+import { AttrIndex, forEachMessage } from './attr-index.js';
 
 /**
  * Decoding of rtnetlink dump/get replies into what the `ip -json` path (ip-json.ts) returns for
@@ -14,10 +15,11 @@ const NLMSG_DONE = 3;
 const NLA_TYPE_MASK = 0x3fff;
 const align4 = (n: number): number => (n + 3) & ~3;
 
-/** the link attributes read (every other one is skipped unparsed) */
-const LINK_ATTRS: ReadonlySet<number> = new Set([
-  IFLA.ADDRESS, IFLA.IFNAME, IFLA.MTU, IFLA.LINK, IFLA.MASTER, IFLA.LINKINFO, IFLA.GROUP, IFLA.LINK_NETNSID,
-]);
+/** one per kind of message: see AttrIndex */
+const linkAttrs = new AttrIndex();
+const addrAttrs = new AttrIndex();
+const routeAttrs = new AttrIndex();
+const NO_ATTRIBUTES: Map<number, Buffer> = new Map();
 const ARPHRD = { LOOPBACK: 772, TUNNEL: 768, TUNNEL6: 769, SIT: 776, IPGRE: 778, IP6GRE: 823 } as const;
 
 /** One rtnetlink message of a reply: its type and its body after the netlink header. */
@@ -66,14 +68,16 @@ const cString = (b: Buffer): string => {
 
 /** IPv4 dotted quad, or IPv6 as glibc's inet_ntop prints it (RFC 5952, embedded IPv4 forms). */
 export function formatAddress(bytes: Buffer): string {
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   const addr = addressFromBytes(bytes);
   return addr ? formatIp(addr.family, addr.value, { dottedTail: true }) : formatMac(bytes);
 }
 
 /** iproute2's rtnl_rtscope_n2a with the stock table. */
 export function scopeName(scope: number): string {
-  return { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' }[scope] ?? String(scope);
+  return SCOPE_NAMES[scope] ?? String(scope);
 }
+const SCOPE_NAMES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
 
 /** iproute2's ll_addr_n2a: tunnels' addresses as IP text, others as lowercase colon hex. */
 function linkAddress(bytes: Buffer, arphrd: number): string {
@@ -97,40 +101,43 @@ export interface RawLink {
 
 /** RTM_NEWLINK messages (a dump or a get) in reply order. */
 export function parseRawLinks(reply: Buffer | undefined): RawLink[] {
-  return replyMessages(reply)
-    .filter((m) => m.type === RTM.NEWLINK && m.body.length >= 16)
-    .map(({ body }) => {
-      const arphrd = body.readUInt16LE(2);
-      const index = body.readInt32LE(4);
-      const a = attributes(body, 16, LINK_ATTRS);
-      const name = cString(a.get(IFLA.IFNAME) ?? Buffer.alloc(0));
-      const linkinfo = a.has(IFLA.LINKINFO) ? attributes(a.get(IFLA.LINKINFO)!) : undefined;
-      const kind = linkinfo?.get(INFO.KIND);
-      const address = a.get(IFLA.ADDRESS);
-      const info: RawLink['info'] = {
-        name,
-        index,
-        kind: kind !== undefined ? cString(kind) : arphrd === ARPHRD.LOOPBACK ? 'loopback' : '',
-        mtu: a.get(IFLA.MTU)?.readUInt32LE(0) ?? 0,
-        mac: address !== undefined && address.length > 0 ? linkAddress(address, arphrd) : '',
-        up: (body.readUInt32LE(8) & IFF_UP) !== 0,
-      };
-      const slaveKind = linkinfo?.get(INFO.SLAVE_KIND);
-      if (slaveKind !== undefined && cString(slaveKind) === 'bridge') {
-        const mode = attributes(linkinfo!.get(INFO.SLAVE_DATA) ?? Buffer.alloc(0)).get(IFLA_BRPORT_MODE);
-        if (mode !== undefined && mode.length >= 1) info.hairpin = mode[0] !== 0;
-      }
-      const group = a.get(IFLA.GROUP)?.readUInt32LE(0) ?? 0;
-      if (group !== 0) info.group = group;
-      Object.assign(info, decodeKindData(info.kind, attributes(linkinfo?.get(INFO.DATA) ?? Buffer.alloc(0)), formatAddress));
-      const raw: RawLink = { index, name, info };
-      const master = a.get(IFLA.MASTER);
-      if (master !== undefined) raw.masterIndex = master.readUInt32LE(0);
-      // iproute2 names IFLA_LINK only without IFLA_LINK_NETNSID (else it is an index elsewhere)
-      const lower = a.get(IFLA.LINK)?.readUInt32LE(0) ?? 0;
-      if (lower !== 0 && !a.has(IFLA.LINK_NETNSID) && info.kind !== 'veth') raw.parentIndex = lower;
-      return raw;
-    });
+  const out: RawLink[] = [];
+  forEachMessage(reply, (type, at, end) => {
+    if (type !== RTM.NEWLINK || end - at < 16) return;
+    const body = reply!;
+    const arphrd = body.readUInt16LE(at + 2);
+    const index = body.readInt32LE(at + 4);
+    const a = linkAttrs.scan(body, at + 16, end);
+    const name = a.str(IFLA.IFNAME) ?? '';
+    const linkinfo = a.has(IFLA.LINKINFO) ? attributes(a.bytes(IFLA.LINKINFO)!) : undefined;
+    const kind = linkinfo?.get(INFO.KIND);
+    const address = a.bytes(IFLA.ADDRESS);
+    const info: RawLink['info'] = {
+      name,
+      index,
+      kind: kind !== undefined ? cString(kind) : arphrd === ARPHRD.LOOPBACK ? 'loopback' : '',
+      mtu: a.u32(IFLA.MTU) ?? 0,
+      mac: address !== undefined && address.length > 0 ? linkAddress(address, arphrd) : '',
+      up: (body.readUInt32LE(at + 8) & IFF_UP) !== 0,
+    };
+    const slaveKind = linkinfo?.get(INFO.SLAVE_KIND);
+    if (slaveKind !== undefined && cString(slaveKind) === 'bridge') {
+      const mode = attributes(linkinfo!.get(INFO.SLAVE_DATA) ?? Buffer.alloc(0)).get(IFLA_BRPORT_MODE);
+      if (mode !== undefined && mode.length >= 1) info.hairpin = mode[0] !== 0;
+    }
+    const group = a.u32(IFLA.GROUP) ?? 0;
+    if (group !== 0) info.group = group;
+    const data = linkinfo?.get(INFO.DATA);
+    Object.assign(info, decodeKindData(info.kind, data !== undefined ? attributes(data) : NO_ATTRIBUTES, formatAddress));
+    const raw: RawLink = { index, name, info };
+    const master = a.u32(IFLA.MASTER);
+    if (master !== undefined) raw.masterIndex = master;
+    // iproute2 names IFLA_LINK only without IFLA_LINK_NETNSID (else it is an index elsewhere)
+    const lower = a.u32(IFLA.LINK) ?? 0;
+    if (lower !== 0 && !a.has(IFLA.LINK_NETNSID) && info.kind !== 'veth') raw.parentIndex = lower;
+    out.push(raw);
+  });
+  return out;
 }
 
 /** iproute2 names an index it cannot resolve `if<N>`. */
@@ -156,7 +163,11 @@ export function toLinkInfo(raw: RawLink, names: ReadonlyMap<number, string>): Li
 
 /** A link dump: every link, its master named from the same dump. */
 export function parseLinks(reply: Buffer | undefined): LinkInfo[] {
-  const raws = parseRawLinks(reply);
+  return linksOf(parseRawLinks(reply));
+}
+
+/** The links of a parsed dump, their masters named from the same dump. */
+export function linksOf(raws: readonly RawLink[]): LinkInfo[] {
   const names = linkNames(raws);
   return raws.map((r) => toLinkInfo(r, names));
 }
@@ -166,21 +177,26 @@ export function parseLinks(reply: Buffer | undefined): LinkInfo[] {
  * address dump's order (IPv4 before IPv6, as the kernel dumps them).
  */
 export function parseAddresses(linkReply: Buffer | undefined, addrReply: Buffer | undefined): AddrInfo[] {
+  return addressesOf(parseRawLinks(linkReply), addrReply);
+}
+
+/** parseAddresses with the link dump already parsed. */
+export function addressesOf(links: readonly RawLink[], addrReply: Buffer | undefined): AddrInfo[] {
   const byLink = new Map<number, AddrInfo[]>();
-  const links = parseRawLinks(linkReply);
   for (const l of links) byLink.set(l.index, []);
   const names = linkNames(links);
-  for (const { type, body } of replyMessages(addrReply)) {
-    if (type !== RTM.NEWADDR || body.length < 8) continue;
-    const family = body[0];
-    if (family !== AF_INET && family !== AF_INET6) continue;
-    const index = body.readUInt32LE(4);
-    const a = attributes(body, 8);
-    const local = a.get(IFA.LOCAL) ?? a.get(IFA.ADDRESS);
+  forEachMessage(addrReply, (type, at, end) => {
+    if (type !== RTM.NEWADDR || end - at < 8) return;
+    const body = addrReply!;
+    const family = body[at];
+    if (family !== AF_INET && family !== AF_INET6) return;
+    const index = body.readUInt32LE(at + 4);
+    const a = addrAttrs.scan(body, at + 8, end);
+    const local = a.bytes(IFA.LOCAL) ?? a.bytes(IFA.ADDRESS);
     const list = byLink.get(index);
-    if (local === undefined || list === undefined) continue;
-    list.push({ dev: names.get(index)!, cidr: `${formatAddress(local)}/${body[1]}`, family: family === AF_INET ? 4 : 6, scope: scopeName(body[3]!) });
-  }
+    if (local === undefined || list === undefined) return;
+    list.push({ dev: names.get(index)!, cidr: `${formatAddress(local)}/${body[at + 1]}`, family: family === AF_INET ? 4 : 6, scope: scopeName(body[at + 3]!) });
+  });
   return [...byLink.values()].flat();
 }
 
@@ -194,27 +210,28 @@ export function parseRoutes(reply: Buffer | undefined, family: 4 | 6, names: Rea
   const af = family === 4 ? AF_INET : AF_INET6;
   const hostLen = family === 4 ? 32 : 128;
   let multipleTables = false;
-  for (const { type, body } of replyMessages(reply)) {
-    if (type !== RTM.NEWROUTE || body.length < 12 || body[0] !== af) continue;
-    const a = attributes(body, 12);
-    const table = a.get(RTA.TABLE)?.readUInt32LE(0) ?? body[4]!;
-    const [dstLen, rtmScope, rtmType] = [body[1]!, body[6]!, body[7]!];
+  forEachMessage(reply, (type, at, end) => {
+    const body = reply!;
+    if (type !== RTM.NEWROUTE || end - at < 12 || body[at] !== af) return;
+    const a = routeAttrs.scan(body, at + 12, end);
+    const table = a.u32(RTA.TABLE) ?? body[at + 4]!;
+    const [dstLen, rtmScope, rtmType] = [body[at + 1]!, body[at + 6]!, body[at + 7]!];
     if (family === 6 && table !== RT_TABLE_MAIN) multipleTables = true;
-    if ((body.readUInt32LE(8) & RTM_F_CLONED) !== 0) continue;
-    if (family === 6 && !multipleTables ? rtmType === RTN.LOCAL : table !== RT_TABLE_MAIN) continue;
+    if ((body.readUInt32LE(at + 8) & RTM_F_CLONED) !== 0) return;
+    if (family === 6 && !multipleTables ? rtmType === RTN.LOCAL : table !== RT_TABLE_MAIN) return;
 
-    const dst = a.get(RTA.DST);
+    const dst = a.bytes(RTA.DST);
     const route: RouteInfo = {
       // ('0/N ' with its space is iproute2's, for a prefix without an address the kernel never sends)
       dst: dst !== undefined ? (dstLen === hostLen ? formatAddress(dst) : `${formatAddress(dst)}/${dstLen}`) : dstLen !== 0 ? `0/${dstLen} ` : 'default',
       family,
     };
-    const gateway = a.get(RTA.GATEWAY);
+    const gateway = a.bytes(RTA.GATEWAY);
     if (gateway !== undefined) route.gateway = formatAddress(gateway);
-    const oif = a.get(RTA.OIF);
-    if (oif !== undefined) route.dev = nameOf(names, oif.readUInt32LE(0));
+    const oif = a.u32(RTA.OIF);
+    if (oif !== undefined) route.dev = nameOf(names, oif);
     if (rtmScope !== 0) route.scope = scopeName(rtmScope);
     out.push(route);
-  }
+  });
   return out;
 }

@@ -3,9 +3,10 @@ import type { BridgePortInfo, LinkScan, NetnsRef, NetnsState } from '../contract
 import type { NlResult } from './addon.js';
 import { addrDumpRequest, linkDumpRequest, linkGetRequest, routeDumpRequest } from './dump.js';
 import { NLM_F_DUMP, NlMessage, type NlRequest } from './message.js';
-import { linkNames, parseAddresses, parseLinks, parseRawLinks, parseRoutes, replyMessages, attributes, toLinkInfo } from './parse.js';
+import { addressesOf, linkNames, linksOf, parseAddresses, parseRawLinks, parseRoutes, replyMessages, toLinkInfo } from './parse.js';
 import { AF_BRIDGE, IFF_UP, IFLA, IFLA_BRPORT_MODE, INFO, RTEXT_FILTER_SKIP_STATS, RTM, ifinfomsg } from './rtnl.js';
 import { formatMac } from '@patchbay/ip';
+import { AttrIndex, forEachMessage } from './attr-index.js';
 
 /** Reads and linear-cost scans of a namespace (see LinkScan and NetnsState in the contract). */
 
@@ -25,36 +26,35 @@ const bridgePortDumpRequest = (): NlRequest => {
 const kindDumpRequest = (kind: string): NlRequest =>
   new NlMessage(RTM.GETLINK, NLM_F_DUMP, ifinfomsg()).u32(IFLA.EXT_MASK, RTEXT_FILTER_SKIP_STATS).begin(IFLA.LINKINFO).str(INFO.KIND, kind).end().build();
 
-const cString = (b: Buffer | undefined): string => {
-  if (b === undefined) return '';
-  const nul = b.indexOf(0);
-  return b.toString('utf8', 0, nul < 0 ? b.length : nul);
-};
+const portAttrs = new AttrIndex();
+const protinfoAttrs = new AttrIndex();
 
 /** Bridge ports of an AF_BRIDGE dump, their bridges named from `bridges` (index → name). */
 export function parseBridgePorts(reply: Buffer | undefined, bridges: ReadonlyMap<number, string>): BridgePortInfo[] {
   const out: BridgePortInfo[] = [];
-  for (const { type, body } of replyMessages(reply)) {
-    if (type !== RTM.NEWLINK || body.length < 16) continue;
-    const index = body.readInt32LE(4);
-    const a = attributes(body, 16);
-    const master = a.get(IFLA.MASTER)?.readUInt32LE(0);
-    if (master === undefined) continue;
-    const address = a.get(IFLA.ADDRESS);
-    const lower = a.get(IFLA.LINK)?.readUInt32LE(0);
+  forEachMessage(reply, (type, at, end) => {
+    if (type !== RTM.NEWLINK || end - at < 16) return;
+    const body = reply!;
+    const index = body.readInt32LE(at + 4);
+    const a = portAttrs.scan(body, at + 16, end);
+    const master = a.u32(IFLA.MASTER);
+    if (master === undefined) return;
+    const address = a.bytes(IFLA.ADDRESS);
+    const lower = a.u32(IFLA.LINK);
     const port: BridgePortInfo = {
-      name: cString(a.get(IFLA.IFNAME)),
+      name: a.str(IFLA.IFNAME) ?? '',
       index,
       master: bridges.get(master) ?? `if${master}`,
-      mtu: a.get(IFLA.MTU)?.readUInt32LE(0) ?? 0,
+      mtu: a.u32(IFLA.MTU) ?? 0,
       mac: address !== undefined && address.length > 0 ? formatMac(address) : '',
-      up: (body.readUInt32LE(8) & IFF_UP) !== 0,
+      up: (body.readUInt32LE(at + 8) & IFF_UP) !== 0,
       linked: lower !== undefined && lower !== index,
     };
-    const mode = attributes(a.get(IFLA_PROTINFO) ?? Buffer.alloc(0)).get(IFLA_BRPORT_MODE);
+    const protinfo = a.bytes(IFLA_PROTINFO);
+    const mode = protinfo !== undefined ? protinfoAttrs.scan(protinfo, 0).bytes(IFLA_BRPORT_MODE) : undefined;
     if (mode !== undefined && mode.length >= 1) port.hairpin = mode[0] !== 0;
     out.push(port);
-  }
+  });
   return out;
 }
 
@@ -65,6 +65,26 @@ export function parseNetDev(text: string): string[] {
     .slice(2)
     .map((line) => line.slice(0, line.indexOf(':')).trim())
     .filter((name) => name !== '');
+}
+
+/** How errors and logs name the read of a namespace's state. */
+export const NETNS_STATE_READ = 'link, addr and route show';
+
+/** Every route of every family in one dump (struct rtmsg all zero: AF_UNSPEC); one round trip less than two. */
+const allRoutesDumpRequest = (): NlRequest => new NlMessage(RTM.GETROUTE, NLM_F_DUMP, Buffer.alloc(12)).build();
+
+/** The dumps of a namespace's state: links, addresses, routes (parseNetnsState reads their answers). */
+export const netnsStateRequests = (): NlRequest[] => [linkDumpRequest(), addrDumpRequest(), allRoutesDumpRequest()];
+
+/** The answers to netnsStateRequests, in their order, as a NetnsState (the routes as `routes` gives them: IPv4, then IPv6). */
+export function parseNetnsState([links, addrs, routes]: readonly (Buffer | undefined)[]): NetnsState {
+  const raws = parseRawLinks(links);
+  const names = linkNames(raws);
+  return {
+    links: linksOf(raws),
+    addresses: addressesOf(raws, addrs),
+    routes: [...parseRoutes(routes, 4, names), ...parseRoutes(routes, 6, names)],
+  };
 }
 
 export function createScans(exchange: Exchange) {
@@ -110,13 +130,7 @@ export function createScans(exchange: Exchange) {
   }
 
   async function netnsState(netns: NetnsRef): Promise<NetnsState> {
-    const [links, addrs, v4, v6] = await exchange(netns, 'link, addr and route show', [linkDumpRequest(), addrDumpRequest(), routeDumpRequest(4), routeDumpRequest(6)]);
-    const names = linkNames(parseRawLinks(links!.reply));
-    return {
-      links: parseLinks(links!.reply),
-      addresses: parseAddresses(links!.reply, addrs!.reply),
-      routes: [...parseRoutes(v4!.reply, 4, names), ...parseRoutes(v6!.reply, 6, names)],
-    };
+    return parseNetnsState((await exchange(netns, NETNS_STATE_READ, netnsStateRequests())).map((r) => r.reply));
   }
 
   return { scanLinks, netnsState };
