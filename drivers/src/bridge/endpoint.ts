@@ -51,18 +51,7 @@ export function planAttachBridge(net: DriverNetwork, ep: DriverEndpoint, target:
       ]),
     undo: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
   };
-  return { steps: noV6 ? [step, noIpv6Step(hostIf, ctx)] : [step], hostIf };
-}
-
-/**
- * No IPv6 at all on the host end of an IPv4-only network (it is a bridge port; frames pass
- * either way), set before the peer comes up and gives it a carrier. Without it, IPv6 gives every
- * host veth a multicast route in the host's IPv6 table, even without addresses, and walks that
- * whole table on every link event: each attach costs more kernel time the more endpoints the
- * host has. No undo: the attach's undo deletes the link.
- */
-function noIpv6Step(hostIf: string, ctx: DriverContext): Step {
-  return { name: `disable IPv6 on ${hostIf}`, run: () => ctx.kernel.sysctlSet(`net.ipv6.conf.${hostIf}.disable_ipv6`, '1') };
+  return { steps: [step], hostIf };
 }
 
 /** Configure, inside the sandbox: addresses, link up and (for the gateway endpoint) the default route; one batch. */
