@@ -4,6 +4,7 @@ import { KernelError, PatchbayError } from '@patchbay/errors';
 import type { Kernel, LinkInfo } from '../src/index.js';
 import { linkKindCases } from './contract-links.js';
 import { overlayCases } from './contract-overlay.js';
+import { vethCases } from './contract-veth.js';
 
 /**
  * One behaviour, two kernels: the fake must fail where the real one fails, with the same
@@ -614,5 +615,6 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
     const linkCases = () => ({ k, nm, newNetns, link, cleanup: (undo: () => Promise<unknown>) => cleanups.push(undo) });
     linkKindCases(linkCases);
     overlayCases(linkCases);
+    vethCases(linkCases);
   });
 }
