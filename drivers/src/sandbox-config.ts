@@ -5,18 +5,19 @@ import type { ConfigureSpec, DriverContext, DriverDrift, DriverEndpoint, DriverN
 export type GatewayOps = (net: DriverNetwork, ifName: string) => IpOp[];
 
 /**
- * Configure an endpoint's interface inside the sandbox, in one batch: addresses, then no IPv6
- * link-local address on IPv4-only networks (no IPv6 chatter flooded to every port) and link up in
- * one request (the kernel sets the mode before the link can have carrier: that waits for the
- * request to finish) and, for the gateway endpoint, the default route. No undo: the attach's undo
- * deletes the link, and with it everything configured on it.
+ * Configure an endpoint's interface inside the sandbox, in one batch: no IPv6 link-local address
+ * on IPv4-only networks (no IPv6 chatter flooded to every port), addresses, link up and, for the
+ * gateway endpoint, the default route. The mode goes in a request before the one that brings the
+ * link up: a request that does both changes the flags first, and a link fresh from its veth.add
+ * (its operstate not yet known) with a peer that is up gets its link-local address at once.
+ * No undo: the attach's undo deletes the link, and with it everything configured on it.
  */
 export function planConfigureInside(net: DriverNetwork, ep: DriverEndpoint, sb: DriverSandbox, spec: ConfigureSpec, ctx: DriverContext, gatewayOps: GatewayOps): Step[] {
   const { ifName } = spec;
-  const inside: IpOp[] = [];
+  const inside: IpOp[] = net.ipv6 === undefined ? [{ op: 'link.set', name: ifName, addrgenmode: 'none' }] : [];
   if (ep.ipv4) inside.push({ op: 'addr.add', dev: ifName, cidr: ep.ipv4 });
   if (ep.ipv6) inside.push({ op: 'addr.add', dev: ifName, cidr: ep.ipv6 });
-  inside.push({ op: 'link.set', name: ifName, ...(net.ipv6 === undefined ? { addrgenmode: 'none' as const } : {}), up: true });
+  inside.push({ op: 'link.set', name: ifName, up: true });
   if (spec.isGateway) inside.push(...gatewayOps(net, ifName));
   return [{ name: `configure ${ifName} in sandbox ${sb.id.slice(0, 12)}`, run: () => ctx.kernel.ip(sb.key, inside) }];
 }

@@ -24,9 +24,14 @@ export function vethCases(ctx: () => LinkCaseContext): void {
     assert.deepEqual([h?.kind, h?.master, h?.up, h?.mtu, h?.hairpin], ['veth', br, true, 1450, true]);
     const peer = await link(ns, 'eth0');
     assert.deepEqual([peer?.up, peer?.mac], [false, '02:42:0a:4e:00:02']);
-    await k.ip(ns, [{ op: 'addr.add', dev: 'eth0', cidr: '10.78.0.2/24' }, { op: 'link.set', name: 'eth0', addrgenmode: 'none', up: true }]);
+    // right after the veth.add, as a join does: the mode first, up in a later request
+    await k.ip(ns, [
+      { op: 'link.set', name: 'eth0', addrgenmode: 'none' },
+      { op: 'addr.add', dev: 'eth0', cidr: '10.78.0.2/24' },
+      { op: 'link.set', name: 'eth0', up: true },
+    ]);
     assert.equal((await link(ns, 'eth0'))?.up, true);
-    // addrgenmode none took effect before either end had a carrier: no link-local address anywhere
+    // the host end's mode took effect before it had a carrier: no link-local address anywhere
     assert.ok(!(await k.addresses(null)).some((a) => a.dev === host), 'the host end has no address');
     assert.deepEqual((await k.addresses(ns)).filter((a) => a.dev === 'eth0').map((a) => a.cidr), ['10.78.0.2/24']);
   });
