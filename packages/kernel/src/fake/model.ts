@@ -227,7 +227,6 @@ export class NetModel {
     // bridge-port attributes go to the port's current bridge, before anything else is applied
     if (op.hairpin !== undefined && link.master === undefined) throw new FakeOpError('RTNETLINK answers: Operation not supported');
     if (op.hairpin !== undefined) link.hairpin = op.hairpin;
-    if (op.addrgenmode !== undefined) link.addrgenmode = op.addrgenmode;
     if (op.master !== undefined && link.master !== op.master) {
       leaveBridge(link);
       link.master = op.master;
@@ -237,6 +236,9 @@ export class NetModel {
     if (op.mac !== undefined) link.mac = op.mac;
     if (op.group !== undefined) link.group = op.group;
     if (op.up !== undefined) this.setUp(link, op.up);
+    // the kernel changes the flags before it applies IFLA_AF_SPEC: a link that comes up with
+    // carrier in the same request gets its link-local address before the mode changes
+    if (op.addrgenmode !== undefined) link.addrgenmode = op.addrgenmode;
   }
 
   /** The kernel renames first; routes and bridge ports follow the link (they hold its index). */
