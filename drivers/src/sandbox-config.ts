@@ -7,8 +7,10 @@ export type GatewayOps = (net: DriverNetwork, ifName: string) => IpOp[];
 /**
  * Configure an endpoint's interface inside the sandbox, in one batch: no IPv6 link-local address
  * on IPv4-only networks (no IPv6 chatter flooded to every port), addresses, link up and, for the
- * gateway endpoint, the default route. No undo: the attach's undo deletes the link, and with it
- * everything configured on it.
+ * gateway endpoint, the default route. The mode goes in a request before the one that brings the
+ * link up: a request that does both changes the flags first, and a link fresh from its veth.add
+ * (its operstate not yet known) with a peer that is up gets its link-local address at once.
+ * No undo: the attach's undo deletes the link, and with it everything configured on it.
  */
 export function planConfigureInside(net: DriverNetwork, ep: DriverEndpoint, sb: DriverSandbox, spec: ConfigureSpec, ctx: DriverContext, gatewayOps: GatewayOps): Step[] {
   const { ifName } = spec;

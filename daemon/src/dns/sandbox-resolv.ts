@@ -1,11 +1,15 @@
 /**
  * `/etc/netns/<name>/resolv.conf` for a sandbox patchbay made: `ip netns exec <name>` bind-mounts
  * it over /etc/resolv.conf, so programs run there ask the network's DNS. Plain file writes (no
- * kernel state); the root is injectable for tests. The calls are synchronous on purpose: a few
- * small writes take microseconds, while each async fs call is a round trip through libuv's thread
- * pool, which the netlink addon's kernel work also uses (async, they added about 1 ms to a connect).
+ * kernel state); the root is injectable for tests. The small writes are synchronous on purpose:
+ * they take microseconds, while each async fs call is a round trip through libuv's thread pool,
+ * which the netlink addon's kernel work also uses (async, they added about 1 ms to a connect).
+ * The rename is not: replacing a file on ext4 starts the writeback of the new one's data
+ * (auto_da_alloc), 0.3 ms on a quiet disk and milliseconds on a busy one, which would stall the
+ * event loop; on the thread pool it runs beside the join's kernel work.
  */
-import { mkdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid } from '@patchbay/errors';
 import type { DnsClientConfig } from './service.js';
@@ -36,7 +40,7 @@ export async function writeSandboxResolvConf(sandboxName: string, config: DnsCli
   mkdirSync(dir, { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, renderResolvConf(sandboxName, config), { mode: 0o644 });
-  renameSync(temporary, path);
+  await rename(temporary, path);
   return path;
 }
 

@@ -5,10 +5,18 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
-/** Open (or create) the store: WAL, foreign keys, busy retry, migrations by user_version. */
+/**
+ * Open (or create) the store: WAL, foreign keys, busy retry, migrations by user_version.
+ *
+ * The daemon is the store's only user: it keeps the file locked while it runs (exclusive locking
+ * mode, set before the first access, so the WAL index lives in its memory, not in a shared -shm
+ * file). A query then takes no file locks of its own (two fcntl calls each in normal mode, about
+ * 10 µs of a 12 µs read), and a second patchbayd on the same data root cannot start beside it.
+ */
 export function openDb(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path);
+  db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');

@@ -31,8 +31,9 @@ const withoutV6 = (net: DriverNetwork) => net.ipv6 === undefined;
 
 /**
  * Attach: a veth pair whose peer is created directly in the target namespace under the target
- * name (with the endpoint's MAC), the host end enslaved to the bridge in hairpin mode: one batch
- * on the host side.
+ * name (with the endpoint's MAC), the host end enslaved to the bridge and up in the same request
+ * (no carrier until the peer is up, so no IPv6 link-local address yet), then, in one more
+ * request, without IPv6 addresses and in hairpin mode: one batch on the host side.
  */
 export function planAttachBridge(net: DriverNetwork, ep: DriverEndpoint, target: AttachTarget, ctx: DriverContext): AttachPlan {
   const { bridge } = bridgeStateOf(net);
@@ -43,12 +44,10 @@ export function planAttachBridge(net: DriverNetwork, ep: DriverEndpoint, target:
     name: `create veth ${hostIf} on ${bridge}`,
     run: () =>
       ctx.kernel.ip(null, [
-        { op: 'veth.add', name: hostIf, peer: target.ifName, peerNetns: target.netns, mtu, ...(ep.mac ? { peerMac: ep.mac } : {}) },
-        ...(noV6 ? [{ op: 'link.set' as const, name: hostIf, addrgenmode: 'none' as const }] : []),
-        { op: 'link.set', name: hostIf, master: bridge, up: true },
+        { op: 'veth.add', name: hostIf, peer: target.ifName, peerNetns: target.netns, mtu, ...(ep.mac ? { peerMac: ep.mac } : {}), master: bridge, up: true },
         // with br_netfilter, a sandbox reaching its own published port needs its frames sent
         // back out of the port they came in on (the bridge-port flag needs the master set first)
-        { op: 'link.set', name: hostIf, hairpin: true },
+        { op: 'link.set', name: hostIf, ...(noV6 ? { addrgenmode: 'none' as const } : {}), hairpin: true },
       ]),
     undo: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
   };

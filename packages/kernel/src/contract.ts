@@ -99,8 +99,14 @@ export interface RouteInfo {
  */
 export type IpOp =
   | { op: 'bridge.add'; name: string; mtu?: number; mac?: string }
-  /** veth pair: `name` stays in the batch's namespace, `peer` is created directly in `peerNetns`. */
-  | { op: 'veth.add'; name: string; peer: string; peerNetns: NetnsRef; mtu?: number; mac?: string; peerMac?: string }
+  /**
+   * veth pair: `name` stays in the batch's namespace, `peer` is created directly in `peerNetns`.
+   * `master` and `up` apply to `name` in the same kernel request (`ip link add NAME master BR up
+   * type veth …`): the kernel removes the pair again when either fails. Up without a peer that is
+   * up has no carrier yet, so IPv6 gives it no link-local address before a later op can set
+   * `addrgenmode` (IFLA_AF_SPEC is refused on create).
+   */
+  | { op: 'veth.add'; name: string; peer: string; peerNetns: NetnsRef; mtu?: number; mac?: string; peerMac?: string; master?: string; up?: boolean }
   /**
    * Links on a lower device `parent` of the batch's namespace. `netns` creates the link directly
    * in that namespace (as a veth's peer); left out, it stays in the batch's namespace.

@@ -17,6 +17,8 @@ export type Runner = (argv: readonly string[], input?: string) => Promise<RunRes
 /** pino-compatible subset the kernel logs through. */
 export interface KernelLogger {
   debug(obj: object, msg: string): void;
+  /** pino's: lets a caller skip building what a disabled level would not log */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /**

@@ -46,7 +46,7 @@ export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = sel
       // The peer is created directly in its namespace; no clause needed when it stays here.
       const netns = op.peerNetns === batchNetns ? [] : ['netns', peerNetnsToken(op.peerNetns, selfNetns)];
       return [
-        'link', 'add', op.name, ...opt('mtu', op.mtu), ...opt('address', op.mac),
+        'link', 'add', op.name, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...opt('master', op.master), ...(op.up ? ['up'] : []),
         'type', 'veth', 'peer', 'name', op.peer, ...opt('mtu', op.mtu), ...opt('address', op.peerMac), ...netns,
       ];
     }

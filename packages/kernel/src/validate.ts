@@ -141,6 +141,8 @@ export function checkOp(op: IpOp): void {
       if (op.mtu !== undefined) checkMtu(op.mtu);
       if (op.mac !== undefined) checkMac(op.mac);
       if (op.peerMac !== undefined) checkMac(op.peerMac, 'peer MAC address');
+      if (op.master !== undefined) checkIfname(op.master, 'master');
+      if (op.up !== undefined && typeof op.up !== 'boolean') throw invalidInput('veth.add up', op.up, 'a boolean');
       return;
     case 'macvlan.add':
     case 'ipvlan.add':

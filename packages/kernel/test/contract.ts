@@ -5,6 +5,7 @@ import type { Kernel, LinkInfo } from '../src/index.js';
 import { linkKindCases } from './contract-links.js';
 import { overlayCases } from './contract-overlay.js';
 import { stateCases } from './contract-states.js';
+import { vethCases } from './contract-veth.js';
 
 /**
  * One behaviour, two kernels: the fake must fail where the real one fails, with the same
@@ -616,5 +617,6 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
     linkKindCases(linkCases);
     overlayCases(linkCases);
     stateCases(linkCases);
+    vethCases(linkCases);
   });
 }

@@ -114,11 +114,9 @@ export class NetModel {
     if (link.up === up) return;
     link.up = up;
     if (up) {
-      const automatic = link.kind === 'loopback' ? ['127.0.0.1/8', '::1/128'] : link.addrgenmode === 'none' ? [] : [linkLocalOf(link.mac)];
-      for (const a of automatic) {
-        const p = parsePrefix(a);
-        if (!link.addrs.some((x) => sameAddress(x, p))) link.addrs.push(p);
-      }
+      addAutomaticAddresses(link);
+      // a veth has carrier once both ends are up: IPv6 configures the end that waited for it
+      if (link.peer?.up) addAutomaticAddresses(link.peer);
     }
     if (!up) {
       // the kernel flushes IPv6 addresses (not IPv4 ones), every route and neighbour entry of a downed link
@@ -170,6 +168,15 @@ export class NetModel {
         const b = this.createLink(other, { name: op.peer, kind: 'veth', mtu: op.mtu, mac: op.peerMac });
         a.peer = b;
         b.peer = a;
+        try {
+          // in the same request: a master the kernel refuses removes the new pair again
+          if (op.master !== undefined) this.checkMaster(ns, a, op.master);
+        } catch (err) {
+          this.deleteLink(a);
+          throw err;
+        }
+        if (op.master !== undefined) a.master = op.master;
+        if (op.up) this.setUp(a, true);
         return;
       }
       case 'link.set':
@@ -220,7 +227,6 @@ export class NetModel {
     // bridge-port attributes go to the port's current bridge, before anything else is applied
     if (op.hairpin !== undefined && link.master === undefined) throw new FakeOpError('RTNETLINK answers: Operation not supported');
     if (op.hairpin !== undefined) link.hairpin = op.hairpin;
-    if (op.addrgenmode !== undefined) link.addrgenmode = op.addrgenmode;
     if (op.master !== undefined && link.master !== op.master) {
       leaveBridge(link);
       link.master = op.master;
@@ -230,6 +236,9 @@ export class NetModel {
     if (op.mac !== undefined) link.mac = op.mac;
     if (op.group !== undefined) link.group = op.group;
     if (op.up !== undefined) this.setUp(link, op.up);
+    // the kernel changes the flags before it applies IFLA_AF_SPEC: a link that comes up with
+    // carrier in the same request gets its link-local address before the mode changes
+    if (op.addrgenmode !== undefined) link.addrgenmode = op.addrgenmode;
   }
 
   /** The kernel renames first; routes and bridge ports follow the link (they hold its index). */
@@ -284,6 +293,19 @@ function leaveBridge(link: FakeLink): void {
 }
 
 /** The EUI-64 link-local address the kernel gives an Ethernet link when it comes up. */
+/**
+ * What the kernel gives a link that is up and has carrier (a veth only while its peer is up too):
+ * loopback its addresses, others an IPv6 link-local address unless addrgenmode is none.
+ */
+function addAutomaticAddresses(link: FakeLink): void {
+  if (!link.up || (link.peer !== undefined && !link.peer.up)) return;
+  const automatic = link.kind === 'loopback' ? ['127.0.0.1/8', '::1/128'] : link.addrgenmode === 'none' ? [] : [linkLocalOf(link.mac)];
+  for (const a of automatic) {
+    const p = parsePrefix(a);
+    if (!link.addrs.some((x) => sameAddress(x, p))) link.addrs.push(p);
+  }
+}
+
 function linkLocalOf(mac: string): string {
   const b = tryParseMac(mac)!;
   const eui = [b[0]! ^ 0x02, b[1]!, b[2]!, 0xff, 0xfe, b[3]!, b[4]!, b[5]!];

@@ -19,7 +19,7 @@ const ALIASES: Record<string, string> = {
   'net.ipv4.conf.all.forwarding': 'net.ipv4.ip_forward',
 };
 
-const CONF_RE = /^net\.(ipv4|ipv6)\.conf\.([^.]+)\.([a-z_]+)$/;
+const CONF_RE = /^net\.(ipv4|ipv6)\.conf\.([^.]+)\.([a-z0-9_]+)$/;
 
 export class FakeSysctl {
   private readonly values = new Map<string, string>();

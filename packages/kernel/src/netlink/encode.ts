@@ -120,8 +120,10 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
       return m.begin(IFLA.LINKINFO).str(INFO.KIND, 'bridge').end().build();
     }
     case 'veth.add': {
-      const m = new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg());
+      const m = new NlMessage(RTM.NEWLINK, CREATE, op.up ? ifinfomsg({ flags: IFF_UP, change: IFF_UP }) : ifinfomsg());
       linkAttrs(m, op.name, op.mtu, op.mac);
+      // the kernel enslaves (and brings up) the new link in the same request, or removes it again
+      if (op.master !== undefined) m.fixed(IFLA.MASTER, FIXUP_IFINDEX, op.master);
       m.begin(IFLA.LINKINFO).str(INFO.KIND, 'veth').begin(INFO.DATA).begin(VETH_INFO_PEER);
       m.raw(ifinfomsg());
       linkAttrs(m, op.peer, op.mtu, op.peerMac);

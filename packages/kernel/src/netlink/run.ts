@@ -60,7 +60,9 @@ export async function runNetlinkBatch(
   if (ops.length === 0) return;
   const force = options?.ignoreMissing === true;
   const requests = ops.map((op) => encodeOp(op, netns, selfNetns));
-  const lines = ops.map((op) => renderLine(op, netns, selfNetns));
+  // the `ip` lines are for the debug log and errors only: rendered when one of them needs them
+  const render = () => ops.map((op) => renderLine(op, netns, selfNetns));
+  const debug = log !== undefined && log.isLevelEnabled?.('debug') !== false;
   const started = performance.now();
 
   const failures: (OpFailure & { errno: number })[] = [];
@@ -74,11 +76,12 @@ export async function runNetlinkBatch(
     // the namespace could not be entered: no op ran (gone, in teardown, is success)
     failures.push({ index: 0, errno: (err as { errno?: number }).errno ?? 0, message: (err as Error).message });
   } finally {
-    log?.debug({ netlink: netlinkArgv(netns).slice(1).join(' ') || 'host', ops: lines, ms: Math.round((performance.now() - started) * 100) / 100 }, 'kernel call');
+    if (debug) log.debug({ netlink: netlinkArgv(netns).slice(1).join(' ') || 'host', ops: render(), ms: Math.round((performance.now() - started) * 100) / 100 }, 'kernel call');
   }
 
   const remaining = force ? failures.filter((f) => !isMissingErrno(ops[f.index], f.errno)) : failures;
   if (remaining.length === 0) return;
+  const lines = render();
   const stderr = remaining.map((f) => `${lines[f.index]}: ${f.message}`).join('\n');
   throw withMissingKind(batchError(netlinkArgv(netns), undefined, stderr, remaining, lines, describeErrno(remaining[0]!.errno).name), ops);
 }

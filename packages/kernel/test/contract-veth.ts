@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { rejectsInvalid, rejectsKernel, type LinkCaseContext } from './contract-links.js';
+
+/**
+ * The kernel contract's cases for a veth created enslaved and up in its one request (what a
+ * bridge attach does): the host end is a bridge port, up, without carrier (and so without an IPv6
+ * link-local address) until its peer is up; a master the kernel refuses leaves no link behind.
+ */
+export function vethCases(ctx: () => LinkCaseContext): void {
+  it('creates a veth enslaved to a bridge and up in one op; IPv6 waits for the carrier its peer gives', async () => {
+    const { k, nm, newNetns, link, cleanup } = ctx();
+    const ns = await newNetns();
+    const br = nm('pbmb');
+    const host = nm('pbmv');
+    await k.ip(null, [{ op: 'bridge.add', name: br }, { op: 'link.set', name: br, up: true }]);
+    cleanup(() => k.ip(null, [{ op: 'link.del', name: br }], { ignoreMissing: true }));
+    await k.ip(null, [
+      { op: 'veth.add', name: host, peer: 'eth0', peerNetns: ns, mtu: 1450, peerMac: '02:42:0a:4e:00:02', master: br, up: true },
+      { op: 'link.set', name: host, addrgenmode: 'none', hairpin: true },
+    ]);
+    cleanup(() => k.ip(null, [{ op: 'link.del', name: host }], { ignoreMissing: true }));
+    const h = await link(null, host);
+    assert.deepEqual([h?.kind, h?.master, h?.up, h?.mtu, h?.hairpin], ['veth', br, true, 1450, true]);
+    const peer = await link(ns, 'eth0');
+    assert.deepEqual([peer?.up, peer?.mac], [false, '02:42:0a:4e:00:02']);
+    // right after the veth.add, as a join does: the mode first, up in a later request
+    await k.ip(ns, [
+      { op: 'link.set', name: 'eth0', addrgenmode: 'none' },
+      { op: 'addr.add', dev: 'eth0', cidr: '10.78.0.2/24' },
+      { op: 'link.set', name: 'eth0', up: true },
+    ]);
+    assert.equal((await link(ns, 'eth0'))?.up, true);
+    // the host end's mode took effect before it had a carrier: no link-local address anywhere
+    assert.ok(!(await k.addresses(null)).some((a) => a.dev === host), 'the host end has no address');
+    assert.deepEqual((await k.addresses(ns)).filter((a) => a.dev === 'eth0').map((a) => a.cidr), ['10.78.0.2/24']);
+  });
+
+  it('a veth whose master is missing or no bridge is refused and leaves no link', async () => {
+    const { k, nm, newNetns, link, cleanup } = ctx();
+    const ns = await newNetns();
+    const host = nm('pbmx');
+    await rejectsKernel(k.ip(null, [{ op: 'veth.add', name: host, peer: 'eth0', peerNetns: ns, master: nm('pbnone'), up: true }]), 0);
+    // a veth is no master (every kernel has veths; not every one has dummy links)
+    const other = nm('pbmo');
+    await k.ip(null, [{ op: 'veth.add', name: other, peer: nm('pbmp'), peerNetns: null }]);
+    cleanup(() => k.ip(null, [{ op: 'link.del', name: other }], { ignoreMissing: true }));
+    await rejectsKernel(k.ip(null, [{ op: 'veth.add', name: host, peer: 'eth0', peerNetns: ns, master: other, up: true }]), 0);
+    assert.equal(await link(null, host), undefined);
+    assert.equal(await link(ns, 'eth0'), undefined);
+    await rejectsInvalid(k.ip(null, [{ op: 'veth.add', name: host, peer: 'eth0', peerNetns: ns, master: 'bad name' }]));
+  });
+}
