@@ -60,6 +60,22 @@ describe('store', () => {
     assert.equal(JSON.parse(c2.body).ipv4Address, '10.211.0.3/24');
     await second.close();
   });
+
+  it('a second opener of a store in use is refused with a clear error and leaves the first working', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-store-lock-'));
+    const path = join(dir, 'patchbay.db');
+    const first = openDb(path);
+    try {
+      createStore(first);
+      assert.throws(() => openDb(path, { busyTimeoutMs: 50 }), {
+        message: `the store ${path} is locked by another process (is a patchbayd already running with this --data-root?)`,
+      });
+      assert.equal(first.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    } finally {
+      first.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('store migrations', () => {

@@ -13,16 +13,25 @@ export type Db = Database.Database;
  * file). A query then takes no file locks of its own (two fcntl calls each in normal mode, about
  * 10 µs of a 12 µs read), and a second patchbayd on the same data root cannot start beside it.
  */
-export function openDb(path: string): Db {
+export function openDb(path: string, { busyTimeoutMs = 5000 } = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path);
-  db.pragma('locking_mode = EXCLUSIVE');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
+  try {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    // the wait above lets a restart overlap the exit of the daemon it replaces
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new Error(`the store ${path} is locked by another process (is a patchbayd already running with this --data-root?)`);
+    }
+    throw err;
+  }
 }
 
 /**
