@@ -65,7 +65,7 @@ function nodeFlagsOf(binScript) {
 }
 
 // Node 20 reads and parses the whole NODE_EXTRA_CA_CERTS bundle before running any code (about
-// 60 ms for Debian's ca-certificates.crt on the bench machine: 40% of a `patchbay network ls`).
+// 50–60 ms for Debian's ca-certificates.crt on the bench machine, a third of a `patchbay network ls`).
 // The CLI speaks plain HTTP over a unix socket or TCP and never verifies a certificate, so its
 // launcher does not make node pay for one; the daemon (TLS to etcd) keeps the variable.
 const CLI_UNUSED_ENV = ['NODE_EXTRA_CA_CERTS'];
