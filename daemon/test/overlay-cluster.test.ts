@@ -310,21 +310,21 @@ describe('overlay: a fault at every kernel mutation of a create and of a connect
     assert.ok(count >= 2, `a create mutates the kernel (${count})`);
     for (let n = 1; n <= count; n++) {
       a.faults.failAt(a.faults.mutations() + n);
-      const r = await req('POST', '/v1/networks', { name: `f${n}`, driver: 'overlay' });
+      const r = await req('POST', '/v1/networks', { name: `fault-${n}`, driver: 'overlay' });
       assert.notEqual(r.statusCode, 201, `fault at mutation ${n}`);
       await a.controller.settled();
-      const made = await req('GET', `/v1/networks/f${n}`);
+      const made = await req('GET', `/v1/networks/fault-${n}`);
       if (made.statusCode === 200) {
         // the fault hit after the commit (the firewall's per-bridge sysctls): the network is whole, here and in etcd
         const id = made.json().id as string;
         assert.ok((await etcdKeys()).includes(`/patchbay/v1/networks/${id}`), `in etcd after a fault at mutation ${n}`);
         assert.ok((await rootLinks()).includes(`pbx${id.slice(0, 12)}`), `its vxlan after a fault at mutation ${n}`);
-        assert.equal((await req('DELETE', `/v1/networks/f${n}`)).statusCode, 204);
+        assert.equal((await req('DELETE', `/v1/networks/fault-${n}`)).statusCode, 204);
         await a.controller.settled();
       }
       assert.deepEqual(await etcdKeys(), before.keys, `etcd after a fault at mutation ${n}`);
       assert.deepEqual(await rootLinks(), before.links, `links after a fault at mutation ${n}`);
-      assert.equal((await req('GET', `/v1/networks/f${n}`)).statusCode, 404);
+      assert.equal((await req('GET', `/v1/networks/fault-${n}`)).statusCode, 404);
     }
   });
 
