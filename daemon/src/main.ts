@@ -15,6 +15,7 @@ import { buildApp } from './http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
 import { openDb, createStore } from './store/index.js';
 import { listenAll } from './listen.js';
+import { tuneProcessMemory } from './memory.js';
 import { testSeamsEnabled, wrapKernelForTests } from './test-seams.js';
 
 /** PATCHBAY_KERNEL_BACKEND=ip|netlink|auto: a troubleshooting switch (default auto). */
@@ -26,6 +27,7 @@ function kernelBackendFromEnv(): KernelBackendChoice {
 }
 
 async function main(argv: string[]): Promise<void> {
+  const memory = tuneProcessMemory();
   let config: DaemonConfig & { help?: boolean };
   try {
     config = parseFlags(argv);
@@ -38,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  log.info(memory, 'process memory set up');
   const backend = kernelBackendFromEnv();
   const resolved = resolveKernelBackend(backend);
   if (resolved.backend === 'netlink') log.info({ nft: resolved.nft }, 'kernel backend: in-process netlink (native addon)');
