@@ -15,7 +15,7 @@ import { buildApp } from './http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
 import { openDb, createStore } from './store/index.js';
 import { listenAll } from './listen.js';
-import { tuneProcessMemory } from './memory.js';
+import { releaseMemory, tuneProcessMemory } from './memory.js';
 import { testSeamsEnabled, wrapKernelForTests } from './test-seams.js';
 
 /** PATCHBAY_KERNEL_BACKEND=ip|netlink|auto: a troubleshooting switch (default auto). */
@@ -129,8 +129,8 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   log.info({ hosts: config.hosts, dataRoot: config.dataRoot }, 'patchbayd ready');
   // Start-up garbage (module loading, bootstrap) is large next to the idle working set: collect it
-  // once so an idle daemon stays small (`gc` exists when started with --expose-gc, as the bin does).
-  (globalThis as { gc?: () => void }).gc?.();
+  // once so an idle daemon stays small, and return what it freed (memory.ts).
+  releaseMemory();
 }
 
 main(process.argv.slice(2)).catch((err) => {

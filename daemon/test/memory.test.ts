@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tuneProcessMemory } from '../src/memory.js';
+import { releaseMemory, tuneProcessMemory } from '../src/memory.js';
 
 describe('the daemon process memory set-up', () => {
   it('limits glibc malloc to 2 arenas and says so', () => {
@@ -19,5 +19,15 @@ describe('the daemon process memory set-up', () => {
     const body = main.slice(main.indexOf('async function main('));
     const firstStatement = body.split('\n')[1]?.trim();
     assert.equal(firstStatement, 'const memory = tuneProcessMemory();');
+  });
+
+  it('after large work: a full collection first, then the allocator trim (not awaited); nothing without gc', async () => {
+    const order: string[] = [];
+    releaseMemory(() => order.push('gc'), async () => (order.push('trim'), true));
+    assert.deepEqual(order, ['gc', 'trim']);
+    releaseMemory(undefined, async () => (order.push('trim without gc'), true));
+    assert.deepEqual(order, ['gc', 'trim']);
+    // a failed trim is nobody's error
+    releaseMemory(() => undefined, () => Promise.reject(new Error('EPERM')));
   });
 });

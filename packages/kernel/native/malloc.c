@@ -2,6 +2,7 @@
  * workers that run netlink exchanges and namespace reads) gets an arena of its own, up to 8 per
  * core, and each keeps the memory it once used. Other C libraries: nothing is changed. */
 #include <stdbool.h>
+#include <stdlib.h>
 #include "addon.h"
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -25,13 +26,49 @@ napi_value malloc_limit_arenas(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* mallocTrim(): gives the free memory of every arena back to the kernel; true when some was. */
-napi_value malloc_trim_now(napi_env env, napi_callback_info info) {
-  napi_value result;
-  bool released = false;
+/* mallocTrim(): on a worker thread (a trim of a large heap takes tens of milliseconds), gives the
+ * free memory of every arena back to the kernel; resolves true when some was. */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  bool released;
+} trim_t;
+
+static void trim_execute(napi_env env, void *data) {
+  trim_t *t = data;
 #ifdef __GLIBC__
-  released = malloc_trim(0) == 1;
+  t->released = malloc_trim(0) == 1;
 #endif
-  CHECK(napi_get_boolean(env, released, &result));
-  return result;
+}
+
+static void trim_complete(napi_env env, napi_status status, void *data) {
+  trim_t *t = data;
+  napi_value result;
+  napi_get_boolean(env, status == napi_ok && t->released, &result);
+  napi_resolve_deferred(env, t->deferred, result);
+  napi_delete_async_work(env, t->work);
+  free(t);
+}
+
+napi_value malloc_trim_now(napi_env env, napi_callback_info info) {
+  napi_value promise, name;
+  trim_t *t = calloc(1, sizeof *t);
+  if (!t) {
+    napi_throw_error(env, "ENOMEM", "mallocTrim: out of memory");
+    return NULL;
+  }
+  if (napi_create_promise(env, &t->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "patchbay-malloc-trim", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, trim_execute, trim_complete, t, &t->work) != napi_ok) {
+    free(t);
+    napi_throw_error(env, NULL, "mallocTrim: cannot queue the work");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, t->work) != napi_ok) {
+    napi_delete_async_work(env, t->work);
+    free(t);
+    napi_throw_error(env, NULL, "mallocTrim: cannot queue the work");
+    return NULL;
+  }
+  return promise;
 }

@@ -16,7 +16,10 @@ export function limitMallocArenas(max = MALLOC_ARENAS, load: () => AddonLoad = l
   return load().addon?.mallocLimitArenas?.(max) ?? false;
 }
 
-/** Gives the allocator's free memory back to the kernel (after large work); false when none was. */
-export function trimMalloc(load: () => AddonLoad = loadNetlinkAddon): boolean {
-  return load().addon?.mallocTrim?.() ?? false;
+/**
+ * Gives the allocator's free memory back to the kernel, on a worker thread (after large work, once
+ * V8 has collected: the buffers it freed stay resident otherwise); false when none was.
+ */
+export async function trimMalloc(load: () => AddonLoad = loadNetlinkAddon): Promise<boolean> {
+  return (await load().addon?.mallocTrim?.()) ?? false;
 }

@@ -45,8 +45,8 @@ export interface NetlinkAddon {
   nftRun(commands: string): Promise<{ status: number; output: string; error: string }>;
   /** glibc's mallopt(M_ARENA_MAX, max) (see malloc-tuning.ts); false when not taken (not glibc). */
   mallocLimitArenas?(max: number): boolean;
-  /** glibc's malloc_trim(0); false when nothing was given back (or not glibc). */
-  mallocTrim?(): boolean;
+  /** glibc's malloc_trim(0) on a worker thread; false when nothing was given back (or not glibc). */
+  mallocTrim?(): Promise<boolean>;
 }
 
 /** Where `npm ci` / `npm run build` put the compiled addon (see packages/kernel/native). */
