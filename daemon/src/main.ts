@@ -15,6 +15,7 @@ import { buildApp } from './http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes } from './metrics/index.js';
 import { openDb, createStore } from './store/index.js';
 import { listenAll } from './listen.js';
+import { releaseMemory, tuneProcessMemory } from './memory.js';
 import { testSeamsEnabled, wrapKernelForTests } from './test-seams.js';
 
 /** PATCHBAY_KERNEL_BACKEND=ip|netlink|auto: a troubleshooting switch (default auto). */
@@ -26,6 +27,7 @@ function kernelBackendFromEnv(): KernelBackendChoice {
 }
 
 async function main(argv: string[]): Promise<void> {
+  const memory = tuneProcessMemory();
   let config: DaemonConfig & { help?: boolean };
   try {
     config = parseFlags(argv);
@@ -38,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const log = pino({ level: config.logLevel, base: { pid: process.pid } });
+  log.info(memory, 'process memory set up');
   const backend = kernelBackendFromEnv();
   const resolved = resolveKernelBackend(backend);
   if (resolved.backend === 'netlink') log.info({ nft: resolved.nft }, 'kernel backend: in-process netlink (native addon)');
@@ -126,8 +129,8 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   log.info({ hosts: config.hosts, dataRoot: config.dataRoot }, 'patchbayd ready');
   // Start-up garbage (module loading, bootstrap) is large next to the idle working set: collect it
-  // once so an idle daemon stays small (`gc` exists when started with --expose-gc, as the bin does).
-  (globalThis as { gc?: () => void }).gc?.();
+  // once so an idle daemon stays small, and return what it freed (memory.ts).
+  releaseMemory();
 }
 
 main(process.argv.slice(2)).catch((err) => {

@@ -128,6 +128,7 @@ describe('the none network is exclusive', () => {
     const wired = await t.controller.sandboxes.create({ name: 'wired' });
     assert.equal((await call(t.app, 'POST', '/networks/none/connect', { Container: 'alone' })).status, 200);
     assert.equal((await call(t.app, 'POST', '/networks/excl/connect', { Container: 'wired' })).status, 200);
+    await t.controller.settled(); // the background work of the joins above (IPv6 off on their host veths) is done
     const before = t.controller.endpoints.list().length;
     const calls = t.kernel.calls.length;
     assertDockerError(await call(t.app, 'POST', '/networks/excl/connect', { Container: 'alone' }), 400, message);

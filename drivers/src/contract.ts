@@ -123,6 +123,12 @@ export interface DriverContext {
   retiredLinkGroup?: number;
   /** Resolves once every retired link is deleted (a name a retired link holds is then free). */
   retiredSettled?(): Promise<void>;
+  /**
+   * Asks for IPv6 to be turned off on a host-side link that needs none (a bridge port), later and
+   * in the background: no caller waits for it. With IPv6 on, each host link adds an IPv6
+   * multicast route that every later link event makes the kernel walk (daemon: link-quieter.ts).
+   */
+  quietHostLink?(name: string): void;
   /** Set when the daemon is part of a cluster (--cluster-store): what global-scope drivers need. */
   cluster?: ClusterFacts;
 }

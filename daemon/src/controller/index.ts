@@ -21,6 +21,7 @@ import { reapVanishedSandboxes } from './vanished.js';
 import { reconcile, type ReconcileResult } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
 import { collectAfterLargeWork } from './garbage.js';
+import { createLinkQuieter } from './link-quieter.js';
 import { followChanges, restoreDns } from './dns.js';
 import { phaseTimer } from './phases.js';
 
@@ -51,6 +52,8 @@ export function createController(deps: ControllerDeps) {
   const firewall = createFirewall({ kernel, log: log.child({ component: 'firewall' }), enabled: config.iptables });
   const firewallSync = createFirewallSync(store, registry, firewall, kernel, config, log.child({ component: 'firewall' }));
   const reaper = createLinkReaper(kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }));
+  // host links get IPv6 turned off between the reaper's deletions, never during one (rtnl)
+  const quieter = createLinkQuieter(kernel, () => reaper.settled(), log.child({ component: 'link-quieter' }));
   const core: Core = {
     store,
     kernel,
@@ -69,6 +72,7 @@ export function createController(deps: ControllerDeps) {
       defaults: { mtu: 1500 },
       retiredLinkGroup: RETIRED_LINK_GROUP,
       retiredSettled: () => reaper.settled(),
+      quietHostLink: (name) => quieter.quiet(name),
       ...(deps.cluster ? { cluster: deps.cluster.facts } : {}),
     },
     reaper,
@@ -120,8 +124,11 @@ export function createController(deps: ControllerDeps) {
       await reapVanishedSandboxes(core);
       if (config.iptables) await repairFirewall('periodic');
     },
-    /** Resolves when every retired link is deleted (shutdown waits for it). */
-    settled: () => core.reaper.settled(),
+    /** Resolves when every retired link is deleted and every host link quieted (shutdown waits for it). */
+    settled: async () => {
+      await quieter.settled();
+      await core.reaper.settled();
+    },
     /** Compare store and kernel; repair every drift unless dryRun. */
     reconcile: reconcileNow,
     /** A dry-run reconcile: do store and kernel agree? */

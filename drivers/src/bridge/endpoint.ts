@@ -42,13 +42,16 @@ export function planAttachBridge(net: DriverNetwork, ep: DriverEndpoint, target:
   const noV6 = withoutV6(net);
   const step: Step = {
     name: `create veth ${hostIf} on ${bridge}`,
-    run: () =>
-      ctx.kernel.ip(null, [
+    run: async () => {
+      await ctx.kernel.ip(null, [
         { op: 'veth.add', name: hostIf, peer: target.ifName, peerNetns: target.netns, mtu, ...(ep.mac ? { peerMac: ep.mac } : {}), master: bridge, up: true },
         // with br_netfilter, a sandbox reaching its own published port needs its frames sent
         // back out of the port they came in on (the bridge-port flag needs the master set first)
         { op: 'link.set', name: hostIf, ...(noV6 ? { addrgenmode: 'none' as const } : {}), hairpin: true },
-      ]),
+      ]);
+      // a bridge port forwards IPv6 frames without IPv6 of its own (the bridge holds the addresses)
+      ctx.quietHostLink?.(hostIf);
+    },
     undo: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
   };
   return { steps: [step], hostIf };

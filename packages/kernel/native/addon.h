@@ -1,5 +1,5 @@
 /* What the parts of the addon share (netlink.c: requests; netns-read.c: reads across namespaces;
- * netns.c: named namespaces; nft.c: libnftables). */
+ * netns.c: named namespaces; nft.c: libnftables; malloc.c: glibc's allocator). */
 #ifndef PATCHBAY_ADDON_H
 #define PATCHBAY_ADDON_H
 #include <node_api.h>
@@ -17,6 +17,8 @@ napi_value netns_type(napi_env env, napi_callback_info info);
 napi_value netns_read(napi_env env, napi_callback_info info);
 napi_value nft_available(napi_env env, napi_callback_info info);
 napi_value nft_run(napi_env env, napi_callback_info info);
+napi_value malloc_limit_arenas(napi_env env, napi_callback_info info);
+napi_value malloc_trim_now(napi_env env, napi_callback_info info);
 
 #define CHECK(call)                                          \
   do {                                                       \

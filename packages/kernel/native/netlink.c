@@ -190,6 +190,10 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "nftAvailable", fn));
   CHECK(napi_create_function(env, "nftRun", NAPI_AUTO_LENGTH, nft_run, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "nftRun", fn));
+  CHECK(napi_create_function(env, "mallocLimitArenas", NAPI_AUTO_LENGTH, malloc_limit_arenas, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "mallocLimitArenas", fn));
+  CHECK(napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, malloc_trim_now, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "mallocTrim", fn));
   return exports;
 }
 

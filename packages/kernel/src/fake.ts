@@ -236,6 +236,9 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
       if (!sysctl.set(key, value)) {
         throw withDetails(new KernelError(['sysctl', '-w', `${key}=${value}`], 1, `cannot write ${path}: ENOENT`), { key });
       }
+      const disabling = /^net\.ipv6\.conf\.([^.]+)\.disable_ipv6$/.exec(key);
+      const link = disabling ? net.root.links.get(disabling[1]!.replaceAll('/', '.')) : undefined;
+      if (link) net.setIpv6Disabled(link, value === '1');
     },
 
     async nftApply(document) {

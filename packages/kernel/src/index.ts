@@ -7,3 +7,4 @@ export { processRunner, type Runner, type RunResult, type KernelLogger } from '.
 export { ipArgv, renderOp, renderLine } from './ip-batch.js';
 export { checkIfname, checkNetnsName, checkNetnsRef, isSafeNetnsPath, namedNetns, netnsPathOf } from './validate.js';
 export { linkKindMissing, requireLinkKinds } from './link-kinds.js';
+export { limitMallocArenas, trimMalloc, MALLOC_ARENAS } from './malloc-tuning.js';

@@ -36,6 +36,25 @@ export function vethCases(ctx: () => LinkCaseContext): void {
     assert.deepEqual((await k.addresses(ns)).filter((a) => a.dev === 'eth0').map((a) => a.cidr), ['10.78.0.2/24']);
   });
 
+  it('a bridge port with carrier takes IPv6 off (net.ipv6.conf.<port>.disable_ipv6, as the daemon writes it); a gone port cannot be written', async () => {
+    const { k, nm, newNetns, cleanup } = ctx();
+    const ns = await newNetns();
+    const br = nm('pbqb');
+    const host = nm('pbqv');
+    await k.ip(null, [{ op: 'bridge.add', name: br }, { op: 'link.set', name: br, up: true }]);
+    cleanup(() => k.ip(null, [{ op: 'link.del', name: br }], { ignoreMissing: true }));
+    await k.ip(null, [{ op: 'veth.add', name: host, peer: 'eth0', peerNetns: ns, master: br, up: true }]);
+    cleanup(() => k.ip(null, [{ op: 'link.del', name: host }], { ignoreMissing: true }));
+    await k.ip(ns, [{ op: 'link.set', name: 'eth0', up: true }]);
+    const key = `net.ipv6.conf.${host}.disable_ipv6`;
+    assert.equal(await k.sysctlGet(key), '0');
+    await k.sysctlSet(key, '1');
+    assert.equal(await k.sysctlGet(key), '1');
+    assert.ok(!(await k.addresses(null)).some((a) => a.dev === host), 'the port has no address');
+    await k.ip(null, [{ op: 'link.del', name: host }]);
+    await assert.rejects(k.sysctlSet(key, '1'), /: ENOENT\b/);
+  });
+
   it('a veth whose master is missing or no bridge is refused and leaves no link', async () => {
     const { k, nm, newNetns, link, cleanup } = ctx();
     const ns = await newNetns();

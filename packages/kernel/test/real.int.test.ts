@@ -39,6 +39,34 @@ kernelContract('real, ip processes', () => createRealKernel({ backend: 'ip' }), 
 const ipLinkNames = (ns?: string): string[] =>
   (JSON.parse(execFileSync('ip', [...(ns ? ['-n', ns] : []), '-json', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[]).map((l) => l.ifname);
 
+describe('real kernel: IPv6 on a bridge port', () => {
+  it('a port with IPv6 on gets a multicast route (ff00::/8, table local) with its carrier; one with it off has none', async () => {
+    const k = createRealKernel({ backend: 'netlink' });
+    const ns = await k.netnsAdd('pbt-mroute');
+    const [on, off] = ['pbt-mron', 'pbt-mroff'];
+    try {
+      await k.ip(null, [{ op: 'bridge.add', name: 'pbt-mrbr' }, { op: 'link.set', name: 'pbt-mrbr', up: true }]);
+      for (const [name, peer] of [[on, 'eth0'], [off, 'eth1']] as const) {
+        await k.ip(null, [{ op: 'veth.add', name, peer, peerNetns: ns, master: 'pbt-mrbr', up: true }]);
+      }
+      await k.sysctlSet(`net.ipv6.conf.${off}.disable_ipv6`, '1');
+      await k.ip(ns, [{ op: 'link.set', name: 'eth0', up: true }, { op: 'link.set', name: 'eth1', up: true }]);
+      const mroutes = () =>
+        (JSON.parse(execFileSync('ip', ['-6', '-json', 'route', 'show', 'table', 'local'], { encoding: 'utf8' })) as { dst: string; dev: string }[])
+          .filter((r) => r.dst === 'ff00::/8')
+          .map((r) => r.dev);
+      assert.ok(mroutes().includes(on), mroutes().join(' '));
+      assert.ok(!mroutes().includes(off), mroutes().join(' '));
+      // turned off after the carrier (what the daemon does, in the background): the route goes
+      await k.sysctlSet(`net.ipv6.conf.${on}.disable_ipv6`, '1');
+      assert.deepEqual(mroutes().filter((dev) => dev === on || dev === off), []);
+    } finally {
+      await k.ip(null, [{ op: 'link.del', name: on }, { op: 'link.del', name: off }, { op: 'link.del', name: 'pbt-mrbr' }], { ignoreMissing: true });
+      await k.netnsDelete('pbt-mroute');
+    }
+  });
+});
+
 describe('real kernel: the netlink backend', () => {
   it('is what the default kernel uses once the addon is built', () => {
     assert.equal(resolveKernelBackend('auto').backend, 'netlink');

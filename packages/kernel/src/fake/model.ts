@@ -126,6 +126,18 @@ export class NetModel {
     }
   }
 
+  /** disable_ipv6 written: on, the link loses its IPv6 addresses and routes; off, it configures IPv6 again. */
+  setIpv6Disabled(link: FakeLink, disabled: boolean): void {
+    if (disabled) {
+      link.ipv6Disabled = true;
+      link.addrs = link.addrs.filter((a) => a.family === 4);
+      link.ns.routes = link.ns.routes.filter((r) => r.dev !== link.name || r.dst.family === 4);
+    } else {
+      delete link.ipv6Disabled;
+      addAutomaticAddresses(link);
+    }
+  }
+
   /** The kernel looks the name up before the type: a taken name is "File exists" either way. */
   private refuseTakenOrUnknown(op: IpOp, ns: FakeNs, name: string): void {
     if (ns.links.has(name)) throw new FakeOpError('RTNETLINK answers: File exists');
@@ -295,13 +307,15 @@ function leaveBridge(link: FakeLink): void {
 /** The EUI-64 link-local address the kernel gives an Ethernet link when it comes up. */
 /**
  * What the kernel gives a link that is up and has carrier (a veth only while its peer is up too):
- * loopback its addresses, others an IPv6 link-local address unless addrgenmode is none.
+ * loopback its addresses, others an IPv6 link-local address unless addrgenmode is none (no IPv6
+ * at all with disable_ipv6).
  */
 function addAutomaticAddresses(link: FakeLink): void {
   if (!link.up || (link.peer !== undefined && !link.peer.up)) return;
   const automatic = link.kind === 'loopback' ? ['127.0.0.1/8', '::1/128'] : link.addrgenmode === 'none' ? [] : [linkLocalOf(link.mac)];
   for (const a of automatic) {
     const p = parsePrefix(a);
+    if (p.family === 6 && link.ipv6Disabled) continue;
     if (!link.addrs.some((x) => sameAddress(x, p))) link.addrs.push(p);
   }
 }

@@ -25,6 +25,8 @@ export interface FakeLink {
   group?: number;
   /** IPv6 address generation; 'none' = no link-local address when the link goes up */
   addrgenmode?: 'none' | 'eui64';
+  /** net.ipv6.conf.<link>.disable_ipv6 = 1: no IPv6 address or route on it */
+  ipv6Disabled?: boolean;
   /** addresses with their prefix length (host bits kept, as assigned) */
   addrs: Cidr[];
   /** macvlan, ipvlan, vlan: the lower device (possibly in another namespace) */

@@ -43,6 +43,10 @@ export interface NetlinkAddon {
    * the daemon's own namespace), on a worker thread. status 0 = done; error holds nft's messages.
    */
   nftRun(commands: string): Promise<{ status: number; output: string; error: string }>;
+  /** glibc's mallopt(M_ARENA_MAX, max) (see malloc-tuning.ts); false when not taken (not glibc). */
+  mallocLimitArenas?(max: number): boolean;
+  /** glibc's malloc_trim(0) on a worker thread; false when nothing was given back (or not glibc). */
+  mallocTrim?(): Promise<boolean>;
 }
 
 /** Where `npm ci` / `npm run build` put the compiled addon (see packages/kernel/native). */
