@@ -99,7 +99,8 @@ export function createTestDaemon(args: string[] = [], opts: { dir?: string; env?
       }
     },
     async stop(signal = 'SIGTERM') {
-      if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+      // a daemon already ended by a signal (a test's kill -9) sends no further 'exit'
+      if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
       const done = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
       child.kill(signal);
       return done;
