@@ -69,7 +69,7 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
   async function planPools(networkName: string, requests: readonly PoolRequest[], opts: PlanPoolsOptions): Promise<PlannedPool[]> {
     if ((opts.pools?.length ?? 0) > 0) return planAdoption(requests, opts);
     // every address space's pools: a local network must not take a subnet a global one uses here
-    const held = (await Promise.all(ctx.stores.map((s) => s.pools()))).flat();
+    const held = (await Promise.all(ctx.stores.map((s) => s.subnets()))).flat();
     // Network names only label an overlap's error: read (all at once) when one is found.
     let names: Map<string, string> | undefined;
     const existing = held.map((p) => ({
