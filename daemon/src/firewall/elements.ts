@@ -72,6 +72,9 @@ export function elementsOfNetwork(network: FirewallNetwork): readonly NetworkEle
   return out;
 }
 
+/** The sets listed in address order; the others are in bridge order. */
+export const ADDRESS_ORDERED_SETS = ['subnets_v4', 'subnets_v6', 'masq_v4', 'masq_v6'] as const satisfies readonly NetworkSetName[];
+
 /**
  * Each networks array's elements, kept while the array lives: the daemon keeps one array until a
  * network comes or goes. Callers must not change what they get.
@@ -96,8 +99,7 @@ export function networkElements(networks: readonly FirewallNetwork[]): NetworkEl
     seen.add(network.bridge);
     for (const { set, element } of elementsOfNetwork(network)) sets[set].push(element);
   }
-  // subnet sets are ordered by address, not by bridge
-  for (const name of ['subnets_v4', 'subnets_v6', 'masq_v4', 'masq_v6'] as const) inet[name].sort(byKey);
+  for (const name of ADDRESS_ORDERED_SETS) inet[name].sort(byKey);
   const elements = { inet, bridge };
   networkElementsKept.set(networks, elements);
   return elements;

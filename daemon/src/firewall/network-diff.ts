@@ -1,5 +1,5 @@
 import { conflict } from '@patchbay/errors';
-import { elementText, elementsOfNetwork, networkElements, type Element, type NetworkSetName } from './elements.js';
+import { ADDRESS_ORDERED_SETS, elementText, elementsOfNetwork, networkElements, type Element, type NetworkSetName } from './elements.js';
 import type { FirewallNetwork } from './model.js';
 import { BRIDGE_SETS, INET_SETS, PORT_MAPS } from './schema.js';
 
@@ -49,32 +49,32 @@ export function diffNetworkSets(prev: readonly FirewallNetwork[], next: readonly
   indexKept.delete(prev); // changed below: it becomes next's, or nobody's if next is refused
   const remaining = new Set(prev);
   const came = next.filter((n) => !remaining.delete(n));
-  const removed = new Map<NetworkSetName, Map<string, Element>>();
-  const added = new Map<NetworkSetName, Map<string, Element>>();
-  const note = (into: typeof removed, set: NetworkSetName, e: Element) => (into.get(set) ?? into.set(set, new Map()).get(set)!).set(e.key, e);
+  const removed = new Map<NetworkSetName, Map<string, Noted>>();
+  const added = new Map<NetworkSetName, Map<string, Noted>>();
+  const note = (into: typeof removed, set: NetworkSetName, noted: Noted) => (into.get(set) ?? into.set(set, new Map()).get(set)!).set(noted.element.key, noted);
 
   for (const network of remaining) {
-    for (const { set, element } of elementsOfNetwork(network)) {
+    elementsOfNetwork(network).forEach(({ set, element }, order) => {
       const keys = index.get(set)!;
       const held = keys.get(element.key)!;
-      if (--held.count > 0) continue;
+      if (--held.count > 0) return;
       keys.delete(element.key);
-      note(removed, set, element);
-    }
+      note(removed, set, { element, bridge: network.bridge, order });
+    });
   }
   for (const network of came) {
     const elements = elementsOfNetwork(network); // validates it
     const bridges = index.get('bridges')!;
     if (bridges.has(elements[0]!.element.key)) throw conflict(`network ${network.name}: bridge ${network.bridge} used twice`, 'PB_ERR_BRIDGE_IN_USE');
-    for (const { set, element } of elements) {
+    elements.forEach(({ set, element }, order) => {
       const keys = index.get(set)!;
       const held = keys.get(element.key);
       if (held) held.count++;
       else {
         keys.set(element.key, { value: element.value, count: 1 });
-        note(added, set, element);
+        note(added, set, { element, bridge: network.bridge, order });
       }
-    }
+    });
   }
   indexKept.set(next, index);
 
@@ -82,11 +82,13 @@ export function diffNetworkSets(prev: readonly FirewallNetwork[], next: readonly
     const deletes: string[] = [];
     const adds: string[] = [];
     for (const set of sets) {
-      const gone = removed.get(set) ?? new Map<string, Element>();
-      const now = added.get(set) ?? new Map<string, Element>();
+      const gone = removed.get(set) ?? new Map<string, Noted>();
+      const now = added.get(set) ?? new Map<string, Noted>();
       // an element removed with one network and given again by another (same key and value) stays
-      const del = [...gone.values()].filter((e) => now.get(e.key)?.value !== e.value || !now.has(e.key)).sort(byKey);
-      const add = [...now.values()].filter((e) => !gone.has(e.key) || gone.get(e.key)!.value !== e.value).sort(byKey);
+      const same = (a: Noted, b: Noted | undefined) => b !== undefined && a.element.value === b.element.value;
+      const order = BY_ADDRESS.has(set) ? byKey : byBridge;
+      const del = [...gone.values()].filter((n) => !same(n, now.get(n.element.key))).sort(order).map((n) => n.element);
+      const add = [...now.values()].filter((n) => !same(n, gone.get(n.element.key))).sort(order).map((n) => n.element);
       if (del.length > 0) deletes.push(`delete element ${tableName} ${set} { ${del.map((e) => e.key).join(', ')} }`);
       if (add.length > 0) adds.push(`add element ${tableName} ${set} { ${add.map(elementText).join(', ')} }`);
     }
@@ -95,4 +97,14 @@ export function diffNetworkSets(prev: readonly FirewallNetwork[], next: readonly
   return { inet: lines(table.inet, NETWORK_INET_SETS), bridge: lines(table.bridge, NETWORK_BRIDGE_SETS) };
 }
 
-const byKey = (a: Element, b: Element) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+/** An element with where it stands in the full lists (bridge order, or address order for some sets): its network's bridge and its place among that network's elements. */
+interface Noted {
+  element: Element;
+  bridge: string;
+  order: number;
+}
+
+const BY_ADDRESS = new Set<NetworkSetName>(ADDRESS_ORDERED_SETS);
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byKey = (a: Noted, b: Noted) => compare(a.element.key, b.element.key);
+const byBridge = (a: Noted, b: Noted) => compare(a.bridge, b.bridge) || a.order - b.order;

@@ -131,7 +131,7 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
   /** The network is going: the pools it made are freed, requested ones stay with their requester. */
   async function forgetNetwork(networkId: string) {
     for (const s of ctx.stores) {
-      const pools = (await s.pools()).filter((p) => p.networkId === networkId);
+      const pools = (await s.subnets()).filter((p) => p.networkId === networkId);
       if (pools.length === 0) continue;
       await s.releaseNetworkPools(networkId);
       for (const p of pools) ctx.cache.forget(p.id);
