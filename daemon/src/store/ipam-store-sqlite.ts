@@ -18,8 +18,7 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     poolById: q('SELECT * FROM pools WHERE id = ?'),
     poolBySubnet: q('SELECT * FROM pools WHERE address_space = ? AND subnet = ?'),
     poolsOfSpace: q('SELECT * FROM pools WHERE address_space = ? ORDER BY id'),
-    subnetsOfSpace: q('SELECT id, subnet, network_id, requested_by FROM pools WHERE address_space = ? ORDER BY id').raw(),
-    subnetsOnly: q('SELECT subnet FROM pools WHERE address_space = ?').pluck(),
+    subnetsOnly: q('SELECT subnet FROM pools WHERE address_space = ? ORDER BY id').pluck(),
     overlapCandidates: q(`SELECT p.subnet, p.requested_by, n.name AS network_name FROM pools p
       LEFT JOIN networks n ON n.id = p.network_id WHERE p.address_space = ?`),
     adopt: q('UPDATE pools SET network_id = ? WHERE id = ?'),
@@ -44,14 +43,7 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     addressSpace,
 
     pools: async () => (s.poolsOfSpace.all(addressSpace) as Row[]).map(toPool),
-    subnets: async () =>
-      (s.subnetsOfSpace.all(addressSpace) as [number, string, string | null, string | null][]).map(([id, subnet, networkId, requestedBy]) => ({
-        id,
-        addressSpace,
-        subnet,
-        networkId,
-        ...(requestedBy ? { requestedBy } : {}),
-      })),
+    subnets: async () => s.subnetsOnly.all(addressSpace) as string[],
     pool: async (id) => {
       const row = poolRow(id);
       return row ? toPool(row) : undefined;

@@ -10,9 +10,6 @@ export type NewPool = Omit<PoolRecord, 'id' | 'cursor' | 'gatewayConfigured'> & 
 /** An allocation to record with its pool (the pool's id is not known yet). */
 export type HeldAddress = Omit<AllocationRecord, 'poolId'>;
 
-/** A pool as overlap checks and subnet choices need it: no options or aux addresses to parse. */
-export type PoolSubnet = Pick<PoolRecord, 'id' | 'addressSpace' | 'subnet' | 'networkId' | 'requestedBy'>;
-
 /** What releaseAddresses frees: only a row that still has `ownerId` (when given) and one of `kinds`. */
 export interface AddressRelease {
   poolId: number;
@@ -45,8 +42,8 @@ export interface IpamStore {
   readonly addressSpace: string;
 
   pools(): Promise<PoolRecord[]>;
-  /** Every pool's subnet and holder, lighter than pools(): a network create checks its subnet against all of them. */
-  subnets(): Promise<PoolSubnet[]>;
+  /** Every pool's subnet: what a network create checks its subnets against (pools() only to name the holder of one that overlaps). */
+  subnets(): Promise<string[]>;
   pool(id: number): Promise<PoolRecord | undefined>;
   poolBySubnet(subnet: string): Promise<PoolRecord | undefined>;
   /**

@@ -2,7 +2,7 @@ import { PatchbayError } from '@patchbay/errors';
 import { formatAddress, tryParseAddress } from '@patchbay/ip';
 import type { AddressAllocator } from '@patchbay/ipam';
 import type { Logger } from 'pino';
-import { AllocationConflict, type AllocationRecord, type IpamStore, type PoolRecord, type PoolSubnet, type Store } from '../../store/index.js';
+import { AllocationConflict, type AllocationRecord, type IpamStore, type PoolRecord, type Store } from '../../store/index.js';
 import { createAllocatorCache } from './allocator-cache.js';
 
 /** How often a claim is retried after the store refused the cache's pick (another writer won). */
@@ -41,7 +41,7 @@ export function createIpamContext(store: Store, stores: readonly IpamStore[], lo
   }
 
   /** The name exhaustion messages use: the pool's network, else the pool's id. */
-  const labelOf = (pool: PoolSubnet, names?: ReadonlyMap<string, string>) =>
+  const labelOf = (pool: PoolRecord, names?: ReadonlyMap<string, string>) =>
     (pool.networkId ? (names ? names.get(pool.networkId) : store.networkById(pool.networkId)?.name) : undefined) ?? poolIdOf(pool);
   /** Every network's name by id, for labelling many pools with one query. */
   const networkNames = (): Map<string, string> => new Map(store.networks().map((n) => [n.id, n.name]));

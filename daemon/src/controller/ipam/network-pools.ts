@@ -1,7 +1,7 @@
 import { PatchbayError } from '@patchbay/errors';
-import { createAllocator, validatePoolConfig, type NormalizedPool, type PoolDef } from '@patchbay/ipam';
+import { createAllocator, overlaps, validatePoolConfig, type NormalizedPool, type PoolDef } from '@patchbay/ipam';
 import type { Kernel } from '@patchbay/kernel';
-import { assertSubnetFree, LOCAL_ADDRESS_SPACE, type HeldAddress, type PoolRecord } from '../../store/index.js';
+import { assertSubnetFree, LOCAL_ADDRESS_SPACE, type HeldAddress, type HeldSubnet, type PoolRecord } from '../../store/index.js';
 import type { IpamContext } from './context.js';
 import { chooseDefaultSubnet } from './default-subnet.js';
 
@@ -70,15 +70,15 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
     if ((opts.pools?.length ?? 0) > 0) return planAdoption(requests, opts);
     // every address space's pools: a local network must not take a subnet a global one uses here
     const held = (await Promise.all(ctx.stores.map((s) => s.subnets()))).flat();
-    // Network names only label an overlap's error: read (all at once) when one is found.
-    let names: Map<string, string> | undefined;
-    const existing = held.map((p) => ({
-      subnet: p.subnet,
-      requestedBy: p.requestedBy,
-      get networkName() {
-        return p.networkId ? ctx.labelOf(p, (names ??= ctx.networkNames())) : null;
-      },
-    }));
+    // The pools with their holders only label an overlap's error: read when one is found.
+    const labelled = async (): Promise<HeldSubnet[]> => {
+      const names = ctx.networkNames();
+      return (await Promise.all(ctx.stores.map((s) => s.pools()))).flat().map((p) => ({
+        subnet: p.subnet,
+        requestedBy: p.requestedBy,
+        networkName: p.networkId ? ctx.labelOf(p, names) : null,
+      }));
+    };
     const out: PlannedPool[] = [];
     for (const req of requests) {
       if (!req.subnet) {
@@ -89,11 +89,13 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
       }
       const family = req.subnet.includes(':') ? 6 : 4;
       const pool = { ...validatePoolConfig(req as { subnet: string }, { family, networkName }), userConfigured: true };
-      assertSubnetFree(pool.subnet, [...existing, ...out.map((p) => ({ subnet: p.adopt ? p.adopt.subnet : p.subnet, networkName }))]);
+      const planned = out.map((p) => ({ subnet: p.adopt ? p.adopt.subnet : p.subnet, networkName }));
+      if (held.some((subnet) => overlaps(pool.subnet, subnet))) assertSubnetFree(pool.subnet, [...(await labelled()), ...planned]);
+      assertSubnetFree(pool.subnet, planned);
       out.push(pool);
     }
     if (!out.some((p) => familyOfPlan(p) === 4)) {
-      const subnet = await chooseDefaultSubnet(kernel, defaultPools, existing.map((e) => e.subnet));
+      const subnet = await chooseDefaultSubnet(kernel, defaultPools, held);
       out.unshift({ ...validatePoolConfig({ subnet }, { family: 4, networkName }), userConfigured: false });
     }
     checkFamilies(out, opts.enableIPv6);
@@ -131,7 +133,7 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
   /** The network is going: the pools it made are freed, requested ones stay with their requester. */
   async function forgetNetwork(networkId: string) {
     for (const s of ctx.stores) {
-      const pools = (await s.subnets()).filter((p) => p.networkId === networkId);
+      const pools = (await s.pools()).filter((p) => p.networkId === networkId);
       if (pools.length === 0) continue;
       await s.releaseNetworkPools(networkId);
       for (const p of pools) ctx.cache.forget(p.id);
