@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { requireIsolatedNamespace } from '../../test/helpers/isolation.js';
-import { createFirewall, requiredSysctls, type FirewallKernel, type FirewallModel } from '../src/firewall/index.js';
+import { createFirewall, requiredSysctls, type FirewallKernel, type FirewallModel, type FirewallNetwork } from '../src/firewall/index.js';
 import { defaultBridge, dns, goldenModels, iccOffNetwork, internalNetwork, userNetwork, web } from './firewall-fixtures.js';
 import { addBridge, addSandbox, ask, ping, realNft, run, serve, setSysctl, stopServers } from './firewall-lab.js';
 
@@ -197,4 +197,49 @@ test('remove() leaves no patchbay table, twice', async () => {
   assert.doesNotMatch(tables(), /patchbay/);
   assert.match(tables(), /table inet bystander/);
   assert.equal(await fw.show(), undefined);
+});
+
+test('network changes made one by one as element batches leave exactly the tables a full apply of the end model leaves', async () => {
+  /** what the kernel holds: sets with their elements (order aside), chains and rules, without handles */
+  const held = () =>
+    ['inet', 'bridge'].map((family) => {
+      let listing: string;
+      try {
+        listing = run(['nft', '-j', 'list', 'table', family, 'patchbay']);
+      } catch {
+        return null;
+      }
+      const strip = (v: unknown): unknown =>
+        Array.isArray(v)
+          ? v.map(strip)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'handle').map(([k, x]) => [k, k === 'elem' ? (x as unknown[]).map((e) => JSON.stringify(e)).sort() : strip(x)]))
+            : v;
+      return (JSON.parse(listing).nftables as object[]).filter((o) => !('metainfo' in o)).map(strip);
+    });
+  const many = Array.from({ length: 24 }, (_, i): FirewallNetwork => ({
+    ...[userNetwork, internalNetwork, iccOffNetwork][i % 3]!,
+    id: `g${i}`.padEnd(64, '0'),
+    name: `grow${i}`,
+    bridge: `br-grow${i}`,
+    subnets: [`10.${200 + i}.0.0/24`, ...(i % 3 !== 1 ? [`fd00:${200 + i}::/64`] : [])],
+  }));
+  let current: FirewallModel = { networks: [defaultBridge, iccOffNetwork], ports: [web] };
+  await fw.apply(current);
+  const step = async (networks: FirewallNetwork[]) => {
+    const next = { ...current, networks };
+    applied.length = 0;
+    await fw.update(current, next);
+    assert.ok(applied.every((doc) => doc.split('\n').filter(Boolean).every((l) => /^(add|delete) element /.test(l))), applied.join('\n'));
+    current = next;
+  };
+  for (const n of many) await step([...current.networks, n]); // creates, one by one
+  for (const gone of [3, 10, 11, 17]) await step(current.networks.filter((n) => n !== many[gone])); // deletes
+  await step(current.networks.map((n) => (n === many[5] ? { ...n, icc: !n.icc } : n))); // one network's ICC flips
+  await step([...current.networks, many[10]!]); // one comes back
+  assert.deepEqual(await fw.check(current), { ok: true });
+  const incremental = held();
+  await fw.apply(current);
+  assert.deepEqual(incremental, held());
+  await fw.remove();
 });

@@ -22,7 +22,23 @@ export function parseCidr(text: string, field = 'subnet'): Cidr {
 /** The canonical network CIDR of `text` (`10.1.2.3/24` → `10.1.2.0/24`), or PB_ERR_INVALID_SUBNET. */
 export const normalizeSubnet = (text: string): string => parseCidr(text).text;
 
-const asCidr = (c: string | Cidr): Cidr => (typeof c === 'string' ? parseCidr(c) : c);
+/**
+ * Blocks parsed by text, for the overlap and membership checks below: a network create checks
+ * its subnet against every pool held, so each held pool's text is parsed once, not once per create.
+ */
+const parsed = new Map<string, Cidr>();
+const PARSED_KEPT = 4096;
+
+function asCidr(c: string | Cidr): Cidr {
+  if (typeof c !== 'string') return c;
+  let block = parsed.get(c);
+  if (!block) {
+    block = parseCidr(c);
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(c, block);
+  }
+  return block;
+}
 
 /** True when the two blocks share an address; blocks of different families never do. */
 export const overlaps = (a: string | Cidr, b: string | Cidr): boolean => ip.overlaps(asCidr(a), asCidr(b));

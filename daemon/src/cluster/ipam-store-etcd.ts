@@ -48,6 +48,7 @@ export function createEtcdIpamStore(store: Store, etcd: EtcdClient, hostId: stri
     scope: 'global',
     addressSpace: GLOBAL_ADDRESS_SPACE,
     pools: async () => store.pools().filter((p) => p.addressSpace === GLOBAL_ADDRESS_SPACE),
+    subnets: async () => store.pools().flatMap((p) => (p.addressSpace === GLOBAL_ADDRESS_SPACE ? [p.subnet] : [])),
     pool: async (id) => mirrored(id),
     poolBySubnet: async (subnet) => store.pools().find((p) => p.addressSpace === GLOBAL_ADDRESS_SPACE && p.subnet === subnet),
     claimPool: refuse('RequestPool in GlobalDefault'),

@@ -9,6 +9,7 @@ import type { FirewallSync } from './firewall-sync.js';
 import type { ClusterPort } from './global-networks.js';
 import type { IpamService } from './ipam-service.js';
 import type { Locks } from './locks.js';
+import type { NetworkCache } from './network-cache.js';
 import type { LinkReaper } from './reaper.js';
 
 export { DEFAULT_NETWORK } from './driver-objects.js';
@@ -24,6 +25,8 @@ export interface Core {
   config: DaemonConfig;
   changes: ChangeFeed;
   firewallSync: FirewallSync;
+  /** every network's row and pools, re-read only for networks that are new or changed state */
+  networkCache: NetworkCache;
   driverCtx: DriverContext;
   reaper: LinkReaper;
   dns: DnsService;

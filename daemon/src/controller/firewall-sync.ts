@@ -5,6 +5,7 @@ import type { DaemonConfig } from '../config.js';
 import { requiredSysctls, type Firewall, type FirewallModel, type FirewallNetwork } from '../firewall/index.js';
 import type { NetworkRecord, PoolRecord, Store } from '../store/index.js';
 import { driverNetwork } from './driver-objects.js';
+import { createNetworkCache, type CachedNetwork, type NetworkCache } from './network-cache.js';
 
 /** The networks part, and the host interface of each network whose ports can be published. */
 type NetworksPart = { networks: FirewallNetwork[]; bridgeOf: Map<string, string> };
@@ -63,36 +64,27 @@ export const firewallModel = (store: Store, registry: DriverRegistry): FirewallM
 /**
  * The same, with the networks part kept while the store's networks are unchanged: an endpoint
  * change then costs no work per network (and the renderer hashes the same array only once). When
- * they change, only the networks whose row is new or changed state are read again (a network's
- * facts and pools are fixed once it is ready): a network create costs no store read per network.
- * `forget` drops everything kept.
+ * they change, only the networks whose row is new or changed state are read again (the network
+ * cache), and each network's entry is made once per row: a network create costs no store read and
+ * no firewall facts per network. `forget` drops everything kept.
  */
-export function createModelCache(store: Store, registry: DriverRegistry) {
-  let cached: { signature: string; part: NetworksPart } | undefined;
-  let entries = new Map<string, NetworkEntry>(); // by `id/state`
+export function createModelCache(store: Store, registry: DriverRegistry, networks: NetworkCache = createNetworkCache(store)) {
+  let cached: { list: readonly CachedNetwork[]; part: NetworksPart } | undefined;
+  let entries = new WeakMap<NetworkRecord, NetworkEntry>();
+  const entryOf = ({ record, pools }: CachedNetwork): NetworkEntry => {
+    if (record.state === 'creating') return undefined;
+    if (!entries.has(record)) entries.set(record, networkEntry(store, registry, record, pools));
+    return entries.get(record);
+  };
   const model = () => {
-    const signature = store.networksSignature();
-    if (cached?.signature !== signature) {
-      const next = new Map<string, NetworkEntry>();
-      const ordered: [string, NetworkEntry][] = [];
-      for (const { id, state } of store.networkStates()) {
-        const key = `${id}/${state}`;
-        let entry = entries.get(key);
-        if (!entries.has(key)) {
-          const n = store.networkById(id);
-          entry = n ? networkEntry(store, registry, n, store.poolsOf(id)) : undefined;
-        }
-        next.set(key, entry);
-        ordered.push([id, entry]);
-      }
-      entries = next;
-      cached = { signature, part: partOf(ordered) };
-    }
+    const list = networks.all();
+    if (cached?.list !== list) cached = { list, part: partOf(list.map((n) => [n.record.id, entryOf(n)])) };
     return withPorts(store, cached.part);
   };
   const forget = () => {
     cached = undefined;
-    entries = new Map();
+    entries = new WeakMap();
+    networks.forget();
   };
   return Object.assign(model, { forget });
 }
@@ -102,9 +94,9 @@ export function createModelCache(store: Store, registry: DriverRegistry) {
  * that arrive while an apply runs share the next apply, so a burst of N changes costs about two
  * nft runs, not N.
  */
-export function createFirewallSync(store: Store, registry: DriverRegistry, firewall: Firewall, kernel: Kernel, config: DaemonConfig, log: Logger) {
+export function createFirewallSync(store: Store, registry: DriverRegistry, firewall: Firewall, kernel: Kernel, config: DaemonConfig, log: Logger, networks?: NetworkCache) {
   let applied: FirewallModel | undefined;
-  const currentModel = createModelCache(store, registry);
+  const currentModel = createModelCache(store, registry, networks);
   const sysctlsSet = new Map<string, string>();
   let running: Promise<void> = Promise.resolve();
   let queued: Promise<void> | undefined;

@@ -11,6 +11,7 @@ import { bootstrapNetworks } from './bootstrap.js';
 import type { Core } from './core.js';
 import { createEndpoints } from './endpoints.js';
 import { createFirewallSync, firewallModel } from './firewall-sync.js';
+import { createNetworkCache } from './network-cache.js';
 import { createIpamService } from './ipam-service.js';
 import { createLocks } from './locks.js';
 import { findEndpoint, findNetwork, findSandbox } from './lookup.js';
@@ -50,7 +51,8 @@ export interface ControllerDeps {
 export function createController(deps: ControllerDeps) {
   const { store, kernel, registry, config, log, hooks = {} } = deps;
   const firewall = createFirewall({ kernel, log: log.child({ component: 'firewall' }), enabled: config.iptables });
-  const firewallSync = createFirewallSync(store, registry, firewall, kernel, config, log.child({ component: 'firewall' }));
+  const networkCache = createNetworkCache(store);
+  const firewallSync = createFirewallSync(store, registry, firewall, kernel, config, log.child({ component: 'firewall' }), networkCache);
   const reaper = createLinkReaper(kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }));
   // host links get IPv6 turned off between the reaper's deletions, never during one (rtnl)
   const quieter = createLinkQuieter(kernel, () => reaper.settled(), log.child({ component: 'link-quieter' }));
@@ -67,6 +69,7 @@ export function createController(deps: ControllerDeps) {
     locks: createLocks(),
     changes: createChangeFeed({ onSubscriberError: (err, change) => log.error({ err, change: change.type }, 'a change subscriber failed') }),
     firewallSync,
+    networkCache,
     driverCtx: {
       kernel,
       defaults: { mtu: 1500 },

@@ -1,3 +1,4 @@
+import type { DriverNetwork } from '@patchbay/drivers';
 import { PatchbayError } from '@patchbay/errors';
 import { runSteps } from '@patchbay/kernel';
 import type { NetworkRecord } from '../store/index.js';
@@ -31,6 +32,15 @@ export interface CreateNetworkInput {
 export function createNetworks(core: Core) {
   const { store, registry, ipam, locks, log } = core;
   const global = createGlobalNetworks(core);
+  // each network's driver view, made once per row (the network cache gives a new row on a state change)
+  const views = new WeakMap<NetworkRecord, DriverNetwork>();
+  const driverNetworksOf = (driverName: string): DriverNetwork[] =>
+    core.networkCache.all().flatMap(({ record, pools }) => {
+      if (record.driver !== driverName) return [];
+      let view = views.get(record);
+      if (!view) views.set(record, (view = driverNetwork(store, record, pools)));
+      return [view];
+    });
 
   async function create(input: CreateNetworkInput): Promise<NetworkRecord> {
     if (!input.predefined && (PREDEFINED as readonly string[]).includes(input.name)) {
@@ -45,8 +55,7 @@ export function createNetworks(core: Core) {
       if (store.networkByName(input.name)) {
         throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
       }
-      const pools = store.poolsByNetwork();
-      const others = store.networks().flatMap((n) => (n.driver === driver.name ? [driverNetwork(store, n, pools.get(n.id) ?? [])] : []));
+      const others = driverNetworksOf(driver.name);
       const options = validateDnsOption(driver.validateOptions(input.options, { name: input.name, isDefault: input.predefined === true }, others));
       const usesIpam = driver.usesIpam && input.ipamDriver !== 'null';
       if (!usesIpam && (input.ipamConfig.some((c) => c.subnet) || (input.ipamPools?.length ?? 0) > 0)) {

@@ -1,7 +1,7 @@
 import { conflict, invalid } from '@patchbay/errors';
 import { familyOf } from '@patchbay/ip';
 import { IFNAME_RE } from '@patchbay/kernel';
-import { requireCidr, requireIp, type ParsedCidr } from './address.js';
+import { requireCidr, requireIp } from './address.js';
 import type { FirewallModel, FirewallNetwork, FirewallPort } from './model.js';
 import type { BridgeSetName, InetSetName, PortMapName } from './schema.js';
 
@@ -31,53 +31,98 @@ function checkedPort(port: number, what: string): number {
   return port;
 }
 
-/** Networks, validated and sorted by bridge, with their subnets parsed and sorted. */
-export function normalizeNetworks(networks: readonly FirewallNetwork[]): { network: FirewallNetwork; subnets: ParsedCidr[] }[] {
+/** The sets networks fill: every inet set but the DNAT maps, and the bridge table's. */
+export type NetworkSetName = Exclude<InetSetName, PortMapName> | BridgeSetName;
+
+/** What the networks put into the sets (every inet set but the DNAT maps, and the bridge table's). */
+export interface NetworkElements {
+  inet: Record<Exclude<InetSetName, PortMapName>, Element[]>;
+  bridge: Record<BridgeSetName, Element[]>;
+}
+
+/** One element a network puts into one set. */
+export interface NetworkElement {
+  set: NetworkSetName;
+  element: Element;
+}
+
+/** Each network's elements, kept while the network object lives (the daemon keeps one per stored network). */
+const elementsKept = new WeakMap<FirewallNetwork, readonly NetworkElement[]>();
+
+/** The elements one network gives (validated: bridge name, subnets), its subnets in address order. */
+export function elementsOfNetwork(network: FirewallNetwork): readonly NetworkElement[] {
+  const kept = elementsKept.get(network);
+  if (kept) return kept;
+  const what = `network ${network.name}`;
+  const br = quote(checkedBridge(network.bridge, what));
+  const subnets = network.subnets.map((s) => requireCidr(s, what)).sort((a, b) => compare(a.cidr, b.cidr));
+  const out: NetworkElement[] = [];
+  const add = (set: NetworkSetName, key: string, value?: string) => out.push({ set, element: value === undefined ? { key } : { key, value } });
+  add('bridges', br);
+  add('same_bridge', `${br} . ${br}`, network.icc ? 'accept' : 'drop');
+  if (network.internal) add('internal_bridges', br);
+  for (const { family, cidr } of subnets) {
+    const v = family === 4 ? 'v4' : 'v6';
+    if (network.internal) add(`internal_${v}`, `${br} . ${cidr}`);
+    add(`subnets_${v}`, `${cidr} . ${br}`);
+    if (network.masquerade && !network.internal) add(`masq_${v}`, cidr);
+    if (!network.icc) add(`icc_off_${v}`, `${cidr} . ${cidr}`);
+  }
+  elementsKept.set(network, out);
+  return out;
+}
+
+/** The sets listed in address order; the others are in bridge order. */
+export const ADDRESS_ORDERED_SETS = ['subnets_v4', 'subnets_v6', 'masq_v4', 'masq_v6'] as const satisfies readonly NetworkSetName[];
+
+/**
+ * Each networks array's elements, kept while the array lives: the daemon keeps one array until a
+ * network comes or goes. Callers must not change what they get.
+ */
+const networkElementsKept = new WeakMap<readonly FirewallNetwork[], NetworkElements>();
+
+/** The networks' set elements, each list sorted: equal networks give equal text. */
+export function networkElements(networks: readonly FirewallNetwork[]): NetworkElements {
+  const kept = networkElementsKept.get(networks);
+  if (kept) return kept;
+  const empty = () => [] as Element[];
+  const inet: NetworkElements['inet'] = {
+    bridges: empty(), same_bridge: empty(), internal_bridges: empty(), internal_v4: empty(), internal_v6: empty(),
+    subnets_v4: empty(), subnets_v6: empty(), masq_v4: empty(), masq_v6: empty(),
+  };
+  const bridge: Record<BridgeSetName, Element[]> = { icc_off_v4: empty(), icc_off_v6: empty() };
+  const sets: Record<NetworkSetName, Element[]> = { ...inet, ...bridge };
   const seen = new Set<string>();
-  return [...networks]
-    .sort((a, b) => compare(a.bridge, b.bridge))
-    .map((network) => {
-      const what = `network ${network.name}`;
-      checkedBridge(network.bridge, what);
-      if (seen.has(network.bridge)) throw conflict(`${what}: bridge ${network.bridge} used twice`, 'PB_ERR_BRIDGE_IN_USE');
-      seen.add(network.bridge);
-      const subnets = network.subnets.map((s) => requireCidr(s, what)).sort((a, b) => compare(a.cidr, b.cidr));
-      return { network, subnets };
-    });
+  for (const network of [...networks].sort((a, b) => compare(a.bridge, b.bridge))) {
+    checkedBridge(network.bridge, `network ${network.name}`);
+    if (seen.has(network.bridge)) throw conflict(`network ${network.name}: bridge ${network.bridge} used twice`, 'PB_ERR_BRIDGE_IN_USE');
+    seen.add(network.bridge);
+    for (const { set, element } of elementsOfNetwork(network)) sets[set].push(element);
+  }
+  for (const name of ADDRESS_ORDERED_SETS) inet[name].sort(byKey);
+  const elements = { inet, bridge };
+  networkElementsKept.set(networks, elements);
+  return elements;
 }
 
 /** Everything the model puts into the sets and maps, each list sorted: equal models give equal text. */
 export function modelElements(model: FirewallModel): RulesetElements {
-  const networks = normalizeNetworks(model.networks);
-  const empty = () => [] as Element[];
-  const inet: Record<InetSetName, Element[]> = {
-    bridges: empty(), same_bridge: empty(), internal_bridges: empty(), internal_v4: empty(), internal_v6: empty(),
-    subnets_v4: empty(), subnets_v6: empty(), masq_v4: empty(), masq_v6: empty(),
-    ...portElements(model),
-  };
-  const bridge: Record<BridgeSetName, Element[]> = { icc_off_v4: empty(), icc_off_v6: empty() };
+  const { inet, bridge } = networkElements(model.networks);
+  return { inet: { ...inet, ...portElements(model) }, bridge };
+}
 
-  for (const { network, subnets } of networks) {
-    const br = quote(network.bridge);
-    inet.bridges.push({ key: br });
-    inet.same_bridge.push({ key: `${br} . ${br}`, value: network.icc ? 'accept' : 'drop' });
-    if (network.internal) inet.internal_bridges.push({ key: br });
-    for (const { family, cidr } of subnets) {
-      const v = family === 4 ? 'v4' : 'v6';
-      if (network.internal) inet[`internal_${v}`].push({ key: `${br} . ${cidr}` });
-      inet[`subnets_${v}`].push({ key: `${cidr} . ${br}` });
-      if (network.masquerade && !network.internal) inet[`masq_${v}`].push({ key: cidr });
-      if (!network.icc) bridge[`icc_off_${v}`].push({ key: `${cidr} . ${cidr}` });
-    }
-  }
-  // subnet sets are ordered by address, not by bridge
-  for (const name of ['subnets_v4', 'subnets_v6', 'masq_v4', 'masq_v6'] as const) inet[name].sort(byKey);
-  return { inet, bridge };
+const byBridgeKept = new WeakMap<readonly FirewallNetwork[], ReadonlyMap<string, FirewallNetwork>>();
+
+/** The networks by bridge name, kept per networks array (ports are looked up in it on every port change). */
+export function networksByBridge(networks: readonly FirewallNetwork[]): ReadonlyMap<string, FirewallNetwork> {
+  let byBridge = byBridgeKept.get(networks);
+  if (!byBridge) byBridgeKept.set(networks, (byBridge = new Map(networks.map((n) => [n.bridge, n]))));
+  return byBridge;
 }
 
 /** The four DNAT maps. Ports on internal networks are not published (libnetwork does the same). */
 export function portElements(model: FirewallModel): Record<PortMapName, Element[]> {
-  const networks = new Map(model.networks.map((n) => [n.bridge, n]));
+  const networks = networksByBridge(model.networks);
   const maps: Record<PortMapName, Element[]> = { dnat_v4: [], dnat_any_v4: [], dnat_v6: [], dnat_any_v6: [] };
   const keys = new Map<string, FirewallPort>();
   for (const port of [...model.ports].sort(comparePorts)) {

@@ -1,5 +1,6 @@
-import { elementText, modelElements, normalizeNetworks, portElements, type Element } from './elements.js';
-import type { FirewallModel, FirewallNetwork } from './model.js';
+import { elementText, modelElements, portElements, type Element } from './elements.js';
+import type { FirewallModel } from './model.js';
+import { diffNetworkSets } from './network-diff.js';
 import {
   BRIDGE_CHAINS, BRIDGE_SETS, BRIDGE_TABLE, INET_CHAINS, INET_SETS, INET_TABLE, PORT_MAPS,
   type ChainSpec, type SetSpec,
@@ -87,20 +88,38 @@ function diffElements(table: string, names: readonly string[], before: Record<st
  * the sets and maps ('' when nothing changed), or the full document when needsFullRender. A
  * network change costs no base-chain re-registration this way (that waits for RCU in the
  * kernel). When the networks array is the same object in both models (the daemon keeps it
- * between port changes), only the DNAT maps are compared. Assumes the kernel holds exactly
- * `prev`; if an element batch fails, apply the full document (createFirewall().update does).
+ * between port changes), only the DNAT maps are compared; when it is not, the network sets'
+ * changes come from the networks that came or went (diffNetworkSets). Assumes the kernel holds
+ * exactly `prev`; if an element batch fails, apply the full document (createFirewall().update does).
  */
 export function planUpdate(prev: FirewallModel | undefined, next: FirewallModel): string {
   if (needsFullRender(prev, next)) return renderRuleset(next);
-  let inet: { deletes: string[]; adds: string[] };
+  const ports = diffElements(INET_TABLE, PORT_MAPS, portElements(prev), portElements(next));
+  let inet = ports;
   let bridge = { deletes: [] as string[], adds: [] as string[] };
-  if (prev.networks === next.networks) {
-    inet = diffElements(INET_TABLE, PORT_MAPS, portElements(prev), portElements(next));
-  } else {
-    const [before, after] = [modelElements(prev), modelElements(next)];
-    inet = diffElements(INET_TABLE, INET_SETS.map((set) => set.name), before.inet, after.inet);
-    if (needsBridgeTable(next)) bridge = diffElements(BRIDGE_TABLE, BRIDGE_SETS.map((set) => set.name), before.bridge, after.bridge);
+  if (prev.networks !== next.networks) {
+    const networks = networkSetLines(prev, next);
+    inet = { deletes: [...networks.inet.deletes, ...ports.deletes], adds: [...networks.inet.adds, ...ports.adds] };
+    if (needsBridgeTable(next)) bridge = networks.bridge;
   }
   const lines = [...inet.deletes, ...bridge.deletes, ...inet.adds, ...bridge.adds];
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+/** The network sets' changes; for a `next` that is not valid, the error comparing every element gives. */
+function networkSetLines(prev: FirewallModel, next: FirewallModel) {
+  try {
+    return diffNetworkSets(prev.networks, next.networks, { inet: INET_TABLE, bridge: BRIDGE_TABLE });
+  } catch {
+    return diffAllNetworkSets(prev, next);
+  }
+}
+
+/** The network sets' changes, comparing every element of both models (the reference diffNetworkSets agrees with). */
+export function diffAllNetworkSets(prev: FirewallModel, next: FirewallModel) {
+  const [before, after] = [modelElements(prev), modelElements(next)];
+  return {
+    inet: diffElements(INET_TABLE, INET_SETS.map((set) => set.name).filter((n) => !(PORT_MAPS as readonly string[]).includes(n)), before.inet, after.inet),
+    bridge: diffElements(BRIDGE_TABLE, BRIDGE_SETS.map((set) => set.name), before.bridge, after.bridge),
+  };
 }

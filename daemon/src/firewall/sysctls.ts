@@ -1,7 +1,18 @@
 import { familyOf } from '@patchbay/ip';
 import { requireCidr } from './address.js';
-import { effectiveHostIp, portElements } from './elements.js';
-import type { FirewallModel } from './model.js';
+import { effectiveHostIp, networksByBridge, portElements } from './elements.js';
+import type { FirewallModel, FirewallNetwork } from './model.js';
+
+/** Whether a network has an IPv6 subnet, kept per network object (the daemon keeps one per stored network). */
+const ipv6Kept = new WeakMap<FirewallNetwork, boolean>();
+function hasIpv6(network: FirewallNetwork): boolean {
+  let v6 = ipv6Kept.get(network);
+  if (v6 === undefined) {
+    v6 = network.subnets.some((s) => requireCidr(s, `network ${network.name}`).family === 6);
+    ipv6Kept.set(network, v6);
+  }
+  return v6;
+}
 
 /**
  * The sysctls the rules of `model` rely on, sorted by key. The caller sets them (honouring
@@ -12,12 +23,11 @@ export function requiredSysctls(model: FirewallModel): Record<string, string> {
   portElements(model); // validates the ports exactly as the renderer does
   const wanted: Record<string, string> = {};
   if (model.networks.length > 0) wanted['net.ipv4.ip_forward'] = '1';
-  const anyV6 = model.networks.some((n) => n.subnets.some((s) => requireCidr(s, `network ${n.name}`).family === 6));
-  if (anyV6) {
+  if (model.networks.some(hasIpv6)) {
     wanted['net.ipv6.conf.all.forwarding'] = '1';
     wanted['net.ipv6.conf.default.forwarding'] = '1';
   }
-  const networks = new Map(model.networks.map((n) => [n.bridge, n]));
+  const networks = networksByBridge(model.networks);
   for (const port of model.ports) {
     const network = networks.get(port.bridge)!;
     if (network.internal || familyOf(port.containerIp) === 6) continue;

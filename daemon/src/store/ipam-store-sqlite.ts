@@ -1,4 +1,5 @@
 import { PatchbayError } from '@patchbay/errors';
+import { overlaps } from '@patchbay/ipam';
 import { AllocationConflict, LOCAL_ADDRESS_SPACE, type IpamStore } from './ipam-store.js';
 import { assertSubnetFree } from './pool-overlap.js';
 import { toAllocation, toPool, type Row, type Store } from './store.js';
@@ -17,6 +18,7 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     poolById: q('SELECT * FROM pools WHERE id = ?'),
     poolBySubnet: q('SELECT * FROM pools WHERE address_space = ? AND subnet = ?'),
     poolsOfSpace: q('SELECT * FROM pools WHERE address_space = ? ORDER BY id'),
+    subnetsOnly: q('SELECT subnet FROM pools WHERE address_space = ? ORDER BY id').pluck(),
     overlapCandidates: q(`SELECT p.subnet, p.requested_by, n.name AS network_name FROM pools p
       LEFT JOIN networks n ON n.id = p.network_id WHERE p.address_space = ?`),
     adopt: q('UPDATE pools SET network_id = ? WHERE id = ?'),
@@ -41,6 +43,7 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     addressSpace,
 
     pools: async () => (s.poolsOfSpace.all(addressSpace) as Row[]).map(toPool),
+    subnets: async () => s.subnetsOnly.all(addressSpace) as string[],
     pool: async (id) => {
       const row = poolRow(id);
       return row ? toPool(row) : undefined;
@@ -53,12 +56,15 @@ export function createSqliteIpamStore(store: Store): IpamStore {
     async claimPool(pool, held) {
       if (pool.addressSpace !== addressSpace) throw new PatchbayError('PB_ERR_INTERNAL', `pool of address space ${pool.addressSpace} given to the ${addressSpace} store`);
       const id = store.tx(() => {
-        const others = (s.overlapCandidates.all(addressSpace) as Row[]).map((r) => ({
-          subnet: r.subnet as string,
-          networkName: (r.network_name as string | null) ?? null,
-          requestedBy: r.requested_by as string | null,
-        }));
-        assertSubnetFree(pool.subnet, others);
+        // the holders' names only for the error: most claims overlap nothing
+        if ((s.subnetsOnly.all(addressSpace) as string[]).some((other) => overlaps(pool.subnet, other))) {
+          const others = (s.overlapCandidates.all(addressSpace) as Row[]).map((r) => ({
+            subnet: r.subnet as string,
+            networkName: (r.network_name as string | null) ?? null,
+            requestedBy: r.requested_by as string | null,
+          }));
+          assertSubnetFree(pool.subnet, others);
+        }
         const poolId = store.insertPool(pool);
         for (const a of held) store.insertAllocation({ ...a, poolId });
         return poolId;

@@ -42,6 +42,8 @@ export interface IpamStore {
   readonly addressSpace: string;
 
   pools(): Promise<PoolRecord[]>;
+  /** Every pool's subnet: what a network create checks its subnets against (pools() only to name the holder of one that overlaps). */
+  subnets(): Promise<string[]>;
   pool(id: number): Promise<PoolRecord | undefined>;
   poolBySubnet(subnet: string): Promise<PoolRecord | undefined>;
   /**

@@ -1,7 +1,7 @@
 import { PatchbayError } from '@patchbay/errors';
-import { createAllocator, validatePoolConfig, type NormalizedPool, type PoolDef } from '@patchbay/ipam';
+import { createAllocator, overlaps, validatePoolConfig, type NormalizedPool, type PoolDef } from '@patchbay/ipam';
 import type { Kernel } from '@patchbay/kernel';
-import { assertSubnetFree, LOCAL_ADDRESS_SPACE, type HeldAddress, type PoolRecord } from '../../store/index.js';
+import { assertSubnetFree, LOCAL_ADDRESS_SPACE, type HeldAddress, type HeldSubnet, type PoolRecord } from '../../store/index.js';
 import type { IpamContext } from './context.js';
 import { chooseDefaultSubnet } from './default-subnet.js';
 
@@ -69,16 +69,16 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
   async function planPools(networkName: string, requests: readonly PoolRequest[], opts: PlanPoolsOptions): Promise<PlannedPool[]> {
     if ((opts.pools?.length ?? 0) > 0) return planAdoption(requests, opts);
     // every address space's pools: a local network must not take a subnet a global one uses here
-    const held = (await Promise.all(ctx.stores.map((s) => s.pools()))).flat();
-    // Network names only label an overlap's error: read (all at once) when one is found.
-    let names: Map<string, string> | undefined;
-    const existing = held.map((p) => ({
-      subnet: p.subnet,
-      requestedBy: p.requestedBy,
-      get networkName() {
-        return p.networkId ? ctx.labelOf(p, (names ??= ctx.networkNames())) : null;
-      },
-    }));
+    const held = (await Promise.all(ctx.stores.map((s) => s.subnets()))).flat();
+    // The pools with their holders only label an overlap's error: read when one is found.
+    const labelled = async (): Promise<HeldSubnet[]> => {
+      const names = ctx.networkNames();
+      return (await Promise.all(ctx.stores.map((s) => s.pools()))).flat().map((p) => ({
+        subnet: p.subnet,
+        requestedBy: p.requestedBy,
+        networkName: p.networkId ? ctx.labelOf(p, names) : null,
+      }));
+    };
     const out: PlannedPool[] = [];
     for (const req of requests) {
       if (!req.subnet) {
@@ -89,11 +89,13 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
       }
       const family = req.subnet.includes(':') ? 6 : 4;
       const pool = { ...validatePoolConfig(req as { subnet: string }, { family, networkName }), userConfigured: true };
-      assertSubnetFree(pool.subnet, [...existing, ...out.map((p) => ({ subnet: p.adopt ? p.adopt.subnet : p.subnet, networkName }))]);
+      const planned = out.map((p) => ({ subnet: p.adopt ? p.adopt.subnet : p.subnet, networkName }));
+      if (held.some((subnet) => overlaps(pool.subnet, subnet))) assertSubnetFree(pool.subnet, [...(await labelled()), ...planned]);
+      assertSubnetFree(pool.subnet, planned);
       out.push(pool);
     }
     if (!out.some((p) => familyOfPlan(p) === 4)) {
-      const subnet = await chooseDefaultSubnet(kernel, defaultPools, existing.map((e) => e.subnet));
+      const subnet = await chooseDefaultSubnet(kernel, defaultPools, held);
       out.unshift({ ...validatePoolConfig({ subnet }, { family: 4, networkName }), userConfigured: false });
     }
     checkFamilies(out, opts.enableIPv6);
