@@ -12,8 +12,9 @@ type ElementIndex = Map<NetworkSetName, Map<string, { value: string | undefined;
  */
 const indexKept = new WeakMap<readonly FirewallNetwork[], ElementIndex>();
 
-const NETWORK_INET_SETS = INET_SETS.map((s) => s.name).filter((n) => !(PORT_MAPS as readonly string[]).includes(n)) as NetworkSetName[];
-const NETWORK_BRIDGE_SETS = BRIDGE_SETS.map((s) => s.name) as NetworkSetName[];
+/** The sets networks fill, per table (every inet set but the DNAT maps; every bridge set). */
+export const NETWORK_INET_SETS = INET_SETS.map((s) => s.name).filter((n) => !(PORT_MAPS as readonly string[]).includes(n)) as NetworkSetName[];
+export const NETWORK_BRIDGE_SETS = BRIDGE_SETS.map((s) => s.name) as NetworkSetName[];
 
 function buildIndex(networks: readonly FirewallNetwork[]): ElementIndex {
   const { inet, bridge } = networkElements(networks); // validates the whole array

@@ -1,6 +1,6 @@
 import { elementText, modelElements, portElements, type Element } from './elements.js';
 import type { FirewallModel } from './model.js';
-import { diffNetworkSets } from './network-diff.js';
+import { diffNetworkSets, NETWORK_BRIDGE_SETS, NETWORK_INET_SETS } from './network-diff.js';
 import {
   BRIDGE_CHAINS, BRIDGE_SETS, BRIDGE_TABLE, INET_CHAINS, INET_SETS, INET_TABLE, PORT_MAPS,
   type ChainSpec, type SetSpec,
@@ -119,7 +119,7 @@ function networkSetLines(prev: FirewallModel, next: FirewallModel) {
 export function diffAllNetworkSets(prev: FirewallModel, next: FirewallModel) {
   const [before, after] = [modelElements(prev), modelElements(next)];
   return {
-    inet: diffElements(INET_TABLE, INET_SETS.map((set) => set.name).filter((n) => !(PORT_MAPS as readonly string[]).includes(n)), before.inet, after.inet),
-    bridge: diffElements(BRIDGE_TABLE, BRIDGE_SETS.map((set) => set.name), before.bridge, after.bridge),
+    inet: diffElements(INET_TABLE, NETWORK_INET_SETS, before.inet, after.inet),
+    bridge: diffElements(BRIDGE_TABLE, NETWORK_BRIDGE_SETS, before.bridge, after.bridge),
   };
 }

@@ -90,8 +90,8 @@ export function createNetworkPools(ctx: IpamContext, kernel: Kernel, defaultPool
       const family = req.subnet.includes(':') ? 6 : 4;
       const pool = { ...validatePoolConfig(req as { subnet: string }, { family, networkName }), userConfigured: true };
       const planned = out.map((p) => ({ subnet: p.adopt ? p.adopt.subnet : p.subnet, networkName }));
-      if (held.some((subnet) => overlaps(pool.subnet, subnet))) assertSubnetFree(pool.subnet, [...(await labelled()), ...planned]);
-      assertSubnetFree(pool.subnet, planned);
+      const holders = held.some((subnet) => overlaps(pool.subnet, subnet)) ? await labelled() : [];
+      assertSubnetFree(pool.subnet, [...holders, ...planned]);
       out.push(pool);
     }
     if (!out.some((p) => familyOfPlan(p) === 4)) {
