@@ -80,6 +80,25 @@ describe('link reaper', () => {
     await reaper.settled('sb1');
     assert.equal(k.calls.length, 1);
   });
+
+  it('settled() without an owner waits for the retry after a failure (a test or a shutdown sees no deletion after it)', async () => {
+    const k = gatedKernel();
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), 20);
+    reaper.retired('sb1');
+    await k.tick();
+    k.gates[0]!.reject(new Error('EBUSY'));
+    let settled = false;
+    const all = reaper.settled().then(() => (settled = true));
+    await reaper.settled('sb1');
+    await k.tick();
+    assert.equal(settled, false, 'the retry is still to come');
+    while (k.calls.length < 2) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(settled, false, 'the retry runs');
+    // the retry fails too: settled() resolves all the same (one retry, not every future one)
+    k.gates[1]!.reject(new Error('EBUSY'));
+    await all;
+    assert.equal(settled, true);
+  });
 });
 
 describe('detach on the fake kernel', () => {

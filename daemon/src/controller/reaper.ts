@@ -16,7 +16,12 @@ import type { Logger } from 'pino';
 export interface LinkReaper {
   /** Links of `owner` (a sandbox id) were just retired. */
   retired(owner: string): void;
-  /** Resolves when the retired links of `owner` (of everyone, without one) are deleted. */
+  /**
+   * Resolves when the retired links of `owner` are deleted (or their deletion failed: a waiting
+   * join is not held up by a retry). Without an owner: when everything retired so far is
+   * deleted, a pending retry after a failure included (once: a kernel that keeps failing does not
+   * hold a shutdown).
+   */
   settled(owner?: string): Promise<void>;
   /** Deletes whatever is in the retired group now (retired links of an earlier run). */
   reapNow(): Promise<void>;
@@ -26,10 +31,12 @@ export interface LinkReaper {
 
 const RETRY_MS = 1000;
 
-export function createLinkReaper(kernel: Kernel, group: number, log: Logger): LinkReaper {
+export function createLinkReaper(kernel: Kernel, group: number, log: Logger, retryMs = RETRY_MS): LinkReaper {
   /** the deletion running now (or the last one), and the one that will follow it */
   let current: Promise<void> = Promise.resolve();
   let next: Promise<void> | undefined;
+  /** after a failed deletion: resolves when the retry has run */
+  let retry: Promise<void> | undefined;
   const waiting = new Map<string, Promise<void>>();
 
   async function reapOnce(): Promise<void> {
@@ -38,7 +45,13 @@ export function createLinkReaper(kernel: Kernel, group: number, log: Logger): Li
     } catch (err) {
       // they stay down and in the group; the next retirement (or this retry) takes them
       log.warn({ err }, 'deleting retired links failed; retrying');
-      setTimeout(() => schedule(), RETRY_MS).unref();
+      const pending: Promise<void> = new Promise((resolve) => {
+        setTimeout(() => {
+          if (retry === pending) retry = undefined;
+          resolve(schedule());
+        }, retryMs).unref();
+      });
+      retry = pending;
     }
   }
 
@@ -63,7 +76,7 @@ export function createLinkReaper(kernel: Kernel, group: number, log: Logger): Li
       });
     },
     settled(owner) {
-      if (owner === undefined) return current;
+      if (owner === undefined) return current.then(() => retry);
       return waiting.get(owner) ?? Promise.resolve();
     },
     reapNow() {
