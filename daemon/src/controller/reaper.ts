@@ -35,8 +35,8 @@ export function createLinkReaper(kernel: Kernel, group: number, log: Logger, ret
   /** the deletion running now (or the last one), and the one that will follow it */
   let current: Promise<void> = Promise.resolve();
   let next: Promise<void> | undefined;
-  /** after a failed deletion: resolves when the retry has run */
-  let retry: Promise<void> | undefined;
+  /** after a failed deletion: the retry's timer (unref'd: it alone keeps no process alive) and its end */
+  let retry: { done: Promise<void>; timer: NodeJS.Timeout } | undefined;
   const waiting = new Map<string, Promise<void>>();
 
   async function reapOnce(): Promise<void> {
@@ -45,13 +45,14 @@ export function createLinkReaper(kernel: Kernel, group: number, log: Logger, ret
     } catch (err) {
       // they stay down and in the group; the next retirement (or this retry) takes them
       log.warn({ err }, 'deleting retired links failed; retrying');
+      let timer!: NodeJS.Timeout;
       const pending: Promise<void> = new Promise((resolve) => {
-        setTimeout(() => {
-          if (retry === pending) retry = undefined;
+        timer = setTimeout(() => {
+          if (retry?.done === pending) retry = undefined;
           resolve(schedule());
         }, retryMs).unref();
       });
-      retry = pending;
+      retry = { done: pending, timer };
     }
   }
 
@@ -76,7 +77,13 @@ export function createLinkReaper(kernel: Kernel, group: number, log: Logger, ret
       });
     },
     settled(owner) {
-      if (owner === undefined) return current.then(() => retry);
+      if (owner === undefined) {
+        return current.then(() => {
+          // someone waits for it now: the retry must run even if nothing else keeps the loop alive
+          retry?.timer.ref();
+          return retry?.done;
+        });
+      }
       return waiting.get(owner) ?? Promise.resolve();
     },
     reapNow() {
