@@ -68,7 +68,7 @@ describe('GET /metrics after a known set of operations', () => {
     assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
     const families = parsePrometheusTextFormat(r.body);
     const byName = new Map(families.map((f) => [f.name, f]));
-    for (const name of ['patchbay_http_requests_total', 'patchbay_operations_total', 'patchbay_kernel_call_duration_seconds', 'patchbay_nft_apply_duration_seconds', 'patchbay_ipam_pool_addresses', 'patchbay_ipam_pool_addresses_used', 'patchbay_event_stream_subscribers', 'patchbay_reaper_backlog', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of ['patchbay_http_requests_total', 'patchbay_operations_total', 'patchbay_kernel_call_duration_seconds', 'patchbay_nft_apply_duration_seconds', 'patchbay_ipam_pool_addresses', 'patchbay_ipam_pool_addresses_used', 'patchbay_event_stream_subscribers', 'patchbay_reaper_backlog', 'patchbay_link_quieter_backlog', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
       assert.ok(byName.has(name), `${name} is exposed`);
     }
     assert.equal(byName.get('patchbay_operations_total')!.type, 'COUNTER');
@@ -184,6 +184,7 @@ describe('GET /metrics after a known set of operations', () => {
     await stream;
     assert.equal(await sample('patchbay_event_stream_subscribers'), 0);
     assert.equal(await sample('patchbay_reaper_backlog'), 0);
+    assert.equal(await sample('patchbay_link_quieter_backlog'), 0);
     assert.deepStrictEqual(
       [await sample('patchbay_objects', { kind: 'network' }), await sample('patchbay_objects', { kind: 'sandbox' }), await sample('patchbay_objects', { kind: 'endpoint' })],
       [t.controller.networks.list().length, 1, 1],
@@ -226,13 +227,13 @@ describe('metrics units', () => {
     assert.equal(outcomeOf(new TypeError('x is undefined')), 'error');
   });
 
-  test('the reaper backlog gauge reads the controller at each scrape', async () => {
+  test('the reaper and link quieter backlog gauges read the controller at each scrape', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    let backlog = 3;
-    metrics.sources.controller = { core: { reaper: { backlog: () => backlog } } } as unknown as Controller;
-    const read = async () => (await metrics.registry.getSingleMetric('patchbay_reaper_backlog')!.get()).values[0]!.value;
-    assert.equal(await read(), 3);
-    backlog = 0;
-    assert.equal(await read(), 0);
+    let [reaped, quieted] = [3, 5];
+    metrics.sources.controller = { core: { reaper: { backlog: () => reaped } }, quieter: { backlog: () => quieted } } as unknown as Controller;
+    const read = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values[0]!.value;
+    assert.deepEqual([await read('patchbay_reaper_backlog'), await read('patchbay_link_quieter_backlog')], [3, 5]);
+    [reaped, quieted] = [0, 0];
+    assert.deepEqual([await read('patchbay_reaper_backlog'), await read('patchbay_link_quieter_backlog')], [0, 0]);
   });
 });

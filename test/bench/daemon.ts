@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnixHttpClient } from './http.js';
+import { schedTimes, type SchedTimes } from './schedstat.js';
 import { nowMs } from './stats.js';
 
 export interface DaemonPaths {
@@ -14,9 +15,6 @@ export interface DaemonPaths {
   /** a command that execs the daemon elsewhere (nsenter into a simulated host's namespaces) */
   prefix?: readonly string[];
 }
-
-/** USER_HZ: Linux reports a process's CPU time in hundredths of a second on every architecture it runs on */
-const CLOCK_TICKS = 100;
 
 /** every daemon child of this process: one exit handler kills them all, whatever happens to the bench */
 const live = new Set<ChildProcess>();
@@ -106,13 +104,10 @@ export class BenchDaemon {
     return kb / 1024;
   }
 
-  /** The CPU time (user + system) the daemon used so far, in milliseconds (10 ms steps: clock ticks). */
-  cpuMs(): number {
+  /** The daemon's threads' run time and run-queue wait so far (schedstat: nanoseconds, where /proc/PID/stat counts 10 ms ticks). */
+  sched(): SchedTimes {
     if (!this.pid) throw new Error('daemon not running');
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    return schedTimes(this.pid);
   }
 
   logTail(lines = 5): string {

@@ -6,6 +6,8 @@ import { DOCKER_API } from './dockerd.js';
 import { createSlots } from './netns.js';
 import { markdownTable, ms } from './report.js';
 import { SCALE_HEADING, withScaleSection } from './scale-section.js';
+import { projectLimits, roughly } from './scale-limits.js';
+import { schedDelta, schedTimes, type SchedTimes } from './schedstat.js';
 import { growth, nowMs, summarize, timed, type Summary } from './stats.js';
 
 const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
@@ -30,7 +32,7 @@ export const scaleSized = (size: { networks: number; perNetwork: number }): Omit
   window: Math.min(SCALE_FULL.window, Math.max(1, Math.floor((size.networks * size.perNetwork) / 10))),
 });
 
-interface Row {
+export interface Row {
   what: string;
   value: string;
   target: string;
@@ -55,6 +57,7 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
   const load = sampleLoad();
   const total = cfg.networks * cfg.perNetwork;
   const rows: Row[] = [];
+  const rssEmptyMb = daemon.rssMb();
   const networkIds: string[] = [];
   for (let n = 0; n < cfg.networks; n++) {
     // a /16 each, well clear of the other phases' subnets
@@ -74,6 +77,7 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
     log(`scale: ${attach.length} endpoints (${Math.round((nowMs() - started) / 1000)} s), last ${cfg.perNetwork}: median ${ms(summarize(attach.slice(-cfg.perNetwork)).median)} ms`);
   }
   await memLog(client, 'after fill');
+  await settled(client);
   const g = growth(attach, cfg.window);
   record(rows, {
     what: `attach, first ${g.window} → last ${g.window} of ${total}: median (p90)`,
@@ -81,17 +85,7 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
     target: 'last ≤ 1.2× first',
     pass: g.ratio <= 1.2,
   });
-  for (const [what, path] of [
-    ['GET /v1/endpoints', '/v1/endpoints'],
-    ['GET /v1/networks', '/v1/networks'],
-    ['Docker GET /networks', `${DOCKER_API}/networks`],
-    ['GET /v1/sandboxes', '/v1/sandboxes'],
-  ] as const) {
-    // request to the last byte of the answer (the client's JSON.parse of megabytes is the client's)
-    const s = await repeat(cfg.repeats, () => getOk(client, path), daemon);
-    await memLog(client, `after ${path}`);
-    record(rows, { what: `${what} with ${total} endpoints`, value: withCpu(s), target: what === 'GET /v1/sandboxes' ? '(information)' : '≤ 50 ms', ...(what === 'GET /v1/sandboxes' ? {} : { pass: s.median <= 50 }) });
-  }
+  const listBytes = await timeReads(daemon, total, cfg.repeats, (row) => record(rows, row));
   const check = await repeat(cfg.repeats, () => getOk(client, '/v1/system/check'), daemon);
   record(rows, { what: '`patchbay system check` (GET /v1/system/check)', value: withCpu(check), target: '≤ 2 s', pass: check.median <= 2000 });
   await memLog(client, 'after check');
@@ -108,6 +102,7 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
   // no teardown: the endpoints, their namespaces and the daemon's networks die with the bench's
   // namespace (deleting 10,000 of each, one by one, would take longer than making them)
   const loads = load.stop();
+  const limits = projectLimits({ endpoints: total, rssEmptyMb, rssMb: rss, checkMs: check.median, listBytes });
   const table = markdownTable(
     [`${cfg.networks} networks × ${cfg.perNetwork} endpoints`, 'patchbay', 'target', 'result'],
     rows.map((r) => [r.what, r.value, r.target, r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS']),
@@ -120,7 +115,9 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
     '',
     table,
     '',
-    `- ${cfg.networks} networks × ${cfg.perNetwork} endpoints, each in a namespace of its own (adopted as a sandbox, untimed), filled network after network, so the first and the last attaches see bridges of the same sizes. Reads and the check ${cfg.repeats}× each after one untimed call, median; a read is timed from the request to the last byte of the answer (the client's JSON parse not counted); daemon CPU: the daemon's user + system time over the timed calls, per call (10 ms clock ticks). Restart: SIGTERM, then spawn to the first 200 of GET /v1/health, twice.`,
+    `- ${cfg.networks} networks × ${cfg.perNetwork} endpoints, each in a namespace of its own (adopted as a sandbox, untimed), filled network after network, so the first and the last attaches see bridges of the same sizes. Before the reads the bench waits for the daemon's background work after the fill (its /metrics \`patchbay_reaper_backlog\` and \`patchbay_link_quieter_backlog\` at 0). Reads ${cfg.repeats}× each after ${CLIENT_WARMUPS} untimed ones (their median shown as the client's first), the check ${cfg.repeats}× after one, median; a read is timed from the request to the last byte of the answer (the client's JSON parse not counted); per timed call, means: the answer's size, the daemon's CPU (all its threads, schedstat), this bench client's CPU, and the time each side was runnable but waited for a core (what other work on the machine adds to the wall time). Restart: SIGTERM, then spawn to the first 200 of GET /v1/health, twice.`,
+    '- Where a read of 10,000 endpoints goes (5.67 MB of JSON, 567 bytes an endpoint; measured 2026-12-02 on a daemon filled as here, with this client code, with curl, and with a Python server sending the same bytes): the daemon answers from views kept as JSON, first byte after 2–4 ms, 2–7 ms of CPU a call, most of it the kernel copying the answer into the socket (a profile of 40 reads shows no per-request work growing with the endpoints worth removing); curl has the last byte after 6–13 ms, and the Python server gives this client about the same figures (within 1–3 ms). The rest is the client. A node process\'s first reads of megabytes cost it 95–135 ms of CPU each (half of it system time: fresh memory for the socket buffers; then its young generation growing, and compiling the read path), later ones 6–35 ms depending on the load; the timed reads used to follow a single warm-up and so measured that first phase (99 ms in the run of 13:28). At a load of 4–6 on 2 cores the client also waits about as long as it runs for a core. A user\'s client adds 35–100 ms of JSON.parse; `patchbay endpoint ls` takes 0.65 s in all (0.25 s for `network ls`). Fewer bytes would help every client alike: an endpoint without its network\'s gateway and DNS (repeated in each item) is 16% smaller, without networkName and hostIfName as well 26%; that changes the API\'s list item, so it is left to a decision.',
+    `- First limit after ${total.toLocaleString('en-US')} (linear from this run): \`patchbay system check\` (${ms(limits.checkPerEndpointMs * 1000)} µs per endpoint) passes 2 s at about ${roughly(limits.checkAt)} endpoints; the RSS after the fill, the reads and the check (${limits.rssPerEndpointKb.toFixed(1)} kB an endpoint above the empty daemon's ${rssEmptyMb.toFixed(0)} MB) passes 200 MB at about ${roughly(limits.rssAt)}; the list grows ${limits.listBytesPerEndpoint.toFixed(0)} bytes an endpoint, its time with the client. Past those, the kernel: a Linux bridge takes at most 1024 ports (BR_MAX_PORTS), so one bridge network holds at most 1023 endpoints, and each link notification looks the peer's netns id up in a list (peernet2id), linear in the namespaces. What the check spends at 10,000 (its own log, 2026-12-02): 0.6 s of CPU on the snapshot (the store and the host side's links) and 1.4–1.5 s looking inside each sandbox's namespace (about 145 µs each); passing 2 s takes one netlink round per namespace (links, addresses and routes together) or a host-side check unless asked for the full one (as start-up does). The memory: after a restart the RSS is about 50 MB lower (126 against 179 MB in the run of 2026-12-02 13:28), so much of the growth is what the fill, the reads and the check leave free in the heap and in malloc, not what the daemon keeps (the lists' last answers, about 11 MB, hold every item's JSON).`,
     '- How the attach stays flat: a bridge port\'s host veth gets `disable_ipv6` in the background, between the reaper\'s deletions, so the host namespace does not collect an ff00::/8 route per port that the kernel walks on every link event (rt6_sync_down_dev); what remains is the kernel\'s linear netns-id lookup per link notification (peernet2id). Memory: glibc malloc is limited to 2 arenas from the daemon\'s first line (the libuv workers that read namespaces would each keep an arena), and after start-up and a reconcile of 1000+ endpoints a full GC is followed by malloc_trim on a worker thread.',
     `- Load on the machine (1-minute load average, sampled every 10 s during the run): min ${loads.min.toFixed(1)}, median ${loads.median.toFixed(1)}, max ${loads.max.toFixed(1)} on ${loads.cores} cores.`,
     '',
@@ -130,10 +127,64 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
   return section;
 }
 
-/** GET, and fail unless 200; the body is not parsed. */
-async function getOk(client: BenchDaemon['client'], path: string): Promise<void> {
+/**
+ * Untimed reads before the timed ones: a client process's first reads of megabytes cost it several
+ * times what later ones do (fresh memory for its socket buffers, its young generation growing with
+ * scavenges of tens of ms, the read path compiled), whatever the server: about 6 reads of 5.67 MB
+ * here, so one warm-up left all five timed reads in that phase.
+ */
+const CLIENT_WARMUPS = 8;
+
+/**
+ * The timed reads of the lists at full size, each a row; returns the size of GET /v1/endpoints's
+ * answer. (Exported so a daemon filled once can be read again, e.g. after a restart with another build.)
+ */
+export async function timeReads(daemon: BenchDaemon, total: number, repeats: number, row: (r: Row) => void): Promise<number> {
+  const client = daemon.client;
+  let listBytes = 0;
+  for (const [what, path] of [
+    ['GET /v1/endpoints', '/v1/endpoints'],
+    ['GET /v1/networks', '/v1/networks'],
+    ['Docker GET /networks', `${DOCKER_API}/networks`],
+    ['GET /v1/sandboxes', '/v1/sandboxes'],
+  ] as const) {
+    // request to the last byte of the answer (the client's JSON.parse of megabytes is the client's)
+    const s = await repeat(repeats, () => getOk(client, path), daemon, CLIENT_WARMUPS);
+    if (path === '/v1/endpoints') listBytes = s.bytes;
+    await memLog(client, `after ${path}`);
+    const information = what === 'GET /v1/sandboxes';
+    row({ what: `${what} with ${total} endpoints`, value: `${withCpu(s)}; the client's first ${CLIENT_WARMUPS} (untimed): median ${ms(s.cold.median)} ms`, target: information ? '(information)' : '≤ 50 ms', ...(information ? {} : { pass: s.median <= 50 }) });
+  }
+  return listBytes;
+}
+
+/** GET, and fail unless 200; the body is not parsed, but returned (its size is counted after the clock stops). */
+async function getOk(client: BenchDaemon['client'], path: string): Promise<string> {
   const res = await client.send('GET', path);
   if (res.status !== 200) throw new Error(`GET ${path} → ${res.status}: ${res.body.slice(0, 300)}`);
+  return res.body;
+}
+
+/**
+ * Waits until the daemon's background work after the fill is done (the reaper's deletions, the
+ * bridge ports' IPv6 turned off: its /metrics backlogs at 0), so the reads time the API, not the
+ * tail of 10,000 attaches competing with them. A daemon without a backlog metric counts as done.
+ */
+async function settled(client: BenchDaemon['client'], timeoutMs = 300_000): Promise<void> {
+  const started = nowMs();
+  const backlogs = async () => {
+    const text = (await client.send('GET', '/metrics')).body;
+    return ['patchbay_reaper_backlog', 'patchbay_link_quieter_backlog'].map((name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0));
+  };
+  let first: number[] | undefined;
+  for (;;) {
+    const now = await backlogs();
+    first ??= now;
+    if (now.every((n) => n === 0)) break;
+    if (nowMs() - started > timeoutMs) throw new Error(`the daemon's background work did not settle in ${timeoutMs} ms (reaper, link quieter backlogs: ${now.join(', ')})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`scale: background work after the fill (reaper, link quieter backlogs ${first.join(', ')}) done in ${Math.round(nowMs() - started)} ms`);
 }
 
 /** The 1-minute load average every 10 s until stop() (other work on the machine shows in the figures). */
@@ -152,17 +203,42 @@ function sampleLoad(): { stop(): { min: number; median: number; max: number; cor
   };
 }
 
-/** The timed calls' summary, and the daemon's mean CPU time per timed call (load on the machine stretches wall time, not CPU time). */
-async function repeat(times: number, fn: () => Promise<unknown>, daemon: BenchDaemon): Promise<Summary & { cpuMs: number }> {
-  await fn(); // warm
-  const samples: number[] = [];
-  const cpu0 = daemon.cpuMs();
-  for (let i = 0; i < times; i++) samples.push(await timed(fn));
-  return { ...summarize(samples), cpuMs: (daemon.cpuMs() - cpu0) / times };
+/** Per timed call, means: the answer's size, and each side's run time and run-queue wait (the daemon's threads, this bench client's). */
+interface ReadCosts {
+  bytes: number;
+  daemon: SchedTimes;
+  client: SchedTimes;
 }
 
-const withCpu = (s: Summary & { cpuMs: number }) => `${median(s)}; daemon CPU ${ms(s.cpuMs)} ms`;
+/**
+ * The timed calls' summary and what each call cost on either side: where a wall-clock figure goes
+ * (the daemon's CPU, the client reading megabytes, and both waiting for a core on a busy machine).
+ */
+async function repeat(times: number, fn: () => Promise<string>, daemon: BenchDaemon, warmups = 1): Promise<Summary & ReadCosts & { cold: Summary }> {
+  const cold: number[] = [];
+  for (let i = 0; i < warmups; i++) {
+    const start = nowMs();
+    await fn();
+    cold.push(nowMs() - start);
+  }
+  const samples: number[] = [];
+  let body = '';
+  const [daemon0, client0] = [daemon.sched(), schedTimes('self')];
+  for (let i = 0; i < times; i++) {
+    const start = nowMs();
+    body = await fn();
+    samples.push(nowMs() - start);
+  }
+  const [daemon1, client1] = [daemon.sched(), schedTimes('self')];
+  // after the clock and the CPU figures: counting UTF-8 bytes flattens a string of megabytes read in pieces
+  const bytes = Buffer.byteLength(body);
+  const perCall = (d: SchedTimes) => ({ runMs: d.runMs / times, waitMs: d.waitMs / times });
+  return { ...summarize(samples), bytes, daemon: perCall(schedDelta(daemon0, daemon1)), client: perCall(schedDelta(client0, client1)), cold: summarize(cold) };
+}
 
+const size = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(2)} MB` : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(1)} kB` : `${bytes} B`);
+const withCpu = (s: Summary & ReadCosts) =>
+  `${median(s)}; ${size(s.bytes)}; daemon CPU ${ms(s.daemon.runMs)} ms, bench client CPU ${ms(s.client.runMs)} ms; waiting for a core: client ${ms(s.client.waitMs)}, daemon ${ms(s.daemon.waitMs)} ms`;
 
 /** The daemon's memory as its /metrics show it (resident, V8 heap total and used, external), logged between phases: where RSS goes. */
 async function memLog(client: BenchDaemon['client'], when: string): Promise<void> {

@@ -100,6 +100,8 @@ export function createController(deps: ControllerDeps) {
   return {
     core,
     firewall,
+    /** host links waiting for IPv6 to be turned off (a metric: background work not done yet) */
+    quieter,
     firewallSync,
     fwModel: () => firewallModel(store, registry),
     changes: core.changes,

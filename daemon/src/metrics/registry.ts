@@ -119,6 +119,14 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     },
   });
   new Gauge({
+    name: 'patchbay_link_quieter_backlog',
+    help: 'Host links (bridge ports) waiting for IPv6 to be turned off in the background',
+    registers,
+    collect() {
+      this.set(sources.controller?.quieter.backlog() ?? 0);
+    },
+  });
+  new Gauge({
     name: 'patchbay_objects',
     help: 'Networks, sandboxes and endpoints in the store',
     labelNames: ['kind'] as const,
