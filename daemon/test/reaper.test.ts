@@ -104,7 +104,7 @@ describe('link reaper', () => {
 });
 
 describe('detach on the fake kernel', () => {
-  it('retires the host veth (down, in the retired group) and the reaper deletes it', async () => {
+  it('retires the host veth (in the retired group, its peer down) and the reaper deletes it', async () => {
     const t = await buildTestApp();
     try {
       const inject = async (method: 'POST' | 'DELETE' | 'GET', url: string, payload?: object) => {
@@ -119,7 +119,9 @@ describe('detach on the fake kernel', () => {
       const before = t.kernel.calls.length;
       assert.equal((await inject('POST', '/v1/networks/bridge/disconnect', { sandbox: 'c1' })).status, 204);
       const ops = t.kernel.calls.slice(before).filter((c) => c.method === 'ip').map((c) => c.args[1]);
-      assert.deepEqual(ops[0], [{ op: 'link.set', name: hostIf, up: false, group: GROUP }]);
+      // the host end changes group only: its peer goes down in the next batch, and its carrier with it
+      assert.deepEqual(ops[0], [{ op: 'link.set', name: hostIf, group: GROUP }]);
+      assert.deepEqual(ops[1], [{ op: 'link.set', name: 'eth0', up: false }, { op: 'link.set', name: 'eth0', newName: `pbr${ep.body.id.slice(0, 12)}` }]);
       await t.controller.settled();
       assert.equal(await t.kernel.link(null, hostIf), undefined);
       assert.equal(await t.kernel.link(sb.key, 'eth0'), undefined);

@@ -63,14 +63,17 @@ export function planConfigureBridge(net: DriverNetwork, ep: DriverEndpoint, sb: 
 }
 
 /**
- * Leave: the host end goes down (its peer in the sandbox loses carrier, the bridge port stops
- * forwarding) and is retired for the reaper, or deleted at once (see removeLinkStep). A retired
+ * Leave: the host end is retired for the reaper, or deleted at once (see removeLinkStep), and
+ * with its peer in the sandbox down the host end has no carrier: the bridge port stops
+ * forwarding. Without a sandbox to work in (a detach) the host end goes down itself. A retired
  * veth lives until the reaper deletes it, so its peer in the sandbox goes down and gives up its
  * name at once (see retirePeerStep): a join into that sandbox right after gets it again.
  */
 export function planLeaveBridge(ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Step[] {
-  const steps = [removeLinkStep('veth', ep.hostIf ?? hostVethFor(ep.id), ctx)];
-  if (ctx.retiredLinkGroup !== undefined && sb && ep.ifName) steps.push(retirePeerStep(sb, ep.ifName, retiredPeerFor(ep.id), ctx));
+  const retirePeer = ctx.retiredLinkGroup !== undefined && sb && ep.ifName ? retirePeerStep(sb, ep.ifName, retiredPeerFor(ep.id), ctx) : undefined;
+  // with the peer going down, the host end only changes group: its carrier goes with the peer
+  const steps = [removeLinkStep('veth', ep.hostIf ?? hostVethFor(ep.id), ctx, { keepUp: retirePeer !== undefined })];
+  if (retirePeer) steps.push(retirePeer);
   return steps;
 }
 
