@@ -121,7 +121,12 @@ describe('detach on the fake kernel', () => {
       const ops = t.kernel.calls.slice(before).filter((c) => c.method === 'ip').map((c) => c.args[1]);
       // the host end changes group only: its peer goes down in the next batch, and its carrier with it
       assert.deepEqual(ops[0], [{ op: 'link.set', name: hostIf, group: GROUP }]);
-      assert.deepEqual(ops[1], [{ op: 'link.set', name: 'eth0', up: false }, { op: 'link.set', name: 'eth0', newName: `pbr${ep.body.id.slice(0, 12)}` }]);
+      assert.deepEqual(ops[1], [
+        { op: 'link.set', name: 'eth0', up: false },
+        { op: 'addr.del', dev: 'eth0', cidr: ep.body.ipv4Address },
+        { op: 'link.set', name: 'eth0', newName: `pbr${ep.body.id.slice(0, 12)}` },
+      ]);
+      assert.ok(!(await t.kernel.addresses(sb.key)).some((a) => a.cidr === ep.body.ipv4Address), 'the address is gone at once');
       await t.controller.settled();
       assert.equal(await t.kernel.link(null, hostIf), undefined);
       assert.equal(await t.kernel.link(sb.key, 'eth0'), undefined);
