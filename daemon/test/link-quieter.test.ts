@@ -4,6 +4,7 @@ import { createFakeKernel, type Kernel } from '@patchbay/kernel';
 import { pino } from 'pino';
 import { createLinkQuieter } from '../src/controller/link-quieter.js';
 import { buildTestApp } from './helpers/native-app.js';
+import { setPauses } from './helpers/set-pauses.js';
 
 const silent = pino({ level: 'silent' });
 const tick = () => new Promise((r) => setImmediate(r));
@@ -81,4 +82,27 @@ describe('bridge ports on the fake kernel', () => {
       }
     });
   }
+});
+
+describe('link quieter with deferral', () => {
+  it('writes nothing while foreground kernel work runs; a pause, a backlog of maxBacklog or settled() writes them', async () => {
+    const kernel = await fakeWithLinks('pbva', 'pbvb', 'pbvc', 'pbvd', 'pbve');
+    const pauses = setPauses();
+    const quieter = createLinkQuieter(kernel, () => Promise.resolve(), silent, { pauses, quietMs: 5, maxWaitMs: 60_000, maxBacklog: 3 });
+    quieter.quiet('pbva');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await disabled(kernel, 'pbva'), '0', 'busy: not yet');
+    pauses.set(5);
+    while ((await disabled(kernel, 'pbva')) !== '1') await new Promise((r) => setTimeout(r, 2));
+    pauses.set(0);
+    for (const name of ['pbvb', 'pbvc']) quieter.quiet(name);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await disabled(kernel, 'pbvb'), '0');
+    quieter.quiet('pbvd');
+    while (quieter.backlog() > 0) await new Promise((r) => setTimeout(r, 2));
+    assert.equal(await disabled(kernel, 'pbvd'), '1', 'a full backlog goes at once');
+    quieter.quiet('pbve');
+    await quieter.settled();
+    assert.equal(await disabled(kernel, 'pbve'), '1', 'settled() does not wait for a pause');
+  });
 });

@@ -4,7 +4,9 @@ import { createFakeKernel, withFaults, type FakeKernel, type IpOp, type Kernel }
 import { pino } from 'pino';
 import { createLinkReaper } from '../src/controller/reaper.js';
 import { heldReaper } from './helpers/held-reaper.js';
+import { setPauses } from './helpers/set-pauses.js';
 import { buildTestApp } from './helpers/native-app.js';
+import { buildTestApp as buildApp } from './helpers/app.js';
 
 const GROUP = 0x7062_0001;
 
@@ -102,7 +104,7 @@ describe('link reaper', () => {
 });
 
 describe('detach on the fake kernel', () => {
-  it('retires the host veth (down, in the retired group) and the reaper deletes it', async () => {
+  it('retires the host veth (in the retired group, its peer down) and the reaper deletes it', async () => {
     const t = await buildTestApp();
     try {
       const inject = async (method: 'POST' | 'DELETE' | 'GET', url: string, payload?: object) => {
@@ -117,7 +119,14 @@ describe('detach on the fake kernel', () => {
       const before = t.kernel.calls.length;
       assert.equal((await inject('POST', '/v1/networks/bridge/disconnect', { sandbox: 'c1' })).status, 204);
       const ops = t.kernel.calls.slice(before).filter((c) => c.method === 'ip').map((c) => c.args[1]);
-      assert.deepEqual(ops[0], [{ op: 'link.set', name: hostIf, up: false, group: GROUP }]);
+      // the host end changes group only: its peer goes down in the next batch, and its carrier with it
+      assert.deepEqual(ops[0], [{ op: 'link.set', name: hostIf, group: GROUP }]);
+      assert.deepEqual(ops[1], [
+        { op: 'link.set', name: 'eth0', up: false },
+        { op: 'addr.del', dev: 'eth0', cidr: ep.body.ipv4Address },
+        { op: 'link.set', name: 'eth0', newName: `pbr${ep.body.id.slice(0, 12)}` },
+      ]);
+      assert.ok(!(await t.kernel.addresses(sb.key)).some((a) => a.cidr === ep.body.ipv4Address), 'the address is gone at once');
       await t.controller.settled();
       assert.equal(await t.kernel.link(null, hostIf), undefined);
       assert.equal(await t.kernel.link(sb.key, 'eth0'), undefined);
@@ -225,6 +234,127 @@ describe('connect right after a disconnect in the same sandbox (fake kernel)', (
       assert.equal(host?.master, 'pb0');
       assert.equal((await fake.link(sb.key, 'eth0'))?.up, true);
       assert.ok((await fake.routes(sb.key)).some((r) => r.dst === 'default' && r.dev === 'eth0'));
+      assert.deepEqual((await t.controller.check()).drifts, []);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('link reaper with deferral', () => {
+  const deferral = (pauses: ReturnType<typeof setPauses>, maxBacklog = 10) => ({ pauses, quietMs: 5, maxWaitMs: 60_000, maxBacklog });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('waits for a pause in foreground kernel work, then deletes every retirement at once', async () => {
+    const k = gatedKernel();
+    const pauses = setPauses();
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), undefined, deferral(pauses));
+    reaper.retired('sb1');
+    reaper.retired('sb2');
+    await sleep(20);
+    assert.equal(k.calls.length, 0, 'busy: no deletion yet');
+    assert.equal(reaper.backlog(), 2);
+    pauses.set(5);
+    while (k.calls.length === 0) await sleep(2);
+    assert.deepEqual(k.calls, [[{ op: 'group.del', group: GROUP }]]);
+    k.gates[0]!.resolve();
+    await reaper.settled('sb1');
+    await reaper.settled('sb2');
+    assert.equal(k.calls.length, 1);
+  });
+
+  it('settled() and reapNow() start a deferred deletion at once; deletion() does not', async () => {
+    const k = gatedKernel();
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), undefined, deferral(setPauses()));
+    reaper.retired('sb1');
+    await reaper.deletion();
+    await k.tick();
+    assert.equal(k.calls.length, 0);
+    let sb1 = false;
+    void reaper.settled('sb1').then(() => (sb1 = true));
+    await k.tick();
+    assert.equal(k.calls.length, 1, 'a waiting owner starts it');
+    k.gates[0]!.resolve();
+    await k.tick();
+    assert.equal(sb1, true);
+
+    reaper.retired('sb2');
+    const all = reaper.settled();
+    await k.tick();
+    assert.equal(k.calls.length, 2, 'settled() starts it');
+    k.gates[1]!.resolve();
+    await all;
+
+    reaper.retired('sb3');
+    const now = reaper.reapNow();
+    await k.tick();
+    assert.equal(k.calls.length, 3, 'reapNow() starts it');
+    k.gates[2]!.resolve();
+    await now;
+    await reaper.settled('sb3');
+    assert.equal(k.calls.length, 3, 'one deletion for both');
+  });
+
+  it('a batch of maxBacklog owners starts without a pause; later ones wait for the next', async () => {
+    const k = gatedKernel();
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), undefined, deferral(setPauses(), 3));
+    for (const sb of ['sb1', 'sb2', 'sb3']) reaper.retired(sb);
+    await k.tick();
+    assert.equal(k.calls.length, 1);
+    reaper.retired('sb4');
+    k.gates[0]!.resolve();
+    await reaper.settled('sb3');
+    await k.tick();
+    assert.equal(k.calls.length, 1, 'sb4 waits for a pause');
+    assert.equal(reaper.backlog(), 1);
+    const sb4 = reaper.settled('sb4');
+    await k.tick();
+    k.gates[1]!.resolve();
+    await sb4;
+    assert.equal(k.calls.length, 2);
+  });
+});
+
+describe('the reaper waiting for a pause (fake kernel, as the daemon runs it)', () => {
+  const deferred = () => buildApp({ flags: ['--bip', '10.200.0.1/24'], backgroundPause: { quietMs: 50, maxWaitMs: 60_000 } });
+  const groupDels = (t: Awaited<ReturnType<typeof deferred>>) => t.kernel.calls.filter((c) => c.method === 'ip' && (c.args[1] as IpOp[]).some((op) => op.op === 'group.del')).length;
+
+  it('connects and disconnects back to back without a deletion between them; the pause after deletes them all at once', async () => {
+    const t = await deferred();
+    try {
+      await t.controller.sandboxes.create({ name: 'c1' });
+      const before = groupDels(t);
+      const hostIfs: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        hostIfs.push((await t.controller.endpoints.connect('bridge', 'c1', {})).hostIf!);
+        await t.controller.endpoints.disconnect('bridge', 'c1');
+      }
+      assert.equal(groupDels(t), before, 'no deletion while the calls come');
+      for (const name of hostIfs) assert.equal((await t.kernel.link(null, name))?.group, GROUP, `${name} retired, waiting`);
+      while (groupDels(t) === before) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(groupDels(t), before + 1, 'one deletion for the three');
+      await t.controller.settled();
+      for (const name of hostIfs) assert.equal(await t.kernel.link(null, name), undefined);
+      assert.deepEqual((await t.controller.check()).drifts, []);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a leave and a join of the same endpoint into another sandbox: the join waits for its retired host link, not for a pause', async () => {
+    const t = await deferred();
+    try {
+      await t.controller.sandboxes.create({ name: 'a' });
+      await t.controller.sandboxes.create({ name: 'b' });
+      const ep = await t.controller.endpoints.create('bridge', { name: 'e1' });
+      const first = await t.controller.endpoints.join('bridge', 'e1', 'a');
+      await t.controller.endpoints.leave('bridge', 'e1');
+      const started = performance.now();
+      const again = await t.controller.endpoints.join('bridge', 'e1', 'b');
+      assert.ok(performance.now() - started < 45, 'started the deletion at once');
+      assert.equal(again.hostIf, first.hostIf, 'the same host link name');
+      assert.equal((await t.kernel.link(null, again.hostIf!))?.up, true);
+      assert.equal(ep.id, again.id);
       assert.deepEqual((await t.controller.check()).drifts, []);
     } finally {
       await t.close();

@@ -3,6 +3,7 @@ import { checkIfname, runSteps, type NetnsRef } from '@patchbay/kernel';
 import { DETACHED, type EndpointRecord, type NetworkRecord } from '../store/index.js';
 import type { Core } from './core.js';
 import { driverEndpoint, driverNetwork, joinedEndpoint } from './driver-objects.js';
+import { retireLinksOf } from './join.js';
 
 /**
  * The first half of a join alone, for a front door whose caller configures the interface itself
@@ -12,6 +13,8 @@ import { driverEndpoint, driverNetwork, joinedEndpoint } from './driver-objects.
  */
 export async function attachLocked(core: Core, net: NetworkRecord, ep: EndpointRecord, target: { netns: NetnsRef; ifName: string }): Promise<EndpointRecord> {
   const { store } = core;
+  // a host link of this endpoint's earlier attach may still hold its name
+  await core.reaper.settled(`ep:${ep.id}`);
   const current = store.endpointById(ep.id);
   if (!current) throw new PatchbayError('PB_ERR_ENDPOINT_NOT_FOUND', `endpoint ${ep.name} not found`);
   if (current.sandboxId || current.hostIf) throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', `endpoint ${ep.name} is already attached`);
@@ -43,6 +46,6 @@ export async function detachLocked(core: Core, net: NetworkRecord, ep: EndpointR
     throw err;
   }
   store.attachEndpoint(ep.id, DETACHED, 'ready');
-  if (steps.length > 0) core.reaper.retired(`ep:${ep.id}`);
+  if (steps.length > 0) retireLinksOf(core, current);
   return store.endpointById(ep.id)!;
 }

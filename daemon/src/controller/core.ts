@@ -11,6 +11,7 @@ import type { IpamService } from './ipam-service.js';
 import type { Locks } from './locks.js';
 import type { NetworkCache } from './network-cache.js';
 import type { LinkReaper } from './reaper.js';
+import type { LinkQuieter } from './link-quieter.js';
 
 export { DEFAULT_NETWORK } from './driver-objects.js';
 
@@ -29,6 +30,7 @@ export interface Core {
   networkCache: NetworkCache;
   driverCtx: DriverContext;
   reaper: LinkReaper;
+  quieter: LinkQuieter;
   dns: DnsService;
   /** set when the daemon is part of a cluster (--cluster-store): global-scope networks */
   cluster?: ClusterPort;

@@ -23,6 +23,7 @@ import { reconcile, type ReconcileResult } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
 import { collectAfterLargeWork } from './garbage.js';
 import { createLinkQuieter } from './link-quieter.js';
+import { trackKernelPauses, type PausePolicy } from './kernel-pause.js';
 import { followChanges, restoreDns } from './dns.js';
 import { phaseTimer } from './phases.js';
 
@@ -43,19 +44,35 @@ export interface ControllerDeps {
   hooks?: ControllerHooks;
   /** overrides of the DNS service's options (tests: a free port, a fake upstream's port) */
   dnsOptions?: Partial<DnsServiceOptions>;
+  /** how long background kernel work waits for a pause (default BACKGROUND_PAUSE; tests on the fake kernel: none) */
+  backgroundPause?: { quietMs: number; maxWaitMs: number };
   /** the daemon is part of a cluster: global networks, the GlobalDefault IPAM store, this host's underlay */
   cluster?: { port: ClusterPort; ipamStore: IpamStore; facts: ClusterFacts };
 }
 
+/**
+ * Background kernel work (deleting retired links, quieting host links) waits for 20 ms without
+ * foreground kernel calls (a client's next request comes sooner), 1 s at most.
+ */
+const BACKGROUND_PAUSE = { quietMs: 20, maxWaitMs: 1000 };
+/** a burst of leaves deletes its links in batches of this many owners at most */
+const REAPER_MAX_BACKLOG = 32;
+/** a burst of joins leaves at most this many host links with IPv6 on */
+const QUIETER_MAX_BACKLOG = 8;
+
 /** The network controller: networks, sandboxes and endpoints over the store, IPAM, drivers and firewall. */
 export function createController(deps: ControllerDeps) {
-  const { store, kernel, registry, config, log, hooks = {} } = deps;
+  const { store, registry, config, log, hooks = {} } = deps;
+  // the controller's own calls are foreground work; the reaper's and the quieter's are not
+  const pauses = trackKernelPauses(deps.kernel);
+  const kernel = pauses.kernel;
+  const background: PausePolicy = { pauses, ...(deps.backgroundPause ?? BACKGROUND_PAUSE) };
   const firewall = createFirewall({ kernel, log: log.child({ component: 'firewall' }), enabled: config.iptables });
   const networkCache = createNetworkCache(store);
   const firewallSync = createFirewallSync(store, registry, firewall, kernel, config, log.child({ component: 'firewall' }), networkCache);
-  const reaper = createLinkReaper(kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }));
+  const reaper = createLinkReaper(deps.kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }), undefined, { ...background, maxBacklog: REAPER_MAX_BACKLOG });
   // host links get IPv6 turned off between the reaper's deletions, never during one (rtnl)
-  const quieter = createLinkQuieter(kernel, () => reaper.settled(), log.child({ component: 'link-quieter' }));
+  const quieter = createLinkQuieter(deps.kernel, () => reaper.deletion(), log.child({ component: 'link-quieter' }), { ...background, maxBacklog: QUIETER_MAX_BACKLOG });
   const core: Core = {
     store,
     kernel,
@@ -79,6 +96,7 @@ export function createController(deps: ControllerDeps) {
       ...(deps.cluster ? { cluster: deps.cluster.facts } : {}),
     },
     reaper,
+    quieter,
     dns: createDnsService({ log: log.child({ component: 'dns' }), resolvConfPath: config.dnsResolvConf, enabled: config.dns, ...deps.dnsOptions }),
     ...(deps.cluster ? { cluster: deps.cluster.port } : {}),
   };

@@ -73,6 +73,8 @@ function checkExclusive(drivers: readonly NetworkDriver[]) {
 
 export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, requestedIfName?: string): Promise<EndpointRecord> {
   const { store, registry } = core;
+  // a host link of this endpoint's earlier join may still hold its name
+  await core.reaper.settled(`ep:${ep.id}`);
   const current = store.endpointById(ep.id);
   if (!current) throw new PatchbayError('PB_ERR_ENDPOINT_NOT_FOUND', `endpoint ${ep.name} not found`);
   if (current.sandboxId || current.hostIf) throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', 'another container is attached to the same network endpoint');
@@ -111,6 +113,16 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
   return done;
 }
 
+/**
+ * The leave's links go to the reaper: owned by the sandbox (deleting it waits for them) and by
+ * the endpoint (its host link's name is its own: a join of it again waits for them).
+ */
+export function retireLinksOf(core: Core, ep: EndpointRecord, sandboxId?: string): void {
+  if (sandboxId) core.reaper.retired(sandboxId);
+  core.reaper.retired(`ep:${ep.id}`);
+  if (ep.hostIf) core.quieter.forget(ep.hostIf);
+}
+
 /** `intent` 'deleting' (a disconnect) tells recovery to remove the endpoint after the leave. */
 export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, intent: 'leaving' | 'deleting' = 'leaving'): Promise<EndpointRecord> {
   const { store } = core;
@@ -141,7 +153,7 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   // retired link is handed to the reaper: a crash after this point leaves nothing half-done.
   const released = intent === 'deleting' ? dropEndpoint(core, net, ep) : undefined;
   if (!released) store.attachEndpoint(ep.id, DETACHED, 'ready');
-  if (leaveSteps.length > 0) core.reaper.retired(sb.id);
+  if (leaveSteps.length > 0) retireLinksOf(core, ep, sb.id);
   core.changes.publish({ type: 'endpoint.left', network: net, sandbox: sb, endpoint: ep });
   if (intent === 'deleting') core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
   await released;

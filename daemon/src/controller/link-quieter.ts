@@ -1,5 +1,6 @@
 import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
+import { waitForPause, type PauseWait, type PausePolicy } from './kernel-pause.js';
 
 /**
  * Turns IPv6 off on host-side links that need none (a bridge port's host veth: the bridge holds
@@ -17,19 +18,31 @@ import type { Logger } from 'pino';
  * an RCU grace period) a write spins. So no join waits for it, and each write first waits for
  * the reaper's deletion in flight (`idle`). A link gone before its turn (a quick leave, an undo)
  * is skipped.
+ *
+ * With a `deferral`, the writes also wait for a pause in the daemon's foreground kernel work (see
+ * kernel-pause.ts), so they do not spin on rtnl while the next join works; `maxBacklog` links
+ * waiting, or settled(), write them at once (a burst of joins keeps at most that many unquieted).
  */
 export interface LinkQuieter {
   /** Turn IPv6 off on host link `name` soon. */
   quiet(name: string): void;
+  /** Host link `name` was retired (the reaper deletes it): nothing to quiet. */
+  forget(name: string): void;
   /** Resolves when every link asked for so far is done. */
   settled(): Promise<void>;
   /** How many links wait (a metric, tests). */
   backlog(): number;
 }
 
-export function createLinkQuieter(kernel: Kernel, idle: () => Promise<void>, log: Logger): LinkQuieter {
+export interface QuieterDeferral extends PausePolicy {
+  maxBacklog: number;
+}
+
+export function createLinkQuieter(kernel: Kernel, idle: () => Promise<void>, log: Logger, deferral?: QuieterDeferral): LinkQuieter {
   const queue = new Set<string>();
   let draining: Promise<void> | undefined;
+  let pause: PauseWait | undefined;
+  let urgent = false;
 
   async function quietOne(name: string): Promise<void> {
     try {
@@ -44,20 +57,35 @@ export function createLinkQuieter(kernel: Kernel, idle: () => Promise<void>, log
   async function drain(): Promise<void> {
     // a turn of the event loop first: the join that asked finishes its own kernel work
     await new Promise((resolve) => setImmediate(resolve));
-    for (const name of queue) {
-      await idle();
-      queue.delete(name);
-      await quietOne(name);
+    while (queue.size > 0) {
+      if (deferral && !urgent && queue.size < deferral.maxBacklog) {
+        pause = waitForPause(deferral);
+        await pause.done;
+        pause = undefined;
+      }
+      for (const name of queue) {
+        await idle();
+        queue.delete(name);
+        await quietOne(name);
+      }
     }
     draining = undefined;
+    urgent = false;
   }
 
   return {
     quiet(name) {
       queue.add(name);
+      if (deferral && queue.size >= deferral.maxBacklog) pause?.now();
       draining ??= drain();
     },
-    settled: () => draining ?? Promise.resolve(),
+    forget: (name) => void queue.delete(name),
+    settled() {
+      if (!draining) return Promise.resolve();
+      urgent = true;
+      pause?.now();
+      return draining;
+    },
     backlog: () => queue.size,
   };
 }

@@ -120,8 +120,12 @@ export function createNetworks(core: Core) {
         throw err;
       }
       await forget(net);
-      // the bridge (and ports retired by recent leaves) go in the background
-      if (steps.length > 0) core.reaper.retired(`net:${net.id}`);
+      // the bridge (and ports retired by recent leaves) go in the background, starting now: a
+      // network delete is rare, and a bridge of the same name may be wanted again soon
+      if (steps.length > 0) {
+        core.reaper.retired(`net:${net.id}`);
+        void core.reaper.reapNow();
+      }
       await core.firewallSync.sync();
       core.changes.publish({ type: 'network.removed', network: net });
       log.info({ network: net.name, id: net.id.slice(0, 12) }, 'network removed');

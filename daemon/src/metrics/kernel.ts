@@ -2,7 +2,7 @@ import type { Kernel } from '@patchbay/kernel';
 import type { Metrics } from './registry.js';
 
 /** Every method of the Kernel interface; the type check below fails when the interface grows. */
-const KERNEL_METHODS = [
+export const KERNEL_METHODS = [
   'ip',
   'links',
   'link',

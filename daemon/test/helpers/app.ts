@@ -23,6 +23,9 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
+/** background kernel work right after the change that asked for it (no wait for a pause) */
+export const NO_PAUSE = { quietMs: 0, maxWaitMs: 0 };
+
 /**
  * The daemon's HTTP app on a fake kernel and an in-memory store, for `app.inject()` tests.
  * `flags` are patchbayd flags (e.g. ['--bip', '10.200.0.1/24'] or ['--bridge', 'none']);
@@ -46,6 +49,11 @@ export async function buildTestApp(
      * serves none: the fake kernel's gateway addresses are on no interface a server could bind.
      */
     dns?: Partial<DnsServiceOptions>;
+    /**
+     * The daemon's wait for a pause before background kernel work (reaper, quieter); default none:
+     * on the fake kernel it runs right after the change that asked for it, as the tests expect.
+     */
+    backgroundPause?: { quietMs: number; maxWaitMs: number };
   } = {},
 ): Promise<TestApp> {
   const kernel = opts.fake ?? createFakeKernel(opts.kernel);
@@ -57,7 +65,7 @@ export async function buildTestApp(
   const dnsOptions = opts.dns ?? { enabled: false };
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? false });
   const controller = observedController(metrics, { kernel, backend: 'fake' }, (kernel, hooks) =>
-    createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log, hooks, dnsOptions }),
+    createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log, hooks, dnsOptions, backgroundPause: opts.backgroundPause ?? NO_PAUSE }),
   );
   await controller.start();
   const plugins: AppOptions['plugins'] = [(app) => registerMetricsRoutes(app, metrics), ...(opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller))];

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { createCluster, type Cluster } from '../../src/cluster/index.js';
 import { parseFlags } from '../../src/config.js';
 import { createController, type Controller } from '../../src/controller/index.js';
+import { NO_PAUSE } from './app.js';
 import { registerDockerRoutes } from '../../src/docker/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { createStore, openDb } from '../../src/store/index.js';
@@ -41,7 +42,7 @@ export async function buildClusterHost(etcdEndpoint: string, address: string, fl
   const store = createStore(db);
   const cluster = await createCluster(config, { kernel: faults.kernel, store, log });
   const registry = createClusterRegistry();
-  const controller = createController({ store, kernel: faults.kernel, registry, config, log, cluster, dnsOptions: { enabled: false } });
+  const controller = createController({ store, kernel: faults.kernel, registry, config, log, cluster, dnsOptions: { enabled: false }, backgroundPause: NO_PAUSE });
   await controller.start();
   cluster.start({
     registry,

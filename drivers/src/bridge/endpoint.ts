@@ -63,30 +63,36 @@ export function planConfigureBridge(net: DriverNetwork, ep: DriverEndpoint, sb: 
 }
 
 /**
- * Leave: the host end goes down (its peer in the sandbox loses carrier, the bridge port stops
- * forwarding) and is retired for the reaper, or deleted at once (see removeLinkStep). A retired
+ * Leave: the host end is retired for the reaper, or deleted at once (see removeLinkStep), and
+ * with its peer in the sandbox down the host end has no carrier: the bridge port stops
+ * forwarding. Without a sandbox to work in (a detach) the host end goes down itself. A retired
  * veth lives until the reaper deletes it, so its peer in the sandbox goes down and gives up its
  * name at once (see retirePeerStep): a join into that sandbox right after gets it again.
  */
 export function planLeaveBridge(ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Step[] {
-  const steps = [removeLinkStep('veth', ep.hostIf ?? hostVethFor(ep.id), ctx)];
-  if (ctx.retiredLinkGroup !== undefined && sb && ep.ifName) steps.push(retirePeerStep(sb, ep.ifName, retiredPeerFor(ep.id), ctx));
+  const retirePeer = ctx.retiredLinkGroup !== undefined && sb && ep.ifName ? retirePeerStep(sb, ep, ep.ifName, retiredPeerFor(ep.id), ctx) : undefined;
+  // with the peer going down, the host end only changes group: its carrier goes with the peer
+  const steps = [removeLinkStep('veth', ep.hostIf ?? hostVethFor(ep.id), ctx, { keepUp: retirePeer !== undefined })];
+  if (retirePeer) steps.push(retirePeer);
   return steps;
 }
 
 /**
  * The peer goes down (its routes and IPv6 addresses go with it, so nothing it held stands in a
- * new interface's way) and takes a name of its own, in one batch inside the sandbox. Down first:
- * kernels before 6.2 refuse to rename a link that is up. A sandbox whose namespace is gone has
- * nothing to rename.
+ * new interface's way), gives up its IPv4 address (which a down link keeps: the container would
+ * show it until the reaper deletes the link) and takes a name of its own, in one batch inside the
+ * sandbox. Down first: kernels before 6.2 refuse to rename a link that is up. A sandbox whose
+ * namespace is gone has nothing to rename.
  */
-function retirePeerStep(sb: DriverSandbox, ifName: string, retiredName: string, ctx: DriverContext): Step {
+function retirePeerStep(sb: DriverSandbox, ep: JoinedEndpoint, ifName: string, retiredName: string, ctx: DriverContext): Step {
+  const v4: IpOp[] = ep.ipv4 ? [{ op: 'addr.del', dev: ifName, cidr: ep.ipv4 }] : [];
   return {
     name: `retire ${ifName} in the sandbox`,
     run: async () => {
       try {
         await ctx.kernel.ip(sb.key, [
           { op: 'link.set', name: ifName, up: false },
+          ...v4,
           { op: 'link.set', name: ifName, newName: retiredName },
         ], { ignoreMissing: true });
       } catch (err) {
@@ -94,7 +100,12 @@ function retirePeerStep(sb: DriverSandbox, ifName: string, retiredName: string, 
         throw err;
       }
     },
-    undo: () => ctx.kernel.ip(sb.key, [{ op: 'link.set', name: retiredName, newName: ifName, up: true }], { ignoreMissing: true }),
+    undo: () =>
+      ctx.kernel.ip(sb.key, [
+        { op: 'link.set', name: retiredName, newName: ifName },
+        ...(ep.ipv4 ? [{ op: 'addr.add' as const, dev: ifName, cidr: ep.ipv4 }] : []),
+        { op: 'link.set', name: ifName, up: true },
+      ], { ignoreMissing: true }),
   };
 }
 
