@@ -230,7 +230,7 @@ describe('metrics units', () => {
   test('the reaper and link quieter backlog gauges read the controller at each scrape', async () => {
     const metrics = createMetrics({ processMetrics: false });
     let [reaped, quieted] = [3, 5];
-    metrics.sources.controller = { core: { reaper: { backlog: () => reaped } }, quieter: { backlog: () => quieted } } as unknown as Controller;
+    metrics.sources.controller = { core: { reaper: { backlog: () => reaped }, quieter: { backlog: () => quieted } } } as unknown as Controller;
     const read = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values[0]!.value;
     assert.deepEqual([await read('patchbay_reaper_backlog'), await read('patchbay_link_quieter_backlog')], [3, 5]);
     [reaped, quieted] = [0, 0];

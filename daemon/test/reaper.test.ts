@@ -85,7 +85,7 @@ describe('link reaper', () => {
 
   it('settled() without an owner waits for the retry after a failure (a test or a shutdown sees no deletion after it)', async () => {
     const k = gatedKernel();
-    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), 20);
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), { retryMs: 20 });
     reaper.retired('sb1');
     await k.tick();
     k.gates[0]!.reject(new Error('EBUSY'));
@@ -248,7 +248,7 @@ describe('link reaper with deferral', () => {
   it('waits for a pause in foreground kernel work, then deletes every retirement at once', async () => {
     const k = gatedKernel();
     const pauses = setPauses();
-    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), undefined, deferral(pauses));
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), { deferral: deferral(pauses) });
     reaper.retired('sb1');
     reaper.retired('sb2');
     await sleep(20);
@@ -265,7 +265,7 @@ describe('link reaper with deferral', () => {
 
   it('settled() and reapNow() start a deferred deletion at once; deletion() does not', async () => {
     const k = gatedKernel();
-    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), undefined, deferral(setPauses()));
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), { deferral: deferral(setPauses()) });
     reaper.retired('sb1');
     await reaper.deletion();
     await k.tick();
@@ -297,7 +297,7 @@ describe('link reaper with deferral', () => {
 
   it('a batch of maxBacklog owners starts without a pause; later ones wait for the next', async () => {
     const k = gatedKernel();
-    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), undefined, deferral(setPauses(), 3));
+    const reaper = createLinkReaper(k.kernel, GROUP, pino({ level: 'silent' }), { deferral: deferral(setPauses(), 3) });
     for (const sb of ['sb1', 'sb2', 'sb3']) reaper.retired(sb);
     await k.tick();
     assert.equal(k.calls.length, 1);

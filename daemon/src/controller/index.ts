@@ -70,7 +70,7 @@ export function createController(deps: ControllerDeps) {
   const firewall = createFirewall({ kernel, log: log.child({ component: 'firewall' }), enabled: config.iptables });
   const networkCache = createNetworkCache(store);
   const firewallSync = createFirewallSync(store, registry, firewall, kernel, config, log.child({ component: 'firewall' }), networkCache);
-  const reaper = createLinkReaper(deps.kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }), undefined, { ...background, maxBacklog: REAPER_MAX_BACKLOG });
+  const reaper = createLinkReaper(deps.kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }), { deferral: { ...background, maxBacklog: REAPER_MAX_BACKLOG } });
   // host links get IPv6 turned off between the reaper's deletions, never during one (rtnl)
   const quieter = createLinkQuieter(deps.kernel, () => reaper.deletion(), log.child({ component: 'link-quieter' }), { ...background, maxBacklog: QUIETER_MAX_BACKLOG });
   const core: Core = {
@@ -118,8 +118,6 @@ export function createController(deps: ControllerDeps) {
   return {
     core,
     firewall,
-    /** host links waiting for IPv6 to be turned off (a metric: background work not done yet) */
-    quieter,
     firewallSync,
     fwModel: () => firewallModel(store, registry),
     changes: core.changes,

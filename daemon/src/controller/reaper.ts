@@ -52,7 +52,8 @@ interface Batch {
   start(): void;
 }
 
-export function createLinkReaper(kernel: Kernel, group: number, log: Logger, retryMs = RETRY_MS, deferral?: ReaperDeferral): LinkReaper {
+export function createLinkReaper(kernel: Kernel, group: number, log: Logger, opts: { deferral?: ReaperDeferral; retryMs?: number } = {}): LinkReaper {
+  const { deferral, retryMs = RETRY_MS } = opts;
   /** the deletion running now (or the last one), and the one that will follow it */
   let current: Promise<void> = Promise.resolve();
   let next: Promise<void> | undefined;

@@ -123,7 +123,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     help: 'Host links (bridge ports) waiting for IPv6 to be turned off in the background',
     registers,
     collect() {
-      this.set(sources.controller?.quieter.backlog() ?? 0);
+      this.set(sources.controller?.core.quieter.backlog() ?? 0);
     },
   });
   new Gauge({
