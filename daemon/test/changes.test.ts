@@ -136,7 +136,8 @@ describe('the controller publishes its changes', () => {
         'endpoint.joined net=n1 sb=s1 ep=e1 in=sb',
         'endpoint.left net=n1 sb=s1 ep=e1 in=sb',
         'endpoint.removed net=n1 ep=e1 in=-',
-        'endpoint.created net=n1 ep=s1 in=-',
+        // a connect's endpoint is created in its sandbox: it is published when both are done
+        'endpoint.created net=n1 ep=s1 in=sb',
         'endpoint.joined net=n1 sb=s1 ep=s1 in=sb',
         'endpoint.left net=n1 sb=s1 ep=s1 in=sb',
         'endpoint.removed net=n1 ep=s1 in=sb',

@@ -42,12 +42,20 @@ export interface DriverSandbox {
 export interface AttachTarget {
   netns: NetnsRef;
   ifName: string;
+  /**
+   * A join: the container side is to be configured in `netns` as planConfigure would. A driver
+   * may do it in its attach steps (then AttachPlan.configured is true, and planConfigure is not
+   * asked), e.g. in the same kernel call.
+   */
+  configure?: ConfigureSpec;
 }
 
 export interface AttachPlan {
   steps: Step[];
   /** host-side interface name, recorded with the endpoint before the steps run */
   hostIf: string | null;
+  /** the steps also configure the container side (AttachTarget.configure) */
+  configured?: boolean;
 }
 
 export interface ConfigureSpec {

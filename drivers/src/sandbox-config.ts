@@ -13,13 +13,19 @@ export type GatewayOps = (net: DriverNetwork, ifName: string) => IpOp[];
  * No undo: the attach's undo deletes the link, and with it everything configured on it.
  */
 export function planConfigureInside(net: DriverNetwork, ep: DriverEndpoint, sb: DriverSandbox, spec: ConfigureSpec, ctx: DriverContext, gatewayOps: GatewayOps): Step[] {
+  const inside = configureInsideOps(net, ep, spec, gatewayOps);
+  return [{ name: `configure ${spec.ifName} in sandbox ${sb.id.slice(0, 12)}`, run: () => ctx.kernel.ip(sb.key, inside) }];
+}
+
+/** What planConfigureInside runs inside the sandbox, as one batch. */
+export function configureInsideOps(net: DriverNetwork, ep: DriverEndpoint, spec: ConfigureSpec, gatewayOps: GatewayOps): IpOp[] {
   const { ifName } = spec;
   const inside: IpOp[] = net.ipv6 === undefined ? [{ op: 'link.set', name: ifName, addrgenmode: 'none' }] : [];
   if (ep.ipv4) inside.push({ op: 'addr.add', dev: ifName, cidr: ep.ipv4 });
   if (ep.ipv6) inside.push({ op: 'addr.add', dev: ifName, cidr: ep.ipv6 });
   inside.push({ op: 'link.set', name: ifName, up: true });
   if (spec.isGateway) inside.push(...gatewayOps(net, ifName));
-  return [{ name: `configure ${ifName} in sandbox ${sb.id.slice(0, 12)}`, run: () => ctx.kernel.ip(sb.key, inside) }];
+  return inside;
 }
 
 /**

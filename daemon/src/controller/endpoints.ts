@@ -1,31 +1,16 @@
 import { PatchbayError } from '@patchbay/errors';
 import type { NetnsRef } from '@patchbay/kernel';
-import { DETACHED, type EndpointRecord, type NetworkRecord, type SandboxRecord } from '../store/index.js';
+import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import { attachLocked, detachLocked } from './attach.js';
-import { isUniqueViolation, type Core } from './core.js';
-import { driverNetwork } from './driver-objects.js';
+import { connectLocked } from './connect.js';
+import type { Core } from './core.js';
 import { dropEndpoint, tearDownJoin } from './endpoint-drop.js';
-import { macFor, newId, nowRfc3339Nano } from './ids.js';
+import { insertEndpoint, type CreateEndpointInput } from './endpoint-record.js';
 import { joinLocked, leaveLocked } from './join.js';
 import { findEndpoint, findNetwork, findSandbox } from './lookup.js';
-import { assignPorts, parsePortRange, type PortRequest } from './ports.js';
+import { parsePortRange } from './ports.js';
 
-export interface CreateEndpointInput {
-  /** the caller's id (Docker's remote driver: the EndpointID dockerd chose); default a new one */
-  id?: string;
-  name: string;
-  ipv4Address?: string;
-  ipv6Address?: string;
-  macAddress?: string;
-  ports?: PortRequest[];
-  aliases?: string[];
-  /**
-   * The requested addresses may already be held by an IpamDriver.RequestAddress (dockerd asks the
-   * IPAM driver first, then creates the endpoint with that address): the endpoint takes such an
-   * allocation over instead of claiming the address again.
-   */
-  adoptRequestedAddresses?: boolean;
-}
+export type { CreateEndpointInput } from './endpoint-record.js';
 
 export interface ConnectInput extends Partial<CreateEndpointInput> {
   /** the interface name in the sandbox (CNI's CNI_IFNAME); default eth<N> */
@@ -48,15 +33,8 @@ function checkStaticIpRule(core: Core, net: NetworkRecord, input: ConnectInput) 
   }
 }
 
-/** Checked in the transaction that inserts the endpoint, so two creates cannot both pass. */
-function checkEndpointLimit(net: NetworkRecord, existing: EndpointRecord[], limit: { max: number; reason: string }) {
-  if (existing.length < limit.max) return;
-  const names = existing.map((e) => e.name).join(', ');
-  throw new PatchbayError('PB_ERR_PARENT_IN_USE', `network ${net.name} takes no more endpoints: ${limit.reason}, and it has ${names}`);
-}
-
 export function createEndpoints(core: Core) {
-  const { store, registry, ipam, locks, kernel } = core;
+  const { store, locks, kernel } = core;
 
   function readyNetwork(ref: string): NetworkRecord {
     const net = findNetwork(store, ref);
@@ -68,59 +46,9 @@ export function createEndpoints(core: Core) {
     return parsePortRange(await kernel.sysctlGet('net.ipv4.ip_local_port_range'));
   }
 
-  /**
-   * Addresses first (claimed in the IPAM store), then the endpoint row and ports in one
-   * transaction; a failed write gives the addresses back, a crash in between leaves them to reconcile.
-   */
-  async function insertEndpoint(net: NetworkRecord, input: CreateEndpointInput, range: [number, number], state: 'ready' | 'creating' = 'ready'): Promise<EndpointRecord> {
-    const driver = registry.get(net.driver);
-    if (store.endpointByName(net.id, input.name)) {
-      throw new PatchbayError('PB_ERR_ENDPOINT_EXISTS', `endpoint with name ${input.name} already exists in network ${net.name}`);
-    }
-    const publishes = () => driver.firewallFacts?.(driverNetwork(store, net))?.publishesPorts === true;
-    if ((input.ports?.length ?? 0) > 0 && net.internal) throw new PatchbayError('PB_ERR_FORBIDDEN', `ports cannot be published on internal network ${net.name}`);
-    if ((input.ports?.length ?? 0) > 0 && !publishes()) {
-      // macvlan, ipvlan: the endpoint is on the LAN itself, nothing to publish through the host
-      throw new PatchbayError('PB_ERR_INVALID_OPTION', `ports cannot be published on network ${net.name}: network driver ${net.driver} does not publish ports`);
-    }
-    const limit = driver.endpointLimit?.(driverNetwork(store, net));
-    const id = input.id ?? newId();
-    const requested = { ipv4: input.ipv4Address, ipv6: input.ipv6Address };
-    const addrs = driver.usesIpam ? await ipam.allocateEndpoint(net.id, net.name, { id, name: input.name }, requested, { adopt: input.adoptRequestedAddresses === true }) : undefined;
-    try {
-      return store.tx(() => {
-        if (store.networkById(net.id)?.state !== 'ready') throw new PatchbayError('PB_ERR_NETWORK_NOT_FOUND', `network ${net.name} not found (it is being removed)`);
-        if (limit) checkEndpointLimit(net, store.endpointsOf(net.id), limit);
-        const record: EndpointRecord = {
-          id,
-          networkId: net.id,
-          name: input.name,
-          ...DETACHED,
-          mac: driver.usesIpam ? (input.macAddress ?? macFor(addrs?.ipv4)) : null,
-          ipv4: addrs?.ipv4 ?? null,
-          ipv6: addrs?.ipv6 ?? null,
-          aliases: input.aliases ?? [],
-          created: nowRfc3339Nano(),
-          state,
-        };
-        store.insertEndpoint(record);
-        assignPorts(store, id, input.ports ?? [], range);
-        return record;
-      });
-    } catch (err) {
-      await addrs?.undo();
-      if (isUniqueViolation(err)) {
-        throw new PatchbayError('PB_ERR_ENDPOINT_EXISTS', `endpoint with name ${input.name} already exists in network ${net.name}`, { cause: err });
-      }
-      throw err;
-    } finally {
-      addrs?.done();
-    }
-  }
-
   async function create(netRef: string, input: CreateEndpointInput): Promise<EndpointRecord> {
     const range = await portRange();
-    const ep = await insertEndpoint(readyNetwork(netRef), input, range);
+    const ep = await insertEndpoint(core, readyNetwork(netRef), input, range);
     core.changes.publish({ type: 'endpoint.created', network: store.networkById(ep.networkId)!, endpoint: ep });
     return ep;
   }
@@ -179,24 +107,7 @@ export function createEndpoints(core: Core) {
     const sb = findSandbox(store, sbRef);
     if (opts.staticIpNeedsUserSubnet) checkStaticIpRule(core, net, input);
     const range = input.ports?.length ? await portRange() : ([0, 0] as [number, number]);
-    return locks.with([`sb:${sb.id}`], async () => {
-      if (store.endpointsInSandbox(sb.id).some((e) => e.networkId === net.id)) {
-        throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
-      }
-      const { ifName, ...endpoint } = input;
-      const ep = await insertEndpoint(readyNetwork(net.id), { ...endpoint, name: input.name ?? sb.name }, range, 'creating');
-      core.changes.publish({ type: 'endpoint.created', network: net, endpoint: ep });
-      try {
-        return await joinLocked(core, net, ep, sb, ifName);
-      } catch (err) {
-        // Only a rolled-back join leaves the endpoint unjoined; after a committed join (a failed
-        // firewall sync) the endpoint stays, and the firewall drift is for reconcile.
-        const released = store.endpointById(ep.id)?.sandboxId ? undefined : dropEndpoint(core, net, ep);
-        if (!store.endpointById(ep.id)) core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
-        await released;
-        throw err;
-      }
-    });
+    return locks.with([`sb:${sb.id}`], () => connectLocked(core, readyNetwork(net.id), sb, { ...input, name: input.name ?? sb.name }, range));
   }
 
   /** Leave and delete the sandbox's endpoint; with force, a stale endpoint goes by name even without its sandbox. */

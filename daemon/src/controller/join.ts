@@ -45,14 +45,15 @@ function placeInSandbox(net: NetworkRecord, driver: NetworkDriver, sb: SandboxRe
   return { ifIndex, ifName: makesInterface ? (requested ?? `${prefix}${ifIndex}`) : null };
 }
 
-/** Both halves of a join into one of patchbay's sandboxes: attach (peer created in it as `ifName`), then configure. */
+/** Both halves of a join into one of patchbay's sandboxes: attach (peer created in it as `ifName`), then configure (or both in the attach's steps). */
 function planJoin(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, ifName: string | null, isGateway: boolean) {
   const driver = core.registry.get(net.driver);
   if (ifName === null) return { steps: [], hostIf: null };
   const dnet = driverNetwork(core.store, net);
   const dep = driverEndpoint(ep);
-  const attach = driver.planAttach?.(dnet, dep, { netns: sb.key, ifName }, core.driverCtx);
-  const configure = driver.planConfigure?.(dnet, dep, driverSandbox(sb), { ifName, isGateway }, core.driverCtx) ?? [];
+  const spec = { ifName, isGateway };
+  const attach = driver.planAttach?.(dnet, dep, { netns: sb.key, ifName, configure: spec }, core.driverCtx);
+  const configure = attach?.configured ? [] : (driver.planConfigure?.(dnet, dep, driverSandbox(sb), spec, core.driverCtx) ?? []);
   return { steps: [...(attach?.steps ?? []), ...configure], hostIf: attach?.hostIf ?? null };
 }
 
@@ -71,46 +72,69 @@ function checkExclusive(drivers: readonly NetworkDriver[]) {
   }
 }
 
-export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, requestedIfName?: string): Promise<EndpointRecord> {
+/**
+ * Where a join of `ep` puts it in the sandbox and the steps that do it, `alongside` (e.g. the
+ * connect's row write) run while the kernel makes the link. `joined`: the sandbox's endpoints
+ * before the join.
+ */
+export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, joined: readonly EndpointRecord[], requestedIfName?: string) {
   const { store, registry } = core;
-  // a host link of this endpoint's earlier join may still hold its name
-  await core.reaper.settled(`ep:${ep.id}`);
-  const current = store.endpointById(ep.id);
-  if (!current) throw new PatchbayError('PB_ERR_ENDPOINT_NOT_FOUND', `endpoint ${ep.name} not found`);
-  if (current.sandboxId || current.hostIf) throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', 'another container is attached to the same network endpoint');
-  const joined = store.endpointsInSandbox(sb.id);
   if (joined.some((e) => e.networkId === net.id)) {
     throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
   }
   const driver = registry.get(net.driver);
   if (joined.length > 0) checkExclusive([driver, ...joined.map((e) => registry.get(store.networkById(e.networkId)!.driver))]);
-  const { ifIndex, ifName } = placeInSandbox(net, driver, sb, joined, requestedIfName);
+  const { ifIndex, ifName } = placeInSandbox(net, driver, sb, [...joined], requestedIfName);
   // No wait for the reaper: a leave frees the interface name in the sandbox at once (the
   // retired peer is renamed, see DriverContext.retiredLinkGroup).
-  const oldGw = gatewayOf(core, sb);
-  const attached: EndpointRecord = { ...current, sandboxId: sb.id, ifIndex, ifName };
-  const isGateway = gatewayOf(core, sb, attached)?.id === ep.id;
-  const plan = planJoin(core, net, current, sb, ifName, isGateway);
-  const steps: Step[] = [];
-  if (isGateway && oldGw) steps.push(...routeSteps(core, sb, oldGw, false));
-  // the resolv.conf write needs nothing of the link: it runs while the kernel makes the link
-  const [first, ...rest] = plan.steps;
-  steps.push(...concurrentSteps([...(first ? [first] : []), ...resolvConfSteps(core, sb, joined, [...joined, attached])]), ...rest);
+  const others = joined.filter((e) => e.id !== ep.id);
+  const oldGw = electSandboxGateway(store, registry, others);
+  const attached: EndpointRecord = { ...ep, sandboxId: sb.id, ifIndex, ifName };
+  const isGateway = electSandboxGateway(store, registry, [...others, attached])?.id === ep.id;
+  const plan = planJoin(core, net, ep, sb, ifName, isGateway);
+  const placement = { sandboxId: sb.id, ifIndex, ifName, hostIf: plan.hostIf };
+  const steps = (alongside: readonly Step[] = []): Step[] => {
+    const out: Step[] = [];
+    if (isGateway && oldGw) out.push(...routeSteps(core, sb, oldGw, false));
+    // the resolv.conf write needs nothing of the link: it runs while the kernel makes the link
+    const [first, ...rest] = plan.steps;
+    out.push(...concurrentSteps([...(first ? [first] : []), ...alongside, ...resolvConfSteps(core, sb, joined, [...others, attached])]), ...rest);
+    return out;
+  };
+  return { placement, steps };
+}
+
+/**
+ * The join is done: the endpoint is ready, subscribers (DNS) hear of it (and, for a connect, of
+ * the endpoint itself first), the firewall follows.
+ */
+export async function finishJoin(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, opts: { created?: boolean } = {}): Promise<EndpointRecord> {
+  core.store.setEndpointState(ep.id, 'ready');
+  // published with the commit (before the firewall's await), so subscribers (DNS) change with the store
+  const done = core.store.endpointById(ep.id)!;
+  if (opts.created) core.changes.publish({ type: 'endpoint.created', network: net, endpoint: done });
+  core.changes.publish({ type: 'endpoint.joined', network: net, sandbox: sb, endpoint: done });
+  await core.firewallSync.sync();
+  return done;
+}
+
+export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, requestedIfName?: string): Promise<EndpointRecord> {
+  const { store } = core;
+  // a host link of this endpoint's earlier join may still hold its name
+  await core.reaper.settled(`ep:${ep.id}`);
+  const current = store.endpointById(ep.id);
+  if (!current) throw new PatchbayError('PB_ERR_ENDPOINT_NOT_FOUND', `endpoint ${ep.name} not found`);
+  if (current.sandboxId || current.hostIf) throw new PatchbayError('PB_ERR_ENDPOINT_JOINED', 'another container is attached to the same network endpoint');
+  const planned = planJoinInto(core, net, current, sb, store.endpointsInSandbox(sb.id), requestedIfName);
   // Intent first: the row says where the endpoint is going before the kernel changes.
-  // A connect keeps 'creating': recovery then removes the endpoint, not just its join.
-  store.attachEndpoint(ep.id, { sandboxId: sb.id, ifIndex, ifName, hostIf: plan.hostIf }, current.state === 'creating' ? 'creating' : 'joining');
+  store.attachEndpoint(ep.id, planned.placement, 'joining');
   try {
-    await runSteps(steps, core.log.child({ op: 'join', endpoint: ep.name, sandbox: sb.name }));
+    await runSteps(planned.steps(), core.log.child({ op: 'join', endpoint: ep.name, sandbox: sb.name }));
   } catch (err) {
     store.attachEndpoint(ep.id, DETACHED, 'ready');
     throw err;
   }
-  store.setEndpointState(ep.id, 'ready');
-  // published with the commit (before the firewall's await), so subscribers (DNS) change with the store
-  const done = store.endpointById(ep.id)!;
-  core.changes.publish({ type: 'endpoint.joined', network: net, sandbox: sb, endpoint: done });
-  await core.firewallSync.sync();
-  return done;
+  return finishJoin(core, net, ep, sb);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Metrics } from './registry.js';
 /** Every method of the Kernel interface; the type check below fails when the interface grows. */
 export const KERNEL_METHODS = [
   'ip',
+  'ipSequence',
   'links',
   'link',
   'addresses',

@@ -1,4 +1,4 @@
-import type { IpOp, Step } from '@patchbay/kernel';
+import { appliedSome, type IpOp, type Step } from '@patchbay/kernel';
 import type {
   AttachPlan,
   AttachTarget,
@@ -9,7 +9,7 @@ import type {
   DriverSandbox,
   JoinedEndpoint,
 } from '../contract.js';
-import { planConfigureInside } from '../sandbox-config.js';
+import { configureInsideOps, planConfigureInside } from '../sandbox-config.js';
 import { hostVethFor, retiredPeerFor } from './names.js';
 import { removeLinkStep } from './teardown.js';
 import { bridgeMtu } from './options.js';
@@ -33,28 +33,40 @@ const withoutV6 = (net: DriverNetwork) => net.ipv6 === undefined;
  * Attach: a veth pair whose peer is created directly in the target namespace under the target
  * name (with the endpoint's MAC), the host end enslaved to the bridge and up in the same request
  * (no carrier until the peer is up, so no IPv6 link-local address yet), then, in one more
- * request, without IPv6 addresses and in hairpin mode: one batch on the host side.
+ * request, without IPv6 addresses and in hairpin mode: one batch on the host side. In a join the
+ * peer is configured in the same kernel call (one trip to the kernel's worker thread).
  */
 export function planAttachBridge(net: DriverNetwork, ep: DriverEndpoint, target: AttachTarget, ctx: DriverContext): AttachPlan {
   const { bridge } = bridgeStateOf(net);
   const hostIf = hostVethFor(ep.id);
   const mtu = bridgeMtu(net.options, ctx.defaults.mtu);
   const noV6 = withoutV6(net);
+  const hostOps: IpOp[] = [
+    { op: 'veth.add', name: hostIf, peer: target.ifName, peerNetns: target.netns, mtu, ...(ep.mac ? { peerMac: ep.mac } : {}), master: bridge, up: true },
+    // with br_netfilter, a sandbox reaching its own published port needs its frames sent
+    // back out of the port they came in on (the bridge-port flag needs the master set first)
+    { op: 'link.set', name: hostIf, ...(noV6 ? { addrgenmode: 'none' as const } : {}), hairpin: true },
+  ];
+  const inside = target.configure ? configureInsideOps(net, ep, target.configure, gatewayOps) : undefined;
+  // the peer, configured or not, goes with it
+  const remove = () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true });
   const step: Step = {
-    name: `create veth ${hostIf} on ${bridge}`,
+    name: `create veth ${hostIf} on ${bridge}${inside ? ` and configure ${target.ifName}` : ''}`,
     run: async () => {
-      await ctx.kernel.ip(null, [
-        { op: 'veth.add', name: hostIf, peer: target.ifName, peerNetns: target.netns, mtu, ...(ep.mac ? { peerMac: ep.mac } : {}), master: bridge, up: true },
-        // with br_netfilter, a sandbox reaching its own published port needs its frames sent
-        // back out of the port they came in on (the bridge-port flag needs the master set first)
-        { op: 'link.set', name: hostIf, ...(noV6 ? { addrgenmode: 'none' as const } : {}), hairpin: true },
-      ]);
+      try {
+        if (inside) await ctx.kernel.ipSequence([{ netns: null, ops: hostOps }, { netns: target.netns, ops: inside }]);
+        else await ctx.kernel.ip(null, hostOps);
+      } catch (err) {
+        // the veth was made before an op after it failed: a failed step leaves nothing behind
+        if (appliedSome(err)) await remove();
+        throw err;
+      }
       // a bridge port forwards IPv6 frames without IPv6 of its own (the bridge holds the addresses)
       ctx.quietHostLink?.(hostIf);
     },
-    undo: () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true }),
+    undo: remove,
   };
-  return { steps: [step], hostIf };
+  return { steps: [step], hostIf, configured: inside !== undefined };
 }
 
 /** Configure, inside the sandbox: addresses, link up and (for the gateway endpoint) the default route; one batch. */

@@ -3,6 +3,7 @@
 #ifndef PATCHBAY_EXCHANGE_H
 #define PATCHBAY_EXCHANGE_H
 #include <node_api.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,5 +51,14 @@ int rtnl_socket(void);
 /* Sends one request and reads until its ack, error or dump end, appending the answers to
  * r->reply (grown with realloc). Returns 0 or -errno (transport); the kernel's errno is r->error. */
 int request_transact(int sock, request_t *r, uint32_t seq, uint8_t *buf);
+
+/* netlink.c: an exchange from its JS arguments (NULL with a JS exception when bad), its outcome
+ * (the results array, or an Error with errno; *failed tells which), and its release. */
+exchange_t *exchange_of(napi_env env, napi_value netns, napi_value requests, bool stop);
+napi_value outcome_of(napi_env env, exchange_t *x, bool cancelled, bool *failed);
+void free_exchange(exchange_t *x);
+
+/* sequence.c */
+napi_value exchange_sequence(napi_env env, napi_callback_info info);
 
 #endif

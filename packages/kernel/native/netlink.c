@@ -25,7 +25,7 @@
 
 int self_netns_fd = -1;
 
-static void free_exchange(exchange_t *x) {
+void free_exchange(exchange_t *x) {
   for (uint32_t i = 0; i < x->count; i++) {
     request_t *r = &x->requests[i];
     for (uint32_t j = 0; j < r->nfixups; j++) free(r->fixups[j].value);
@@ -40,40 +40,47 @@ static void free_exchange(exchange_t *x) {
 }
 
 
-static void complete(napi_env env, napi_status status, void *data) {
-  exchange_t *x = data;
+/* The exchange's outcome as JS: the results array, or an Error (with errno) when it could not start. */
+napi_value outcome_of(napi_env env, exchange_t *x, bool cancelled, bool *failed) {
   napi_value results, item, value;
-  if (status != napi_ok || x->setup_error) {
+  *failed = cancelled || x->setup_error;
+  if (*failed) {
     napi_value msg, err;
     napi_create_string_utf8(env, x->setup_error ? x->setup_message : "netlink exchange cancelled", NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, NULL, msg, &err);
     napi_create_int32(env, x->setup_error, &value);
     napi_set_named_property(env, err, "errno", value);
-    napi_reject_deferred(env, x->deferred, err);
-  } else {
-    napi_create_array_with_length(env, x->count, &results);
-    for (uint32_t i = 0; i < x->count; i++) {
-      request_t *r = &x->requests[i];
-      napi_create_object(env, &item);
-      napi_create_int32(env, r->error, &value);
-      napi_set_named_property(env, item, "error", value);
-      if (r->message) {
-        napi_create_string_utf8(env, r->message, NAPI_AUTO_LENGTH, &value);
-        napi_set_named_property(env, item, "message", value);
-      }
-      if (r->reply_len > 0) {
-        void *copy;
-        napi_create_buffer_copy(env, r->reply_len, r->reply, &copy, &value);
-        napi_set_named_property(env, item, "reply", value);
-      }
-      napi_set_element(env, results, i, item);
-    }
-    napi_resolve_deferred(env, x->deferred, results);
+    return err;
   }
+  napi_create_array_with_length(env, x->count, &results);
+  for (uint32_t i = 0; i < x->count; i++) {
+    request_t *r = &x->requests[i];
+    napi_create_object(env, &item);
+    napi_create_int32(env, r->error, &value);
+    napi_set_named_property(env, item, "error", value);
+    if (r->message) {
+      napi_create_string_utf8(env, r->message, NAPI_AUTO_LENGTH, &value);
+      napi_set_named_property(env, item, "message", value);
+    }
+    if (r->reply_len > 0) {
+      void *copy;
+      napi_create_buffer_copy(env, r->reply_len, r->reply, &copy, &value);
+      napi_set_named_property(env, item, "reply", value);
+    }
+    napi_set_element(env, results, i, item);
+  }
+  return results;
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  exchange_t *x = data;
+  bool failed;
+  napi_value outcome = outcome_of(env, x, status != napi_ok, &failed);
+  if (failed) napi_reject_deferred(env, x->deferred, outcome);
+  else napi_resolve_deferred(env, x->deferred, outcome);
   napi_delete_async_work(env, x->work);
   free_exchange(x);
 }
-
 
 char *string_of(napi_env env, napi_value v) {
   size_t len;
@@ -121,34 +128,26 @@ static int read_request(napi_env env, napi_value obj, request_t *r) {
   return 0;
 }
 
-static napi_value exchange(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], promise, name;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) {
-    napi_throw_type_error(env, NULL, "exchange(netns, requests, stopOnError)");
-    return NULL;
-  }
+/* One exchange from its JS arguments (netns: string | null, requests, stopOnError); NULL with a JS exception when they are bad. */
+exchange_t *exchange_of(napi_env env, napi_value netns, napi_value requests, bool stop) {
   exchange_t *x = calloc(1, sizeof *x);
   if (!x) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
   napi_valuetype t;
-  napi_typeof(env, argv[0], &t);
-  if (t == napi_string) x->netns = string_of(env, argv[0]);
-  bool stop;
-  napi_get_value_bool(env, argv[2], &stop);
+  napi_typeof(env, netns, &t);
+  if (t == napi_string) x->netns = string_of(env, netns);
   x->stop_on_error = stop;
   uint32_t n = 0;
   bool is_array = false;
-  napi_is_array(env, argv[1], &is_array);
-  if (is_array) napi_get_array_length(env, argv[1], &n);
+  napi_is_array(env, requests, &is_array);
+  if (is_array) napi_get_array_length(env, requests, &n);
   x->requests = calloc(n ? n : 1, sizeof(request_t));
   x->count = n;
   for (uint32_t i = 0; x->requests && i < n; i++) {
     napi_value item;
-    napi_get_element(env, argv[1], i, &item);
+    napi_get_element(env, requests, i, &item);
     if (read_request(env, item, &x->requests[i]) != 0) {
       free_exchange(x);
       napi_throw_type_error(env, NULL, "netlink request: { msg: Buffer, fixups: [{ offset, kind, value }] }");
@@ -160,6 +159,21 @@ static napi_value exchange(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "exchange(netns: string | null, requests: array, stopOnError: boolean)");
     return NULL;
   }
+  return x;
+}
+
+static napi_value exchange(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], promise, name;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "exchange(netns, requests, stopOnError)");
+    return NULL;
+  }
+  bool stop = false;
+  napi_get_value_bool(env, argv[2], &stop);
+  exchange_t *x = exchange_of(env, argv[0], argv[1], stop);
+  if (!x) return NULL;
   CHECK(napi_create_promise(env, &x->deferred, &promise));
   CHECK(napi_create_string_utf8(env, "patchbay-netlink", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_create_async_work(env, NULL, name, exchange_execute, complete, x, &x->work));
@@ -178,6 +192,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   CHECK(napi_create_function(env, "exchange", NAPI_AUTO_LENGTH, exchange, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "exchange", fn));
+  CHECK(napi_create_function(env, "exchangeSequence", NAPI_AUTO_LENGTH, exchange_sequence, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "exchangeSequence", fn));
   CHECK(napi_create_function(env, "netnsAdd", NAPI_AUTO_LENGTH, netns_add, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "netnsAdd", fn));
   CHECK(napi_create_function(env, "netnsDelete", NAPI_AUTO_LENGTH, netns_delete, NULL, &fn));

@@ -1,5 +1,5 @@
 import { KernelError } from '@patchbay/errors';
-import type { IpOp } from './contract.js';
+import type { IpBatch, IpOp, Kernel } from './contract.js';
 
 /**
  * What went wrong in an `ip -batch` run, per op. Shared by the real kernel (parsing iproute2's
@@ -95,4 +95,31 @@ export function batchError(
     failedLine: first === undefined ? undefined : lines[first.index],
     failures: failures.map((f) => ({ op: f.index, line: lines[f.index], message: f.message })),
   });
+}
+
+/** Marks an ipSequence's error with the batch that threw (`details.failedBatch`). */
+export function inBatch<E>(err: E, index: number): E {
+  const details = (err as { details?: Record<string, unknown> } | undefined)?.details;
+  if (details && typeof details === 'object') details.failedBatch = index;
+  return err;
+}
+
+/** Kernel.ipSequence where the backend has no single call for it: ip() after ip(). */
+export async function ipSequenceByCalls(ip: Kernel['ip'], batches: readonly IpBatch[]): Promise<void> {
+  for (const [index, b] of batches.entries()) {
+    try {
+      await ip(b.netns, b.ops);
+    } catch (err) {
+      throw inBatch(err, index);
+    }
+  }
+}
+
+/**
+ * Did the ip() batch or ipSequence that threw `err` apply some of its ops (the ones before the
+ * failing one: the first batch's first op at least)? A fault injected into the call applies none.
+ */
+export function appliedSome(err: unknown): boolean {
+  const details = (err as { details?: { failedOp?: unknown; failedBatch?: unknown } } | undefined)?.details;
+  return (typeof details?.failedBatch === 'number' && details.failedBatch > 0) || (typeof details?.failedOp === 'number' && details.failedOp > 0);
 }

@@ -218,9 +218,21 @@ export interface NetnsState {
   routes: RouteInfo[];
 }
 
+/** One ip() batch of an ipSequence. */
+export interface IpBatch {
+  netns: NetnsRef;
+  ops: readonly IpOp[];
+}
+
 export interface Kernel {
   /** Run ops as one batch inside `netns`. Throws KernelError (with `details.failedOp`) on failure. */
   ip(netns: NetnsRef, ops: readonly IpOp[], options?: IpBatchOptions): Promise<void>;
+  /**
+   * Batches in several namespaces one after another, as ip() calls in turn would run them (the
+   * first failing batch throws as ip() would, the batches before it stay applied, none after it
+   * runs), in one call where the backend can (netlink: one trip to a worker thread).
+   */
+  ipSequence(batches: readonly IpBatch[]): Promise<void>;
 
   links(netns: NetnsRef): Promise<LinkInfo[]>;
   /** One link by name, undefined when there is none (cheaper than listing every link). */

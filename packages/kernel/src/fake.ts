@@ -1,6 +1,6 @@
 import { KernelError } from '@patchbay/errors';
 import type { IpBatchOptions, IpOp, Kernel, LinkKind, NetnsRef } from './contract.js';
-import { batchError, isMissingError, withDetails, type OpFailure } from './batch-errors.js';
+import { batchError, ipSequenceByCalls, isMissingError, withDetails, type OpFailure } from './batch-errors.js';
 import { toolMissing } from './exec.js';
 import { ipArgv, ipBatchArgv, peerNetnsToken, renderLine, selfNetnsPath, toolArgv } from './ip-batch.js';
 import { checkLinkKind, withMissingKind } from './link-kinds.js';
@@ -23,6 +23,8 @@ export type KernelMethod = keyof Kernel;
 export interface FakeCall {
   method: KernelMethod;
   args: readonly unknown[];
+  /** an ip() batch of an ipSequence call (recorded, and taken by faults, as a call of its own) */
+  inSequence?: true;
 }
 
 export interface FakeKernelOptions {
@@ -87,14 +89,16 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
   }
 
   /** Records the call and throws if an armed fault takes it. */
+  let inSequence = false;
+
   function enter(method: KernelMethod, args: unknown[]): void {
-    const call: FakeCall = { method, args };
+    const call: FakeCall = inSequence ? { method, args, inSequence: true } : { method, args };
     calls.push(call);
     const at = faults.findIndex((accepts) => accepts(call));
     if (at < 0) return;
     faults.splice(at, 1);
     const err = new KernelError(['fake-fault', method], 1, `injected fault in ${method}`);
-    throw withDetails(err, method === 'ip' ? { failedOp: 0, injected: true } : { injected: true });
+    throw withDetails(err, method === 'ip' || method === 'ipSequence' ? { failedOp: 0, injected: true } : { injected: true });
   }
 
   function nsOrThrow(ref: NetnsRef, argv: string[]): FakeNs {
@@ -158,6 +162,17 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     },
 
     ip,
+    async ipSequence(batches) {
+      enter('ipSequence', [batches]);
+      // each batch as an ip() call (recorded as in the sequence; faults armed for ip take it)
+      await ipSequenceByCalls((netns, ops) => {
+        // ip() records its call (enter) before its first await
+        inSequence = true;
+        const applied = ip(netns, ops);
+        inSequence = false;
+        return applied;
+      }, batches);
+    },
     async links(netns) {
       enter('links', [netns]);
       const argv = ipArgv(checkNetnsRef(netns), ['-details', '-json', 'link', 'show']);

@@ -3,7 +3,7 @@ import type { Kernel, NetnsRef } from './contract.js';
 import { withDetails } from './batch-errors.js';
 
 /** The Kernel methods that change something. */
-export const MUTATING_METHODS = ['ip', 'netnsAdd', 'netnsDelete', 'sysctlSet', 'nftApply', 'nftDeleteTable', 'iptables'] as const;
+export const MUTATING_METHODS = ['ip', 'ipSequence', 'netnsAdd', 'netnsDelete', 'sysctlSet', 'nftApply', 'nftDeleteTable', 'iptables'] as const;
 export type MutatingMethod = (typeof MUTATING_METHODS)[number];
 
 export interface FaultyKernel {
@@ -29,13 +29,14 @@ export function withFaults(inner: Kernel): FaultyKernel {
       count += 1;
       if (armed.delete(count)) {
         const err = new KernelError(['fault-injection', method, `#${count}`], 1, `injected fault at mutation #${count}`);
-        throw withDetails(err, method === 'ip' ? { failedOp: 0, injected: true } : { injected: true });
+        throw withDetails(err, method === 'ip' || method === 'ipSequence' ? { failedOp: 0, injected: true } : { injected: true });
       }
       return (inner[method] as (...a: unknown[]) => Promise<unknown>)(...args);
     }) as Kernel[M];
 
   const kernel: Kernel = {
     ip: wrap('ip'),
+    ipSequence: wrap('ipSequence'),
     links: (netns) => inner.links(netns),
     link: (netns, name) => inner.link(netns, name),
     addresses: (netns) => inner.addresses(netns),

@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { KernelError, PatchbayError } from '@patchbay/errors';
 import type { Kernel } from './contract.js';
-import { withDetails } from './batch-errors.js';
+import { ipSequenceByCalls, withDetails } from './batch-errors.js';
 import { createExec, processRunner, toolMissing, type KernelLogger, type Runner } from './exec.js';
 import { selfNetnsPath } from './ip-batch.js';
 import { createIpReads } from './ip-read.js';
@@ -10,7 +10,7 @@ import { createLinkKindProbe } from './link-probe.js';
 import { loadNetlinkAddon } from './netlink/addon.js';
 import { nftInProcessStatus, withInProcessNft } from './nft-inprocess.js';
 import { createNetlinkReads } from './netlink/dump.js';
-import { describeErrno, runNetlinkBatch } from './netlink/run.js';
+import { describeErrno, runNetlinkBatch, runNetlinkSequence } from './netlink/run.js';
 import { probeNetns } from './netns-probe.js';
 import { checkXtOp, parseXtList, xtArgv, xtListArgv, XT_ALREADY_RE, XT_NO_CHAIN_RE } from './iptables.js';
 import { checkNetnsName, checkNftTable, checkSysctlValue, netnsPathOf, sysctlPath } from './validate.js';
@@ -88,6 +88,10 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
       addon !== undefined
         ? runNetlinkBatch(addon, netns, ops, opts, selfNetns, options.log)
         : runIpBatch(run, netns, ops, opts, selfNetns),
+    async ipSequence(batches) {
+      if (addon !== undefined) return runNetlinkSequence(addon, batches, selfNetns, options.log);
+      await ipSequenceByCalls((netns, ops) => runIpBatch(run, netns, ops, undefined, selfNetns), batches);
+    },
 
     ...reads,
 

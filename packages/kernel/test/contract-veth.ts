@@ -69,4 +69,46 @@ export function vethCases(ctx: () => LinkCaseContext): void {
     assert.equal(await link(ns, 'eth0'), undefined);
     await rejectsInvalid(k.ip(null, [{ op: 'veth.add', name: host, peer: 'eth0', peerNetns: ns, master: 'bad name' }]));
   });
+
+  it('ipSequence: a veth made on the host side and its peer configured inside, in one call', async () => {
+    const { k, nm, newNetns, link, cleanup } = ctx();
+    const ns = await newNetns();
+    const br = nm('pbsb');
+    const host = nm('pbsv');
+    await k.ip(null, [{ op: 'bridge.add', name: br }, { op: 'link.set', name: br, up: true }]);
+    cleanup(() => k.ip(null, [{ op: 'link.del', name: br }], { ignoreMissing: true }));
+    cleanup(() => k.ip(null, [{ op: 'link.del', name: host }], { ignoreMissing: true }));
+    await k.ipSequence([
+      { netns: null, ops: [{ op: 'veth.add', name: host, peer: 'eth1', peerNetns: ns, master: br, up: true }] },
+      { netns: ns, ops: [{ op: 'addr.add', dev: 'eth1', cidr: '10.79.0.2/24' }, { op: 'link.set', name: 'eth1', up: true }] },
+    ]);
+    assert.deepEqual([(await link(null, host))?.master, (await link(ns, 'eth1'))?.up], [br, true]);
+    assert.deepEqual((await k.addresses(ns)).filter((a) => a.dev === 'eth1' && a.family === 4).map((a) => a.cidr), ['10.79.0.2/24']);
+    await k.ipSequence([]);
+  });
+
+  it('ipSequence: a failing batch throws as ip() would, naming it (details.failedBatch); the batches before stay applied, none after runs', async () => {
+    const { k, nm, newNetns, link, cleanup } = ctx();
+    const ns = await newNetns();
+    const first = nm('pbsf');
+    const last = nm('pbsl');
+    cleanup(() => k.ip(null, [{ op: 'link.del', name: first }, { op: 'link.del', name: last }], { ignoreMissing: true }));
+    const run = k.ipSequence([
+      { netns: null, ops: [{ op: 'bridge.add', name: first }] },
+      { netns: ns, ops: [{ op: 'link.set', name: 'lo', up: true }, { op: 'addr.add', dev: 'nosuch0', cidr: '10.79.1.2/24' }] },
+      { netns: null, ops: [{ op: 'bridge.add', name: last }] },
+    ]);
+    await rejectsKernel(run, 1);
+    await assert.rejects(run, (err: { details?: { failedBatch?: number } }) => err.details?.failedBatch === 1);
+    assert.equal((await link(null, first))?.kind, 'bridge');
+    assert.equal(await link(null, last), undefined);
+    // the first batch failing: nothing after it runs
+    const again = k.ipSequence([
+      { netns: null, ops: [{ op: 'bridge.add', name: first }] },
+      { netns: null, ops: [{ op: 'bridge.add', name: last }] },
+    ]);
+    await assert.rejects(again, (err: { details?: { failedBatch?: number; failedOp?: number } }) => err.details?.failedBatch === 0 && err.details.failedOp === 0);
+    assert.equal(await link(null, last), undefined);
+    await rejectsInvalid(k.ipSequence([{ netns: null, ops: [{ op: 'link.set', name: 'bad name', up: true }] }]));
+  });
 }

@@ -18,6 +18,12 @@ export interface NetlinkAddon {
    */
   exchange(netns: string | null, requests: readonly NlRequest[], stopOnError: boolean): Promise<NlResult[]>;
   /**
+   * Exchanges (each stopping at its first failure) in their namespaces one after another on one
+   * worker thread; after a failing one the rest do not run. Per group: its results, the Error
+   * exchange() would reject with, or null when not run.
+   */
+  exchangeSequence?(groups: readonly { netns: string | null; requests: readonly NlRequest[] }[]): Promise<(NlResult[] | Error | null)[]>;
+  /**
    * What `ip netns add` does, in-process: the namespace file at `path` (its directory a shared
    * mount), a new namespace with loopback up bind-mounted on it. Rejects (with `errno`) on failure,
    * leaving no file behind.

@@ -1,6 +1,6 @@
 import { getSystemErrorMap } from 'node:util';
-import type { IpBatchOptions, IpOp, NetnsRef } from '../contract.js';
-import { batchError, type OpFailure } from '../batch-errors.js';
+import type { IpBatch, IpBatchOptions, IpOp, NetnsRef } from '../contract.js';
+import { batchError, inBatch, ipSequenceByCalls, type OpFailure } from '../batch-errors.js';
 import { renderLine } from '../ip-batch.js';
 import { withMissingKind } from '../link-kinds.js';
 import { checkNetnsRef, checkOps, namedNetns } from '../validate.js';
@@ -42,6 +42,43 @@ export function netlinkArgv(netns: NetnsRef): string[] {
   return name !== undefined ? ['netlink', '-n', name] : ['netlink', `--net=${netns}`];
 }
 
+type Failure = OpFailure & { errno: number };
+
+/** One batch's requests, checked and encoded, and what turns its outcome into ip()'s error. */
+function prepareBatch(netns: NetnsRef, ops: readonly IpOp[], options: IpBatchOptions | undefined, selfNetns: string) {
+  checkNetnsRef(netns);
+  checkOps(ops);
+  const force = options?.ignoreMissing === true;
+  // the `ip` lines are for the debug log and errors only: rendered when one of them needs them
+  const render = () => ops.map((op) => renderLine(op, netns, selfNetns));
+  return {
+    requests: ops.map((op) => encodeOp(op, netns, selfNetns)),
+    force,
+    render,
+    logLine: (log: KernelLogger, started: number) =>
+      log.debug({ netlink: netlinkArgv(netns).slice(1).join(' ') || 'host', ops: render(), ms: Math.round((performance.now() - started) * 100) / 100 }, 'kernel call'),
+    /** The failures of the exchange's results (or of its rejection: no op ran), as ip()'s error; undefined when none counts. */
+    failure(outcome: NlResult[] | Error): Error | undefined {
+      const failures: Failure[] = [];
+      if (outcome instanceof Error) {
+        // the namespace could not be entered: no op ran (gone, in teardown, is success)
+        failures.push({ index: 0, errno: (outcome as { errno?: number }).errno ?? 0, message: outcome.message });
+      } else {
+        outcome.forEach((r, index) => {
+          if (r.error !== 0 && r.error !== NOT_RUN) failures.push({ index, errno: r.error, message: failureMessage(r) });
+        });
+      }
+      const remaining = force ? failures.filter((f) => !isMissingErrno(ops[f.index], f.errno)) : failures;
+      if (remaining.length === 0) return undefined;
+      const lines = render();
+      const stderr = remaining.map((f) => `${lines[f.index]}: ${f.message}`).join('\n');
+      return withMissingKind(batchError(netlinkArgv(netns), undefined, stderr, remaining, lines, describeErrno(remaining[0]!.errno).name), ops);
+    },
+  };
+}
+
+const isDebug = (log: KernelLogger | undefined): log is KernelLogger => log !== undefined && log.isLevelEnabled?.('debug') !== false;
+
 /**
  * Runs ops as rtnetlink requests from inside `netns`, with the semantics of `ip -batch -`
  * (runIpBatch): stop at the first failure, earlier ops stay applied, `details.failedOp` names it;
@@ -55,33 +92,33 @@ export async function runNetlinkBatch(
   selfNetns: string,
   log?: KernelLogger,
 ): Promise<void> {
-  checkNetnsRef(netns);
-  checkOps(ops);
+  const batch = prepareBatch(netns, ops, options, selfNetns);
   if (ops.length === 0) return;
-  const force = options?.ignoreMissing === true;
-  const requests = ops.map((op) => encodeOp(op, netns, selfNetns));
-  // the `ip` lines are for the debug log and errors only: rendered when one of them needs them
-  const render = () => ops.map((op) => renderLine(op, netns, selfNetns));
-  const debug = log !== undefined && log.isLevelEnabled?.('debug') !== false;
   const started = performance.now();
+  const outcome = await addon.exchange(netns, batch.requests, !batch.force).catch((err: Error) => err);
+  if (isDebug(log)) batch.logLine(log, started);
+  const failure = batch.failure(outcome);
+  if (failure) throw failure;
+}
 
-  const failures: (OpFailure & { errno: number })[] = [];
-  try {
-    const results = await addon.exchange(netns, requests, !force);
-    results.forEach((r, index) => {
-      if (r.error === 0 || r.error === NOT_RUN) return;
-      failures.push({ index, errno: r.error, message: failureMessage(r) });
-    });
-  } catch (err) {
-    // the namespace could not be entered: no op ran (gone, in teardown, is success)
-    failures.push({ index: 0, errno: (err as { errno?: number }).errno ?? 0, message: (err as Error).message });
-  } finally {
-    if (debug) log.debug({ netlink: netlinkArgv(netns).slice(1).join(' ') || 'host', ops: render(), ms: Math.round((performance.now() - started) * 100) / 100 }, 'kernel call');
+/**
+ * Kernel.ipSequence: the batches in one trip to a worker thread, which enters each namespace in
+ * turn (see native/sequence.c); each batch behaves as runNetlinkBatch, and none runs after a
+ * failing one. An addon without exchangeSequence runs them one call each.
+ */
+export async function runNetlinkSequence(addon: NetlinkAddon, batches: readonly IpBatch[], selfNetns: string, log?: KernelLogger): Promise<void> {
+  const prepared = batches.map((b) => ({ batch: b, netns: b.netns, ...prepareBatch(b.netns, b.ops, undefined, selfNetns) })).filter((b) => b.requests.length > 0);
+  if (!addon.exchangeSequence) {
+    return ipSequenceByCalls((netns, ops) => runNetlinkBatch(addon, netns, ops, undefined, selfNetns, log), batches);
   }
-
-  const remaining = force ? failures.filter((f) => !isMissingErrno(ops[f.index], f.errno)) : failures;
-  if (remaining.length === 0) return;
-  const lines = render();
-  const stderr = remaining.map((f) => `${lines[f.index]}: ${f.message}`).join('\n');
-  throw withMissingKind(batchError(netlinkArgv(netns), undefined, stderr, remaining, lines, describeErrno(remaining[0]!.errno).name), ops);
+  if (prepared.length === 0) return;
+  const started = performance.now();
+  const outcomes = await addon.exchangeSequence(prepared.map((b) => ({ netns: b.netns, requests: b.requests })));
+  for (const [i, b] of prepared.entries()) {
+    const outcome = outcomes[i];
+    if (!outcome) return; // not run: an earlier batch failed (and threw below)
+    if (isDebug(log)) b.logLine(log, started);
+    const failure = b.failure(outcome);
+    if (failure) throw inBatch(failure, batches.indexOf(b.batch));
+  }
 }
