@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Kernel } from '@patchbay/kernel';
+import { createFakeKernel, type FakeCall, type Kernel } from '@patchbay/kernel';
 import { buildTestApp, type TestApp } from './helpers/native-app.js';
 
 /**
@@ -73,6 +73,58 @@ describe('connect: the row and the link, made at once', () => {
       assert.ok(held.includes(winner.ipv4!.split('/')[0]!), held);
       assert.ok(!held.includes('10.140.0.3'), `the loser's address is free again: ${held}`);
       assert.deepEqual((await c.check()).drifts, []);
+    } finally {
+      await t.close();
+    }
+  });
+
+  /** The kernel's mutating calls of `op`, each with the endpoint rows of `network` when it was made. */
+  async function rowsAtKernelCalls(t: TestApp, network: string, op: () => Promise<unknown>) {
+    const store = t.controller.core.store;
+    const netId = store.networkByName(network)!.id;
+    const seen: { call: string; rows: string[] }[] = [];
+    const mutating = (c: FakeCall) => (c.method === 'ip' && !c.inSequence) || c.method === 'ipSequence';
+    t.kernel.failNext((c) => {
+      if (mutating(c)) seen.push({ call: c.method, rows: store.endpointsOf(netId).map((e) => e.state) });
+      return false;
+    });
+    await op();
+    return seen;
+  }
+
+  it('a bridge connect makes the link first: its row is written while the kernel works', async () => {
+    const t = await buildTestApp();
+    try {
+      await t.controller.networks.create(netInput('anet', '10.140.0.0/24'));
+      await t.controller.sandboxes.create({ name: 's1' });
+      const seen = await rowsAtKernelCalls(t, 'anet', () => t.controller.endpoints.connect('anet', 's1', {}));
+      assert.deepEqual(seen[0], { call: 'ipSequence', rows: [] });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a connect that moves the default route writes its row before the route goes (intent first)', async () => {
+    const t = await buildTestApp();
+    try {
+      // s1 on the default bridge; `anet` sorts before `bridge`, so joining it moves the default route
+      await t.controller.networks.create(netInput('anet', '10.140.0.0/24'));
+      await t.controller.sandboxes.create({ name: 's1' });
+      await t.controller.endpoints.connect('bridge', 's1', {});
+      const seen = await rowsAtKernelCalls(t, 'anet', () => t.controller.endpoints.connect('anet', 's1', {}));
+      assert.deepEqual(seen[0], { call: 'ip', rows: ['creating'] });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a macvlan connect (its link made inside the sandbox, where recovery would not find it) writes its row first', async () => {
+    const t = await buildTestApp(undefined, { kernel: createFakeKernel({ hostLinks: [{ name: 'eth0', up: true }] }) });
+    try {
+      await t.controller.networks.create({ ...netInput('lan', '192.168.66.0/24'), driver: 'macvlan', options: { parent: 'eth0' } });
+      await t.controller.sandboxes.create({ name: 's1' });
+      const seen = await rowsAtKernelCalls(t, 'lan', () => t.controller.endpoints.connect('lan', 's1', {}));
+      assert.deepEqual(seen[0], { call: 'ip', rows: ['creating'] });
     } finally {
       await t.close();
     }

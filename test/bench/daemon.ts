@@ -118,3 +118,26 @@ export class BenchDaemon {
     }
   }
 }
+
+/**
+ * Waits until the daemon's background kernel work is done (the reaper's deletions, the bridge
+ * ports' IPv6 turned off: its /metrics backlogs at 0), so what is timed next does not compete
+ * with it. A daemon without a backlog metric counts as done. Returns the backlogs it found and
+ * how long the wait took.
+ */
+export async function backgroundSettled(client: UnixHttpClient, timeoutMs = 300_000): Promise<{ backlogs: number[]; ms: number }> {
+  const started = nowMs();
+  const backlogs = async () => {
+    const text = (await client.send('GET', '/metrics')).body;
+    return ['patchbay_reaper_backlog', 'patchbay_link_quieter_backlog'].map((name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0));
+  };
+  let first: number[] | undefined;
+  for (;;) {
+    const now = await backlogs();
+    first ??= now;
+    if (now.every((n) => n === 0)) break;
+    if (nowMs() - started > timeoutMs) throw new Error(`the daemon's background work did not settle in ${timeoutMs} ms (reaper, link quieter backlogs: ${now.join(', ')})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { backlogs: first, ms: nowMs() - started };
+}

@@ -11,7 +11,7 @@ import { parseConfig, runsPhase, type BenchConfig } from './config.js';
 import { dockerRows } from './docker-phase.js';
 import { createCniSide } from './cni.js';
 import { createPatchbayCniSide, versionRounds } from './cni-plugin.js';
-import { BenchDaemon } from './daemon.js';
+import { backgroundSettled, BenchDaemon } from './daemon.js';
 import { dnsRows } from './dns-phase.js';
 import { dockerRunRows } from './docker-run-phase.js';
 import { overlayRows } from './overlay-phase.js';
@@ -155,7 +155,16 @@ async function main(): Promise<void> {
       createFloorNetworkSide({ namePrefix: 'fbg', subnetOf: (i) => subnet24(120, i) }),
       ...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-grow-', subnetOf: (i) => subnet24(110, i).subnet })),
     ];
-    for (const side of networkSides) await growthNetworksRun(side, cfg.growthNetworks, cfg.growthWindow, results);
+    // each side starts on a quiet kernel: not while the daemon still deletes what the side before it left
+    const quiet = async (label: string) => {
+      if (!daemon) return;
+      const settle = await backgroundSettled(daemon.client);
+      if (settle.ms >= 1) log(`growth: before ${label}, the daemon's background work (reaper, link quieter backlogs ${settle.backlogs.join(', ')}) took ${Math.round(settle.ms)} ms to finish`);
+    };
+    for (const side of networkSides) {
+      await quiet(`${side.key}'s network creates`);
+      await growthNetworksRun(side, cfg.growthNetworks, cfg.growthWindow, results);
+    }
 
     log(`growth: ${cfg.growthEndpoints} endpoints`);
     // one pool, reused by each side in turn (a detach leaves the namespace empty again); patchbay last
@@ -166,6 +175,7 @@ async function main(): Promise<void> {
       ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-growth', subnet: '10.84.0.0/16' })),
     ];
     for (const side of growthSides) {
+      await quiet(`${side.key}'s attaches`);
       const baseline = await rulesetLines();
       await growthEndpointsRun(side, slots, cfg.growthWindow, results, async () => {
         const lines = await rulesetLines();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { BenchDaemon } from './daemon.js';
+import { backgroundSettled, type BenchDaemon } from './daemon.js';
 import { DOCKER_API } from './dockerd.js';
 import { createSlots } from './netns.js';
 import { markdownTable, ms } from './report.js';
@@ -77,7 +77,8 @@ export async function scaleRun(daemon: BenchDaemon, cfg: ScaleConfig): Promise<s
     log(`scale: ${attach.length} endpoints (${Math.round((nowMs() - started) / 1000)} s), last ${cfg.perNetwork}: median ${ms(summarize(attach.slice(-cfg.perNetwork)).median)} ms`);
   }
   await memLog(client, 'after fill');
-  await settled(client);
+  const settle = await backgroundSettled(client);
+  log(`scale: background work after the fill (reaper, link quieter backlogs ${settle.backlogs.join(', ')}) done in ${Math.round(settle.ms)} ms`);
   const g = growth(attach, cfg.window);
   record(rows, {
     what: `attach, first ${g.window} → last ${g.window} of ${total}: median (p90)`,
@@ -163,28 +164,6 @@ async function getOk(client: BenchDaemon['client'], path: string): Promise<strin
   const res = await client.send('GET', path);
   if (res.status !== 200) throw new Error(`GET ${path} → ${res.status}: ${res.body.slice(0, 300)}`);
   return res.body;
-}
-
-/**
- * Waits until the daemon's background work after the fill is done (the reaper's deletions, the
- * bridge ports' IPv6 turned off: its /metrics backlogs at 0), so the reads time the API, not the
- * tail of 10,000 attaches competing with them. A daemon without a backlog metric counts as done.
- */
-async function settled(client: BenchDaemon['client'], timeoutMs = 300_000): Promise<void> {
-  const started = nowMs();
-  const backlogs = async () => {
-    const text = (await client.send('GET', '/metrics')).body;
-    return ['patchbay_reaper_backlog', 'patchbay_link_quieter_backlog'].map((name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0));
-  };
-  let first: number[] | undefined;
-  for (;;) {
-    const now = await backlogs();
-    first ??= now;
-    if (now.every((n) => n === 0)) break;
-    if (nowMs() - started > timeoutMs) throw new Error(`the daemon's background work did not settle in ${timeoutMs} ms (reaper, link quieter backlogs: ${now.join(', ')})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  log(`scale: background work after the fill (reaper, link quieter backlogs ${first.join(', ')}) done in ${Math.round(nowMs() - started)} ms`);
 }
 
 /** The 1-minute load average every 10 s until stop() (other work on the machine shows in the figures). */

@@ -11,9 +11,10 @@ const WRITE_ROW = 'write the endpoint row';
 /**
  * Create and join in one go, the sandbox locked: the addresses are claimed and the join planned
  * first, then the endpoint's row (state 'creating', placed in the sandbox) is written while the
- * kernel makes the link. Either failing undoes the other: no row, no link, no address is left. A
- * crash in that window leaves a link or addresses without a row, which reconcile removes, or a
- * 'creating' row, which recovery undoes.
+ * kernel makes the link (where a crash in between leaves a link recovery can find; else before
+ * it, see planJoinInto). Either failing undoes the other: no row, no link, no address is left. A
+ * crash in that window leaves a host link or addresses without a row, which reconcile removes,
+ * or a 'creating' row, which recovery undoes.
  */
 export async function connectLocked(core: Core, net: NetworkRecord, sb: SandboxRecord, input: CreateEndpointInput & { ifName?: string }, range: [number, number]): Promise<EndpointRecord> {
   const { store } = core;
@@ -37,7 +38,7 @@ export async function connectLocked(core: Core, net: NetworkRecord, sb: SandboxR
       },
     };
     // a network that takes few endpoints (macvlan passthru) refuses one more before the kernel is asked
-    const steps = prepared.limited ? [writeRow, ...planned.steps()] : planned.steps([writeRow]);
+    const steps = prepared.limited ? [writeRow, ...planned.steps()] : planned.steps(writeRow);
     await runSteps(steps, core.log.child({ op: 'connect', endpoint: endpoint.name, sandbox: sb.name }));
   } catch (err) {
     await prepared.release();

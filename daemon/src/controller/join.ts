@@ -73,9 +73,8 @@ function checkExclusive(drivers: readonly NetworkDriver[]) {
 }
 
 /**
- * Where a join of `ep` puts it in the sandbox and the steps that do it, `alongside` (e.g. the
- * connect's row write) run while the kernel makes the link. `joined`: the sandbox's endpoints
- * before the join.
+ * Where a join of `ep` puts it in the sandbox and the steps that do it (with a connect's row
+ * write). `joined`: the sandbox's endpoints before the join.
  */
 export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, joined: readonly EndpointRecord[], requestedIfName?: string) {
   const { store, registry } = core;
@@ -93,13 +92,18 @@ export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord,
   const isGateway = electSandboxGateway(store, registry, [...others, attached])?.id === ep.id;
   const plan = planJoin(core, net, ep, sb, ifName, isGateway);
   const placement = { sandboxId: sb.id, ifIndex, ifName, hostIf: plan.hostIf };
-  const steps = (alongside: readonly Step[] = []): Step[] => {
-    const out: Step[] = [];
-    if (isGateway && oldGw) out.push(...routeSteps(core, sb, oldGw, false));
-    // the resolv.conf write needs nothing of the link: it runs while the kernel makes the link
+  const moveRoute = isGateway && oldGw ? routeSteps(core, sb, oldGw, false) : [];
+  // A crash after the link is made but before the row is written leaves a link that recovery
+  // finds only if it is a host-side link with a name of the driver's own (a bridge port, not a
+  // macvlan made inside the sandbox); and nothing may change before the row says why.
+  const linkFirst = moveRoute.length === 0 && plan.hostIf !== null && driver.ownsLinkName?.(plan.hostIf) === true;
+  /** The join's steps; `rowWrite` (a connect's) runs while the kernel makes the link where that is safe, else first. */
+  const steps = (rowWrite?: Step): Step[] => {
     const [first, ...rest] = plan.steps;
-    out.push(...concurrentSteps([...(first ? [first] : []), ...alongside, ...resolvConfSteps(core, sb, joined, [...others, attached])]), ...rest);
-    return out;
+    const beside = rowWrite && linkFirst ? [rowWrite] : [];
+    const before = rowWrite && !linkFirst ? [rowWrite] : [];
+    // the resolv.conf write needs nothing of the link: it runs while the kernel makes the link
+    return [...before, ...moveRoute, ...concurrentSteps([...(first ? [first] : []), ...beside, ...resolvConfSteps(core, sb, joined, [...others, attached])]), ...rest];
   };
   return { placement, steps };
 }
