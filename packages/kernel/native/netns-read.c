@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "addon.h"
 #include "exchange.h"
@@ -48,9 +49,12 @@ static void free_read(netns_read_t *x) {
   free(x);
 }
 
-/* One namespace's requests, its thread already inside. Answers go to the end of x->out. */
+/* One namespace's requests, its thread already inside. Answers go to the end of x->out.
+ * A plain socket, not rtnl_socket's: gets and dumps need no extended or capped acks and no large
+ * receive buffer (the kernel sizes a dump's messages to the reader's buffer; the three
+ * setsockopt calls cost about 5 µs of the 70 a namespace's read takes). */
 static void read_inside(netns_read_t *x, int32_t *slot, uint8_t *buf) {
-  int sock = rtnl_socket();
+  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (sock < 0) {
     slot[0] = errno;
     return;

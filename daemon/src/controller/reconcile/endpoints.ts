@@ -6,18 +6,17 @@ import { driverNetwork, driverSandbox, joinedEndpoint } from '../driver-objects.
 import { electSandboxGateway, type GatewayLookups } from '../gateway.js';
 import { gatewayOf, rejoin } from '../join.js';
 import { mapConcurrently, readRootView, type Planned, type Snapshot } from './plan.js';
-import { batchedSandboxStates } from './sandbox-states.js';
+import { forEachStateBatch } from './sandbox-states.js';
 
 /**
  * A sandbox seen from inside, read once and only when a check asks for it: links, addresses and
- * routes in one exchange where the kernel offers it (one entry into the namespace, not three), or
- * from `states` (a deep check's batched reads).
+ * routes in one exchange where the kernel offers it (one entry into the namespace, not three).
  */
-function sandboxView(core: Core, sb: SandboxRecord, states?: { take(sandboxId: string): Promise<NetnsState> }): SandboxView {
+function sandboxView(core: Core, sb: SandboxRecord): SandboxView {
   const { netnsState } = core.kernel;
-  if (states || netnsState) {
+  if (netnsState) {
     let state: Promise<NetnsState> | undefined;
-    const read = () => (state ??= states ? states.take(sb.id) : netnsState!.call(core.kernel, sb.key));
+    const read = () => (state ??= netnsState.call(core.kernel, sb.key));
     return { links: () => read().then((s) => s.links), addresses: () => read().then((s) => s.addresses), routes: () => read().then((s) => s.routes) };
   }
   let links: Promise<LinkInfo[]> | undefined;
@@ -28,6 +27,15 @@ function sandboxView(core: Core, sb: SandboxRecord, states?: { take(sandboxId: s
     addresses: () => (addresses ??= core.kernel.addresses(sb.key)),
     routes: () => (routes ??= core.kernel.routes(sb.key)),
   };
+}
+
+/** A sandbox seen from inside through the state a deep check's batched read gave (or the error it met). */
+function viewOfState(state: NetnsState | Error): SandboxView {
+  if (state instanceof Error) {
+    const failed = () => Promise.reject(state);
+    return { links: failed, addresses: failed, routes: failed };
+  }
+  return { links: async () => state.links, addresses: async () => state.addresses, routes: async () => state.routes };
 }
 
 interface EndpointJob {
@@ -62,12 +70,8 @@ export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySe
     (bySandbox.get(sb.id) ?? bySandbox.set(sb.id, []).get(sb.id)!).push({ at, ep, net, sb, check });
   });
   const groups = [...bySandbox.values()];
-  const { netnsStates } = core.kernel;
-  const states = deep && netnsStates ? batchedSandboxStates(netnsStates.bind(core.kernel), groups.map((g) => g[0]!.sb)) : undefined;
   const found = new Array<Planned[] | undefined>(snap.endpoints.length);
-  // the checks read the kernel: sandboxes side by side, their drifts kept in the endpoints' order
-  await mapConcurrently(groups, async (jobs) => {
-    const sandbox = deep ? sandboxView(core, jobs[0]!.sb, states) : undefined;
+  const checkSandbox = async (jobs: EndpointJob[], sandbox: SandboxView | undefined) => {
     for (const { at, ep, net, sb, check } of jobs) {
       const drifts = await check(
         driverNet(net),
@@ -76,10 +80,20 @@ export async function planEndpoints(core: Core, snap: Snapshot, gone: ReadonlySe
         { root: snap.root, ...(sandbox ? { sandbox } : {}), isGateway: deep && gatewayOfSandbox(sb.id) === ep.id, rejoin: () => rejoin(core, ep, net, sb) },
         core.driverCtx,
       );
+      if (drifts.length === 0) continue;
       const object = `endpoint ${ep.name} (network ${net.name}, sandbox ${sb.name})`;
       found[at] = drifts.map((d) => ({ drift: { kind: d.kind, object, action: d.action }, repair: d.repair }));
     }
-  });
+  };
+  // the checks read the kernel: sandboxes side by side, their drifts kept in the endpoints' order
+  const { netnsStates } = core.kernel;
+  if (deep && netnsStates) {
+    await forEachStateBatch(netnsStates.bind(core.kernel), groups.map((g) => g[0]!.sb), (from, states) =>
+      mapConcurrently(states, (state, i) => checkSandbox(groups[from + i]!, viewOfState(state))).then(() => undefined),
+    );
+  } else {
+    await mapConcurrently(groups, (jobs) => checkSandbox(jobs, deep ? sandboxView(core, jobs[0]!.sb) : undefined));
+  }
   return found.flatMap((planned) => planned ?? []);
 }
 

@@ -26,13 +26,13 @@ const READS_IN_FLIGHT = 16;
  * `fn` over `items` with at most READS_IN_FLIGHT running at once, results in the items' order:
  * checks are reads, so thousands of sandboxes are looked at in parallel rather than one by one.
  */
-export async function mapConcurrently<T, R>(items: readonly T[], fn: (item: T) => R | Promise<R>): Promise<R[]> {
+export async function mapConcurrently<T, R>(items: readonly T[], fn: (item: T, index: number) => R | Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      out[i] = await fn(items[i]!, i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, items.length) }, worker));

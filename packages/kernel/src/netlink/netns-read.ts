@@ -25,17 +25,17 @@ export function statesOfPass(paths: readonly string[], data: Buffer, slots: Int3
   if (slots.length !== paths.length * per) throw new Error(`netnsRead: ${slots.length} slots for ${paths.length} namespaces`);
   return paths.map((path, n) => {
     const at = n * per;
-    const argv = [...netlinkArgv(path), NETNS_STATE_READ];
+    const argv = () => [...netlinkArgv(path), NETNS_STATE_READ];
     if (slots[at] !== 0) {
       // the words of an exchange that cannot have its namespace (exchange.c)
       const { name, text } = describeErrno(Math.abs(slots[at]!));
       const message = slots[at]! > 0 ? `Cannot open network namespace "${path}": ${text}` : `setns to "${path}": ${text}`;
-      return new KernelError(argv, undefined, message, { status: name });
+      return new KernelError(argv(), undefined, message, { status: name });
     }
     const replies: Buffer[] = [];
     for (let i = 0; i < requests; i++) {
       const [error, offset, length] = [slots[at + 1 + 3 * i]!, slots[at + 2 + 3 * i]!, slots[at + 3 + 3 * i]!];
-      if (error !== 0) return new KernelError(argv, undefined, failureMessage({ error }), { status: describeErrno(error).name });
+      if (error !== 0) return new KernelError(argv(), undefined, failureMessage({ error }), { status: describeErrno(error).name });
       replies.push(data.subarray(offset, offset + length));
     }
     return parseNetnsState(replies);
