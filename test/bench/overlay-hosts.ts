@@ -169,7 +169,9 @@ export async function createBenchHost(index: number, o: { entry: string; dir: st
     entry: o.entry,
     dir,
     prefix: ns([]),
-    extraArgs: ['--cluster-store', `etcd://${o.etcd}`, '--cluster-advertise', address, '--cluster-lease-ttl', String(o.ttlSeconds)],
+    // the simulated hosts share the bench's /run: the Docker plugin's one socket there is none of theirs
+    // (an earlier phase's dockerd leaves /run/docker, which would turn the plugin on in all ten)
+    extraArgs: ['--cluster-store', `etcd://${o.etcd}`, '--cluster-advertise', address, '--cluster-lease-ttl', String(o.ttlSeconds), '--docker-plugin=false'],
   });
   await daemon.start(120_000);
   return { index, address, daemon, monitor: new EntryMonitor(mon), ns };
