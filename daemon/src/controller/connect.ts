@@ -1,10 +1,10 @@
-import { PatchbayError, StepError } from '@patchbay/errors';
+import { StepError } from '@patchbay/errors';
 import { runSteps, type Step } from '@patchbay/kernel';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../store/index.js';
 import type { Core } from './core.js';
 import { dropEndpoint } from './endpoint-drop.js';
 import { prepareEndpoint, type CreateEndpointInput } from './endpoint-record.js';
-import { finishJoin, planJoinInto } from './join.js';
+import { checkNotConnected, finishJoin, planJoinInto } from './join.js';
 
 const WRITE_ROW = 'write the endpoint row';
 
@@ -19,9 +19,8 @@ const WRITE_ROW = 'write the endpoint row';
 export async function connectLocked(core: Core, net: NetworkRecord, sb: SandboxRecord, input: CreateEndpointInput & { ifName?: string }, range: [number, number]): Promise<EndpointRecord> {
   const { store } = core;
   const joined = store.endpointsInSandbox(sb.id);
-  if (joined.some((e) => e.networkId === net.id)) {
-    throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
-  }
+  // refused before any address is claimed
+  checkNotConnected(net, sb, joined);
   const { ifName, ...endpoint } = input;
   const prepared = await prepareEndpoint(core, net, endpoint, range, 'creating');
   let written: EndpointRecord | undefined;

@@ -31,7 +31,7 @@ function routeSteps(core: Core, sb: SandboxRecord, gw: EndpointRecord, install: 
  * the sandbox), else <prefix><N> for the first N free as a position and as a name. A driver that
  * makes no interface (null, host) gets no name.
  */
-function placeInSandbox(net: NetworkRecord, driver: NetworkDriver, sb: SandboxRecord, joined: EndpointRecord[], requested?: string) {
+function placeInSandbox(net: NetworkRecord, driver: NetworkDriver, sb: SandboxRecord, joined: readonly EndpointRecord[], requested?: string) {
   const positions = new Set(joined.map((e) => e.ifIndex));
   const names = new Set(joined.map((e) => e.ifName));
   const makesInterface = driver.planAttach !== undefined;
@@ -72,18 +72,23 @@ function checkExclusive(drivers: readonly NetworkDriver[]) {
   }
 }
 
+/** A sandbox joins a network once; `joined`: its endpoints. */
+export function checkNotConnected(net: NetworkRecord, sb: SandboxRecord, joined: readonly EndpointRecord[]): void {
+  if (joined.some((e) => e.networkId === net.id)) {
+    throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
+  }
+}
+
 /**
  * Where a join of `ep` puts it in the sandbox and the steps that do it (with a connect's row
  * write). `joined`: the sandbox's endpoints before the join.
  */
 export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, joined: readonly EndpointRecord[], requestedIfName?: string) {
   const { store, registry } = core;
-  if (joined.some((e) => e.networkId === net.id)) {
-    throw new PatchbayError('PB_ERR_ALREADY_CONNECTED', `sandbox ${sb.name} is already connected to network ${net.name}`);
-  }
+  checkNotConnected(net, sb, joined);
   const driver = registry.get(net.driver);
   if (joined.length > 0) checkExclusive([driver, ...joined.map((e) => registry.get(store.networkById(e.networkId)!.driver))]);
-  const { ifIndex, ifName } = placeInSandbox(net, driver, sb, [...joined], requestedIfName);
+  const { ifIndex, ifName } = placeInSandbox(net, driver, sb, joined, requestedIfName);
   // No wait for the reaper: a leave frees the interface name in the sandbox at once (the
   // retired peer is renamed, see DriverContext.retiredLinkGroup).
   const others = joined.filter((e) => e.id !== ep.id);

@@ -88,9 +88,10 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     for (const a of h.addrs ?? []) net.apply(net.root, { op: 'addr.add', dev: h.name, cidr: a }, () => undefined, '');
   }
 
-  /** Records the call and throws if an armed fault takes it. */
+  /** set while ipSequence starts one of its batches: the ip() call it records is marked so */
   let inSequence = false;
 
+  /** Records the call and throws if an armed fault takes it. */
   function enter(method: KernelMethod, args: unknown[]): void {
     const call: FakeCall = inSequence ? { method, args, inSequence: true } : { method, args };
     calls.push(call);

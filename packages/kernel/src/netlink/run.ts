@@ -107,10 +107,10 @@ export async function runNetlinkBatch(
  * failing one. An addon without exchangeSequence runs them one call each.
  */
 export async function runNetlinkSequence(addon: NetlinkAddon, batches: readonly IpBatch[], selfNetns: string, log?: KernelLogger): Promise<void> {
-  const prepared = batches.map((b) => ({ batch: b, netns: b.netns, ...prepareBatch(b.netns, b.ops, undefined, selfNetns) })).filter((b) => b.requests.length > 0);
   if (!addon.exchangeSequence) {
     return ipSequenceByCalls((netns, ops) => runNetlinkBatch(addon, netns, ops, undefined, selfNetns, log), batches);
   }
+  const prepared = batches.map((b, index) => ({ index, netns: b.netns, ...prepareBatch(b.netns, b.ops, undefined, selfNetns) })).filter((b) => b.requests.length > 0);
   if (prepared.length === 0) return;
   const started = performance.now();
   const outcomes = await addon.exchangeSequence(prepared.map((b) => ({ netns: b.netns, requests: b.requests })));
@@ -119,6 +119,6 @@ export async function runNetlinkSequence(addon: NetlinkAddon, batches: readonly 
     if (!outcome) return; // not run: an earlier batch failed (and threw below)
     if (isDebug(log)) b.logLine(log, started);
     const failure = b.failure(outcome);
-    if (failure) throw inBatch(failure, batches.indexOf(b.batch));
+    if (failure) throw inBatch(failure, b.index);
   }
 }
