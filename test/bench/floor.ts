@@ -9,18 +9,20 @@ import { hostInSlash16, type AttachSide, type NetworkSide, type SandboxSide } fr
  * Attach = 2 processes (host side, then inside the namespace); detach = 1 (deleting the host veth
  * deletes its peer too).
  */
-export function createFloorAttachSide(o: { bridge: string; prefix16: string }): AttachSide {
+export function createFloorAttachSide(o: { bridge: string; prefix16: string; hostNetns?: string }): AttachSide {
   const gateway = hostInSlash16(o.prefix16, 0);
   const veth = (slot: Slot): string => `vfl${slot.id}`;
+  // the bridge and the host ends in the bench's namespace, or in `hostNetns` (a namespace name)
+  const host = o.hostNetns ?? null;
   return {
     key: 'floor',
     async setup() {
-      await ipBatch(null, [`link add ${o.bridge} type bridge`, `addr add ${gateway}/16 dev ${o.bridge}`, `link set ${o.bridge} up`]);
+      await ipBatch(host, [`link add ${o.bridge} type bridge`, `addr add ${gateway}/16 dev ${o.bridge}`, `link set ${o.bridge} up`]);
     },
     async prepare() {},
     async attach(slot) {
       // the same kernel changes as patchbay's join on an IPv4-only network (no IPv6 link-local, hairpin)
-      await ipBatch(null, [
+      await ipBatch(host, [
         `link add ${veth(slot)} type veth peer name eth0 netns ${slot.name}`,
         `link set dev ${veth(slot)} addrgenmode none`,
         `link set ${veth(slot)} master ${o.bridge} up`,
@@ -30,11 +32,11 @@ export function createFloorAttachSide(o: { bridge: string; prefix16: string }): 
       await ipBatch(slot.name, ['link set dev eth0 addrgenmode none', `addr add ${address}/16 dev eth0`, 'link set eth0 up', `route add default via ${gateway}`]);
     },
     async detach(slot) {
-      await ipBatch(null, [`link del ${veth(slot)}`]);
+      await ipBatch(host, [`link del ${veth(slot)}`]);
     },
     async release() {},
     async teardown() {
-      await ipBatch(null, [`link del ${o.bridge}`]);
+      await ipBatch(host, [`link del ${o.bridge}`]);
     },
   };
 }

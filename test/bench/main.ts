@@ -19,12 +19,12 @@ import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide }
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
 import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySandboxSide, patchbayRuleCount } from './patchbay.js';
-import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
+import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthEndpointsSideBySide, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
 import { keptSections, renderDocument, renderTable } from './report.js';
 import { SCALE_FULL, SCALE_QUICK, scaleRun, scaleSized } from './scale.js';
 import { keepScaleSection } from './scale-section.js';
-import { errorCell, Results } from './results.js';
+import { errorCell, Results, type Cell } from './results.js';
 import type { AttachSide, NetworkSide } from './sides.js';
 import { summarize } from './stats.js';
 
@@ -167,22 +167,31 @@ async function main(): Promise<void> {
     }
 
     log(`growth: ${cfg.growthEndpoints} endpoints`);
-    // one pool, reused by each side in turn (a detach leaves the namespace empty again); patchbay last
+    // CNI on its own first; its pool, which its detaches leave empty, is then the floor's
     const slots = await createSlots('g', cfg.growthEndpoints);
-    const growthSides: AttachSide[] = [
-      createFloorAttachSide({ bridge: 'flg0', prefix16: '10.86' }),
-      cni('cni', 'cni2', '10.85'),
-      ...withPatchbay(() => createPatchbayAttachSide(client!, { network: 'bench-growth', subnet: '10.84.0.0/16' })),
+    const cniSide = cni('cni', 'cni2', '10.85');
+    await quiet(`${cniSide.key}'s attaches`);
+    const cniBaseline = await rulesetLines();
+    await growthEndpointsRun(cniSide, slots, cfg.growthWindow, results, async () => {
+      results.set('rulesetLines', cniSide.key, linesAdded(cniBaseline, await rulesetLines()));
+    });
+    // the floor and patchbay side by side, each into a pool of its own; the floor's bridge in a
+    // host namespace of its own, so neither side's ports are in the other's namespace
+    const [floorHost] = await createSlots('gfh', 1);
+    const sideBySide = [
+      { side: createFloorAttachSide({ bridge: 'flg0', prefix16: '10.86', hostNetns: floorHost!.name }), slots },
+      ...withPatchbay(async () => ({ side: createPatchbayAttachSide(client!, { network: 'bench-growth', subnet: '10.84.0.0/16' }), slots: await createSlots('gp', cfg.growthEndpoints) })),
     ];
-    for (const side of growthSides) {
-      await quiet(`${side.key}'s attaches`);
-      const baseline = await rulesetLines();
-      await growthEndpointsRun(side, slots, cfg.growthWindow, results, async () => {
-        const lines = await rulesetLines();
-        results.set('rulesetLines', side.key, lines === undefined || baseline === undefined ? { kind: 'na', reason: 'nft failed' } : { kind: 'scalar', value: lines - baseline, unit: 'rules' });
-        if (side.key === 'patchbay' && daemon) await measurePatchbayPeak(daemon, cfg.restarts, results);
-      });
-  }
+    const entries = await Promise.all(sideBySide);
+    await quiet("the floor's and patchbay's attaches");
+    const baselines = { floor: await rulesetLines(floorHost!.name), patchbay: await rulesetLines() };
+    await growthEndpointsSideBySide(entries, cfg.growthWindow, results, async () => {
+      results.set('rulesetLines', 'floor', linesAdded(baselines.floor, await rulesetLines(floorHost!.name)));
+      if (daemon) {
+        results.set('rulesetLines', 'patchbay', linesAdded(baselines.patchbay, await rulesetLines()));
+        await measurePatchbayPeak(daemon, cfg.restarts, results);
+      }
+    });
   }
   await daemon?.stop();
   await deleteAllSlots();
@@ -219,11 +228,14 @@ async function main(): Promise<void> {
   process.exitCode = errors.length > 0 ? 1 : 0;
 }
 
-/** Non-empty lines of `nft list ruleset` in the bench namespace (all tables, any owner). */
-async function rulesetLines(): Promise<number | undefined> {
-  const listing = await run('nft', ['list', 'ruleset']).catch(() => undefined);
+/** Non-empty lines of `nft list ruleset` in the bench namespace, or in the named one (all tables, any owner). */
+async function rulesetLines(netns?: string): Promise<number | undefined> {
+  const listing = await (netns ? run('ip', ['netns', 'exec', netns, 'nft', 'list', 'ruleset']) : run('nft', ['list', 'ruleset'])).catch(() => undefined);
   return listing?.code === 0 ? listing.stdout.split('\n').filter((l) => l.trim()).length : undefined;
 }
+
+const linesAdded = (before: number | undefined, after: number | undefined): Cell =>
+  before === undefined || after === undefined ? { kind: 'na', reason: 'nft failed' } : { kind: 'scalar', value: after - before, unit: 'rules' };
 
 /** Long enough to measure a slow restart rather than only report that it missed 2 s. */
 const RESTART_TIMEOUT_MS = 120_000;

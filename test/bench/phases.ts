@@ -185,6 +185,52 @@ export async function growthEndpointsRun(side: AttachSide, slots: readonly Slot[
   }
 }
 
+/**
+ * Growth side by side: each side attaches its endpoints into slots of its own (and, for a fair
+ * kernel, a host namespace of its own), one endpoint per side in turn with the starting side
+ * rotated every step, so a drift of the machine's speed during the run falls on every side alike
+ * (one side after the other, a floor whose `ip` processes got 6 ms faster over its run made
+ * patchbay's growth look like its own); then they detach the same way. A side that fails drops out.
+ */
+export async function growthEndpointsSideBySide(entries: readonly { side: AttachSide; slots: readonly Slot[] }[], window: number, results: Results, atPeak?: () => Promise<void>): Promise<void> {
+  const runs = entries.map((e) => ({ ...e, attach: [] as number[], detach: [] as number[] }));
+  const metrics: Parameters<Results['set']>[0][] = ['growthEndpoints', 'growthEndpointsDetach'];
+  let live: typeof runs = [];
+  for (const r of runs) {
+    try {
+      await r.side.setup();
+      for (const slot of r.slots) await r.side.prepare(slot);
+      live.push(r);
+    } catch (err) {
+      fail(results, r.side, metrics, err, 'setup');
+    }
+  }
+  const steps = Math.max(0, ...live.map((r) => r.slots.length));
+  const inTurn = async (what: 'attach' | 'detach') => {
+    for (let i = 0; i < steps; i++) {
+      for (const r of live.map((_, k) => live[(k + i) % live.length]!)) {
+        const slot = r.slots[i];
+        if (!slot) continue;
+        try {
+          r[what].push(await timed(() => r.side[what](slot)));
+        } catch (err) {
+          fail(results, r.side, metrics, err, `after ${r.attach.length} attaches, ${r.detach.length} detaches`);
+          live = live.filter((l) => l !== r);
+        }
+      }
+    }
+  };
+  await inTurn('attach');
+  for (const r of live) results.set('growthEndpoints', r.side.key, { kind: 'growth', growth: growth(r.attach, window) });
+  if (atPeak) await atPeak();
+  await inTurn('detach');
+  for (const r of live) {
+    results.set('growthEndpointsDetach', r.side.key, { kind: 'growth', growth: growth(r.detach, window) });
+    for (const slot of r.slots) await r.side.release(slot).catch((err) => log(`${r.side.key} release: ${String(err)}`));
+  }
+  for (const r of runs) await r.side.teardown().catch((err) => log(`${r.side.key} teardown: ${String(err)}`));
+}
+
 /** `count` networks created one by one (timed), then deleted. */
 export async function growthNetworksRun(side: NetworkSide, count: number, window: number, results: Results): Promise<void> {
   const create: number[] = [];
