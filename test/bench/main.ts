@@ -15,7 +15,7 @@ import { backgroundSettled, BenchDaemon } from './daemon.js';
 import { dnsRows } from './dns-phase.js';
 import { dockerRunRows } from './docker-run-phase.js';
 import { overlayRows } from './overlay-phase.js';
-import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide } from './floor.js';
+import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide, createKernelFloorAttachSide } from './floor.js';
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
 import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySandboxSide, patchbayRuleCount } from './patchbay.js';
@@ -175,15 +175,16 @@ async function main(): Promise<void> {
     await growthEndpointsRun(cniSide, slots, cfg.growthWindow, results, async () => {
       results.set('rulesetLines', cniSide.key, linesAdded(cniBaseline, await rulesetLines()));
     });
-    // the floor and patchbay side by side, each into a pool of its own; the floor's bridge in a
-    // host namespace of its own, so neither side's ports are in the other's namespace
-    const [floorHost] = await createSlots('gfh', 1);
+    // the floors and patchbay side by side, each into a pool of its own; each floor's bridge in a
+    // host namespace of its own, so no side's ports are in another's namespace
+    const [floorHost, kernelFloorHost] = await createSlots('gfh', 2);
     const sideBySide = [
       { side: createFloorAttachSide({ bridge: 'flg0', prefix16: '10.86', hostNetns: floorHost!.name }), slots },
+      { side: createKernelFloorAttachSide({ bridge: 'fkg0', prefix16: '10.87', hostNetns: kernelFloorHost!.name }), slots: await createSlots('gk', cfg.growthEndpoints) },
       ...withPatchbay(async () => ({ side: createPatchbayAttachSide(client!, { network: 'bench-growth', subnet: '10.84.0.0/16' }), slots: await createSlots('gp', cfg.growthEndpoints) })),
     ];
     const entries = await Promise.all(sideBySide);
-    await quiet("the floor's and patchbay's attaches");
+    await quiet("the floors' and patchbay's attaches");
     const baselines = { floor: await rulesetLines(floorHost!.name), patchbay: await rulesetLines() };
     await growthEndpointsSideBySide(entries, cfg.growthWindow, results, async () => {
       results.set('rulesetLines', 'floor', linesAdded(baselines.floor, await rulesetLines(floorHost!.name)));

@@ -39,7 +39,7 @@ export interface SandboxSide {
   deleteSandbox(index: number): Promise<void>;
 }
 
-export type SideKey = 'patchbay' | 'cni' | 'floor' | 'cniMasq' | 'aardvark' | 'dockerd';
+export type SideKey = 'patchbay' | 'cni' | 'floor' | 'kernelFloor' | 'cniMasq' | 'aardvark' | 'dockerd';
 
 /** The k-th usable address of an IPv4 /16 (k = 0 is .0.1), e.g. hostInSlash16('10.79', 1) = 10.79.0.2. */
 export function hostInSlash16(prefix: string, k: number): string {
