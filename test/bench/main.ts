@@ -7,6 +7,7 @@ import { readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { resolveKernelBackend } from '@patchbay/kernel';
 import { parseConfig, runsPhase, type BenchConfig } from './config.js';
 import { dockerRows } from './docker-phase.js';
 import { createCniSide } from './cni.js';
@@ -178,9 +179,15 @@ async function main(): Promise<void> {
     // the floors and patchbay side by side, each into a pool of its own; each floor's bridge in a
     // host namespace of its own, so no side's ports are in another's namespace
     const [floorHost, kernelFloorHost] = await createSlots('gfh', 2);
+    const netlink = resolveKernelBackend('auto');
+    if (netlink.backend !== 'netlink') {
+      for (const metric of ['growthEndpoints', 'growthEndpointsDetach'] as const) results.set(metric, 'kernelFloor', { kind: 'na', reason: `no netlink addon: ${netlink.reason}` });
+    }
     const sideBySide = [
       { side: createFloorAttachSide({ bridge: 'flg0', prefix16: '10.86', hostNetns: floorHost!.name }), slots },
-      { side: createKernelFloorAttachSide({ bridge: 'fkg0', prefix16: '10.87', hostNetns: kernelFloorHost!.name }), slots: await createSlots('gk', cfg.growthEndpoints) },
+      ...(netlink.backend === 'netlink'
+        ? [{ side: createKernelFloorAttachSide({ bridge: 'fkg0', prefix16: '10.87', hostNetns: kernelFloorHost!.name }), slots: await createSlots('gk', cfg.growthEndpoints) }]
+        : []),
       ...withPatchbay(async () => ({ side: createPatchbayAttachSide(client!, { network: 'bench-growth', subnet: '10.84.0.0/16' }), slots: await createSlots('gp', cfg.growthEndpoints) })),
     ];
     const entries = await Promise.all(sideBySide);
