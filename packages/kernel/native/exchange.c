@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "addon.h"
@@ -79,13 +80,23 @@ int rtnl_socket(void) {
   return sock;
 }
 
-static int apply_fixups(request_t *r, int *fds, uint32_t *nfds) {
+/* The index of interface `name` in the namespace of `sock`, or 0. SIOCGIFINDEX on the exchange's
+ * own socket: if_nametoindex opens and closes a socket of its own for each lookup. */
+static unsigned ifindex_of(int sock, const char *name) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  if (strlen(name) >= IFNAMSIZ) return 0;
+  strcpy(ifr.ifr_name, name);
+  return ioctl(sock, SIOCGIFINDEX, &ifr) == 0 ? (unsigned)ifr.ifr_ifindex : 0;
+}
+
+static int apply_fixups(int sock, request_t *r, int *fds, uint32_t *nfds) {
   for (uint32_t i = 0; i < r->nfixups; i++) {
     fixup_t *f = &r->fixups[i];
     int32_t value;
     if (f->offset + sizeof(value) > r->len) return -EINVAL;
     if (f->kind == FIXUP_IFINDEX) {
-      unsigned idx = if_nametoindex(f->value);
+      unsigned idx = ifindex_of(sock, f->value);
       if (idx == 0) {
         char text[64];
         snprintf(text, sizeof text, "Cannot find device \"%s\"", f->value);
@@ -198,7 +209,7 @@ void exchange_execute(napi_env env, void *data) {
       r->error = -1;
       continue;
     }
-    int err = apply_fixups(r, fds, &nfds);
+    int err = apply_fixups(sock, r, fds, &nfds);
     if (err == 0) err = request_transact(sock, r, i + 1, buf);
     if (err < 0) r->error = -err;
     if (r->error != 0 && x->stop_on_error) stopped = 1;
