@@ -20,7 +20,7 @@ import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide, 
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
 import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySandboxSide, patchbayRuleCount } from './patchbay.js';
-import { attachDetachRounds, concurrencyRun, growthEndpointsRun, growthEndpointsSideBySide, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
+import { attachDetachRounds, concurrencyRun, growthEndpointsSideBySide, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
 import { keptSections, renderDocument, renderTable } from './report.js';
 import { SCALE_FULL, SCALE_QUICK, scaleRun, scaleSized } from './scale.js';
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     const cniSide = cni('cni', 'cni2', '10.85');
     await quiet(`${cniSide.key}'s attaches`);
     const cniBaseline = await rulesetLines();
-    await growthEndpointsRun(cniSide, slots, cfg.growthWindow, results, async () => {
+    await growthEndpointsSideBySide([{ side: cniSide, slots }], cfg.growthWindow, results, async () => {
       results.set('rulesetLines', cniSide.key, linesAdded(cniBaseline, await rulesetLines()));
     });
     // the floors and patchbay side by side, each into a pool of its own; each floor's bridge in a

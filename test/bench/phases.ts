@@ -163,29 +163,6 @@ export async function concurrencyRun(side: AttachSide, count: number, results: R
 }
 
 /**
- * `slots.length` endpoints on one network, timed one by one, then detached one by one.
- * `atPeak` runs while all endpoints exist (patchbay: memory, firewall rules, restart).
- */
-export async function growthEndpointsRun(side: AttachSide, slots: readonly Slot[], window: number, results: Results, atPeak?: () => Promise<void>): Promise<void> {
-  const attach: number[] = [];
-  const detach: number[] = [];
-  try {
-    await side.setup();
-    for (const slot of slots) await side.prepare(slot);
-    for (const slot of slots) attach.push(await timed(() => side.attach(slot)));
-    results.set('growthEndpoints', side.key, { kind: 'growth', growth: growth(attach, window) });
-    if (atPeak) await atPeak();
-    for (const slot of slots) detach.push(await timed(() => side.detach(slot)));
-    results.set('growthEndpointsDetach', side.key, { kind: 'growth', growth: growth(detach, window) });
-    for (const slot of slots) await side.release(slot);
-  } catch (err) {
-    fail(results, side, ['growthEndpoints', 'growthEndpointsDetach'], err, `after ${attach.length} attaches, ${detach.length} detaches`);
-  } finally {
-    await side.teardown().catch((err) => log(`${side.key} teardown: ${String(err)}`));
-  }
-}
-
-/**
  * Growth side by side: each side attaches its endpoints into slots of its own (and, for a fair
  * kernel, a host namespace of its own), one endpoint per side in turn with the starting side
  * rotated every step, so a drift of the machine's speed during the run falls on every side alike

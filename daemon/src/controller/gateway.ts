@@ -33,7 +33,7 @@ export interface GatewayLookups {
 export const storeLookups = (store: Store): GatewayLookups => ({ network: (id) => store.networkById(id)!, pools: (id) => store.poolsOf(id) });
 
 /** The gateway endpoint among `endpoints` (a sandbox's joined endpoints, as stored or as planned). */
-export function electSandboxGateway(store: Store, registry: DriverRegistry, endpoints: EndpointRecord[], look: GatewayLookups = storeLookups(store)): EndpointRecord | undefined {
+export function electSandboxGateway(store: Store, registry: DriverRegistry, endpoints: readonly EndpointRecord[], look: GatewayLookups = storeLookups(store)): EndpointRecord | undefined {
   return electGateway(
     endpoints.map((endpoint) => {
       const network = look.network(endpoint.networkId);

@@ -91,10 +91,10 @@ export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord,
   const { ifIndex, ifName } = placeInSandbox(net, driver, sb, joined, requestedIfName);
   // No wait for the reaper: a leave frees the interface name in the sandbox at once (the
   // retired peer is renamed, see DriverContext.retiredLinkGroup).
-  const others = joined.filter((e) => e.id !== ep.id);
-  const oldGw = electSandboxGateway(store, registry, others);
+  // `ep` is not among them: a connect's row is not written yet, a join's endpoint is unjoined
+  const oldGw = electSandboxGateway(store, registry, joined);
   const attached: EndpointRecord = { ...ep, sandboxId: sb.id, ifIndex, ifName };
-  const isGateway = electSandboxGateway(store, registry, [...others, attached])?.id === ep.id;
+  const isGateway = electSandboxGateway(store, registry, [...joined, attached])?.id === ep.id;
   const plan = planJoin(core, net, ep, sb, ifName, isGateway);
   const placement = { sandboxId: sb.id, ifIndex, ifName, hostIf: plan.hostIf };
   const moveRoute = isGateway && oldGw ? routeSteps(core, sb, oldGw, false) : [];
@@ -108,7 +108,7 @@ export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord,
     const beside = rowWrite && linkFirst ? [rowWrite] : [];
     const before = rowWrite && !linkFirst ? [rowWrite] : [];
     // the resolv.conf write needs nothing of the link: it runs while the kernel makes the link
-    return [...before, ...moveRoute, ...concurrentSteps([...(first ? [first] : []), ...beside, ...resolvConfSteps(core, sb, joined, [...others, attached])]), ...rest];
+    return [...before, ...moveRoute, ...concurrentSteps([...(first ? [first] : []), ...beside, ...resolvConfSteps(core, sb, joined, [...joined, attached])]), ...rest];
   };
   return { placement, steps };
 }

@@ -97,6 +97,10 @@ export function batchError(
   });
 }
 
+/** The details of a fault injected into a kernel call (fake, faulty): a batch call failed at its first op. */
+export const injectedFaultDetails = (method: string): Record<string, unknown> =>
+  method === 'ip' || method === 'ipSequence' ? { failedOp: 0, injected: true } : { injected: true };
+
 /** Marks an ipSequence's error with the batch that threw (`details.failedBatch`). */
 export function inBatch<E>(err: E, index: number): E {
   const details = (err as { details?: Record<string, unknown> } | undefined)?.details;

@@ -1,6 +1,6 @@
 import { KernelError } from '@patchbay/errors';
 import type { IpBatchOptions, IpOp, Kernel, LinkKind, NetnsRef } from './contract.js';
-import { batchError, ipSequenceByCalls, isMissingError, withDetails, type OpFailure } from './batch-errors.js';
+import { batchError, injectedFaultDetails, ipSequenceByCalls, isMissingError, withDetails, type OpFailure } from './batch-errors.js';
 import { toolMissing } from './exec.js';
 import { ipArgv, ipBatchArgv, peerNetnsToken, renderLine, selfNetnsPath, toolArgv } from './ip-batch.js';
 import { checkLinkKind, withMissingKind } from './link-kinds.js';
@@ -99,7 +99,7 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
     if (at < 0) return;
     faults.splice(at, 1);
     const err = new KernelError(['fake-fault', method], 1, `injected fault in ${method}`);
-    throw withDetails(err, method === 'ip' || method === 'ipSequence' ? { failedOp: 0, injected: true } : { injected: true });
+    throw withDetails(err, injectedFaultDetails(method));
   }
 
   function nsOrThrow(ref: NetnsRef, argv: string[]): FakeNs {

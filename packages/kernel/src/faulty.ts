@@ -1,6 +1,6 @@
 import { KernelError } from '@patchbay/errors';
 import type { Kernel, NetnsRef } from './contract.js';
-import { withDetails } from './batch-errors.js';
+import { injectedFaultDetails, withDetails } from './batch-errors.js';
 
 /** The Kernel methods that change something. */
 export const MUTATING_METHODS = ['ip', 'ipSequence', 'netnsAdd', 'netnsDelete', 'sysctlSet', 'nftApply', 'nftDeleteTable', 'iptables'] as const;
@@ -29,7 +29,7 @@ export function withFaults(inner: Kernel): FaultyKernel {
       count += 1;
       if (armed.delete(count)) {
         const err = new KernelError(['fault-injection', method, `#${count}`], 1, `injected fault at mutation #${count}`);
-        throw withDetails(err, method === 'ip' || method === 'ipSequence' ? { failedOp: 0, injected: true } : { injected: true });
+        throw withDetails(err, injectedFaultDetails(method));
       }
       return (inner[method] as (...a: unknown[]) => Promise<unknown>)(...args);
     }) as Kernel[M];
