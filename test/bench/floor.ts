@@ -24,7 +24,7 @@ export function createFloorAttachSide(o: { bridge: string; prefix16: string; hos
     async attach(slot) {
       // the same kernel changes as patchbay's join on an IPv4-only network (no IPv6 link-local, hairpin)
       await ipBatch(host, [
-        `link add ${veth(slot)} type veth peer name eth0 netns ${slot.name}`,
+        `link add ${veth(slot)} numtxqueues 1 numrxqueues 1 type veth peer name eth0 numtxqueues 1 numrxqueues 1 netns ${slot.name}`,
         `link set dev ${veth(slot)} addrgenmode none`,
         `link set ${veth(slot)} master ${o.bridge} up`,
         `link set dev ${veth(slot)} type bridge_slave hairpin on`,

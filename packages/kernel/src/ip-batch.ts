@@ -37,6 +37,9 @@ export function peerNetnsToken(peerNetns: NetnsRef, selfNetns: string): string {
 
 const opt = (key: string, value: string | number | undefined): string[] => (value === undefined ? [] : [key, String(value)]);
 
+/** A veth's queues, as the netlink encoder asks for them (see encode.ts: singleQueue). */
+const SINGLE_QUEUE = ['numtxqueues', '1', 'numrxqueues', '1'];
+
 /** One op as the tokens of one batch line. `batchNetns` is where the batch runs. */
 export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = selfNetnsPath()): string[] {
   switch (op.op) {
@@ -46,8 +49,8 @@ export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = sel
       // The peer is created directly in its namespace; no clause needed when it stays here.
       const netns = op.peerNetns === batchNetns ? [] : ['netns', peerNetnsToken(op.peerNetns, selfNetns)];
       return [
-        'link', 'add', op.name, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...opt('master', op.master), ...(op.up ? ['up'] : []),
-        'type', 'veth', 'peer', 'name', op.peer, ...opt('mtu', op.mtu), ...opt('address', op.peerMac), ...netns,
+        'link', 'add', op.name, ...opt('mtu', op.mtu), ...opt('address', op.mac), ...opt('master', op.master), ...(op.up ? ['up'] : []), ...SINGLE_QUEUE,
+        'type', 'veth', 'peer', 'name', op.peer, ...opt('mtu', op.mtu), ...opt('address', op.peerMac), ...SINGLE_QUEUE, ...netns,
       ];
     }
     case 'macvlan.add':

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeOp } from '../src/netlink/encode.js';
-import { FIXUP_IFINDEX, FIXUP_NETNS_FD } from '../src/netlink/message.js';
+import { FIXUP_IFINDEX, FIXUP_NETNS_FD, NlMessage } from '../src/netlink/message.js';
 import { describeErrno, isMissingErrno } from '../src/netlink/run.js';
 
 interface Attr {
@@ -48,6 +48,8 @@ describe('netlink encoding', () => {
     const peer = attr(nested(attr(info, 2)), 1);
     const peerAttrs = attrs(peer.payload, 16); // after the peer's ifinfomsg
     assert.equal(attr(peerAttrs, 3).payload.toString(), 'eth0\0');
+    // one transmit and one receive queue on both ends (IFLA_NUM_TX_QUEUES 31, IFLA_NUM_RX_QUEUES 32)
+    for (const list of [top, peerAttrs]) for (const type of [31, 32]) assert.equal(attr(list, type).payload.readUInt32LE(0), 1);
     assert.deepEqual([...attr(peerAttrs, 1).payload], [0x02, 0x42, 0x0a, 0, 0, 2]);
     assert.ok(peerAttrs.some((a) => a.type === 28), 'IFLA_NET_NS_FD');
     assert.equal(fixups.length, 1);
@@ -185,5 +187,40 @@ describe('netlink encoding', () => {
     assert.equal(isMissingErrno({ op: 'addr.add', dev: 'x', cidr: '10.0.0.1/8' }, 99), false);
     assert.equal(isMissingErrno({ op: 'route.del', dst: 'default' }, 3), true);
     assert.equal(isMissingErrno({ op: 'link.del', name: 'x' }, 1), false);
+  });
+
+  it('a message written into one buffer: grown past its first size, nested lengths kept, padding zero even over used pool memory', () => {
+    // dirty node's buffer pool, from which a message's buffer comes
+    for (let i = 0; i < 64; i++) Buffer.allocUnsafe(200).fill(0xee);
+    const m = new NlMessage(16, 0, Buffer.alloc(16));
+    m.begin(18);
+    const names: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const name = `link-${i}`.repeat((i % 3) + 1);
+      names.push(name);
+      m.str(3, name).u8(7, i).u16(8, i * 3).u32(9, 0xfffffff0 + (i % 8));
+    }
+    m.end();
+    const { msg } = m.build();
+    assert.ok(msg.length > 256, `message of ${msg.length} bytes did not grow past the first buffer`);
+    assert.equal(msg.readUInt32LE(0), msg.length);
+    assert.equal(msg.readUInt16LE(6), 0x1); // NLM_F_REQUEST
+    assert.ok(msg.subarray(16, 32).every((b) => b === 0), 'the family header is as given');
+    const outer = attrs(msg, 32);
+    assert.equal(outer.length, 1);
+    const inner = nested(outer[0]!);
+    assert.equal(inner.length, 160);
+    for (let i = 0; i < 40; i++) {
+      const [s, b, h, w] = inner.slice(i * 4, i * 4 + 4);
+      assert.equal(s!.payload.toString(), `${names[i]}\0`);
+      assert.equal(b!.payload.length, 1);
+      assert.equal(b!.payload[0], i);
+      assert.equal(h!.payload.readUInt16LE(0), i * 3);
+      assert.equal(w!.payload.readUInt32LE(0), 0xfffffff0 + (i % 8));
+      for (const a of [s!, b!, h!]) {
+        const end = a.start + 4 + a.payload.length;
+        assert.ok(outer[0]!.payload.subarray(end, (end + 3) & ~3).every((x) => x === 0), `padding after attribute at ${a.start} is zero`);
+      }
+    }
   });
 });

@@ -66,14 +66,14 @@ describe('real kernel: argv and batch input', () => {
     await k.ip('/run/netns/sb1', [veth(null), veth('/run/netns/sb1')]);
     await k.ip('/proc/42/ns/net', [veth(null)], { ignoreMissing: true });
     assert.deepEqual(calls[0]!.input!.split('\n').slice(0, 3), [
-      'link add a address 02:00:00:00:00:0a type veth peer name b address 02:00:00:00:00:0b netns sb1',
-      'link add a address 02:00:00:00:00:0a type veth peer name b address 02:00:00:00:00:0b netns /proc/42/ns/net',
-      'link add a address 02:00:00:00:00:0a type veth peer name b address 02:00:00:00:00:0b',
+      'link add a address 02:00:00:00:00:0a numtxqueues 1 numrxqueues 1 type veth peer name b address 02:00:00:00:00:0b numtxqueues 1 numrxqueues 1 netns sb1',
+      'link add a address 02:00:00:00:00:0a numtxqueues 1 numrxqueues 1 type veth peer name b address 02:00:00:00:00:0b numtxqueues 1 numrxqueues 1 netns /proc/42/ns/net',
+      'link add a address 02:00:00:00:00:0a numtxqueues 1 numrxqueues 1 type veth peer name b address 02:00:00:00:00:0b numtxqueues 1 numrxqueues 1',
     ]);
     assert.deepEqual(calls[1]!.argv, ['ip', '-n', 'sb1', '-batch', '-']);
     assert.deepEqual(calls[1]!.input!.split('\n').slice(0, 2), [
-      `link add a address 02:00:00:00:00:0a type veth peer name b address 02:00:00:00:00:0b netns /proc/${process.pid}/ns/net`,
-      'link add a address 02:00:00:00:00:0a type veth peer name b address 02:00:00:00:00:0b',
+      `link add a address 02:00:00:00:00:0a numtxqueues 1 numrxqueues 1 type veth peer name b address 02:00:00:00:00:0b numtxqueues 1 numrxqueues 1 netns /proc/${process.pid}/ns/net`,
+      'link add a address 02:00:00:00:00:0a numtxqueues 1 numrxqueues 1 type veth peer name b address 02:00:00:00:00:0b numtxqueues 1 numrxqueues 1',
     ]);
     assert.deepEqual(calls[2]!.argv, ['nsenter', '--net=/proc/42/ns/net', '--', 'ip', '-force', '-batch', '-']);
   });

@@ -67,6 +67,27 @@ describe('real kernel: IPv6 on a bridge port', () => {
   });
 });
 
+describe('real kernel: a veth\'s queues', () => {
+  it('one transmit and one receive queue allocated on both ends, through either backend (no queue per CPU cut down after registration)', async () => {
+    const queues = (name: string, ns?: string) => {
+      const [link] = JSON.parse(execFileSync('ip', [...(ns ? ['-n', ns] : []), '-d', '-json', 'link', 'show', 'dev', name], { encoding: 'utf8' })) as { num_tx_queues: number; num_rx_queues: number }[];
+      return [link!.num_tx_queues, link!.num_rx_queues];
+    };
+    for (const backend of ['netlink', 'ip'] as const) {
+      const k = createRealKernel({ backend });
+      const ns = await k.netnsAdd(`pbt-q-${backend}`);
+      try {
+        await k.ip(null, [{ op: 'veth.add', name: 'pbt-q0', peer: 'eth0', peerNetns: ns, up: true }]);
+        assert.deepEqual(queues('pbt-q0'), [1, 1], backend);
+        assert.deepEqual(queues('eth0', `pbt-q-${backend}`), [1, 1], backend);
+      } finally {
+        await k.ip(null, [{ op: 'link.del', name: 'pbt-q0' }], { ignoreMissing: true });
+        await k.netnsDelete(`pbt-q-${backend}`);
+      }
+    }
+  });
+});
+
 describe('real kernel: the netlink backend', () => {
   it('is what the default kernel uses once the addon is built', () => {
     assert.equal(resolveKernelBackend('auto').backend, 'netlink');

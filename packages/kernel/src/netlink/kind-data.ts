@@ -42,10 +42,9 @@ export function writeKindData(m: NlMessage, op: LowerLinkOp): void {
 }
 
 /** IFLA_INFO_DATA of a vxlan device (`local` as 4 or 16 bytes); the port in network order. */
-export function writeVxlanData(m: NlMessage, op: Extract<IpOp, { op: 'vxlan.add' }>, local: Buffer | undefined): void {
-  const port = Buffer.alloc(2);
-  port.writeUInt16BE(op.dstport, 0);
-  m.begin(INFO.DATA).u32(IFLA_VXLAN.ID, op.vni).attr(IFLA_VXLAN.PORT, port);
+export function writeVxlanData(m: NlMessage, op: Extract<IpOp, { op: 'vxlan.add' }>, local: Uint8Array | undefined): void {
+  // the port in network order
+  m.begin(INFO.DATA).u32(IFLA_VXLAN.ID, op.vni).attr(IFLA_VXLAN.PORT, Uint8Array.of(op.dstport >> 8, op.dstport & 0xff));
   if (local !== undefined) m.attr(local.length === 4 ? IFLA_VXLAN.LOCAL : IFLA_VXLAN.LOCAL6, local);
   m.u8(IFLA_VXLAN.LEARNING, op.learning ? 1 : 0);
   if (op.proxy !== undefined) m.u8(IFLA_VXLAN.PROXY, op.proxy ? 1 : 0);

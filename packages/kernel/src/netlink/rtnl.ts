@@ -11,7 +11,8 @@ export const RTM = {
 } as const;
 
 export const IFLA = {
-  ADDRESS: 1, IFNAME: 3, MTU: 4, LINK: 5, MASTER: 10, LINKINFO: 18, AF_SPEC: 26, GROUP: 27, NET_NS_FD: 28, EXT_MASK: 29, LINK_NETNSID: 37,
+  ADDRESS: 1, IFNAME: 3, MTU: 4, LINK: 5, MASTER: 10, LINKINFO: 18, AF_SPEC: 26, GROUP: 27, NET_NS_FD: 28, EXT_MASK: 29, NUM_TX_QUEUES: 31,
+  NUM_RX_QUEUES: 32, LINK_NETNSID: 37,
 } as const;
 /** IFLA_LINKINFO's nested attributes */
 export const INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
