@@ -28,6 +28,10 @@ describe('link quieter', () => {
     assert.equal(await disabled(kernel, 'pbva'), '1');
     assert.equal(await disabled(kernel, 'pbvb'), '1');
     assert.equal(quieter.backlog(), 0);
+    // each write at idle priority: one that spins on rtnl takes no CPU from anything else
+    const writes = kernel.calls.filter((c) => c.method === 'sysctlSet');
+    assert.equal(writes.length, 2);
+    for (const w of writes) assert.deepEqual(w.args[2], { idle: true });
   });
 
   it('writes nothing while the reaper deletes links (the sysctl would spin on rtnl)', async () => {

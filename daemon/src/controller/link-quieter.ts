@@ -46,7 +46,9 @@ export function createLinkQuieter(kernel: Kernel, idle: () => Promise<void>, log
 
   async function quietOne(name: string): Promise<void> {
     try {
-      await kernel.sysctlSet(`net.ipv6.conf.${name.replaceAll('.', '/')}.disable_ipv6`, '1');
+      // at idle priority: a write that spins on rtnl (held by the reaper, or another process's
+      // netlink work) takes no CPU from anything else
+      await kernel.sysctlSet(`net.ipv6.conf.${name.replaceAll('.', '/')}.disable_ipv6`, '1', { idle: true });
     } catch (err) {
       // gone already (left, undone): nothing to quiet
       if (/: ENOENT\b/.test((err as Error).message)) return;

@@ -1,5 +1,6 @@
 /* What the parts of the addon share (netlink.c: requests; netns-read.c: reads across namespaces;
- * netns.c: named namespaces; nft.c: libnftables; malloc.c: glibc's allocator). */
+ * netns.c: named namespaces; nft.c: libnftables; malloc.c: glibc's allocator; idle-write.c:
+ * sysctl writes at idle priority). */
 #ifndef PATCHBAY_ADDON_H
 #define PATCHBAY_ADDON_H
 #include <node_api.h>
@@ -19,6 +20,7 @@ napi_value nft_available(napi_env env, napi_callback_info info);
 napi_value nft_run(napi_env env, napi_callback_info info);
 napi_value malloc_limit_arenas(napi_env env, napi_callback_info info);
 napi_value malloc_trim_now(napi_env env, napi_callback_info info);
+napi_value write_idle(napi_env env, napi_callback_info info);
 
 #define CHECK(call)                                          \
   do {                                                       \

@@ -210,6 +210,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "mallocLimitArenas", fn));
   CHECK(napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, malloc_trim_now, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "mallocTrim", fn));
+  CHECK(napi_create_function(env, "writeIdle", NAPI_AUTO_LENGTH, write_idle, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "writeIdle", fn));
   return exports;
 }
 

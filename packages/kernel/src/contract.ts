@@ -265,7 +265,12 @@ export interface Kernel {
 
   /** Read a sysctl in the daemon's namespace, e.g. 'net.ipv4.ip_forward'. undefined if absent. */
   sysctlGet(key: string): Promise<string | undefined>;
-  sysctlSet(key: string, value: string): Promise<void>;
+  /**
+   * Write a sysctl in the daemon's namespace. `idle`: a write nothing waits for (a background
+   * tuning), made at idle priority where the backend can: a handler that restarts the write until
+   * it gets rtnl then spins only on a CPU nothing else wants.
+   */
+  sysctlSet(key: string, value: string, options?: { idle?: boolean }): Promise<void>;
 
   /** Apply an nft document atomically in the daemon's namespace (`nft -f -`). */
   nftApply(document: string): Promise<void>;

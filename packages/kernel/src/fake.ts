@@ -245,8 +245,8 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
       sysctlPath(key);
       return sysctl.get(key);
     },
-    async sysctlSet(key, value) {
-      enter('sysctlSet', [key, value]);
+    async sysctlSet(key, value, options) {
+      enter('sysctlSet', options ? [key, value, options] : [key, value]);
       const path = sysctlPath(key);
       checkSysctlValue(value);
       if (!sysctl.set(key, value)) {

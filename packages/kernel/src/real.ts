@@ -135,14 +135,17 @@ export function createRealKernel(options: RealKernelOptions = {}): Kernel {
         throw err;
       }
     },
-    async sysctlSet(key, value) {
+    async sysctlSet(key, value, { idle = false } = {}) {
       const path = sysctlPath(key);
       checkSysctlValue(value);
       const started = performance.now();
       try {
-        await writeFile(path, value);
+        // (an addon built before writeIdle has none: a plain write)
+        if (idle && typeof addon?.writeIdle === 'function') await addon.writeIdle(path, value);
+        else await writeFile(path, value);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+        const errno = (err as { errno?: number }).errno;
+        const code = (err as NodeJS.ErrnoException).code ?? (typeof errno === 'number' && errno > 0 ? describeErrno(errno).name : 'EIO');
         throw withDetails(new KernelError(['sysctl', '-w', `${key}=${value}`], 1, `cannot write ${path}: ${code}`, { cause: err }), { key });
       } finally {
         options.log?.debug({ sysctl: key, value, ms: Math.round((performance.now() - started) * 100) / 100 }, 'kernel call');

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, it } from 'node:test';
 import { requireIsolatedNamespace } from '../../../test/helpers/isolation.js';
@@ -84,6 +86,62 @@ describe('real kernel: a veth\'s queues', () => {
         await k.ip(null, [{ op: 'link.del', name: 'pbt-q0' }], { ignoreMissing: true });
         await k.netnsDelete(`pbt-q-${backend}`);
       }
+    }
+  });
+});
+
+describe('real kernel: sysctl writes at idle priority', () => {
+  it('write as plain ones do, and fail with the same error for a missing key, through either backend', async () => {
+    for (const backend of ['netlink', 'ip'] as const) {
+      const k = createRealKernel({ backend });
+      const name = `pbt-idle-${backend === 'ip' ? 'i' : 'n'}`;
+      await k.ip(null, [{ op: 'bridge.add', name }]);
+      try {
+        const key = `net.ipv6.conf.${name}.disable_ipv6`;
+        await k.sysctlSet(key, '1', { idle: true });
+        assert.equal(await k.sysctlGet(key), '1', backend);
+        await k.sysctlSet(key, '0', { idle: true });
+        assert.equal(await k.sysctlGet(key), '0', backend);
+        const missing = 'net.ipv6.conf.pbt-nosuchlink.disable_ipv6';
+        const plain = await k.sysctlSet(missing, '1').then(() => undefined, (e: Error) => e.message);
+        const idle = await k.sysctlSet(missing, '1', { idle: true }).then(() => undefined, (e: Error) => e.message);
+        assert.match(idle ?? '', /cannot write \/proc\/sys\/net\/ipv6\/conf\/pbt-nosuchlink\/disable_ipv6: ENOENT/, backend);
+        assert.equal(idle, plain, backend);
+      } finally {
+        await k.ip(null, [{ op: 'link.del', name }], { ignoreMissing: true });
+      }
+    }
+  });
+});
+
+describe('netlink addon: writeIdle', () => {
+  it('writes from a thread of its own whose scheduling policy is SCHED_IDLE (seen while the write waits on a FIFO)', async () => {
+    const { addon } = loadNetlinkAddon();
+    assert.ok(addon?.writeIdle, 'the addon has writeIdle');
+    const dir = mkdtempSync(join(tmpdir(), 'pbt-idle-'));
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const threads = () => readdirSync('/proc/self/task');
+      const before = new Set(threads());
+      const written = addon.writeIdle(fifo, 'quiet\n');
+      // the write's thread opens the FIFO and waits for a reader: find it and read its policy
+      let policy: string | undefined;
+      for (let i = 0; i < 200 && policy === undefined; i++) {
+        for (const tid of threads()) {
+          if (before.has(tid)) continue;
+          const sched = readFileSync(`/proc/self/task/${tid}/sched`, 'utf8');
+          const found = /^policy\s*:\s*(\d+)/m.exec(sched)?.[1];
+          if (found === '5') policy = found; // SCHED_IDLE
+        }
+        if (policy === undefined) await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(policy, '5', 'a new thread at SCHED_IDLE');
+      assert.equal(readFileSync(fifo, 'utf8'), 'quiet\n');
+      await written;
+      await assert.rejects(addon.writeIdle(join(dir, 'missing', 'file'), 'x'), (err: Error & { errno?: number }) => err.errno === 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

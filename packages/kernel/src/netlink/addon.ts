@@ -53,6 +53,8 @@ export interface NetlinkAddon {
   mallocLimitArenas?(max: number): boolean;
   /** glibc's malloc_trim(0) on a worker thread; false when nothing was given back (or not glibc). */
   mallocTrim?(): Promise<boolean>;
+  /** Writes `data` to the file at `path` from a thread at idle priority (SCHED_IDLE); rejects with `errno`. */
+  writeIdle?(path: string, data: string): Promise<void>;
 }
 
 /** Where `npm ci` / `npm run build` put the compiled addon (see packages/kernel/native). */
