@@ -12,6 +12,9 @@ extern int self_netns_fd;
 /* A copy of a JS string (malloc'd), or NULL. */
 char *string_of(napi_env env, napi_value v);
 
+/* A JS Error with `message` and an `errno` property (0: none) — how every async call of the addon rejects. */
+napi_value errno_error(napi_env env, const char *message, int code);
+
 napi_value netns_add(napi_env env, napi_callback_info info);
 napi_value netns_delete(napi_env env, napi_callback_info info);
 napi_value netns_type(napi_env env, napi_callback_info info);

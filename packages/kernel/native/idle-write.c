@@ -59,12 +59,7 @@ static void idle_write_complete(napi_env env, napi_status status, void *data) {
     napi_resolve_deferred(env, w->deferred, undefined);
   } else {
     int code = status == napi_ok ? w->error : ECANCELED;
-    napi_value msg, err, errno_value;
-    napi_create_string_utf8(env, strerror(code), NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_create_int32(env, code, &errno_value);
-    napi_set_named_property(env, err, "errno", errno_value);
-    napi_reject_deferred(env, w->deferred, err);
+    napi_reject_deferred(env, w->deferred, errno_error(env, strerror(code), code));
   }
   napi_delete_async_work(env, w->work);
   free(w->path);

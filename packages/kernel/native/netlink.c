@@ -44,14 +44,7 @@ void free_exchange(exchange_t *x) {
 napi_value outcome_of(napi_env env, exchange_t *x, bool cancelled, bool *failed) {
   napi_value results, item, value;
   *failed = cancelled || x->setup_error;
-  if (*failed) {
-    napi_value msg, err;
-    napi_create_string_utf8(env, x->setup_error ? x->setup_message : "netlink exchange cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_create_int32(env, x->setup_error, &value);
-    napi_set_named_property(env, err, "errno", value);
-    return err;
-  }
+  if (*failed) return errno_error(env, x->setup_error ? x->setup_message : "netlink exchange cancelled", x->setup_error);
   napi_create_array_with_length(env, x->count, &results);
   for (uint32_t i = 0; i < x->count; i++) {
     request_t *r = &x->requests[i];
@@ -89,6 +82,15 @@ char *string_of(napi_env env, napi_value v) {
   if (!s) return NULL;
   napi_get_value_string_utf8(env, v, s, len + 1, &len);
   return s;
+}
+
+napi_value errno_error(napi_env env, const char *message, int code) {
+  napi_value msg, err, value;
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
+  napi_create_error(env, NULL, msg, &err);
+  napi_create_int32(env, code, &value);
+  napi_set_named_property(env, err, "errno", value);
+  return err;
 }
 
 static int read_request(napi_env env, napi_value obj, request_t *r) {

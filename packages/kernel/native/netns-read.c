@@ -119,12 +119,7 @@ static void read_execute(napi_env env, void *data) {
 static void read_complete(napi_env env, napi_status status, void *data) {
   netns_read_t *x = data;
   if (status != napi_ok || x->error) {
-    napi_value msg, err, value;
-    napi_create_string_utf8(env, x->error ? strerror(x->error) : "netns read cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_create_int32(env, x->error, &value);
-    napi_set_named_property(env, err, "errno", value);
-    napi_reject_deferred(env, x->deferred, err);
+    napi_reject_deferred(env, x->deferred, errno_error(env, x->error ? strerror(x->error) : "netns read cancelled", x->error));
   } else {
     napi_value result, out, slots, array;
     void *copy;

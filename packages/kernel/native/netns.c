@@ -119,12 +119,7 @@ static void netns_execute(napi_env env, void *data) {
 static void netns_complete(napi_env env, napi_status status, void *data) {
   netns_op_t *op = data;
   if (status != napi_ok || op->error) {
-    napi_value msg, err, value;
-    napi_create_string_utf8(env, op->error ? op->message : "netns operation cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_create_int32(env, op->error, &value);
-    napi_set_named_property(env, err, "errno", value);
-    napi_reject_deferred(env, op->deferred, err);
+    napi_reject_deferred(env, op->deferred, errno_error(env, op->error ? op->message : "netns operation cancelled", op->error));
   } else {
     napi_value undefined;
     napi_get_undefined(env, &undefined);
