@@ -1,6 +1,6 @@
 /* What the parts of the addon share (netlink.c: requests; netns-read.c: reads across namespaces;
  * netns.c: named namespaces; nft.c: libnftables; malloc.c: glibc's allocator; idle-write.c:
- * sysctl writes at idle priority). */
+ * sysctl writes at idle priority; beside.c: workers off the event loop's CPU). */
 #ifndef PATCHBAY_ADDON_H
 #define PATCHBAY_ADDON_H
 #include <node_api.h>

@@ -35,6 +35,7 @@ typedef struct {
   request_t *requests;
   uint32_t count;
   int stop_on_error;
+  int loop_cpu; /* the event loop's CPU when queued (beside.c) */
   int setup_error; /* errno when the namespace or socket could not be had */
   char setup_message[160];
   napi_async_work work;

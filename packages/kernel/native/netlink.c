@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "addon.h"
+#include "beside.h"
 #include "exchange.h"
 
 int self_netns_fd = -1;
@@ -164,6 +165,15 @@ exchange_t *exchange_of(napi_env env, napi_value netns, napi_value requests, boo
   return x;
 }
 
+/* An exchange queued on its own runs beside the event loop (beside.c). */
+static void exchange_beside(napi_env env, void *data) {
+  exchange_t *x = data;
+  beside_t b;
+  beside_enter(&b, x->loop_cpu);
+  exchange_execute(env, x);
+  beside_leave(&b);
+}
+
 static napi_value exchange(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], promise, name;
@@ -178,7 +188,8 @@ static napi_value exchange(napi_env env, napi_callback_info info) {
   if (!x) return NULL;
   CHECK(napi_create_promise(env, &x->deferred, &promise));
   CHECK(napi_create_string_utf8(env, "patchbay-netlink", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_create_async_work(env, NULL, name, exchange_execute, complete, x, &x->work));
+  x->loop_cpu = beside_loop_cpu();
+  CHECK(napi_create_async_work(env, NULL, name, exchange_beside, complete, x, &x->work));
   CHECK(napi_queue_async_work(env, x->work));
   return promise;
 }
@@ -214,6 +225,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "mallocTrim", fn));
   CHECK(napi_create_function(env, "writeIdle", NAPI_AUTO_LENGTH, write_idle, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "writeIdle", fn));
+  CHECK(napi_create_function(env, "besideProbe", NAPI_AUTO_LENGTH, beside_probe, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "besideProbe", fn));
   return exports;
 }
 

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include "addon.h"
+#include "beside.h"
 #include "exchange.h"
 
 /* Exchanges in several namespaces, one after another on one worker thread (one trip instead of one per namespace). */
@@ -18,6 +19,7 @@ typedef struct {
   uint32_t ran; /* groups carried out: after a failing one the rest do not run */
   napi_async_work work;
   napi_deferred deferred;
+  int loop_cpu; /* the event loop's CPU when queued (beside.c) */
 } sequence_t;
 
 static void free_sequence(sequence_t *q) {
@@ -36,11 +38,14 @@ static bool group_failed(const exchange_t *x) {
 
 static void sequence_execute(napi_env env, void *data) {
   sequence_t *q = data;
+  beside_t b;
+  beside_enter(&b, q->loop_cpu);
   for (q->ran = 0; q->ran < q->count;) {
     exchange_t *x = q->groups[q->ran++];
     exchange_execute(env, x);
     if (group_failed(x)) break;
   }
+  beside_leave(&b);
 }
 
 static void sequence_complete(napi_env env, napi_status status, void *data) {
@@ -100,6 +105,7 @@ napi_value exchange_sequence(napi_env env, napi_callback_info info) {
   CHECK(napi_create_promise(env, &q->deferred, &promise));
   CHECK(napi_create_string_utf8(env, "patchbay-netlink-sequence", NAPI_AUTO_LENGTH, &name));
   CHECK(napi_create_async_work(env, NULL, name, sequence_execute, sequence_complete, q, &q->work));
+  q->loop_cpu = beside_loop_cpu();
   CHECK(napi_queue_async_work(env, q->work));
   return promise;
 }

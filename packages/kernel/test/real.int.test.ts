@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { requireIsolatedNamespace } from '../../../test/helpers/isolation.js';
 import type { KernelError } from '@patchbay/errors';
 import { createRealKernel, resolveKernelBackend } from '../src/index.js';
-import { loadNetlinkAddon } from '../src/netlink/addon.js';
+import { ADDON_PATH, loadNetlinkAddon } from '../src/netlink/addon.js';
 import { kernelContract, type ForeignNetns } from './contract.js';
 
 requireIsolatedNamespace();
@@ -143,6 +143,41 @@ describe('netlink addon: writeIdle', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('netlink addon: exchanges run beside the event loop', () => {
+  /** The CPUs this process may run on (sched_getaffinity, as /proc reports it). */
+  const allowedCpus = (): number[] => {
+    const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+    return list.split(',').flatMap((part) => {
+      const [from, to = from] = part.split('-').map(Number);
+      return Array.from({ length: to! - from! + 1 }, (_, i) => from! + i);
+    });
+  };
+
+  it('a worker on the loop\'s CPU moves to another for the work, and gets its affinity back', async (t) => {
+    const { addon } = loadNetlinkAddon();
+    assert.ok(addon?.besideProbe, 'the addon has besideProbe');
+    const cpus = allowedCpus();
+    if (cpus.length < 2) return t.skip('one CPU: nowhere to move');
+    for (const cpu of cpus) {
+      const probe = await addon.besideProbe(cpu);
+      assert.equal(probe.cpus, cpus.length);
+      assert.equal(probe.moved, true, `moved off CPU ${cpu}`);
+      assert.notEqual(probe.cpuDuring, cpu);
+      assert.ok(cpus.includes(probe.cpuDuring), `ran on an allowed CPU (${probe.cpuDuring})`);
+      assert.equal(probe.restored, true, 'the affinity is back');
+    }
+  });
+
+  it('with one CPU allowed it stays where it is', () => {
+    const { addon } = loadNetlinkAddon();
+    assert.ok(addon?.besideProbe);
+    const cpu = allowedCpus()[0]!;
+    const script = `require(${JSON.stringify(ADDON_PATH)}).besideProbe(${cpu}).then((p) => console.log(JSON.stringify(p)))`;
+    const probe = JSON.parse(execFileSync('taskset', ['-c', String(cpu), process.execPath, '-e', script], { encoding: 'utf8' })) as Record<string, unknown>;
+    assert.deepEqual(probe, { cpus: 1, moved: false, cpuDuring: cpu, restored: true });
   });
 });
 

@@ -14,7 +14,7 @@ export interface NlResult {
 export interface NetlinkAddon {
   /**
    * Sends the requests in order from inside `netns` (a namespace file; null = the daemon's own)
-   * on a worker thread. Rejects (with `errno`) only when the namespace or socket cannot be had.
+   * on a worker thread, beside the event loop (see besideProbe). Rejects (with `errno`) only when the namespace or socket cannot be had.
    */
   exchange(netns: string | null, requests: readonly NlRequest[], stopOnError: boolean): Promise<NlResult[]>;
   /**
@@ -55,6 +55,12 @@ export interface NetlinkAddon {
   mallocTrim?(): Promise<boolean>;
   /** Writes `data` to the file at `path` from a thread at idle priority (SCHED_IDLE); rejects with `errno`. */
   writeIdle?(path: string, data: string): Promise<void>;
+  /**
+   * Every exchange runs beside the event loop: a worker woken on the loop's CPU moves to the
+   * process's other CPUs for the work (native/beside.c). This puts a worker on `loopCpu` first,
+   * then does what an exchange does: where it ran, and whether its affinity is back (for tests).
+   */
+  besideProbe?(loopCpu: number): Promise<{ cpus: number; moved: boolean; cpuDuring: number; restored: boolean }>;
 }
 
 /** Where `npm ci` / `npm run build` put the compiled addon (see packages/kernel/native). */
