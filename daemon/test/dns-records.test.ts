@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -139,6 +139,10 @@ describe('DNS helpers', () => {
       assert.match(text, /^nameserver 10\.0\.0\.1$/m);
       assert.match(text, /^nameserver fd00::1$/m);
       assert.match(text, new RegExp(`^search ${SEARCH_DOMAIN.replace('.', '\\.')}$`, 'm'));
+      // written again: replaced, and nothing else is left in the directory (ip netns exec binds every file)
+      await writeSandboxResolvConf('sb1', { nameservers: ['10.0.0.2'], search: [] }, root);
+      assert.equal(await readFile(path, 'utf8'), '# written by patchbayd for sandbox sb1; removed with it\nnameserver 10.0.0.2\n');
+      assert.deepEqual(await readdir(join(root, 'sb1')), ['resolv.conf']);
       await removeSandboxResolvConf('sb1', root);
       await assert.rejects(stat(join(root, 'sb1')), { code: 'ENOENT' });
       await removeSandboxResolvConf('sb1', root); // already gone: fine

@@ -1,17 +1,16 @@
 /**
  * `/etc/netns/<name>/resolv.conf` for a sandbox patchbay made: `ip netns exec <name>` bind-mounts
  * it over /etc/resolv.conf, so programs run there ask the network's DNS. Plain file writes (no
- * kernel state); the root is injectable for tests. The small writes are synchronous on purpose:
- * they take microseconds, while each async fs call is a round trip through libuv's thread pool,
- * which the netlink addon's kernel work also uses (async, they added about 1 ms to a connect).
- * The rename is not: replacing a file on ext4 starts the writeback of the new one's data
- * (auto_da_alloc), 0.3 ms on a quiet disk and milliseconds on a busy one, which would stall the
- * event loop; on the thread pool it runs beside the join's kernel work.
+ * kernel state); the root is injectable for tests. Synchronous on purpose (the replacement too,
+ * when the addon is built): they take microseconds, while each async fs call is a round trip
+ * through libuv's thread pool, which the netlink addon's kernel work also uses. The new file
+ * replaces the old one atomically through replaceFile, which (with the addon) avoids the
+ * writeback ext4 starts on a rename over an existing file.
  */
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid } from '@patchbay/errors';
+import { replaceFile } from '@patchbay/kernel';
 import type { DnsClientConfig } from './service.js';
 
 export const NETNS_ETC = '/etc/netns';
@@ -37,10 +36,22 @@ export function renderResolvConf(sandboxName: string, config: DnsClientConfig): 
 export async function writeSandboxResolvConf(sandboxName: string, config: DnsClientConfig, root = NETNS_ETC): Promise<string> {
   const dir = directoryOf(sandboxName, root);
   const path = join(dir, 'resolv.conf');
-  mkdirSync(dir, { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, renderResolvConf(sandboxName, config), { mode: 0o644 });
-  await rename(temporary, path);
+  const write = () => writeFileSync(temporary, renderResolvConf(sandboxName, config), { mode: 0o644 });
+  try {
+    write();
+  } catch (e) {
+    // the sandbox's first file: its directory comes first
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dir, { recursive: true });
+    write();
+  }
+  try {
+    await replaceFile(temporary, path);
+  } catch (e) {
+    rmSync(temporary, { force: true });
+    throw e;
+  }
   return path;
 }
 

@@ -1,6 +1,7 @@
 /* What the parts of the addon share (netlink.c: requests; netns-read.c: reads across namespaces;
  * netns.c: named namespaces; nft.c: libnftables; malloc.c: glibc's allocator; idle-write.c:
- * sysctl writes at idle priority; beside.c: workers off the event loop's CPU). */
+ * sysctl writes at idle priority; beside.c: workers off the event loop's CPU;
+ * replace.c: atomic file replacement without ext4's flush). */
 #ifndef PATCHBAY_ADDON_H
 #define PATCHBAY_ADDON_H
 #include <node_api.h>
@@ -24,6 +25,7 @@ napi_value nft_run(napi_env env, napi_callback_info info);
 napi_value malloc_limit_arenas(napi_env env, napi_callback_info info);
 napi_value malloc_trim_now(napi_env env, napi_callback_info info);
 napi_value write_idle(napi_env env, napi_callback_info info);
+napi_value replace_file(napi_env env, napi_callback_info info);
 
 #define CHECK(call)                                          \
   do {                                                       \

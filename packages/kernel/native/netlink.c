@@ -225,6 +225,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "mallocTrim", fn));
   CHECK(napi_create_function(env, "writeIdle", NAPI_AUTO_LENGTH, write_idle, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "writeIdle", fn));
+  CHECK(napi_create_function(env, "replaceFile", NAPI_AUTO_LENGTH, replace_file, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "replaceFile", fn));
   CHECK(napi_create_function(env, "besideProbe", NAPI_AUTO_LENGTH, beside_probe, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "besideProbe", fn));
   return exports;

@@ -8,4 +8,5 @@ export { ipArgv, renderOp, renderLine } from './ip-batch.js';
 export { checkIfname, checkNetnsName, checkNetnsRef, isSafeNetnsPath, namedNetns, netnsPathOf } from './validate.js';
 export { linkKindMissing, requireLinkKinds } from './link-kinds.js';
 export { limitMallocArenas, trimMalloc, MALLOC_ARENAS } from './malloc-tuning.js';
+export { replaceFile } from './replace-file.js';
 export { appliedSome } from './batch-errors.js';

@@ -158,11 +158,12 @@ describe('netlink addon: exchanges run beside the event loop', () => {
 
   it('a worker on the loop\'s CPU moves to another for the work, and gets its affinity back', async (t) => {
     const { addon } = loadNetlinkAddon();
-    assert.ok(addon?.besideProbe, 'the addon has besideProbe');
+    const besideProbe = addon?.besideProbe?.bind(addon);
+    assert.ok(besideProbe, 'the addon has besideProbe');
     const cpus = allowedCpus();
     if (cpus.length < 2) return t.skip('one CPU: nowhere to move');
     for (const cpu of cpus) {
-      const probe = await addon.besideProbe(cpu);
+      const probe = await besideProbe(cpu);
       assert.equal(probe.cpus, cpus.length);
       assert.equal(probe.moved, true, `moved off CPU ${cpu}`);
       assert.notEqual(probe.cpuDuring, cpu);

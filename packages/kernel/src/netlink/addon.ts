@@ -56,6 +56,11 @@ export interface NetlinkAddon {
   /** Writes `data` to the file at `path` from a thread at idle priority (SCHED_IDLE); rejects with `errno`. */
   writeIdle?(path: string, data: string): Promise<void>;
   /**
+   * `to` becomes the file `from` is, atomically (names exchanged, then `from` removed; a plain
+   * rename when `to` is missing or the filesystem cannot exchange). Throws an Error with `errno`.
+   */
+  replaceFile?(from: string, to: string): void;
+  /**
    * Every exchange runs beside the event loop: a worker woken on the loop's CPU moves to the
    * process's other CPUs for the work (native/beside.c). This puts a worker on `loopCpu` first,
    * then does what an exchange does: where it ran, and whether its affinity is back (for tests).
