@@ -14,6 +14,7 @@ import { cniGc } from './gc.js';
 import { parseCall, replyVersion } from './request.js';
 import { formatResult } from './result.js';
 import { cniStatus } from './status.js';
+import { lazyRequestLogger } from '../lazy-logger.js';
 
 /** stdin is at most 1 MiB; escaped as a JSON string it can grow up to six times. */
 const BODY_LIMIT = 8 * 1024 * 1024;
@@ -40,6 +41,7 @@ export function buildCniApp({ controller, log }: { controller: Controller; log: 
     loggerInstance: cniLog as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     // listeners close before the app: a plugin that cannot connect reports "try again later"
     return503OnClosing: false,
   });

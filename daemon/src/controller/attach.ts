@@ -4,6 +4,7 @@ import { DETACHED, type EndpointRecord, type NetworkRecord } from '../store/inde
 import type { Core } from './core.js';
 import { driverEndpoint, driverNetwork, joinedEndpoint } from './driver-objects.js';
 import { retireLinksOf } from './join.js';
+import { lazyChild } from '../lazy-logger.js';
 
 /**
  * The first half of a join alone, for a front door whose caller configures the interface itself
@@ -23,7 +24,7 @@ export async function attachLocked(core: Core, net: NetworkRecord, ep: EndpointR
   if (!plan) return current;
   store.attachEndpoint(ep.id, { ...DETACHED, ifName: target.ifName, hostIf: plan.hostIf }, 'joining');
   try {
-    await runSteps(plan.steps, core.log.child({ op: 'attach', endpoint: ep.name }));
+    await runSteps(plan.steps, lazyChild(core.log, { op: 'attach', endpoint: ep.name }));
   } catch (err) {
     store.attachEndpoint(ep.id, DETACHED, 'ready');
     throw err;
@@ -40,7 +41,7 @@ export async function detachLocked(core: Core, net: NetworkRecord, ep: EndpointR
   store.setEndpointState(ep.id, 'leaving');
   const steps = core.registry.get(net.driver).planLeave?.(driverNetwork(store, net), joinedEndpoint(current), undefined, core.driverCtx) ?? [];
   try {
-    await runSteps(steps, core.log.child({ op: 'detach', endpoint: ep.name }));
+    await runSteps(steps, lazyChild(core.log, { op: 'detach', endpoint: ep.name }));
   } catch (err) {
     store.setEndpointState(ep.id, 'ready');
     throw err;

@@ -5,6 +5,7 @@ import type { Core } from './core.js';
 import { dropEndpoint } from './endpoint-drop.js';
 import { prepareEndpoint, type CreateEndpointInput } from './endpoint-record.js';
 import { checkNotConnected, finishJoin, planJoinInto } from './join.js';
+import { lazyChild } from '../lazy-logger.js';
 
 const WRITE_ROW = 'write the endpoint row';
 
@@ -38,7 +39,7 @@ export async function connectLocked(core: Core, net: NetworkRecord, sb: SandboxR
     };
     // a network that takes few endpoints (macvlan passthru) refuses one more before the kernel is asked
     const steps = prepared.limited ? [writeRow, ...planned.steps()] : planned.steps(writeRow);
-    await runSteps(steps, core.log.child({ op: 'connect', endpoint: endpoint.name, sandbox: sb.name }));
+    await runSteps(steps, lazyChild(core.log, { op: 'connect', endpoint: endpoint.name, sandbox: sb.name }));
   } catch (err) {
     await prepared.release();
     // the row's own refusal (a taken name, the network going) is the answer, not a failed step

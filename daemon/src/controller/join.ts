@@ -7,6 +7,7 @@ import { driverEndpoint, driverNetwork, driverSandbox, joinedEndpoint } from './
 import { dropEndpoint, tearDownJoin } from './endpoint-drop.js';
 import { electSandboxGateway } from './gateway.js';
 import { resolvConfSteps } from './sandbox-dns.js';
+import { lazyChild } from '../lazy-logger.js';
 
 /** The sandbox's gateway endpoint, with `extra` counted as joined and `without` as gone. */
 export function gatewayOf(core: Core, sb: SandboxRecord, extra?: EndpointRecord, without?: string) {
@@ -138,7 +139,7 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
   // Intent first: the row says where the endpoint is going before the kernel changes.
   store.attachEndpoint(ep.id, planned.placement, 'joining');
   try {
-    await runSteps(planned.steps(), core.log.child({ op: 'join', endpoint: ep.name, sandbox: sb.name }));
+    await runSteps(planned.steps(), lazyChild(core.log, { op: 'join', endpoint: ep.name, sandbox: sb.name }));
   } catch (err) {
     store.attachEndpoint(ep.id, DETACHED, 'ready');
     throw err;
@@ -177,7 +178,7 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   if (first?.undo) steps.push(...concurrentSteps([...resolv, first]), ...rest);
   else steps.push(...resolv, ...leaveSteps);
   try {
-    await runSteps(steps, core.log.child({ op: 'leave', endpoint: ep.name, sandbox: sb.name }));
+    await runSteps(steps, lazyChild(core.log, { op: 'leave', endpoint: ep.name, sandbox: sb.name }));
   } catch (err) {
     store.setEndpointState(ep.id, 'ready');
     throw err;
@@ -202,5 +203,5 @@ export async function rejoin(core: Core, ep: EndpointRecord, net: NetworkRecord,
   await tearDownJoin(core, net, ep, sb);
   await core.kernel.ip(sb.key, [{ op: 'link.del', name: ep.ifName }], { ignoreMissing: true });
   const plan = planJoin(core, net, ep, sb, ep.ifName, gatewayOf(core, sb)?.id === ep.id);
-  await runSteps(plan.steps, core.log.child({ op: 'reconcile.rejoin', endpoint: ep.name }));
+  await runSteps(plan.steps, lazyChild(core.log, { op: 'reconcile.rejoin', endpoint: ep.name }));
 }

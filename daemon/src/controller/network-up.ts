@@ -6,6 +6,7 @@ import { startDnsSteps } from './dns.js';
 import { driverNetwork } from './driver-objects.js';
 import { newId, nowRfc3339Nano } from './ids.js';
 import type { CreateNetworkInput } from './networks.js';
+import { lazyChild } from '../lazy-logger.js';
 
 /**
  * A network row (state creating, its pools written) becomes ready: the driver's kernel objects,
@@ -18,7 +19,7 @@ export async function bringUpNetwork(core: Core, driver: NetworkDriver, record: 
     const plan = await driver.planCreateNetwork(driverNetwork(store, record), core.driverCtx);
     record.driverState = plan.state;
     store.setNetworkDriverState(record.id, plan.state);
-    await runSteps([...plan.steps, ...startDnsSteps(core, record)], core.log.child({ op, network: record.name }));
+    await runSteps([...plan.steps, ...startDnsSteps(core, record)], lazyChild(core.log, { op, network: record.name }));
   }
   store.setNetworkState(record.id, 'ready');
   record.state = 'ready';

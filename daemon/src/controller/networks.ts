@@ -9,6 +9,7 @@ import { createGlobalNetworks } from './global-networks.js';
 import { findNetwork } from './lookup.js';
 import { announceNetwork, bringUpNetwork, newNetworkFields } from './network-up.js';
 import type { PoolRequest } from './ipam-service.js';
+import { lazyChild } from '../lazy-logger.js';
 
 export interface CreateNetworkInput {
   /** the caller's id (Docker's remote driver: the NetworkID dockerd chose); default a new one */
@@ -114,7 +115,7 @@ export function createNetworks(core: Core) {
       store.setNetworkState(net.id, 'deleting');
       const steps = driver.planDeleteNetwork?.(driverNetwork(store, net), core.driverCtx) ?? [];
       try {
-        await runSteps([...stopDnsSteps(core, net), ...steps], log.child({ op: 'network.delete', network: net.name }));
+        await runSteps([...stopDnsSteps(core, net), ...steps], lazyChild(log, { op: 'network.delete', network: net.name }));
       } catch (err) {
         store.setNetworkState(net.id, 'ready');
         throw err;

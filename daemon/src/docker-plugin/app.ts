@@ -36,6 +36,7 @@ import { createEndpoint, deleteEndpoint, join, leave, operInfo } from './endpoin
 import { interfaceOf, toPluginError } from './errors.js';
 import { releaseAddress, releasePool, requestAddress, requestPool } from './ipam.js';
 import { createNetwork, deleteNetwork } from './networks.js';
+import { lazyRequestLogger } from '../lazy-logger.js';
 
 const BODY_LIMIT = 1024 * 1024;
 const Empty = z.object({});
@@ -56,6 +57,7 @@ export function buildDockerPluginApp({ controller, log }: { controller: Controll
     loggerInstance: pluginLog as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     return503OnClosing: false,
   });
   useZodSchemas(app, validatorCompiler);

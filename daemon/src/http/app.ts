@@ -6,6 +6,7 @@ import { registerNativeRoutes } from './native-routes.js';
 import { registerOpenApi, registerOpenApiRoute } from './openapi.js';
 import { useZodSchemas } from './schema.js';
 import { registerSystemRoutes } from './system-routes.js';
+import { lazyRequestLogger } from '../lazy-logger.js';
 
 export const VERSION = '0.1.0';
 export const BODY_LIMIT = 1024 * 1024;
@@ -21,7 +22,7 @@ export interface AppOptions {
 
 /** Builds the HTTP app; tests use it through app.inject(). */
 export function buildApp({ controller, log, plugins = [], frontDoors = [] }: AppOptions): FastifyInstance {
-  const app: FastifyInstance = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
+  const app: FastifyInstance = Fastify({ loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: BODY_LIMIT, logController: new LogController({ disableRequestLogging: true }), childLoggerFactory: lazyRequestLogger, return503OnClosing: true });
   // An empty body on a JSON POST counts as {} (clients such as docker send none for some calls).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
