@@ -19,7 +19,7 @@ interface HeldValue {
  * out the same address: the loser gets AllocationConflict, and IPAM rebuilds its cache from etcd.
  */
 export function createEtcdIpamStore(store: Store, etcd: EtcdClient, hostId: string): IpamStore & { ownAllocations(poolId: number): Promise<AllocationRecord[]> } {
-  const q = (sql: string) => store.db.prepare(sql);
+  const q = (sql: string) => store.prepare(sql);
   const s = {
     drop: q('DELETE FROM pools WHERE id = ? AND address_space = ?'),
     dropOfNetwork: q('DELETE FROM pools WHERE network_id = ? AND address_space = ?'),

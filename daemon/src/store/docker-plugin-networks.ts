@@ -16,7 +16,7 @@ const PREFIX = 'docker-plugin.network.';
  * network is gone (removed through another door) reads as that network's absence.
  */
 export function createDockerPluginNetworks(store: Store) {
-  const q = (sql: string) => store.db.prepare(sql);
+  const q = (sql: string) => store.prepare(sql);
   const s = {
     get: q('SELECT value FROM meta WHERE key = ?'),
     all: q("SELECT key, value FROM meta WHERE key LIKE 'docker-plugin.network.%'"),

@@ -13,7 +13,7 @@ const sqliteCode = (err: unknown) => (typeof err === 'object' && err !== null ? 
  */
 export function createSqliteIpamStore(store: Store): IpamStore {
   const addressSpace = LOCAL_ADDRESS_SPACE;
-  const q = (sql: string) => store.db.prepare(sql);
+  const q = (sql: string) => store.prepare(sql);
   const s = {
     poolById: q('SELECT * FROM pools WHERE id = ?'),
     poolBySubnet: q('SELECT * FROM pools WHERE address_space = ? AND subnet = ?'),

@@ -13,6 +13,7 @@ import type {
   SandboxRecord,
 } from './records.js';
 import { LOCAL_ADDRESS_SPACE } from './ipam-store.js';
+import { createRecordCache, WRITES_CACHED_TABLES } from './record-cache.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 const bool = (v: unknown) => v === 1 || v === true;
@@ -105,6 +106,7 @@ export type StoreWrite = { kind: 'endpoint'; id: string; sandboxId?: string | nu
 /** Typed access to the SQLite store; every statement prepared once. All calls are synchronous. */
 export function createStore(db: Db) {
   const q = (sql: string) => db.prepare(sql);
+  const cache = createRecordCache();
   const writeListeners = new Set<(w: StoreWrite) => void>();
   const wrote = (w: StoreWrite) => {
     for (const listener of writeListeners) listener(w);
@@ -182,7 +184,26 @@ export function createStore(db: Db) {
 
   return {
     db: db as Database.Database,
-    tx: <T>(fn: () => T): T => db.transaction(fn)(),
+    tx: <T>(fn: () => T): T => {
+      try {
+        return db.transaction(fn)();
+      } catch (err) {
+        // rolled back: what was read inside it may be gone
+        cache.forget();
+        throw err;
+      }
+    },
+    /** A statement on the store's database for the other stores (IPAM, plugin networks); one that writes networks or pools keeps the record cache true. */
+    prepare(sql: string): Database.Statement {
+      const stmt = db.prepare(sql);
+      if (!WRITES_CACHED_TABLES.test(sql)) return stmt;
+      const run = stmt.run.bind(stmt);
+      stmt.run = (...args: unknown[]) => {
+        cache.forget();
+        return run(...args);
+      };
+      return stmt;
+    },
     /** Calls `listener` after every write through this store to endpoints, ports, sandboxes or networks; returns the unsubscribe. */
     onWrite(listener: (w: StoreWrite) => void): () => void {
       writeListeners.add(listener);
@@ -190,10 +211,11 @@ export function createStore(db: Db) {
     },
 
     networks: () => many(s.netAll, toNetwork),
-    networkById: (id: string) => one(s.netById, toNetwork, id),
+    networkById: (id: string) => cache.network(id, () => one(s.netById, toNetwork, id)),
     networkByName: (name: string) => one(s.netByName, toNetwork, name),
     networksByIdPrefix: (prefix: string) => many(s.netByPrefix, toNetwork, prefix),
     insertNetwork: (n: NetworkRecord) => {
+      cache.forget();
       s.netInsert.run({
         ...n,
         internal: +n.internal,
@@ -208,11 +230,16 @@ export function createStore(db: Db) {
       wrote({ kind: 'network' });
     },
     setNetworkState: (id: string, state: RowState) => {
+      cache.forget();
       s.netState.run(state, id);
       wrote({ kind: 'network' });
     },
-    setNetworkDriverState: (id: string, st: Record<string, unknown>) => s.netDriverState.run(json(st), id),
+    setNetworkDriverState: (id: string, st: Record<string, unknown>) => {
+      cache.forget();
+      s.netDriverState.run(json(st), id);
+    },
     deleteNetwork: (id: string) => {
+      cache.forget();
       s.netDelete.run(id);
       wrote({ kind: 'network' });
     },
@@ -224,8 +251,9 @@ export function createStore(db: Db) {
       return `${r.n}:${r.sig}`;
     },
 
-    insertPool: (p: NewPoolRow) =>
-      Number(
+    insertPool: (p: NewPoolRow): number => {
+      cache.forget();
+      return Number(
         s.poolInsert.run(
           p.addressSpace ?? LOCAL_ADDRESS_SPACE,
           p.networkId,
@@ -240,8 +268,9 @@ export function createStore(db: Db) {
           +(p.gatewayConfigured ?? true),
           json(p.options ?? {}),
         ).lastInsertRowid,
-      ),
-    poolsOf: (networkId: string) => many(s.poolsOf, toPool, networkId),
+      );
+    },
+    poolsOf: (networkId: string) => cache.pools(networkId, () => many(s.poolsOf, toPool, networkId)),
     pools: () => many(s.poolsAll, toPool),
     /** Every network's pools (as poolsOf gives them) in one query: for work over all networks. */
     poolsByNetwork: (): Map<string, PoolRecord[]> => {
@@ -253,7 +282,10 @@ export function createStore(db: Db) {
       }
       return byNetwork;
     },
-    setPoolCursor: (id: number, cursor: string | null) => s.poolCursor.run(cursor, id),
+    setPoolCursor: (id: number, cursor: string | null) => {
+      cache.forget();
+      s.poolCursor.run(cursor, id);
+    },
 
     insertAllocation: (a: AllocationRecord) => s.allocInsert.run(a.poolId, a.address, a.kind, a.owner, a.ownerId ?? null),
     deleteAllocation: (poolId: number, address: string) => s.allocDelete.run(poolId, address),
