@@ -57,7 +57,13 @@ static void probe_execute(napi_env env, void *data) {
   CPU_ZERO(&one);
   CPU_SET(p->loop_cpu, &one);
   /* onto the loop's CPU, then the whole mask again: still there, as a woken worker would be */
-  if (!CPU_ISSET(p->loop_cpu, &mask) || sched_setaffinity(0, sizeof one, &one) != 0 || sched_setaffinity(0, sizeof mask, &mask) != 0) {
+  if (!CPU_ISSET(p->loop_cpu, &mask) || sched_setaffinity(0, sizeof one, &one) != 0) {
+    p->error = 1;
+    return;
+  }
+  if (sched_setaffinity(0, sizeof mask, &mask) != 0) {
+    /* a pool thread is not left on one CPU: try once more, and report the probe failed */
+    sched_setaffinity(0, sizeof mask, &mask);
     p->error = 1;
     return;
   }
