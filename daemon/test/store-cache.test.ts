@@ -64,6 +64,9 @@ describe('store: networks and pools read once until a write', () => {
     assert.deepEqual(store.poolsOf('n1'), []);
     store.prepare(`UPDATE networks SET name = 'renamed' WHERE id = ?`).run('n1');
     assert.equal(store.networkById('n1')!.name, 'renamed');
+    // a write with RETURNING runs through get()
+    assert.deepEqual(store.prepare(`UPDATE networks SET name = 'again' WHERE id = ? RETURNING name`).get('n1'), { name: 'again' });
+    assert.equal(store.networkById('n1')!.name, 'again');
   });
 
   it('a transaction that rolls back leaves no read of its own behind', () => {

@@ -197,11 +197,14 @@ export function createStore(db: Db) {
     prepare(sql: string): Database.Statement {
       const stmt = db.prepare(sql);
       if (!WRITES_CACHED_TABLES.test(sql)) return stmt;
-      const run = stmt.run.bind(stmt);
-      stmt.run = (...args: unknown[]) => {
-        cache.forget();
-        return run(...args);
-      };
+      // every way to run it (a write with RETURNING runs through get or all)
+      for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+        const call = (stmt[method] as (...a: unknown[]) => unknown).bind(stmt);
+        (stmt as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+          cache.forget();
+          return call(...args);
+        };
+      }
       return stmt;
     },
     /** Calls `listener` after every write through this store to endpoints, ports, sandboxes or networks; returns the unsubscribe. */
