@@ -13,7 +13,7 @@ import type {
   SandboxRecord,
 } from './records.js';
 import { LOCAL_ADDRESS_SPACE } from './ipam-store.js';
-import { createRecordCache, WRITES_CACHED_TABLES } from './record-cache.js';
+import { createRecordCache } from './record-cache.js';
 
 const json = (v: unknown) => JSON.stringify(v);
 const bool = (v: unknown) => v === 1 || v === true;
@@ -105,8 +105,9 @@ export type StoreWrite = { kind: 'endpoint'; id: string; sandboxId?: string | nu
 
 /** Typed access to the SQLite store; every statement prepared once. All calls are synchronous. */
 export function createStore(db: Db) {
-  const q = (sql: string) => db.prepare(sql);
   const cache = createRecordCache();
+  // every statement, the store's own and the other stores', through the cache's guard
+  const q = (sql: string): Database.Statement => cache.guard(sql, db.prepare(sql));
   const writeListeners = new Set<(w: StoreWrite) => void>();
   const wrote = (w: StoreWrite) => {
     for (const listener of writeListeners) listener(w);
@@ -194,19 +195,7 @@ export function createStore(db: Db) {
       }
     },
     /** A statement on the store's database for the other stores (IPAM, plugin networks); one that writes networks or pools keeps the record cache true. */
-    prepare(sql: string): Database.Statement {
-      const stmt = db.prepare(sql);
-      if (!WRITES_CACHED_TABLES.test(sql)) return stmt;
-      // every way to run it (a write with RETURNING runs through get or all)
-      for (const method of ['run', 'get', 'all', 'iterate'] as const) {
-        const call = (stmt[method] as (...a: unknown[]) => unknown).bind(stmt);
-        (stmt as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-          cache.forget();
-          return call(...args);
-        };
-      }
-      return stmt;
-    },
+    prepare: q,
     /** Calls `listener` after every write through this store to endpoints, ports, sandboxes or networks; returns the unsubscribe. */
     onWrite(listener: (w: StoreWrite) => void): () => void {
       writeListeners.add(listener);
@@ -218,7 +207,6 @@ export function createStore(db: Db) {
     networkByName: (name: string) => one(s.netByName, toNetwork, name),
     networksByIdPrefix: (prefix: string) => many(s.netByPrefix, toNetwork, prefix),
     insertNetwork: (n: NetworkRecord) => {
-      cache.forget();
       s.netInsert.run({
         ...n,
         internal: +n.internal,
@@ -233,16 +221,11 @@ export function createStore(db: Db) {
       wrote({ kind: 'network' });
     },
     setNetworkState: (id: string, state: RowState) => {
-      cache.forget();
       s.netState.run(state, id);
       wrote({ kind: 'network' });
     },
-    setNetworkDriverState: (id: string, st: Record<string, unknown>) => {
-      cache.forget();
-      s.netDriverState.run(json(st), id);
-    },
+    setNetworkDriverState: (id: string, st: Record<string, unknown>) => s.netDriverState.run(json(st), id),
     deleteNetwork: (id: string) => {
-      cache.forget();
       s.netDelete.run(id);
       wrote({ kind: 'network' });
     },
@@ -254,9 +237,8 @@ export function createStore(db: Db) {
       return `${r.n}:${r.sig}`;
     },
 
-    insertPool: (p: NewPoolRow): number => {
-      cache.forget();
-      return Number(
+    insertPool: (p: NewPoolRow) =>
+      Number(
         s.poolInsert.run(
           p.addressSpace ?? LOCAL_ADDRESS_SPACE,
           p.networkId,
@@ -271,8 +253,7 @@ export function createStore(db: Db) {
           +(p.gatewayConfigured ?? true),
           json(p.options ?? {}),
         ).lastInsertRowid,
-      );
-    },
+      ),
     poolsOf: (networkId: string) => cache.pools(networkId, () => many(s.poolsOf, toPool, networkId)),
     pools: () => many(s.poolsAll, toPool),
     /** Every network's pools (as poolsOf gives them) in one query: for work over all networks. */
@@ -285,10 +266,7 @@ export function createStore(db: Db) {
       }
       return byNetwork;
     },
-    setPoolCursor: (id: number, cursor: string | null) => {
-      cache.forget();
-      s.poolCursor.run(cursor, id);
-    },
+    setPoolCursor: (id: number, cursor: string | null) => s.poolCursor.run(cursor, id),
 
     insertAllocation: (a: AllocationRecord) => s.allocInsert.run(a.poolId, a.address, a.kind, a.owner, a.ownerId ?? null),
     deleteAllocation: (poolId: number, address: string) => s.allocDelete.run(poolId, address),
