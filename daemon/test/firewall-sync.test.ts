@@ -66,3 +66,35 @@ it('a network create reads only the new network: the others keep their entries, 
   assert.deepEqual(fourth, firewallModel(store, registry));
   await t.close();
 });
+
+it('a connect or disconnect without published ports waits for no firewall sync (the firewall holds nothing of it); one with ports does', async () => {
+  const t = await buildTestApp(['--bridge', 'none']);
+  const firewallSync = t.controller.core.firewallSync;
+  const sync = firewallSync.sync;
+  let calls = 0;
+  firewallSync.sync = () => {
+    calls++;
+    return sync();
+  };
+  try {
+    const post = async (url: string, payload: object, status: number) => {
+      const r = await t.app.inject({ method: 'POST', url, payload });
+      assert.equal(r.statusCode, status, r.body);
+    };
+    await post('/v1/networks', { name: 'fw', ipam: { config: [{ subnet: '10.63.0.0/24' }] } }, 201);
+    calls = 0;
+    for (const name of ['plain', 'ported']) await post('/v1/sandboxes', { name }, 201);
+    await post('/v1/networks/fw/connect', { sandbox: 'plain' }, 201);
+    await post('/v1/networks/fw/disconnect', { sandbox: 'plain' }, 204);
+    assert.equal(calls, 0, 'no sync for an endpoint without ports');
+    await post('/v1/networks/fw/connect', { sandbox: 'ported', ports: [{ containerPort: 80, hostPort: 8081 }] }, 201);
+    assert.equal(calls, 1, 'its ports go live with the join');
+    assert.equal(firewallModel(t.controller.core.store, t.controller.core.registry).ports.length, 1);
+    await post('/v1/networks/fw/disconnect', { sandbox: 'ported' }, 204);
+    assert.equal(calls, 2, 'and go with the leave');
+    assert.equal(firewallModel(t.controller.core.store, t.controller.core.registry).ports.length, 0);
+  } finally {
+    firewallSync.sync = sync;
+    await t.close();
+  }
+});

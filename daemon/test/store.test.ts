@@ -21,6 +21,19 @@ describe('store', () => {
     db.close();
   });
 
+  it("finds a sandbox's endpoints and checks the sandboxes foreign key through one index on endpoints, with no index of its own", () => {
+    const db = openDb(join(dir, 'idx.db'));
+    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'endpoints'").pluck().all();
+    assert.ok(!indexes.includes('endpoints_sandbox'), 'the redundant endpoints(sandbox_id) index is gone');
+    const plans = [
+      db.prepare('EXPLAIN QUERY PLAN SELECT * FROM endpoints WHERE sandbox_id = ? ORDER BY if_index').all('x'),
+      db.prepare('EXPLAIN QUERY PLAN DELETE FROM sandboxes WHERE id = ?').all('x'),
+    ].map((rows) => (rows as { detail: string }[]).map((r) => r.detail).join('; '));
+    for (const plan of plans) assert.match(plan, /SEARCH endpoints USING (COVERING )?INDEX \S+ \(sandbox_id=\?\)/, plan);
+    assert.doesNotMatch(plans[0]!, /TEMP B-TREE/, 'if_index order comes from the index');
+    db.close();
+  });
+
   it('refuses a store from a newer patchbayd', () => {
     const path = join(dir, 'newer.db');
     const db = openDb(path);

@@ -96,8 +96,10 @@ export function createEndpoints(core: Core) {
     const ep = findEndpoint(store, net, epRef);
     if (!ep.sandboxId) throw new PatchbayError('PB_ERR_INVALID', `endpoint ${ep.name} is not joined to a sandbox`);
     const sb = findSandbox(store, ep.sandboxId);
+    // the firewall holds joined endpoints' published ports: a leave without ports changes nothing there
+    const hadPorts = store.hasPorts(ep.id);
     const left = await locks.with([`sb:${sb.id}`], () => leaveLocked(core, net, ep, sb));
-    await core.firewallSync.sync();
+    if (hadPorts) await core.firewallSync.sync();
     return left;
   }
 
@@ -126,12 +128,15 @@ export function createEndpoints(core: Core) {
       return;
     }
     const target = sb;
+    let hadPorts = false;
     await locks.with([`sb:${target.id}`], async () => {
       const ep = store.endpointsInSandbox(target.id).find((e) => e.networkId === net.id);
       if (!ep) throw new PatchbayError('PB_ERR_ENDPOINT_NOT_FOUND', `container ${sbRef} is not connected to network ${net.name}`);
+      // (its ports go with its row)
+      hadPorts = store.hasPorts(ep.id);
       await leaveLocked(core, net, ep, target, 'deleting');
     });
-    await core.firewallSync.sync();
+    if (hadPorts) await core.firewallSync.sync();
   }
 
   async function leaveAll(sb: SandboxRecord): Promise<void> {

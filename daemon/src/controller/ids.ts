@@ -1,7 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
+
+const ID_BYTES = 32;
+/** Random bytes for 64 ids, filled at once (as node's randomUUID does): one generator call, not one per id. */
+const pool = Buffer.alloc(ID_BYTES * 64);
+let used = pool.length;
 
 /** 64 hex characters, like Docker's ids. */
-export const newId = () => randomBytes(32).toString('hex');
+export function newId(): string {
+  if (used === pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += ID_BYTES;
+  return pool.toString('hex', used - ID_BYTES, used);
+}
 
 export const nowRfc3339Nano = () => {
   const d = new Date();

@@ -116,7 +116,8 @@ export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord,
 
 /**
  * The join is done: the endpoint is ready, subscribers (DNS) hear of it (and, for a connect, of
- * the endpoint itself first), the firewall follows.
+ * the endpoint itself first), the firewall follows: of an endpoint it holds only the published
+ * ports of joined ones, so a join without ports changes nothing there and waits for no sync.
  */
 export async function finishJoin(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, opts: { created?: boolean } = {}): Promise<EndpointRecord> {
   core.store.setEndpointState(ep.id, 'ready');
@@ -124,7 +125,7 @@ export async function finishJoin(core: Core, net: NetworkRecord, ep: EndpointRec
   const done = core.store.endpointById(ep.id)!;
   if (opts.created) core.changes.publish({ type: 'endpoint.created', network: net, endpoint: done });
   core.changes.publish({ type: 'endpoint.joined', network: net, sandbox: sb, endpoint: done });
-  await core.firewallSync.sync();
+  if (core.store.hasPorts(ep.id)) await core.firewallSync.sync();
   return done;
 }
 

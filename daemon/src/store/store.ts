@@ -170,6 +170,7 @@ export function createStore(db: Db) {
     epDelete: q('DELETE FROM endpoints WHERE id = ?'),
     portInsert: q('INSERT INTO ports (endpoint_id, host_ip, host_port, protocol, container_port) VALUES (?, ?, ?, ?, ?)'),
     portsOf: q('SELECT * FROM ports WHERE endpoint_id = ? ORDER BY protocol, host_port'),
+    hasPorts: q('SELECT 1 FROM ports WHERE endpoint_id = ? LIMIT 1').pluck(),
     portsAll: q('SELECT * FROM ports ORDER BY endpoint_id, protocol, host_port'),
     portsOnHostPort: q('SELECT * FROM ports WHERE host_port = ? AND protocol = ?'),
     portsJoined: q(`SELECT p.*, e.network_id, e.ipv4, e.ipv6 FROM ports p JOIN endpoints e ON e.id = p.endpoint_id
@@ -339,6 +340,7 @@ export function createStore(db: Db) {
       wrote({ kind: 'endpoint', id: p.endpointId });
     },
     portsOf: (endpointId: string) => many(s.portsOf, toPort, endpointId),
+    hasPorts: (endpointId: string) => s.hasPorts.get(endpointId) !== undefined,
     /** Every port, each endpoint's in the order portsOf gives them. */
     ports: () => many(s.portsAll, toPort),
     portsOnHostPort: (hostPort: number, protocol: string) => many(s.portsOnHostPort, toPort, hostPort, protocol),
