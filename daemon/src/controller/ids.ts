@@ -15,10 +15,11 @@ export function newId(): string {
   return pool.toString('hex', used - ID_BYTES, used);
 }
 
+/** Now as RFC 3339 with nanoseconds, as Docker writes Created: the wall clock's milliseconds, then the monotonic clock's sub-millisecond digits. */
 export const nowRfc3339Nano = () => {
-  const d = new Date();
-  const ns = process.hrtime.bigint() % 1_000_000n;
-  return d.toISOString().replace(/\.(\d{3})Z$/, (_m, ms: string) => `.${ms}${ns.toString().padStart(6, '0')}Z`);
+  const iso = new Date().toISOString(); // always YYYY-MM-DDTHH:MM:SS.mmmZ
+  const subMs = process.hrtime()[1] % 1_000_000;
+  return `${iso.slice(0, 23)}${String(subMs).padStart(6, '0')}Z`;
 };
 
 /** A MAC for an endpoint: 02:42 followed by the IPv4 address bytes (libnetwork 20.10), else random. */

@@ -34,7 +34,8 @@ void everyMethod;
 
 /**
  * A Kernel that times every exchange (labelled with the backend and method) and each nft apply,
- * then passes the call through unchanged: same results, same errors.
+ * then passes the call through unchanged: same results, same errors. The timings are recorded
+ * after the answer (Metrics.later).
  */
 export function instrumentKernel(inner: Kernel, metrics: Metrics, backend: string): Kernel {
   const wrapped = {} as Record<string, unknown>;
@@ -42,17 +43,22 @@ export function instrumentKernel(inner: Kernel, metrics: Metrics, backend: strin
     // an optional method the inner kernel lacks stays missing
     if (inner[method] === undefined) continue;
     const call = (inner[method] as (...args: unknown[]) => Promise<unknown>).bind(inner);
+    const nft = method === 'nftApply';
     wrapped[method] = async (...args: unknown[]) => {
-      const endKernel = metrics.kernelDuration.startTimer({ backend, method });
-      const endNft = method === 'nftApply' ? metrics.nftApplyDuration.startTimer() : undefined;
+      const started = performance.now();
+      const record = (outcome: 'ok' | 'error') => {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.later(() => {
+          metrics.kernelDuration.observe({ backend, method, outcome }, seconds);
+          if (nft) metrics.nftApplyDuration.observe({ outcome }, seconds);
+        });
+      };
       try {
         const result = await call(...args);
-        endKernel({ outcome: 'ok' });
-        endNft?.({ outcome: 'ok' });
+        record('ok');
         return result;
       } catch (err) {
-        endKernel({ outcome: 'error' });
-        endNft?.({ outcome: 'error' });
+        record('error');
         throw err;
       }
     };

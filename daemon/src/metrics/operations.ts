@@ -22,7 +22,7 @@ export function outcomeOf(err: unknown): Outcome {
 export function instrumentOperations(controller: Controller, metrics: Metrics): Controller {
   function timed<A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
     return async (...args) => {
-      const end = metrics.operationDuration.startTimer({ operation });
+      const started = performance.now();
       let outcome: Outcome = 'ok';
       try {
         return await fn(...args);
@@ -30,8 +30,12 @@ export function instrumentOperations(controller: Controller, metrics: Metrics): 
         outcome = outcomeOf(err);
         throw err;
       } finally {
-        end({ outcome });
-        metrics.operations.inc({ operation, outcome });
+        const seconds = (performance.now() - started) / 1000;
+        // recorded after the answer (Metrics.later)
+        metrics.later(() => {
+          metrics.operationDuration.observe({ operation, outcome }, seconds);
+          metrics.operations.inc({ operation, outcome });
+        });
       }
     };
   }

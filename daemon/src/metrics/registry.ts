@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Stamped } from '../changes.js';
 import type { Controller, ControllerHooks } from '../controller/index.js';
+import { createDeferredRecorder } from './deferred.js';
 
 /** Fast things (HTTP, kernel exchanges, nft) live between 0.1 ms and a few seconds. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -22,6 +23,9 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const sources: MetricSources = {};
+  /** operations, kernel calls and changes are recorded after the answer (see deferred.ts) */
+  const deferred = createDeferredRecorder();
+  const collect = () => deferred.flush();
 
   const httpRequests = new Counter({
     name: 'patchbay_http_requests_total',
@@ -41,6 +45,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     help: 'Controller operations by operation and outcome (ok, refused, rolled_back, error)',
     labelNames: ['operation', 'outcome'] as const,
     registers,
+    collect,
   });
   const operationDuration = new Histogram({
     name: 'patchbay_operation_duration_seconds',
@@ -48,6 +53,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     labelNames: ['operation', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
     registers,
+    collect,
   });
   const kernelDuration = new Histogram({
     name: 'patchbay_kernel_call_duration_seconds',
@@ -55,6 +61,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     labelNames: ['backend', 'method', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
     registers,
+    collect,
   });
   const nftApplyDuration = new Histogram({
     name: 'patchbay_nft_apply_duration_seconds',
@@ -62,6 +69,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     labelNames: ['outcome'] as const,
     buckets: LATENCY_BUCKETS,
     registers,
+    collect,
   });
   const reconcileDrifts = new Counter({
     name: 'patchbay_reconcile_drifts_total',
@@ -74,6 +82,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     help: 'Domain changes on the change feed (networks, sandboxes, endpoints created, joined, left, removed; prunes), by type',
     labelNames: ['type'] as const,
     registers,
+    collect,
   });
   const firewallRepairs = new Counter({
     name: 'patchbay_firewall_repairs_total',
@@ -163,13 +172,15 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
   };
 
   /** The change feed's subscriber: every change counted, whichever door or internal step made it. */
-  const countChange = (change: Stamped) => changes.inc({ type: change.type });
+  const countChange = (change: Stamped) => deferred.later(() => changes.inc({ type: change.type }));
 
   return {
     registry,
     sources,
     controllerHooks,
     countChange,
+    /** Records after the answer is written (see deferred.ts); metrics read with collect() see it. */
+    later: deferred.later,
     httpRequests,
     httpDuration,
     operations,
