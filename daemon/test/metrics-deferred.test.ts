@@ -21,6 +21,17 @@ it('deferred records run after the current microtasks, in one setImmediate, or a
   assert.deepEqual(seen, ['a', 'b', 'c'], 'each record runs once');
 });
 
+it('a record that throws neither stops the ones after it nor escapes the flush', () => {
+  const d = createDeferredRecorder();
+  const seen: string[] = [];
+  d.later(() => {
+    throw new Error('bad label');
+  });
+  d.later(() => seen.push('after'));
+  assert.doesNotThrow(() => d.flush());
+  assert.deepEqual(seen, ['after']);
+});
+
 it('a kernel call is timed after its answer, and a read of the metric right after the call sees it', async () => {
   const metrics = createMetrics({ processMetrics: false });
   const kernel = instrumentKernel(createFakeKernel(), metrics, 'fake');

@@ -12,7 +12,13 @@ export function createDeferredRecorder() {
     scheduled = false;
     const due = pending;
     pending = [];
-    for (const record of due) record();
+    for (const record of due) {
+      try {
+        record();
+      } catch {
+        // a metric that cannot take a record must not take the daemon (or the records after it) down
+      }
+    }
   };
   return {
     later(record: () => void): void {
