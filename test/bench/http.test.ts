@@ -115,3 +115,37 @@ test('a connection closed half-way through an answer fails the call', async () =
   const client = new UnixHttpClient(path);
   await assert.rejects(client.send('GET', '/'), /closed the connection before its response/);
 });
+
+test('megabytes come back whole, by length and in chunks, and a chunk may hold the last-chunk bytes', async () => {
+  const big = JSON.stringify(Array.from({ length: 20_000 }, (_, i) => ({ i, name: `endpoint-${i}`, pad: 'x'.repeat(250) })));
+  const tricky = 'x0\r\nrest';
+  const { path } = await serve((req, _body, res) => {
+    if (req.url === '/length') return void res.setHeader('content-length', Buffer.byteLength(big)).end(big);
+    if (req.url === '/tricky') {
+      // a chunk whose data ends as the last chunk does, then more: not the end yet
+      res.write(tricky.slice(0, 4));
+      return void setTimeout(() => res.end(tricky.slice(4)), 10);
+    }
+    // chunked, in pieces of 64 kB
+    for (let at = 0; at < big.length; at += 65536) res.write(big.slice(at, at + 65536));
+    res.end();
+  });
+  const client = new UnixHttpClient(path);
+  assert.ok(big.length > 5_000_000);
+  assert.equal((await client.send('GET', '/length')).body, big);
+  assert.equal((await client.send('GET', '/chunked')).body, big);
+  assert.equal((await client.send('GET', '/tricky')).body, tricky);
+  assert.equal((await client.send('GET', '/length')).body.length, big.length);
+  client.dropConnections();
+});
+
+test('a chunked body with a bad chunk size fails the call', async () => {
+  const { createServer: createNetServer } = await import('node:net');
+  const path = join(mkdtempSync(join(tmpdir(), 'pb-http-')), 'raw.sock');
+  const server = createNetServer((socket) => socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n')));
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  after(() => server.close());
+  const client = new UnixHttpClient(path);
+  await assert.rejects(client.send('GET', '/'), /bad chunk size: "zz"/);
+  client.dropConnections();
+});

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 
 export interface HttpResponse {
   status: number;
@@ -19,13 +20,30 @@ interface Pending {
 /** How the body of the response being read ends. */
 type Framing = { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
 
+/** A response's status line and headers, parsed; for a body of known length, what of it came so far, decoded. */
+interface Head {
+  status: number;
+  keepAlive: boolean;
+  framing: Framing;
+  decoder: StringDecoder;
+  text: string;
+  remaining: number;
+}
+
+/** The last chunk of a chunked body and the empty line after it (no trailers are expected). */
+const LAST_CHUNK_END = Buffer.from('0\r\n\r\n');
+
 /**
  * One keep-alive connection to a unix socket, one exchange at a time: the request written in one
  * write, the response read by its Content-Length, its chunks, or (without either) to the close.
+ * A body of known length is decoded as it arrives (as node:http does: a list of megabytes comes
+ * in some hundred reads), any other kept as received and joined once, when it is whole.
  */
 class Connection {
   private readonly socket: Socket;
-  private buffered: Buffer = Buffer.alloc(0);
+  private received: Buffer[] = [];
+  private receivedBytes = 0;
+  private head?: Head;
   private pending?: Pending;
   private method = 'GET';
   private closed = false;
@@ -33,7 +51,8 @@ class Connection {
   constructor(socketPath: string, private readonly onGone: (c: Connection) => void) {
     this.socket = connect(socketPath);
     this.socket.on('data', (data: Buffer) => {
-      this.buffered = this.buffered.length === 0 ? data : Buffer.concat([this.buffered, data]);
+      this.received.push(data);
+      this.receivedBytes += data.length;
       this.parse(false);
     });
     this.socket.on('error', (err) => this.fail(err));
@@ -64,17 +83,77 @@ class Connection {
   private fail(err: Error): void {
     const pending = this.pending;
     this.pending = undefined;
+    this.head = undefined;
     pending?.reject(err);
   }
 
-  /** Completes the pending exchange when the buffer holds its whole response; `ended`: nothing more will come. */
+  /** Everything received so far, as one buffer (kept so: later calls join only what came after). */
+  private joined(): Buffer {
+    if (this.received.length !== 1) this.received = [Buffer.concat(this.received, this.receivedBytes)];
+    return this.received[0] ?? Buffer.alloc(0);
+  }
+
+  /** Do the received bytes end with `tail`? (It may span the last reads.) */
+  private endsWith(tail: Buffer): boolean {
+    if (this.receivedBytes < tail.length) return false;
+    let need = tail.length;
+    for (let i = this.received.length - 1; i >= 0 && need > 0; i--) {
+      const part = this.received[i]!;
+      const n = Math.min(need, part.length);
+      if (!part.subarray(part.length - n).equals(tail.subarray(need - n, need))) return false;
+      need -= n;
+    }
+    return true;
+  }
+
+  /** Completes the pending exchange when the received bytes hold its whole response; `ended`: nothing more will come. */
   private parse(ended: boolean): void {
     if (!this.pending) return;
-    const headEnd = this.buffered.indexOf(HEAD_END);
-    if (headEnd < 0) return;
-    const lines = this.buffered.toString('latin1', 0, headEnd).split('\r\n');
+    if (!this.head) {
+      const all = this.joined();
+      const headEnd = all.indexOf(HEAD_END);
+      if (headEnd < 0) return;
+      const head = this.parseHead(all.toString('latin1', 0, headEnd));
+      if (!head) return;
+      this.head = head;
+      this.keepFrom(all, headEnd + HEAD_END.length);
+    }
+    const text = this.head.framing.kind === 'length' ? this.streamed(this.head) : this.body(this.head.framing, ended);
+    if (text === undefined) return;
+    const { status, keepAlive, framing } = this.head;
+    const pending = this.pending;
+    this.pending = undefined;
+    this.head = undefined;
+    pending.resolve({ status, body: text, keepAlive: keepAlive && framing.kind !== 'close' });
+  }
+
+  /** Keeps what of `buf` lies from `offset` on as the only bytes received. */
+  private keepFrom(buf: Buffer, offset: number): void {
+    const rest = buf.subarray(offset);
+    this.received = rest.length > 0 ? [rest] : [];
+    this.receivedBytes = rest.length;
+  }
+
+  /** Decodes what came of a body of known length; its text once all of it came (bytes after it stay received). */
+  private streamed(head: Head): string | undefined {
+    while (head.remaining > 0 && this.received.length > 0) {
+      const part = this.received.shift()!;
+      const take = Math.min(part.length, head.remaining);
+      head.text += head.decoder.write(take === part.length ? part : part.subarray(0, take));
+      head.remaining -= take;
+      this.receivedBytes -= take;
+      if (take < part.length) this.received.unshift(part.subarray(take));
+    }
+    return head.remaining > 0 ? undefined : head.text + head.decoder.end();
+  }
+
+  private parseHead(text: string): Head | undefined {
+    const lines = text.split('\r\n');
     const statusLine = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0] ?? '');
-    if (!statusLine) return this.fail(new Error(`not an HTTP/1 response: ${JSON.stringify(lines[0])}`));
+    if (!statusLine) {
+      this.fail(new Error(`not an HTTP/1 response: ${JSON.stringify(lines[0])}`));
+      return undefined;
+    }
     const status = Number(statusLine[2]);
     let keepAlive = statusLine[1] === '1';
     let framing: Framing = { kind: 'close' };
@@ -87,31 +166,37 @@ class Connection {
       else if (name === 'connection') keepAlive = value === 'keep-alive' || (keepAlive && value !== 'close');
     }
     if (this.method === 'HEAD' || status === 204 || status === 304) framing = { kind: 'length', length: 0 };
-    const body = this.body(headEnd + HEAD_END.length, framing, ended);
-    if (!body) return;
-    this.buffered = this.buffered.subarray(body.end);
-    const pending = this.pending;
-    this.pending = undefined;
-    pending.resolve({ status, body: body.text, keepAlive: keepAlive && framing.kind !== 'close' });
+    const remaining = framing.kind === 'length' ? framing.length : 0;
+    return { status, keepAlive, framing, decoder: new StringDecoder('utf8'), text: '', remaining };
   }
 
-  private body(start: number, framing: Framing, ended: boolean): { text: string; end: number } | undefined {
-    const buf = this.buffered;
-    if (framing.kind === 'length') {
-      const end = start + framing.length;
-      return buf.length >= end ? { text: buf.toString('utf8', start, end), end } : undefined;
+  /** A chunked or close-delimited body's text once all of it came (bytes after it stay received). */
+  private body(framing: Exclude<Framing, { kind: 'length' }>, ended: boolean): string | undefined {
+    if (framing.kind === 'close') {
+      if (!ended) return undefined;
+      const text = this.joined().toString('utf8');
+      this.keepFrom(Buffer.alloc(0), 0);
+      return text;
     }
-    if (framing.kind === 'close') return ended ? { text: buf.toString('utf8', start), end: buf.length } : undefined;
+    // a chunked body can only be whole when the bytes end as its last chunk does
+    if (!this.endsWith(LAST_CHUNK_END)) return undefined;
+    const buf = this.joined();
     const chunks: Buffer[] = [];
-    let at = start;
+    let at = 0;
     for (;;) {
       const sizeEnd = buf.indexOf(CRLF, at);
       if (sizeEnd < 0) return undefined;
-      const size = parseInt(buf.toString('latin1', at, sizeEnd), 16);
+      const sizeText = buf.toString('latin1', at, sizeEnd);
+      const size = parseInt(sizeText, 16);
+      if (!/^[0-9a-fA-F]+(;.*)?$/.test(sizeText)) {
+        this.fail(new Error(`a chunked body with a bad chunk size: ${JSON.stringify(sizeText.slice(0, 20))}`));
+        return undefined;
+      }
       if (size === 0) {
-        // no trailers are expected: the last chunk's line, then the empty line
         const end = buf.indexOf(CRLF, sizeEnd + CRLF.length);
-        return end < 0 ? undefined : { text: Buffer.concat(chunks).toString('utf8'), end: end + CRLF.length };
+        if (end < 0) return undefined;
+        this.keepFrom(buf, end + CRLF.length);
+        return Buffer.concat(chunks).toString('utf8');
       }
       const dataEnd = sizeEnd + CRLF.length + size;
       if (buf.length < dataEnd + CRLF.length) return undefined;
