@@ -139,13 +139,18 @@ test('megabytes come back whole, by length and in chunks, and a chunk may hold t
   client.dropConnections();
 });
 
-test('a chunked body with a bad chunk size fails the call', async () => {
+test('a chunked body with a bad chunk size, or a bad Content-Length, fails the call', async () => {
   const { createServer: createNetServer } = await import('node:net');
   const path = join(mkdtempSync(join(tmpdir(), 'pb-http-')), 'raw.sock');
-  const server = createNetServer((socket) => socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n')));
+  const answers: Record<string, string> = {
+    '/chunked': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n',
+    '/length': 'HTTP/1.1 200 OK\r\nContent-Length: 12abc\r\n\r\n{}',
+  };
+  const server = createNetServer((socket) => socket.once('data', (d) => socket.write(answers[d.toString('latin1').split(' ')[1]!]!)));
   await new Promise<void>((resolve) => server.listen(path, resolve));
   after(() => server.close());
   const client = new UnixHttpClient(path);
-  await assert.rejects(client.send('GET', '/'), /bad chunk size: "zz"/);
+  await assert.rejects(client.send('GET', '/chunked'), /bad chunk size: "zz"/);
+  await assert.rejects(client.send('GET', '/length'), /bad Content-Length/);
   client.dropConnections();
 });

@@ -165,6 +165,10 @@ class Connection {
       else if (name === 'transfer-encoding' && value.split(',').pop()!.trim() === 'chunked') framing = { kind: 'chunked' };
       else if (name === 'connection') keepAlive = value === 'keep-alive' || (keepAlive && value !== 'close');
     }
+    if (framing.kind === 'length' && !(Number.isSafeInteger(framing.length) && framing.length >= 0)) {
+      this.fail(new Error('a response with a bad Content-Length'));
+      return undefined;
+    }
     if (this.method === 'HEAD' || status === 204 || status === 304) framing = { kind: 'length', length: 0 };
     const remaining = framing.kind === 'length' ? framing.length : 0;
     return { status, keepAlive, framing, decoder: new StringDecoder('utf8'), text: '', remaining };
