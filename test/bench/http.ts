@@ -178,9 +178,9 @@ class Connection {
   private body(framing: Exclude<Framing, { kind: 'length' }>, ended: boolean): string | undefined {
     if (framing.kind === 'close') {
       if (!ended) return undefined;
-      const text = this.joined().toString('utf8');
-      this.keepFrom(Buffer.alloc(0), 0);
-      return text;
+      const all = this.joined();
+      this.keepFrom(all, all.length);
+      return all.toString('utf8');
     }
     // a chunked body can only be whole when the bytes end as its last chunk does
     if (!this.endsWith(LAST_CHUNK_END)) return undefined;
@@ -191,11 +191,11 @@ class Connection {
       const sizeEnd = buf.indexOf(CRLF, at);
       if (sizeEnd < 0) return undefined;
       const sizeText = buf.toString('latin1', at, sizeEnd);
-      const size = parseInt(sizeText, 16);
       if (!/^[0-9a-fA-F]+(;.*)?$/.test(sizeText)) {
         this.fail(new Error(`a chunked body with a bad chunk size: ${JSON.stringify(sizeText.slice(0, 20))}`));
         return undefined;
       }
+      const size = parseInt(sizeText, 16);
       if (size === 0) {
         const end = buf.indexOf(CRLF, sizeEnd + CRLF.length);
         if (end < 0) return undefined;
