@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBuiltinRegistry, createClusterRegistry } from '@patchbay/drivers';
 import { isPatchbayError } from '@patchbay/errors';
-import { createRealKernel, resolveKernelBackend, type KernelBackendChoice } from '@patchbay/kernel';
+import { createRealKernel, renamesLinksWhileUp, resolveKernelBackend, type KernelBackendChoice } from '@patchbay/kernel';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
@@ -23,6 +23,19 @@ function kernelBackendFromEnv(): KernelBackendChoice {
   const value = process.env.PATCHBAY_KERNEL_BACKEND ?? 'auto';
   if (value === 'auto' || value === 'ip' || value === 'netlink') return value;
   process.stderr.write(`patchbayd: PATCHBAY_KERNEL_BACKEND must be auto, ip or netlink, not ${JSON.stringify(value)}\n`);
+  process.exit(2);
+}
+
+/**
+ * Parking left veth pairs for a join to take back (controller/parked-links.ts) needs a kernel that
+ * renames links that are up; PATCHBAY_PARK_LINKS=0 turns it off (every leave retires its pair, as
+ * before Linux 6.2).
+ */
+function parkLinksFromEnv(): boolean {
+  const value = process.env.PATCHBAY_PARK_LINKS ?? 'auto';
+  if (value === 'auto') return renamesLinksWhileUp();
+  if (value === '0') return false;
+  process.stderr.write(`patchbayd: PATCHBAY_PARK_LINKS must be auto or 0, not ${JSON.stringify(value)}\n`);
   process.exit(2);
 }
 
@@ -61,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
     : undefined;
   const registry = cluster ? createClusterRegistry() : createBuiltinRegistry();
   const controller = observedController(metrics, { kernel, backend: resolved.backend }, (kernel, hooks) =>
-    createController({ store, kernel, registry, config, log, hooks, ...(cluster ? { cluster } : {}) }),
+    createController({ store, kernel, registry, config, log, hooks, parkLinks: parkLinksFromEnv(), ...(cluster ? { cluster } : {}) }),
   );
   const eventStreams = new Set<() => void>();
   metrics.sources.eventSubscribers = () => eventStreams.size;

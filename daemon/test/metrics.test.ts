@@ -68,7 +68,7 @@ describe('GET /metrics after a known set of operations', () => {
     assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
     const families = parsePrometheusTextFormat(r.body);
     const byName = new Map(families.map((f) => [f.name, f]));
-    for (const name of ['patchbay_http_requests_total', 'patchbay_operations_total', 'patchbay_kernel_call_duration_seconds', 'patchbay_nft_apply_duration_seconds', 'patchbay_ipam_pool_addresses', 'patchbay_ipam_pool_addresses_used', 'patchbay_event_stream_subscribers', 'patchbay_reaper_backlog', 'patchbay_link_quieter_backlog', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of ['patchbay_http_requests_total', 'patchbay_operations_total', 'patchbay_kernel_call_duration_seconds', 'patchbay_nft_apply_duration_seconds', 'patchbay_ipam_pool_addresses', 'patchbay_ipam_pool_addresses_used', 'patchbay_event_stream_subscribers', 'patchbay_reaper_backlog', 'patchbay_link_quieter_backlog', 'patchbay_parked_links', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
       assert.ok(byName.has(name), `${name} is exposed`);
     }
     assert.equal(byName.get('patchbay_operations_total')!.type, 'COUNTER');
@@ -228,13 +228,14 @@ describe('metrics units', () => {
     assert.equal(outcomeOf(new TypeError('x is undefined')), 'error');
   });
 
-  test('the reaper and link quieter backlog gauges read the controller at each scrape', async () => {
+  test('the reaper and link quieter backlog and parked link gauges read the controller at each scrape', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    let [reaped, quieted] = [3, 5];
-    metrics.sources.controller = { core: { reaper: { backlog: () => reaped }, quieter: { backlog: () => quieted } } } as unknown as Controller;
+    let [reaped, quieted, parked] = [3, 5, 2];
+    metrics.sources.controller = { core: { reaper: { backlog: () => reaped }, quieter: { backlog: () => quieted }, parking: { size: () => parked } } } as unknown as Controller;
     const read = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values[0]!.value;
-    assert.deepEqual([await read('patchbay_reaper_backlog'), await read('patchbay_link_quieter_backlog')], [3, 5]);
-    [reaped, quieted] = [0, 0];
-    assert.deepEqual([await read('patchbay_reaper_backlog'), await read('patchbay_link_quieter_backlog')], [0, 0]);
+    const all = () => Promise.all(['patchbay_reaper_backlog', 'patchbay_link_quieter_backlog', 'patchbay_parked_links'].map(read));
+    assert.deepEqual(await all(), [3, 5, 2]);
+    [reaped, quieted, parked] = [0, 0, 0];
+    assert.deepEqual(await all(), [0, 0, 0]);
   });
 });

@@ -48,6 +48,12 @@ export interface AttachTarget {
    * asked), e.g. in the same kernel call.
    */
   configure?: ConfigureSpec;
+  /**
+   * A join: a pair this sandbox left this network with, parked, its peer holding `ifName`. The
+   * driver may take it back instead of making a new link (AttachPlan.takesParked); else the
+   * caller retires it first, out of the way.
+   */
+  parked?: ParkedPair;
 }
 
 export interface AttachPlan {
@@ -56,6 +62,8 @@ export interface AttachPlan {
   hostIf: string | null;
   /** the steps also configure the container side (AttachTarget.configure) */
   configured?: boolean;
+  /** the steps take back AttachTarget.parked (whose host end is `hostIf`) */
+  takesParked?: boolean;
 }
 
 export interface ConfigureSpec {
@@ -132,6 +140,14 @@ export interface DriverContext {
   /** Resolves once every retired link is deleted (a name a retired link holds is then free). */
   retiredSettled?(): Promise<void>;
   /**
+   * When set, a leave that asks for it (NetworkDriver.planLeave's `park`) parks the endpoint's veth
+   * pair here for a while instead of retiring it: both ends keep their names, the host end up on
+   * its bridge in the parked group, the peer down without addresses. A join of that sandbox to that
+   * network takes it back (AttachTarget.parked): `docker network disconnect` then `connect` sets a
+   * pair up again instead of making a new one (and deleting the old, an RCU wait).
+   */
+  parkedLinks?: ParkedLinks;
+  /**
    * Asks for IPv6 to be turned off on a host-side link that needs none (a bridge port), later and
    * in the background: no caller waits for it. With IPv6 on, each host link adds an IPv6
    * multicast route that every later link event makes the kernel walk (daemon: link-quieter.ts).
@@ -149,6 +165,37 @@ export interface ClusterFacts {
 
 /** The link group of retired links (see DriverContext.retiredLinkGroup): "pb" and 1. */
 export const RETIRED_LINK_GROUP = 0x7062_0001;
+/** The link group of parked host links (see DriverContext.parkedLinks): "pb" and 2. */
+export const PARKED_LINK_GROUP = 0x7062_0002;
+
+/** A left endpoint's veth pair, parked (see DriverContext.parkedLinks). */
+export interface ParkedPair {
+  /** the network it was on: only a join to the same network takes it back */
+  network: string;
+  /** the sandbox its peer is in: the reaper's owner once it is retired */
+  sandbox: string;
+  netns: NetnsRef;
+  /** the host end (the left endpoint's name, which no one else asks for: that endpoint is gone) */
+  hostIf: string;
+  /** the peer's name in the sandbox (the left endpoint's interface name, held while parked) */
+  peer: string;
+  /** the peer's name once retired (out of the way of a join that wants `peer`) */
+  retiredPeer: string;
+}
+
+/** The daemon's parked pairs; a parked host link is in `group`, up, on its bridge. */
+export interface ParkedLinks {
+  readonly group: number;
+  /** after a leave parked the pair */
+  park(pair: ParkedPair): void;
+  /** a leave's undo: the pair (by its host end) is in use again */
+  unpark(hostIf: string): void;
+  /**
+   * A join that planned to set the pair up again takes it: still parked, it is the join's now;
+   * retired since (it waited too long), `gone` resolves once it is deleted and its names are free.
+   */
+  take(pair: ParkedPair): { taken: true } | { taken: false; gone: Promise<void> };
+}
 
 /**
  * A network driver: a plain object from a factory. Optional members are capabilities; a driver
@@ -186,7 +233,8 @@ export interface NetworkDriver {
   /** Second half: inside the sandbox (MAC, addresses, link up, default route). */
   planConfigure?(net: DriverNetwork, ep: DriverEndpoint, sb: DriverSandbox, spec: ConfigureSpec, ctx: DriverContext): Step[];
   /** Undo a join; `sb` is undefined for an endpoint that was attached only (its container side is not in a sandbox). */
-  planLeave?(net: DriverNetwork, ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Step[];
+  /** `park`: the endpoint goes with the leave, so its pair may be parked (DriverContext.parkedLinks) */
+  planLeave?(net: DriverNetwork, ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext, opts?: { park?: boolean }): Step[];
   /**
    * After a crash, or when the sandbox vanished: remove whatever a join of `ep` left (any part of
    * it may exist or not; "already gone" is success). `sb` is undefined when its namespace is gone.

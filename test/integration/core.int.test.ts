@@ -127,10 +127,12 @@ describe('core daemon on the real kernel', () => {
     for (let round = 0; round < 5; round++) {
       const gone = await d.req('POST', '/v1/networks/bridge/disconnect', { sandbox: 'f' });
       assert.equal(gone.status, 204, gone.text);
-      // whatever is left of eth0 for the next few ms carries nothing
-      const eth0 = inNs(sb.key, ['ip', '-json', 'link', 'show'], { allowFail: true }).out;
-      for (const l of JSON.parse(eth0 || '[]') as { ifname: string; flags: string[] }[]) {
-        if (l.ifname === 'eth0') assert.ok(l.flags.includes('NO-CARRIER'), `eth0 still has a carrier: ${l.flags.join(',')}`);
+      // whatever is left of eth0 (a pair parked for the reconnect, or retired) carries nothing: down or without a carrier, and without its address
+      const eth0 = inNs(sb.key, ['ip', '-json', 'addr', 'show'], { allowFail: true }).out;
+      for (const l of JSON.parse(eth0 || '[]') as { ifname: string; flags: string[]; addr_info: { family: string }[] }[]) {
+        if (l.ifname !== 'eth0') continue;
+        assert.ok(!l.flags.includes('UP') || l.flags.includes('NO-CARRIER'), `eth0 still has a carrier: ${l.flags.join(',')}`);
+        assert.deepEqual(l.addr_info.filter((a) => a.family === 'inet'), [], 'eth0 keeps no IPv4 address');
       }
       const back = await d.req('POST', '/v1/networks/bridge/connect', { sandbox: 'f' });
       assert.equal(back.status, 201, back.text);

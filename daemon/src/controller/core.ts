@@ -12,6 +12,7 @@ import type { Locks } from './locks.js';
 import type { NetworkCache } from './network-cache.js';
 import type { LinkReaper } from './reaper.js';
 import type { LinkQuieter } from './link-quieter.js';
+import type { LinkParking } from './parked-links.js';
 
 export { DEFAULT_NETWORK } from './driver-objects.js';
 
@@ -31,6 +32,8 @@ export interface Core {
   driverCtx: DriverContext;
   reaper: LinkReaper;
   quieter: LinkQuieter;
+  /** left pairs kept for a join of the same sandbox and network (unset: every leave retires) */
+  parking?: LinkParking;
   dns: DnsService;
   /** set when the daemon is part of a cluster (--cluster-store): global-scope networks */
   cluster?: ClusterPort;

@@ -1,4 +1,4 @@
-import { RETIRED_LINK_GROUP, type ClusterFacts, type DriverRegistry } from '@patchbay/drivers';
+import { PARKED_LINK_GROUP, RETIRED_LINK_GROUP, type ClusterFacts, type DriverRegistry } from '@patchbay/drivers';
 import type { Kernel } from '@patchbay/kernel';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from '../config.js';
@@ -23,6 +23,7 @@ import { reconcile, type ReconcileResult } from './reconcile/index.js';
 import { createLinkReaper } from './reaper.js';
 import { collectAfterLargeWork } from './garbage.js';
 import { createLinkQuieter } from './link-quieter.js';
+import { createLinkParking, type ParkingOptions } from './parked-links.js';
 import { trackKernelPauses, type PausePolicy } from './kernel-pause.js';
 import { followChanges, restoreDns } from './dns.js';
 import { phaseTimer } from './phases.js';
@@ -46,6 +47,11 @@ export interface ControllerDeps {
   dnsOptions?: Partial<DnsServiceOptions>;
   /** how long background kernel work waits for a pause (default BACKGROUND_PAUSE; tests on the fake kernel: none) */
   backgroundPause?: { quietMs: number; maxWaitMs: number };
+  /**
+   * Park a leaving endpoint's veth pair for a join of the same sandbox to the same network to take
+   * back (see parked-links.ts); the kernel must rename links that are up (main.ts: Linux 6.2 on).
+   */
+  parkLinks?: boolean | Partial<Pick<ParkingOptions, 'parkMs' | 'maxParked'>>;
   /** the daemon is part of a cluster: global networks, the GlobalDefault IPAM store, this host's underlay */
   cluster?: { port: ClusterPort; ipamStore: IpamStore; facts: ClusterFacts };
 }
@@ -59,6 +65,11 @@ const BACKGROUND_PAUSE = { quietMs: 20, maxWaitMs: 1000 };
 const REAPER_MAX_BACKLOG = 32;
 /** a burst of joins leaves at most this many host links with IPv6 on */
 const QUIETER_MAX_BACKLOG = 8;
+/**
+ * A left pair waits this long for its sandbox to join its network again (a `docker network
+ * disconnect` then `connect` from a shell comes well within it); at most this many wait.
+ */
+const PARKING = { parkMs: 1000, maxParked: 32 };
 
 /** The network controller: networks, sandboxes and endpoints over the store, IPAM, drivers and firewall. */
 export function createController(deps: ControllerDeps) {
@@ -73,6 +84,14 @@ export function createController(deps: ControllerDeps) {
   const reaper = createLinkReaper(deps.kernel, RETIRED_LINK_GROUP, log.child({ component: 'reaper' }), { deferral: { ...background, maxBacklog: REAPER_MAX_BACKLOG } });
   // host links get IPv6 turned off between the reaper's deletions, never during one (rtnl)
   const quieter = createLinkQuieter(deps.kernel, () => reaper.deletion(), log.child({ component: 'link-quieter' }), { ...background, maxBacklog: QUIETER_MAX_BACKLOG });
+  const parking = deps.parkLinks
+    ? createLinkParking(deps.kernel, reaper, log.child({ component: 'parking' }), {
+        group: PARKED_LINK_GROUP,
+        retiredGroup: RETIRED_LINK_GROUP,
+        ...PARKING,
+        ...(typeof deps.parkLinks === 'object' ? deps.parkLinks : {}),
+      })
+    : undefined;
   const core: Core = {
     store,
     kernel,
@@ -93,10 +112,12 @@ export function createController(deps: ControllerDeps) {
       retiredLinkGroup: RETIRED_LINK_GROUP,
       retiredSettled: () => reaper.settled(),
       quietHostLink: (name) => quieter.quiet(name),
+      ...(parking ? { parkedLinks: parking } : {}),
       ...(deps.cluster ? { cluster: deps.cluster.facts } : {}),
     },
     reaper,
     quieter,
+    ...(parking ? { parking } : {}),
     dns: createDnsService({ log: log.child({ component: 'dns' }), resolvConfPath: config.dnsResolvConf, enabled: config.dns, ...deps.dnsOptions }),
     ...(deps.cluster ? { cluster: deps.cluster.port } : {}),
   };
@@ -125,7 +146,10 @@ export function createController(deps: ControllerDeps) {
       const phases = phaseTimer();
       const recovered = await phases.time('recover', () => recoverInterrupted(core));
       // links a previous run retired but did not get to delete (and any the recovery retired)
-      await phases.time('reap', () => core.reaper.reapNow());
+      await phases.time('reap', async () => {
+        await parking?.discardLeftovers();
+        await core.reaper.reapNow();
+      });
       await phases.time('bootstrap', () => bootstrapNetworks(core, networks));
       await phases.time('firewall', () => firewallSync.applyAll());
       // Host-side only, so start-up costs no process per sandbox; `reconcile` looks inside too.
@@ -147,6 +171,7 @@ export function createController(deps: ControllerDeps) {
     },
     /** Resolves when every retired link is deleted and every host link quieted (shutdown waits for it). */
     settled: async () => {
+      await parking?.release();
       await quieter.settled();
       await core.reaper.settled();
     },
@@ -160,6 +185,7 @@ export function createController(deps: ControllerDeps) {
     /** `patchbayd --cleanup`: remove every sandbox, network and firewall table patchbay made. */
     async cleanup() {
       await recoverInterrupted(core);
+      await parking?.release();
       await core.reaper.reapNow();
       for (const sb of store.sandboxes()) await sandboxes.remove(sb.id);
       // every network but the singletons (none, host), the default network included

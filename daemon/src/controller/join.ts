@@ -46,16 +46,24 @@ function placeInSandbox(net: NetworkRecord, driver: NetworkDriver, sb: SandboxRe
   return { ifIndex, ifName: makesInterface ? (requested ?? `${prefix}${ifIndex}`) : null };
 }
 
-/** Both halves of a join into one of patchbay's sandboxes: attach (peer created in it as `ifName`), then configure (or both in the attach's steps). */
+/**
+ * Both halves of a join into one of patchbay's sandboxes: attach (peer created in it as `ifName`),
+ * then configure (or both in the attach's steps). A pair parked by a disconnect whose peer holds
+ * `ifName` is offered to the driver if it is of this network; one it does not take back is retired
+ * first (`clear`), out of the way.
+ */
 function planJoin(core: Core, net: NetworkRecord, ep: EndpointRecord, sb: SandboxRecord, ifName: string | null, isGateway: boolean) {
   const driver = core.registry.get(net.driver);
-  if (ifName === null) return { steps: [], hostIf: null };
+  if (ifName === null) return { steps: [], clear: [], hostIf: null };
   const dnet = driverNetwork(core.store, net);
   const dep = driverEndpoint(ep);
   const spec = { ifName, isGateway };
-  const attach = driver.planAttach?.(dnet, dep, { netns: sb.key, ifName, configure: spec }, core.driverCtx);
+  const holder = core.parking?.holding(sb.key, ifName);
+  const offered = holder?.parked && holder.pair.network === net.id ? { parked: holder.pair } : {};
+  const attach = driver.planAttach?.(dnet, dep, { netns: sb.key, ifName, configure: spec, ...offered }, core.driverCtx);
   const configure = attach?.configured ? [] : (driver.planConfigure?.(dnet, dep, driverSandbox(sb), spec, core.driverCtx) ?? []);
-  return { steps: [...(attach?.steps ?? []), ...configure], hostIf: attach?.hostIf ?? null };
+  const clear = holder && !attach?.takesParked ? [core.parking!.evictStep(holder.pair)] : [];
+  return { steps: [...(attach?.steps ?? []), ...configure], clear, hostIf: attach?.hostIf ?? null };
 }
 
 /** The refusals of drivers whose networks are a sandbox's only one (NetworkDriver.exclusive). */
@@ -109,7 +117,7 @@ export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord,
     const beside = rowWrite && linkFirst ? [rowWrite] : [];
     const before = rowWrite && !linkFirst ? [rowWrite] : [];
     // the resolv.conf write needs nothing of the link: it runs while the kernel makes the link
-    return [...before, ...moveRoute, ...concurrentSteps([...(first ? [first] : []), ...beside, ...resolvConfSteps(core, sb, joined, [...joined, attached])]), ...rest];
+    return [...before, ...plan.clear, ...moveRoute, ...concurrentSteps([...(first ? [first] : []), ...beside, ...resolvConfSteps(core, sb, joined, [...joined, attached])]), ...rest];
   };
   return { placement, steps };
 }
@@ -152,10 +160,11 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
  * The leave's links go to the reaper: owned by the sandbox (deleting it waits for them) and by
  * the endpoint (its host link's name is its own: a join of it again waits for them).
  */
-export function retireLinksOf(core: Core, ep: EndpointRecord, sandboxId?: string): void {
+export function retireLinksOf(core: Core, ep: EndpointRecord, sandboxId?: string, opts: { parked?: boolean } = {}): void {
   if (sandboxId) core.reaper.retired(sandboxId);
   core.reaper.retired(`ep:${ep.id}`);
-  if (ep.hostIf) core.quieter.forget(ep.hostIf);
+  // a parked host link may be set up again: it still wants IPv6 off
+  if (ep.hostIf && !opts.parked) core.quieter.forget(ep.hostIf);
 }
 
 /** `intent` 'deleting' (a disconnect) tells recovery to remove the endpoint after the leave. */
@@ -164,7 +173,9 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   const wasGateway = gatewayOf(core, sb)?.id === ep.id;
   const driver = core.registry.get(net.driver);
   store.setEndpointState(ep.id, intent);
-  const leaveSteps = driver.planLeave?.(driverNetwork(store, net), joinedEndpoint(ep), driverSandbox(sb), core.driverCtx) ?? [];
+  // a disconnect may park the pair (parked-links.ts): the endpoint, whose host link name it keeps, goes with it
+  const park = intent === 'deleting' && !sb.external && core.parking !== undefined;
+  const leaveSteps = driver.planLeave?.(driverNetwork(store, net), joinedEndpoint(ep), driverSandbox(sb), core.driverCtx, { park }) ?? [];
   const steps: Step[] = [];
   // The route moves before the veth goes: deleting a veth has no undo, so it must be the last step.
   const next = wasGateway ? gatewayOf(core, sb, undefined, ep.id) : undefined;
@@ -188,7 +199,7 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   // retired link is handed to the reaper: a crash after this point leaves nothing half-done.
   const released = intent === 'deleting' ? dropEndpoint(core, net, ep) : undefined;
   if (!released) store.attachEndpoint(ep.id, DETACHED, 'ready');
-  if (leaveSteps.length > 0) retireLinksOf(core, ep, sb.id);
+  if (leaveSteps.length > 0) retireLinksOf(core, ep, sb.id, { parked: park });
   core.changes.publish({ type: 'endpoint.left', network: net, sandbox: sb, endpoint: ep });
   if (intent === 'deleting') core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
   await released;
@@ -204,5 +215,5 @@ export async function rejoin(core: Core, ep: EndpointRecord, net: NetworkRecord,
   await tearDownJoin(core, net, ep, sb);
   await core.kernel.ip(sb.key, [{ op: 'link.del', name: ep.ifName }], { ignoreMissing: true });
   const plan = planJoin(core, net, ep, sb, ep.ifName, gatewayOf(core, sb)?.id === ep.id);
-  await runSteps(plan.steps, lazyChild(core.log, { op: 'reconcile.rejoin', endpoint: ep.name }));
+  await runSteps([...plan.clear, ...plan.steps], lazyChild(core.log, { op: 'reconcile.rejoin', endpoint: ep.name }));
 }

@@ -121,6 +121,8 @@ export function createNetworks(core: Core) {
         throw err;
       }
       await forget(net);
+      // its parked pairs are retired (deleted with the bridge)
+      await core.parking?.release((p) => p.network === net.id);
       // the bridge (and ports retired by recent leaves) go in the background, starting now: a
       // network delete is rare, and a bridge of the same name may be wanted again soon
       if (steps.length > 0) {

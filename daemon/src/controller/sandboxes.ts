@@ -66,6 +66,8 @@ export function createSandboxes(core: Core, leaveAll: (sb: SandboxRecord) => Pro
       // out of the way by the leaves, and the reaper deletes them soon; the caller need not wait
       // for that (a runtime may re-add the same interface name at once). Our own namespace goes
       // with its links once the reaper is done with them.
+      // its parked pairs (no join of it will take them back) go to the reaper first
+      await core.parking?.release((p) => p.sandbox === sb.id, { inPlace: !sb.external });
       if (!sb.external) await core.reaper.settled(sb.id);
       store.setSandboxState(sb.id, 'deleting');
       if (!sb.external) await kernel.netnsDelete(sandboxNetnsName(sb.id));

@@ -128,6 +128,14 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
     },
   });
   new Gauge({
+    name: 'patchbay_parked_links',
+    help: 'Veth pairs of recent disconnects kept for a connect of the same container to the same network',
+    registers,
+    collect() {
+      this.set(sources.controller?.core.parking?.size() ?? 0);
+    },
+  });
+  new Gauge({
     name: 'patchbay_link_quieter_backlog',
     help: 'Host links (bridge ports) waiting for IPv6 to be turned off in the background',
     registers,

@@ -6,7 +6,7 @@ import { createFakeKernel, type FakeKernel, type FakeKernelOptions } from '@patc
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags } from '../../src/config.js';
-import { createController, type Controller } from '../../src/controller/index.js';
+import { createController, type Controller, type ControllerDeps } from '../../src/controller/index.js';
 import type { DnsServiceOptions } from '../../src/dns/index.js';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { createMetrics, observedController, registerMetricsRoutes, type Metrics } from '../../src/metrics/index.js';
@@ -54,6 +54,8 @@ export async function buildTestApp(
      * on the fake kernel it runs right after the change that asked for it, as the tests expect.
      */
     backgroundPause?: { quietMs: number; maxWaitMs: number };
+    /** park left veth pairs (ControllerDeps.parkLinks; off unless asked for, as on a kernel before 6.2) */
+    parkLinks?: ControllerDeps['parkLinks'];
   } = {},
 ): Promise<TestApp> {
   const kernel = opts.fake ?? createFakeKernel(opts.kernel);
@@ -65,7 +67,7 @@ export async function buildTestApp(
   const dnsOptions = opts.dns ?? { enabled: false };
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? false });
   const controller = observedController(metrics, { kernel, backend: 'fake' }, (kernel, hooks) =>
-    createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log, hooks, dnsOptions, backgroundPause: opts.backgroundPause ?? NO_PAUSE }),
+    createController({ store: createStore(db), kernel, registry: createBuiltinRegistry(), config, log, hooks, dnsOptions, backgroundPause: opts.backgroundPause ?? NO_PAUSE, ...(opts.parkLinks ? { parkLinks: opts.parkLinks } : {}) }),
   );
   await controller.start();
   const plugins: AppOptions['plugins'] = [(app) => registerMetricsRoutes(app, metrics), ...(opts.plugins ?? []).map((p) => (app: FastifyInstance) => p(app, controller))];

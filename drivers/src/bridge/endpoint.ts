@@ -8,9 +8,12 @@ import type {
   DriverNetwork,
   DriverSandbox,
   JoinedEndpoint,
+  ParkedLinks,
+  ParkedPair,
 } from '../contract.js';
 import { configureInsideOps, planConfigureInside } from '../sandbox-config.js';
 import { hostVethFor, retiredPeerFor } from './names.js';
+import { parkHostStep, reclaimOrCreate } from './parking.js';
 import { removeLinkStep } from './teardown.js';
 import { bridgeMtu } from './options.js';
 import { bridgeStateOf } from './network.js';
@@ -38,7 +41,9 @@ const withoutV6 = (net: DriverNetwork) => net.ipv6 === undefined;
  */
 export function planAttachBridge(net: DriverNetwork, ep: DriverEndpoint, target: AttachTarget, ctx: DriverContext): AttachPlan {
   const { bridge } = bridgeStateOf(net);
-  const hostIf = hostVethFor(ep.id);
+  // a parked pair of this sandbox and network is set up again rather than a new one made (see reclaimOrCreate)
+  const parked = target.parked && target.configure && ep.mac ? target.parked : undefined;
+  const hostIf = parked?.hostIf ?? hostVethFor(ep.id);
   const mtu = bridgeMtu(net.options, ctx.defaults.mtu);
   const noV6 = withoutV6(net);
   const hostOps: IpOp[] = [
@@ -50,23 +55,22 @@ export function planAttachBridge(net: DriverNetwork, ep: DriverEndpoint, target:
   const inside = target.configure ? configureInsideOps(net, ep, target.configure, gatewayOps) : undefined;
   // the peer, configured or not, goes with it
   const remove = () => ctx.kernel.ip(null, [{ op: 'link.del', name: hostIf }], { ignoreMissing: true });
-  const step: Step = {
-    name: `create veth ${hostIf} on ${bridge}${inside ? ` and configure ${target.ifName}` : ''}`,
-    run: async () => {
-      try {
-        if (inside) await ctx.kernel.ipSequence([{ netns: null, ops: hostOps }, { netns: target.netns, ops: inside }]);
-        else await ctx.kernel.ip(null, hostOps);
-      } catch (err) {
-        // the veth was made before an op after it failed: a failed step leaves nothing behind
-        if (appliedSome(err)) await remove();
-        throw err;
-      }
-      // a bridge port forwards IPv6 frames without IPv6 of its own (the bridge holds the addresses)
-      ctx.quietHostLink?.(hostIf);
-    },
-    undo: remove,
+  const create = async () => {
+    try {
+      if (inside) await ctx.kernel.ipSequence([{ netns: null, ops: hostOps }, { netns: target.netns, ops: inside }]);
+      else await ctx.kernel.ip(null, hostOps);
+    } catch (err) {
+      // the veth was made before an op after it failed: a failed step leaves nothing behind
+      if (appliedSome(err)) await remove();
+      throw err;
+    }
+    // a bridge port forwards IPv6 frames without IPv6 of its own (the bridge holds the addresses)
+    ctx.quietHostLink?.(hostIf);
   };
-  return { steps: [step], hostIf, configured: inside !== undefined };
+  const step: Step = parked
+    ? { name: `set up parked veth ${hostIf} on ${bridge} as ${target.ifName}`, run: () => reclaimOrCreate(parked, { net, ep, spec: target.configure!, gatewayOps }, ctx, create), undo: remove }
+    : { name: `create veth ${hostIf} on ${bridge}${inside ? ` and configure ${target.ifName}` : ''}`, run: create, undo: remove };
+  return { steps: [step], hostIf, configured: inside !== undefined, ...(parked ? { takesParked: true } : {}) };
 }
 
 /** Configure, inside the sandbox: addresses, link up and (for the gateway endpoint) the default route; one batch. */
@@ -80,11 +84,20 @@ export function planConfigureBridge(net: DriverNetwork, ep: DriverEndpoint, sb: 
  * forwarding. Without a sandbox to work in (a detach) the host end goes down itself. A retired
  * veth lives until the reaper deletes it, so its peer in the sandbox goes down and gives up its
  * name at once (see retirePeerStep): a join into that sandbox right after gets it again.
+ * With `park` (the endpoint goes with the leave) the pair is parked instead (see
+ * DriverContext.parkedLinks): both ends keep their names, the peer down without addresses.
  */
-export function planLeaveBridge(ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext): Step[] {
-  const retirePeer = ctx.retiredLinkGroup !== undefined && sb && ep.ifName ? retirePeerStep(sb, ep, ep.ifName, retiredPeerFor(ep.id), ctx) : undefined;
+export function planLeaveBridge(net: DriverNetwork, ep: JoinedEndpoint, sb: DriverSandbox | undefined, ctx: DriverContext, opts: { park?: boolean } = {}): Step[] {
+  const hostIf = ep.hostIf ?? hostVethFor(ep.id);
+  const inSandbox = ctx.retiredLinkGroup !== undefined && sb && ep.ifName ? { sb, ifName: ep.ifName } : undefined;
+  if (inSandbox && opts.park && ctx.parkedLinks) {
+    // parked, not retired: a join of this sandbox to this network sets the pair up again
+    const pair: ParkedPair = { network: net.id, sandbox: inSandbox.sb.id, netns: inSandbox.sb.key, hostIf, peer: inSandbox.ifName, retiredPeer: retiredPeerFor(ep.id) };
+    return [parkHostStep(hostIf, ctx.parkedLinks, ctx), retirePeerStep(inSandbox.sb, ep, inSandbox.ifName, undefined, ctx, { parked: ctx.parkedLinks, pair })];
+  }
+  const retirePeer = inSandbox ? retirePeerStep(inSandbox.sb, ep, inSandbox.ifName, retiredPeerFor(ep.id), ctx) : undefined;
   // with the peer going down, the host end only changes group: its carrier goes with the peer
-  const steps = [removeLinkStep('veth', ep.hostIf ?? hostVethFor(ep.id), ctx, { keepUp: retirePeer !== undefined })];
+  const steps = [removeLinkStep('veth', hostIf, ctx, { keepUp: retirePeer !== undefined })];
   if (retirePeer) steps.push(retirePeer);
   return steps;
 }
@@ -92,32 +105,33 @@ export function planLeaveBridge(ep: JoinedEndpoint, sb: DriverSandbox | undefine
 /**
  * The peer goes down (its routes and IPv6 addresses go with it, so nothing it held stands in a
  * new interface's way), gives up its IPv4 address (which a down link keeps: the container would
- * show it until the reaper deletes the link) and takes a name of its own, in one batch inside the
+ * show it until the reaper deletes the link) and takes `retiredName`, in one batch inside the
  * sandbox. Down first: kernels before 6.2 refuse to rename a link that is up. A sandbox whose
- * namespace is gone has nothing to rename.
+ * namespace is gone has nothing to rename. `parking`: no new name; once down, the pair is parked.
  */
-function retirePeerStep(sb: DriverSandbox, ep: JoinedEndpoint, ifName: string, retiredName: string, ctx: DriverContext): Step {
+function retirePeerStep(sb: DriverSandbox, ep: JoinedEndpoint, ifName: string, retiredName: string | undefined, ctx: DriverContext, parking?: { parked: ParkedLinks; pair: ParkedPair }): Step {
   const v4: IpOp[] = ep.ipv4 ? [{ op: 'addr.del', dev: ifName, cidr: ep.ipv4 }] : [];
+  const rename = (from: string, to: string): IpOp[] => (retiredName ? [{ op: 'link.set', name: from, newName: to }] : []);
   return {
-    name: `retire ${ifName} in the sandbox`,
+    name: `${parking ? 'park' : 'retire'} ${ifName} in the sandbox`,
     run: async () => {
       try {
-        await ctx.kernel.ip(sb.key, [
-          { op: 'link.set', name: ifName, up: false },
-          ...v4,
-          { op: 'link.set', name: ifName, newName: retiredName },
-        ], { ignoreMissing: true });
+        await ctx.kernel.ip(sb.key, [{ op: 'link.set', name: ifName, up: false }, ...v4, ...rename(ifName, retiredName!)], { ignoreMissing: true });
       } catch (err) {
+        // the namespace is gone, and the pair with it: nothing to park
         if (sb.key !== null && !(await ctx.kernel.isNetns(sb.key))) return;
         throw err;
       }
+      parking?.parked.park(parking.pair);
     },
-    undo: () =>
-      ctx.kernel.ip(sb.key, [
-        { op: 'link.set', name: retiredName, newName: ifName },
+    undo: () => {
+      if (parking) parking.parked.unpark(parking.pair.hostIf);
+      return ctx.kernel.ip(sb.key, [
+        ...rename(retiredName!, ifName),
         ...(ep.ipv4 ? [{ op: 'addr.add' as const, dev: ifName, cidr: ep.ipv4 }] : []),
         { op: 'link.set', name: ifName, up: true },
-      ], { ignoreMissing: true }),
+      ], { ignoreMissing: true });
+    },
   };
 }
 

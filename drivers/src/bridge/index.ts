@@ -16,7 +16,7 @@ export const createBridgeDriver = () =>
     planDeleteNetwork: planDeleteBridge,
     planAttach: planAttachBridge,
     planConfigure: planConfigureBridge,
-    planLeave: (_net, ep, sb, ctx) => planLeaveBridge(ep, sb, ctx),
+    planLeave: (net, ep, sb, ctx, opts = {}) => planLeaveBridge(net, ep, sb, ctx, opts),
     teardownEndpoint: (_net, ep, _sb, ctx) => teardownBridgeEndpoint(ep, ctx),
     gatewayOps,
     hostInterface: (net) => bridgeStateOf(net).bridge,

@@ -45,7 +45,7 @@ export const createOverlayDriver = () =>
     planDeleteNetwork: planDeleteOverlay,
     planAttach: (net, ep, target, ctx) => planAttachBridge(asBridge(net, ctx), ep, target, ctx),
     planConfigure: (net, ep, sb, spec, ctx) => planConfigureBridge(asBridge(net, ctx), ep, sb, spec, ctx),
-    planLeave: (_net, ep, sb, ctx) => planLeaveBridge(ep, sb, ctx),
+    planLeave: (net, ep, sb, ctx, opts = {}) => planLeaveBridge(net, ep, sb, ctx, opts),
     teardownEndpoint: (_net, ep, _sb, ctx) => teardownBridgeEndpoint(ep, ctx),
     gatewayOps,
     hostInterface: (net) => overlayStateOf(net).bridge,

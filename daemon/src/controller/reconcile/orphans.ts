@@ -6,7 +6,8 @@ import type { Planned, Snapshot } from './plan.js';
 
 /**
  * Links with a name some driver gives, and namespaces with a sandbox's name, that no record
- * owns: left by a crash or made by hand. Retired links are the reaper's (see reaper.ts).
+ * owns: left by a crash or made by hand. Retired links are the reaper's (see reaper.ts), parked
+ * ones the parking's (parked-links.ts).
  */
 export function planOrphans(core: Core, snap: Snapshot): Planned[] {
   const { registry, kernel } = core;
@@ -20,8 +21,10 @@ export function planOrphans(core: Core, snap: Snapshot): Planned[] {
     for (const link of driver.networkLinks?.(dnet) ?? []) owned.add(link);
   }
   for (const ep of snap.endpoints) if (ep.hostIf) owned.add(ep.hostIf);
+  // (a link in the default group has no group here: only a group that is set excludes)
+  const spared = new Set([core.driverCtx.retiredLinkGroup, core.driverCtx.parkedLinks?.group].filter((g) => g !== undefined));
   const orphans = [...snap.root.links.values()].filter(
-    (l) => !owned.has(l.name) && l.group !== core.driverCtx.retiredLinkGroup && drivers.some((d) => d.ownsLinkName!(l.name)),
+    (l) => !owned.has(l.name) && (l.group === undefined || !spared.has(l.group)) && drivers.some((d) => d.ownsLinkName!(l.name)),
   );
   const planned: Planned[] = [];
   // one batch deletes them all (after a crash there may be hundreds)
