@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBuiltinRegistry, createClusterRegistry } from '@patchbay/drivers';
 import { isPatchbayError } from '@patchbay/errors';
-import { createRealKernel, renamesLinksWhileUp, resolveKernelBackend, type KernelBackendChoice } from '@patchbay/kernel';
+import { createRealKernel, resolveKernelBackend, type KernelBackendChoice } from '@patchbay/kernel';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseFlags, usage, type DaemonConfig } from './config.js';
@@ -27,15 +27,13 @@ function kernelBackendFromEnv(): KernelBackendChoice {
 }
 
 /**
- * Parking left veth pairs for a join to take back (controller/parked-links.ts) needs a kernel that
- * renames links that are up; PATCHBAY_PARK_LINKS=0 turns it off (every leave retires its pair, as
- * before Linux 6.2).
+ * A disconnect parks its veth pair for a connect of the same container to take back
+ * (controller/parked-links.ts); PATCHBAY_PARK_LINKS=0 turns that off (every leave retires its pair).
  */
 function parkLinksFromEnv(): boolean {
-  const value = process.env.PATCHBAY_PARK_LINKS ?? 'auto';
-  if (value === 'auto') return renamesLinksWhileUp();
-  if (value === '0') return false;
-  process.stderr.write(`patchbayd: PATCHBAY_PARK_LINKS must be auto or 0, not ${JSON.stringify(value)}\n`);
+  const value = process.env.PATCHBAY_PARK_LINKS ?? '1';
+  if (value === '0' || value === '1') return value === '1';
+  process.stderr.write(`patchbayd: PATCHBAY_PARK_LINKS must be 0 or 1, not ${JSON.stringify(value)}\n`);
   process.exit(2);
 }
 

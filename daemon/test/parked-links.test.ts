@@ -239,7 +239,7 @@ describe('parked veth pairs', () => {
       assert.deepEqual((await t.kernel.links(null)).filter((l) => l.group === PARKED_LINK_GROUP || l.group === RETIRED_LINK_GROUP), []);
     }));
 
-  it('without parking (a kernel before 6.2) a disconnect retires the pair as before', () =>
+  it('without parking (PATCHBAY_PARK_LINKS=0) a disconnect retires the pair as before', () =>
     withApp(undefined, async (t) => {
       const sb = await t.controller.sandboxes.create({ name: 'web' });
       const first = await t.controller.endpoints.connect('app', 'web', {});

@@ -3,14 +3,13 @@ requireIsolatedNamespace();
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { renamesLinksWhileUp } from '@patchbay/kernel';
 import { createTestDaemon, inNs, sh, type TestDaemon } from '../helpers/daemon.js';
 
 /**
  * What `docker network disconnect` + `connect` and a restarting container do: leave and join the
  * same sandbox over and over. The reaper's deletions are held (a test seam) for the whole run, so
- * a join that waited for them would never answer. First with every leave retiring its pair (as on
- * kernels before 6.2, PATCHBAY_PARK_LINKS=0), then with left pairs parked and taken back.
+ * a join that waited for them would never answer. First with every leave retiring its pair
+ * (PATCHBAY_PARK_LINKS=0), then with left pairs parked and taken back (the default).
  */
 
 let d: TestDaemon;
@@ -73,7 +72,7 @@ const until = async (what: string, done: () => boolean, ms = 5000) => {
   }
 };
 
-describe('connect right after a disconnect: the left pair is parked and taken back (real kernel)', { skip: renamesLinksWhileUp() ? false : 'this kernel renames no link that is up (before 6.2): no parking' }, () => {
+describe('connect right after a disconnect: the left pair is parked and taken back (real kernel)', () => {
   before(async () => {
     d = createTestDaemon(['--bip', '10.141.0.1/24']);
     await d.start();

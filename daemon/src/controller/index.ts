@@ -49,7 +49,7 @@ export interface ControllerDeps {
   backgroundPause?: { quietMs: number; maxWaitMs: number };
   /**
    * Park a leaving endpoint's veth pair for a join of the same sandbox to the same network to take
-   * back (see parked-links.ts); the kernel must rename links that are up (main.ts: Linux 6.2 on).
+   * back (see parked-links.ts); main.ts: on unless PATCHBAY_PARK_LINKS=0.
    */
   parkLinks?: boolean | Partial<Pick<ParkingOptions, 'parkMs' | 'maxParked'>>;
   /** the daemon is part of a cluster: global networks, the GlobalDefault IPAM store, this host's underlay */

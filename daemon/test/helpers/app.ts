@@ -54,7 +54,7 @@ export async function buildTestApp(
      * on the fake kernel it runs right after the change that asked for it, as the tests expect.
      */
     backgroundPause?: { quietMs: number; maxWaitMs: number };
-    /** park left veth pairs (ControllerDeps.parkLinks; off unless asked for, as on a kernel before 6.2) */
+    /** park left veth pairs (ControllerDeps.parkLinks; off unless asked for, as with PATCHBAY_PARK_LINKS=0) */
     parkLinks?: ControllerDeps['parkLinks'];
   } = {},
 ): Promise<TestApp> {

@@ -10,4 +10,3 @@ export { linkKindMissing, requireLinkKinds } from './link-kinds.js';
 export { limitMallocArenas, trimMalloc, MALLOC_ARENAS } from './malloc-tuning.js';
 export { replaceFile } from './replace-file.js';
 export { appliedSome } from './batch-errors.js';
-export { renamesLinksWhileUp } from './kernel-release.js';
