@@ -99,7 +99,8 @@ export function planJoinInto(core: Core, net: NetworkRecord, ep: EndpointRecord,
   if (joined.length > 0) checkExclusive([driver, ...joined.map((e) => registry.get(store.networkById(e.networkId)!.driver))]);
   const { ifIndex, ifName } = placeInSandbox(net, driver, sb, joined, requestedIfName);
   // No wait for the reaper: a leave frees the interface name in the sandbox at once (the
-  // retired peer is renamed, see DriverContext.retiredLinkGroup).
+  // retired peer is renamed, see DriverContext.retiredLinkGroup), or a parked peer keeps it and
+  // this join takes the pair back or retires it first (planJoin).
   // `ep` is not among them: a connect's row is not written yet, a join's endpoint is unjoined
   const oldGw = electSandboxGateway(store, registry, joined);
   const attached: EndpointRecord = { ...ep, sandboxId: sb.id, ifIndex, ifName };
