@@ -13,7 +13,7 @@ import type {
 } from '../contract.js';
 import { configureInsideOps, planConfigureInside } from '../sandbox-config.js';
 import { hostVethFor, retiredPeerFor } from './names.js';
-import { parkHostStep, reclaimOrCreate } from './parking.js';
+import { reclaimOrCreate } from './parking.js';
 import { removeLinkStep } from './teardown.js';
 import { bridgeMtu } from './options.js';
 import { bridgeStateOf } from './network.js';
@@ -93,7 +93,8 @@ export function planLeaveBridge(net: DriverNetwork, ep: JoinedEndpoint, sb: Driv
   if (inSandbox && opts.park && ctx.parkedLinks) {
     // parked, not retired: a join of this sandbox to this network sets the pair up again
     const pair: ParkedPair = { network: net.id, sandbox: inSandbox.sb.id, netns: inSandbox.sb.key, hostIf, peer: inSandbox.ifName, retiredPeer: retiredPeerFor(ep.id) };
-    return [parkHostStep(hostIf, ctx.parkedLinks, ctx), retirePeerStep(inSandbox.sb, ep, inSandbox.ifName, undefined, ctx, { parked: ctx.parkedLinks, pair })];
+    // the host end up in the parked group: its carrier goes with the peer
+    return [removeLinkStep('veth', hostIf, ctx, { keepUp: true, parkIn: ctx.parkedLinks.group }), retirePeerStep(inSandbox.sb, ep, inSandbox.ifName, undefined, ctx, { parked: ctx.parkedLinks, pair })];
   }
   const retirePeer = inSandbox ? retirePeerStep(inSandbox.sb, ep, inSandbox.ifName, retiredPeerFor(ep.id), ctx) : undefined;
   // with the peer going down, the host end only changes group: its carrier goes with the peer
@@ -111,12 +112,13 @@ export function planLeaveBridge(net: DriverNetwork, ep: JoinedEndpoint, sb: Driv
  */
 function retirePeerStep(sb: DriverSandbox, ep: JoinedEndpoint, ifName: string, retiredName: string | undefined, ctx: DriverContext, parking?: { parked: ParkedLinks; pair: ParkedPair }): Step {
   const v4: IpOp[] = ep.ipv4 ? [{ op: 'addr.del', dev: ifName, cidr: ep.ipv4 }] : [];
-  const rename = (from: string, to: string): IpOp[] => (retiredName ? [{ op: 'link.set', name: from, newName: to }] : []);
+  const away: IpOp[] = retiredName ? [{ op: 'link.set', name: ifName, newName: retiredName }] : [];
+  const back: IpOp[] = retiredName ? [{ op: 'link.set', name: retiredName, newName: ifName }] : [];
   return {
     name: `${parking ? 'park' : 'retire'} ${ifName} in the sandbox`,
     run: async () => {
       try {
-        await ctx.kernel.ip(sb.key, [{ op: 'link.set', name: ifName, up: false }, ...v4, ...rename(ifName, retiredName!)], { ignoreMissing: true });
+        await ctx.kernel.ip(sb.key, [{ op: 'link.set', name: ifName, up: false }, ...v4, ...away], { ignoreMissing: true });
       } catch (err) {
         // the namespace is gone, and the pair with it: nothing to park
         if (sb.key !== null && !(await ctx.kernel.isNetns(sb.key))) return;
@@ -127,7 +129,7 @@ function retirePeerStep(sb: DriverSandbox, ep: JoinedEndpoint, ifName: string, r
     undo: () => {
       if (parking) parking.parked.unpark(parking.pair.hostIf);
       return ctx.kernel.ip(sb.key, [
-        ...rename(retiredName!, ifName),
+        ...back,
         ...(ep.ipv4 ? [{ op: 'addr.add' as const, dev: ifName, cidr: ep.ipv4 }] : []),
         { op: 'link.set', name: ifName, up: true },
       ], { ignoreMissing: true });

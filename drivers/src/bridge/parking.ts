@@ -1,19 +1,6 @@
-import type { IpOp, Step } from '@patchbay/kernel';
-import type { ConfigureSpec, DriverContext, DriverEndpoint, DriverNetwork, ParkedLinks, ParkedPair } from '../contract.js';
+import type { IpOp } from '@patchbay/kernel';
+import type { ConfigureSpec, DriverContext, DriverEndpoint, DriverNetwork, ParkedPair } from '../contract.js';
 import type { GatewayOps } from '../sandbox-config.js';
-
-/**
- * A leave that parks its pair (DriverContext.parkedLinks): the host end goes to the parked group,
- * staying up on its bridge (its peer goes down in the same leave: no carrier, and the leave pays no
- * link-down). Undo: the default group.
- */
-export function parkHostStep(hostIf: string, parked: ParkedLinks, ctx: DriverContext): Step {
-  return {
-    name: `park veth ${hostIf}`,
-    run: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, group: parked.group }], { ignoreMissing: true }),
-    undo: () => ctx.kernel.ip(null, [{ op: 'link.set', name: hostIf, group: 0 }], { ignoreMissing: true }),
-  };
-}
 
 /**
  * A join's kernel work with a parked pair taken back (same sandbox, same network: the same bridge,
