@@ -161,12 +161,11 @@ export async function joinLocked(core: Core, net: NetworkRecord, ep: EndpointRec
  * The leave's links go to the reaper: owned by the sandbox (deleting it waits for them) and by
  * the endpoint (its host link's name is its own: a join of it again waits for them).
  */
-export function retireLinksOf(core: Core, ep: EndpointRecord, sandboxId?: string): void {
-  // a parked pair is not the reaper's (yet), and its host link may be set up again: it still wants IPv6 off
-  if (ep.hostIf && core.parking?.isParked(ep.hostIf)) return;
+export function retireLinksOf(core: Core, ep: EndpointRecord, sandboxId?: string, opts: { parked?: boolean } = {}): void {
   if (sandboxId) core.reaper.retired(sandboxId);
   core.reaper.retired(`ep:${ep.id}`);
-  if (ep.hostIf) core.quieter.forget(ep.hostIf);
+  // a parked host link may be set up again: it still wants IPv6 off
+  if (ep.hostIf && !opts.parked) core.quieter.forget(ep.hostIf);
 }
 
 /** `intent` 'deleting' (a disconnect) tells recovery to remove the endpoint after the leave. */
@@ -201,7 +200,7 @@ export async function leaveLocked(core: Core, net: NetworkRecord, ep: EndpointRe
   // retired link is handed to the reaper: a crash after this point leaves nothing half-done.
   const released = intent === 'deleting' ? dropEndpoint(core, net, ep) : undefined;
   if (!released) store.attachEndpoint(ep.id, DETACHED, 'ready');
-  if (leaveSteps.length > 0) retireLinksOf(core, ep, sb.id);
+  if (leaveSteps.length > 0) retireLinksOf(core, ep, sb.id, { parked: park });
   core.changes.publish({ type: 'endpoint.left', network: net, sandbox: sb, endpoint: ep });
   if (intent === 'deleting') core.changes.publish({ type: 'endpoint.removed', network: net, endpoint: ep });
   await released;

@@ -14,8 +14,6 @@ import type { LinkReaper } from './reaper.js';
  * delete. Links a crashed run left parked are deleted at start.
  */
 export interface LinkParking extends ParkedLinks {
-  /** is the pair of host end `hostIf` parked (not being retired)? */
-  isParked(hostIf: string): boolean;
   /** the pair whose peer holds `ifName` in `netns`; `parked`: not being retired (a join may take it back) */
   holding(netns: NetnsRef, ifName: string): { pair: ParkedPair; parked: boolean } | undefined;
   /** The step that retires `pair` before a join that wants its peer's name and does not take it back. */
@@ -125,7 +123,6 @@ export function createLinkParking(kernel: Kernel, reaper: LinkReaper, log: Logge
       schedule();
     },
     unpark: (hostIf) => void parked.delete(hostIf),
-    isParked: (hostIf) => parked.has(hostIf),
     take(pair) {
       if (parked.delete(pair.hostIf)) return { taken: true };
       const gone = (retiring.get(pair.hostIf)?.done ?? Promise.resolve()).then(() => reaper.settled(pair.sandbox));
