@@ -2,7 +2,7 @@ import { createSlots, type Slot } from './netns.js';
 import { errorCell, type MetricId, type Results } from './results.js';
 import type { ReconnectSide } from './docker-api.js';
 import type { AttachSide, NetworkSide, SandboxSide, SideKey } from './sides.js';
-import { growth, nowMs, summarize, timed } from './stats.js';
+import { growth, nowMs, summarize, timed, windowMedians } from './stats.js';
 
 const log = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 
@@ -198,7 +198,10 @@ export async function growthEndpointsSideBySide(entries: readonly { side: Attach
     }
   };
   await inTurn('attach');
-  for (const r of live) results.set('growthEndpoints', r.side.key, { kind: 'growth', growth: growth(r.attach, window) });
+  for (const r of live) {
+    results.set('growthEndpoints', r.side.key, { kind: 'growth', growth: growth(r.attach, window) });
+    log(`growth: ${r.side.key} attach medians by ${window}: ${windowMedians(r.attach, window).map((m) => m.toFixed(2)).join(' ')}`);
+  }
   if (atPeak) await atPeak();
   await inTurn('detach');
   for (const r of live) {

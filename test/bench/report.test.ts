@@ -26,10 +26,15 @@ test('attach targets compare patchbay medians with CNI and the floor', () => {
 
 test('growth, memory, restart and concurrency targets', () => {
   const r = new Results();
-  r.set('growthEndpoints', 'patchbay', { kind: 'growth', growth: growth([2, 2, 3, 3], 100) });
-  assert.equal(verdict(r, 'growthEndpoints', 'last'), true);
-  r.set('growthEndpoints', 'patchbay', { kind: 'growth', growth: growth([2, 2, 3.1, 3.1], 100) });
-  assert.equal(verdict(r, 'growthEndpoints', 'last'), false);
+  r.set('growthNetworks', 'patchbay', { kind: 'growth', growth: growth([2, 2, 3, 3], 100) });
+  assert.equal(verdict(r, 'growthNetworks', 'last'), true);
+  r.set('growthNetworks', 'patchbay', { kind: 'growth', growth: growth([2, 2, 3.1, 3.1], 100) });
+  assert.equal(verdict(r, 'growthNetworks', 'last'), false);
+  // endpoints: only the floor-relative target (issue 16); a 2× ratio within the floor's Δ passes
+  r.set('growthEndpoints', 'floor', { kind: 'growth', growth: growth([40, 40, 42, 42], 100) });
+  r.set('growthEndpoints', 'patchbay', { kind: 'growth', growth: growth([2, 2, 4, 4], 100) });
+  assert.deepEqual(ROWS.find((row) => row.metric === 'growthEndpoints')!.targets!.map((t) => t.text), ['no growth of its own: Δ ≤ floor Δ + 0.5 ms']);
+  assert.equal(verdict(r, 'growthEndpoints', 'no growth'), true);
   r.set('rssIdle', 'patchbay', { kind: 'scalar', value: 80.5, unit: 'MB' });
   assert.equal(verdict(r, 'rssIdle', 'MB'), false);
   r.set('restart', 'patchbay', samples(1500));

@@ -127,7 +127,9 @@ export const ROWS: readonly RowDef[] = [
   {
     metric: 'growthEndpoints',
     label: (c) => `growth: attach ${c.growthEndpoints} endpoints to one network`,
-    targets: [growthAtMost('growthEndpoints', 1.5), noGrowthOfItsOwn('growthEndpoints', 0.5)],
+    // issue 16 restated issue 6's endpoint target (last ≤ 1.5× first), which the kernel's own
+    // bridge-port cost made flaky, as growth against the floor's; the ratio stays in the cell
+    targets: [noGrowthOfItsOwn('growthEndpoints', 0.5)],
   },
   { metric: 'growthEndpointsDetach', label: (c) => `growth: detach those ${c.growthEndpoints}` },
   { metric: 'growthNetworks', label: (c) => `growth: create ${c.growthNetworks} networks`, notApplicable: noCni, targets: [growthAtMost('growthNetworks', 1.5)] },

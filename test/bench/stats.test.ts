@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { growth, quantile, summarize } from './stats.js';
+import { growth, quantile, summarize, windowMedians } from './stats.js';
 
 test('quantile interpolates between neighbours', () => {
   assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
@@ -25,4 +25,9 @@ test('growth compares the first and last window, clamped to half the run', () =>
   assert.equal(growth(samples, 2).first.median, 1);
   assert.equal(growth(samples, 2).last.median, 4);
   assert.throws(() => growth([1], 10), /at least 2/);
+});
+
+test('windowMedians gives the median of each consecutive window, the last one shorter', () => {
+  assert.deepEqual(windowMedians([5, 1, 3, 10, 30, 20, 7], 3), [3, 20, 7]);
+  assert.deepEqual(windowMedians([], 3), []);
 });

@@ -45,6 +45,13 @@ export function growth(samples: readonly number[], window: number): Growth {
   return { window: w, first, last, ratio: last.median / first.median };
 }
 
+/** The median of each consecutive `window` of samples (the last one may be shorter): where a growth row's change happened. */
+export function windowMedians(samples: readonly number[], window: number): number[] {
+  const medians: number[] = [];
+  for (let i = 0; i < samples.length; i += window) medians.push(summarize(samples.slice(i, i + window)).median);
+  return medians;
+}
+
 export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
