@@ -20,6 +20,7 @@ import { createFloorAttachSide, createFloorNetworkSide, createFloorSandboxSide, 
 import { describeMachine } from './machine.js';
 import { createSlots, deleteAllSlots } from './netns.js';
 import { createPatchbayAttachSide, createPatchbayNetworkSide, createPatchbaySandboxSide, patchbayRuleCount } from './patchbay.js';
+import { waitForQuietCpu } from './cpu-quiet.js';
 import { attachDetachRounds, concurrencyRun, growthEndpointsSideBySide, growthNetworksRun, networkRounds, sandboxRounds } from './phases.js';
 import { run } from './proc.js';
 import { keptSections, renderDocument, renderTable } from './report.js';
@@ -157,10 +158,14 @@ async function main(): Promise<void> {
       ...withPatchbay(() => createPatchbayNetworkSide(client!, { namePrefix: 'bench-grow-', subnetOf: (i) => subnet24(110, i).subnet })),
     ];
     // each side starts on a quiet kernel: not while the daemon still deletes what the side before it left
+    // (and on a quiet machine: not while the kernel still works off what the set-up before it did)
     const quiet = async (label: string) => {
-      if (!daemon) return;
-      const settle = await backgroundSettled(daemon.client);
-      if (settle.ms >= 1) log(`growth: before ${label}, the daemon's background work (reaper, link quieter backlogs ${settle.backlogs.join(', ')}) took ${Math.round(settle.ms)} ms to finish`);
+      if (daemon) {
+        const settle = await backgroundSettled(daemon.client);
+        if (settle.ms >= 1) log(`growth: before ${label}, the daemon's background work (reaper, link quieter backlogs ${settle.backlogs.join(', ')}) took ${Math.round(settle.ms)} ms to finish`);
+      }
+      const cpu = await waitForQuietCpu();
+      log(`growth: before ${label}, ${Math.round(cpu.ms)} ms until the CPUs were quiet (${(cpu.busy * 100).toFixed(0)}% busy in the last 0.5 s${cpu.quiet ? '' : ', not quiet yet: going on'})`);
     };
     for (const side of networkSides) {
       await quiet(`${side.key}'s network creates`);
