@@ -42,6 +42,27 @@ describe('bridge driver on the fake kernel', () => {
     assert.deepEqual(driver.planDeleteNetwork(net({ ...n, state: plan.state }), ctx), []);
   });
 
+  it('creates a bridge with IGMP/MLD snooping off only when the network asks (patchbay.bridge.mcast_snooping=false)', async () => {
+    const kernel = createFakeKernel();
+    const ctx = { kernel, defaults: { mtu: 1500 } };
+    const off = net({ options: driver.validateOptions({ 'patchbay.bridge.mcast_snooping': '0' }) });
+    const on = net({ id: 'b1b2c3d4e5f60718293a4b5c6d7e8f90', ipv4: { subnet: '10.51.0.0/24', gateway: '10.51.0.1' } });
+    for (const n of [off, on]) await runSteps((await driver.planCreateNetwork(n, ctx)).steps);
+    const snooping = async (name: string) => (await kernel.link(null, name))?.mcastSnooping;
+    assert.equal(await snooping('pb-a1b2c3d4e5f6'), false);
+    assert.equal(await snooping('pb-b1b2c3d4e5f6'), true);
+  });
+
+  it('takes an existing bridge as it is: the snooping option may only say what it already does', async () => {
+    const kernel = createFakeKernel({ hostLinks: [{ name: 'br7', kind: 'bridge' }, { name: 'br8', kind: 'bridge', mcastSnooping: false }] });
+    const ctx = { kernel, defaults: { mtu: 1500 } };
+    const on7 = net({ options: { 'com.docker.network.bridge.name': 'br7', 'patchbay.bridge.mcast_snooping': 'false' } });
+    await assert.rejects(driver.planCreateNetwork(on7, ctx), (err: Error & { code?: string }) => err.code === 'PB_ERR_INVALID_OPTION' && /br7 exists with IGMP\/MLD snooping on/.test(err.message));
+    const off8 = net({ options: { 'com.docker.network.bridge.name': 'br8', 'patchbay.bridge.mcast_snooping': 'false' } });
+    assert.equal((await driver.planCreateNetwork(off8, ctx)).state.created, false);
+    assert.equal((await kernel.link(null, 'br7'))?.mcastSnooping, true, 'the refusal changed nothing');
+  });
+
   it('refuses a non-bridge device of the same name', async () => {
     const kernel = createFakeKernel({ hostLinks: [{ name: 'eth9', kind: '' }] });
     await assert.rejects(driver.planCreateNetwork(net({ options: { 'com.docker.network.bridge.name': 'eth9' } }), { kernel, defaults: { mtu: 1500 } }), /not a bridge/);
@@ -78,6 +99,7 @@ describe('bridge driver on the fake kernel', () => {
     assert.throws(() => driver.validateOptions({ 'com.docker.network.bridge.name': 'x;rm -rf' }), /bridge.name/);
     assert.throws(() => driver.validateOptions({ 'com.docker.network.driver.mtu': '70000' }), /68 to 65535/);
     assert.deepEqual(driver.validateOptions({ 'com.docker.network.bridge.enable_icc': '0' }), { 'com.docker.network.bridge.enable_icc': 'false' });
+    assert.throws(() => driver.validateOptions({ 'patchbay.bridge.mcast_snooping': 'off' }), /mcast_snooping.*must be true or false/);
   });
 
   it('the registry knows bridge, null, host, macvlan and ipvlan and refuses unknown drivers', () => {

@@ -64,6 +64,32 @@ describe('core daemon on the real kernel', () => {
     assert.ok(ping(sandboxes.c!.key, eIp), 'c → e');
   });
 
+  it('a network with patchbay.bridge.mcast_snooping=false gets a bridge without IGMP/MLD snooping; the default keeps it; a bad value changes nothing', async () => {
+    const snooping = (dev: string) =>
+      (JSON.parse(sh(['ip', '-json', '-details', 'link', 'show', 'dev', dev]).out) as { linkinfo?: { info_data?: { mcast_snooping?: number } } }[])[0]!.linkinfo?.info_data?.mcast_snooping;
+    const before = links().length;
+    const bad = await d.req('POST', '/v1/networks', { name: 'nosnoop', options: { 'patchbay.bridge.mcast_snooping': 'maybe' } });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(bad.body.message, /mcast_snooping.*must be true or false/);
+    assert.equal(links().length, before, 'no bridge made');
+    const n = await d.req('POST', '/v1/networks', { name: 'nosnoop', options: { 'patchbay.bridge.mcast_snooping': '0' } });
+    assert.equal(n.status, 201, n.text);
+    assert.equal(n.body.options['patchbay.bridge.mcast_snooping'], 'false');
+    assert.equal(snooping(n.body.bridge), 0);
+    assert.equal(snooping('pb0'), 1, 'the default bridge keeps snooping on');
+    const keys: string[] = [];
+    for (const name of ['ns1', 'ns2']) {
+      const sb = await d.req('POST', '/v1/sandboxes', { name });
+      keys.push(sb.body.key);
+      assert.equal((await d.req('POST', '/v1/networks/nosnoop/connect', { sandbox: name })).status, 201);
+    }
+    const eps = (await d.req('GET', '/v1/networks/nosnoop/endpoints')).body as { ipv4Address: string }[];
+    for (const ep of eps) assert.ok(ping(keys[0]!, ep.ipv4Address.split('/')[0]!), `ns1 → ${ep.ipv4Address}`);
+    assert.equal((await d.req('GET', '/v1/system/check')).body.consistent, true);
+    for (const name of ['ns1', 'ns2']) assert.equal((await d.req('DELETE', `/v1/sandboxes/${name}`)).status, 204);
+    assert.equal((await d.req('DELETE', '/v1/networks/nosnoop')).status, 204);
+  });
+
   it('bridge ports carry no IPv6 of their own (no ff00::/8 route on the host), and IPv6 still crosses the bridge', async () => {
     const n = await d.req('POST', '/v1/networks', { name: 'v6net', enableIPv6: true, ipam: { config: [{ subnet: '10.125.0.0/24' }, { subnet: 'fd00:125::/64' }] } });
     assert.equal(n.status, 201, n.text);

@@ -4,7 +4,8 @@ import type { AddrInfo, IpOp, Step } from '@patchbay/kernel';
 import type { DriverContext, DriverNetwork } from '../contract.js';
 import { bridgeNameFor } from './names.js';
 import { removeLinkStep } from './teardown.js';
-import { OPT, bridgeMtu } from './options.js';
+import { OPT, bridgeMcastSnooping, bridgeMtu } from './options.js';
+import { badOption } from '../options.js';
 
 export interface BridgeState extends Record<string, unknown> {
   bridge: string;
@@ -52,9 +53,10 @@ export async function planCreateBridge(net: DriverNetwork, ctx: DriverContext) {
   }
   const want = gatewayCidrs(net);
   const state: BridgeState = { bridge, created: !existing };
+  const snooping = bridgeMcastSnooping(net.options);
 
   if (!existing) {
-    const ops: IpOp[] = [{ op: 'bridge.add', name: bridge, mtu, mac: bridgeMacFor(net.id) }];
+    const ops: IpOp[] = [{ op: 'bridge.add', name: bridge, mtu, mac: bridgeMacFor(net.id), ...(snooping ? {} : { mcastSnooping: false }) }];
     for (const cidr of want) ops.push({ op: 'addr.add', dev: bridge, cidr });
     ops.push({ op: 'link.set', name: bridge, up: true });
     const step: Step = {
@@ -65,6 +67,10 @@ export async function planCreateBridge(net: DriverNetwork, ctx: DriverContext) {
     return { steps: [step], state };
   }
 
+  // an existing bridge is taken as it is: the option may only say what it already does
+  if (OPT.mcastSnooping in net.options && existing.mcastSnooping !== undefined && existing.mcastSnooping !== snooping) {
+    throw badOption(OPT.mcastSnooping, net.options[OPT.mcastSnooping]!, `bridge ${bridge} exists with IGMP/MLD snooping ${existing.mcastSnooping ? 'on' : 'off'}, and patchbay does not change a bridge it did not create`);
+  }
   const have: AddrInfo[] = (await ctx.kernel.addresses(null)).filter((a) => a.dev === bridge && a.scope !== 'link');
   const wantV4 = gatewayCidr(net.ipv4);
   const remove = wantV4 ? have.filter((a) => a.family === 4 && a.cidr !== wantV4) : [];

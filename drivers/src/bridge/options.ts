@@ -10,6 +10,8 @@ export const OPT = {
   masquerade: 'com.docker.network.bridge.enable_ip_masquerade',
   hostBinding: 'com.docker.network.bridge.host_binding_ipv4',
   defaultBridge: 'com.docker.network.bridge.default_bridge',
+  /** IGMP/MLD snooping of a bridge patchbay creates: on unless `false` (as Docker and netavark leave it) */
+  mcastSnooping: 'patchbay.bridge.mcast_snooping',
   mtu: NETWORK_OPTIONS.mtu,
   ifacePrefix: NETWORK_OPTIONS.ifacePrefix,
 } as const;
@@ -38,6 +40,7 @@ export function validateBridgeOptions(options: Record<string, string>, others: r
       case OPT.icc:
       case OPT.masquerade:
       case OPT.defaultBridge:
+      case OPT.mcastSnooping:
         out[key] = boolOption(key, value);
         break;
       case OPT.hostBinding:
@@ -49,6 +52,9 @@ export function validateBridgeOptions(options: Record<string, string>, others: r
   }
   return out;
 }
+
+/** false when the network asks for a bridge without IGMP/MLD snooping; the kernel's default (on) otherwise */
+export const bridgeMcastSnooping = (options: Record<string, string>): boolean => options[OPT.mcastSnooping] !== 'false';
 
 export const bridgeMtu = (options: Record<string, string>, dflt: number) =>
   options[OPT.mtu] ? Number(options[OPT.mtu]) : dflt;

@@ -38,6 +38,8 @@ export interface LinkInfo {
   vlanId?: number;
   /** vxlan: its id, UDP port and source address, and whether it learns or answers ARP/ND */
   vxlan?: VxlanInfo;
+  /** bridges: whether IGMP/MLD snooping is on */
+  mcastSnooping?: boolean;
 }
 
 export interface VxlanInfo {
@@ -98,7 +100,8 @@ export interface RouteInfo {
  * batch stops at the first failing op, and the error says which op failed.
  */
 export type IpOp =
-  | { op: 'bridge.add'; name: string; mtu?: number; mac?: string }
+  /** `mcastSnooping: false` creates the bridge with IGMP/MLD snooping off (the kernel's default is on) */
+  | { op: 'bridge.add'; name: string; mtu?: number; mac?: string; mcastSnooping?: boolean }
   /**
    * veth pair: `name` stays in the batch's namespace, `peer` is created directly in `peerNetns`.
    * `master` and `up` apply to `name` in the same kernel request (`ip link add NAME master BR up

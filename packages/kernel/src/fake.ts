@@ -31,7 +31,7 @@ export interface FakeKernelOptions {
   /** the daemon's pid: /proc/PID/ns/net (and /proc/self/ns/net) name the root namespace */
   pid?: number;
   /** links present in the root namespace at start, e.g. a physical `eth0` (kind '') */
-  hostLinks?: readonly { name: string; kind?: string; mtu?: number; up?: boolean; addrs?: readonly string[] }[];
+  hostLinks?: readonly { name: string; kind?: string; mtu?: number; up?: boolean; addrs?: readonly string[]; mcastSnooping?: boolean }[];
   /** extra sysctl keys and values (on top of the built-in defaults) */
   sysctls?: Record<string, string>;
   /** tools checkTools reports as not installed */
@@ -84,6 +84,7 @@ export function createFakeKernel(options: FakeKernelOptions = {}): FakeKernel {
 
   for (const h of options.hostLinks ?? []) {
     const link = net.createLink(net.root, { name: h.name, kind: h.kind ?? '', mtu: h.mtu });
+    if (h.kind === 'bridge') link.mcastSnooping = h.mcastSnooping ?? true;
     net.setUp(link, h.up ?? true);
     for (const a of h.addrs ?? []) net.apply(net.root, { op: 'addr.add', dev: h.name, cidr: a }, () => undefined, '');
   }

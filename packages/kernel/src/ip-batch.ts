@@ -44,7 +44,7 @@ const SINGLE_QUEUE = ['numtxqueues', '1', 'numrxqueues', '1'];
 export function renderOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string = selfNetnsPath()): string[] {
   switch (op.op) {
     case 'bridge.add':
-      return ['link', 'add', op.name, ...opt('mtu', op.mtu), ...opt('address', op.mac), 'type', 'bridge'];
+      return ['link', 'add', op.name, ...opt('mtu', op.mtu), ...opt('address', op.mac), 'type', 'bridge', ...opt('mcast_snooping', op.mcastSnooping === undefined ? undefined : Number(op.mcastSnooping))];
     case 'veth.add': {
       // The peer is created directly in its namespace; no clause needed when it stays here.
       const netns = op.peerNetns === batchNetns ? [] : ['netns', peerNetnsToken(op.peerNetns, selfNetns)];

@@ -18,7 +18,7 @@ interface JsonLink {
   addr_info?: JsonAddr[];
 }
 
-/** the parts of `ip -details` info_data that LinkInfo carries (macvlan, ipvlan, vlan, vxlan) */
+/** the parts of `ip -details` info_data that LinkInfo carries (macvlan, ipvlan, vlan, vxlan, a bridge's snooping) */
 interface JsonInfoData {
   mode?: string;
   id?: number;
@@ -30,10 +30,13 @@ interface JsonInfoData {
   local6?: string;
   learning?: boolean;
   proxy?: boolean;
+  /** bridges: 0 or 1 */
+  mcast_snooping?: number;
 }
 
-function kindData(kind: string, data: JsonInfoData | undefined): Pick<LinkInfo, 'mode' | 'flag' | 'vlanId' | 'vxlan'> {
+function kindData(kind: string, data: JsonInfoData | undefined): Pick<LinkInfo, 'mode' | 'flag' | 'vlanId' | 'vxlan' | 'mcastSnooping'> {
   if (data === undefined) return {};
+  if (kind === 'bridge') return data.mcast_snooping !== undefined ? { mcastSnooping: data.mcast_snooping === 1 } : {};
   if (kind === 'vxlan') {
     if (data.id === undefined || data.port === undefined) return {};
     const local = data.local ?? data.local6;

@@ -133,6 +133,7 @@ export function checkOp(op: IpOp): void {
       checkIfname(op.name);
       if (op.mtu !== undefined) checkMtu(op.mtu);
       if (op.mac !== undefined) checkMac(op.mac);
+      if (op.mcastSnooping !== undefined && typeof op.mcastSnooping !== 'boolean') throw invalidInput('mcastSnooping', op.mcastSnooping, 'true or false');
       return;
     case 'veth.add':
       checkIfname(op.name);

@@ -119,6 +119,15 @@ export function kernelContract(name: string, makeKernel: () => Kernel, hooks: Co
       await k.ip(null, [{ op: 'link.del', name: br }]);
     });
 
+    it('creates a bridge with IGMP/MLD snooping on, or off when asked', async () => {
+      const [on, off] = [nm('pbsn'), nm('pbsf')];
+      await k.ip(null, [{ op: 'bridge.add', name: on }, { op: 'bridge.add', name: off, mcastSnooping: false }]);
+      assert.equal((await link(null, on))?.mcastSnooping, true);
+      assert.equal((await link(null, off))?.mcastSnooping, false);
+      assert.equal((await k.link(null, off))?.mcastSnooping, false, 'one link asked for by name too');
+      await k.ip(null, [{ op: 'link.del', name: on }, { op: 'link.del', name: off }]);
+    });
+
     it('creates a named namespace with loopback up', async () => {
       const ns = await newNetns();
       assert.match(ns, /^\/run\/netns\/pbt-/);

@@ -17,6 +17,7 @@ export function listLinks(ns: FakeNs): LinkInfo[] {
       if (l.kind === 'macvlan') info.mode = l.mode;
       if (l.kind === 'ipvlan' && l.parent?.ipvlanPort !== undefined) Object.assign(info, l.parent.ipvlanPort);
       if (l.vlanId !== undefined) info.vlanId = l.vlanId;
+      if (l.mcastSnooping !== undefined) info.mcastSnooping = l.mcastSnooping;
       if (l.vxlan !== undefined) info.vxlan = { ...l.vxlan };
       return info;
     });

@@ -152,7 +152,7 @@ export class NetModel {
       case 'dummy.add':
         this.refuseTakenOrUnknown(op, ns, op.name);
         if (op.op === 'dummy.add') this.createLink(ns, { name: op.name, kind: 'dummy' });
-        else this.createLink(ns, { name: op.name, kind: 'bridge', mtu: op.mtu, mac: op.mac });
+        else this.createLink(ns, { name: op.name, kind: 'bridge', mtu: op.mtu, mac: op.mac }).mcastSnooping = op.mcastSnooping ?? true;
         return;
       case 'macvlan.add':
       case 'ipvlan.add':

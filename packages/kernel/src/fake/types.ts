@@ -31,6 +31,8 @@ export interface FakeLink {
   addrs: Cidr[];
   /** macvlan, ipvlan, vlan: the lower device (possibly in another namespace) */
   parent?: FakeLink;
+  /** bridges: IGMP/MLD snooping (on unless created with it off) */
+  mcastSnooping?: boolean;
   /** macvlan: its mode */
   mode?: string;
   /** vlan: its 802.1Q id */

@@ -4,7 +4,7 @@ import {
   FAMILY_HEADER_OFFSET, FIXUP_IFINDEX, FIXUP_NETNS_FD, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NlMessage, type NlRequest,
 } from './message.js';
 import {
-  AF_BRIDGE, AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BRPORT_MODE, IFLA_INET6_ADDR_GEN_MODE, INFO, RT_SCOPE, RT_TABLE_MAIN, RTA, RTM, RTN,
+  AF_BRIDGE, AF_INET, AF_INET6, IFA, IFF_UP, IFLA, IFLA_BR_MCAST_SNOOPING, IFLA_BRPORT_MODE, IFLA_INET6_ADDR_GEN_MODE, INFO, RT_SCOPE, RT_TABLE_MAIN, RTA, RTM, RTN,
   RTPROT_BOOT, VETH_INFO_PEER, ifinfomsg,
 } from './rtnl.js';
 import { writeKindData, writeVxlanData, type LowerLinkOp } from './kind-data.js';
@@ -127,7 +127,9 @@ export function encodeOp(op: IpOp, batchNetns: NetnsRef, selfNetns: string): NlR
     case 'bridge.add': {
       const m = new NlMessage(RTM.NEWLINK, CREATE, ifinfomsg());
       linkAttrs(m, op.name, op.mtu, op.mac);
-      return m.begin(IFLA.LINKINFO).str(INFO.KIND, 'bridge').end().build();
+      m.begin(IFLA.LINKINFO).str(INFO.KIND, 'bridge');
+      if (op.mcastSnooping !== undefined) m.begin(INFO.DATA).u8(IFLA_BR_MCAST_SNOOPING, op.mcastSnooping ? 1 : 0).end();
+      return m.end().build();
     }
     case 'veth.add': {
       const m = new NlMessage(RTM.NEWLINK, CREATE, op.up ? ifinfomsg({ flags: IFF_UP, change: IFF_UP }) : ifinfomsg());

@@ -1,6 +1,6 @@
 import type { IpOp, LinkInfo, VxlanInfo } from '../contract.js';
 import type { NlMessage } from './message.js';
-import { INFO } from './rtnl.js';
+import { IFLA_BR_MCAST_SNOOPING, INFO } from './rtnl.js';
 
 /**
  * IFLA_INFO_DATA of the link types on a lower device (if_link.h): macvlan, ipvlan and vlan
@@ -68,13 +68,17 @@ function decodeVxlan(data: Map<number, Buffer>, formatAddress: AddressFormatter)
   };
 }
 
-/** What `ip -details` prints of a link's IFLA_INFO_DATA, for the kinds LinkInfo describes. */
+/** What `ip -details` prints of a link's IFLA_INFO_DATA, for the kinds LinkInfo describes (of a bridge: its snooping only). */
 export function decodeKindData(
   kind: string,
   data: Map<number, Buffer>,
   formatAddress: AddressFormatter,
-): Pick<LinkInfo, 'mode' | 'flag' | 'vlanId' | 'vxlan'> {
+): Pick<LinkInfo, 'mode' | 'flag' | 'vlanId' | 'vxlan' | 'mcastSnooping'> {
   switch (kind) {
+    case 'bridge': {
+      const snooping = data.get(IFLA_BR_MCAST_SNOOPING);
+      return snooping?.length === 1 ? { mcastSnooping: snooping[0] === 1 } : {};
+    }
     case 'vxlan': {
       const vxlan = decodeVxlan(data, formatAddress);
       return vxlan === undefined ? {} : { vxlan };

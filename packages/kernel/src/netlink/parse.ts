@@ -147,7 +147,7 @@ export const linkNames = (links: readonly RawLink[]): Map<number, string> => new
 
 /** LinkInfo with the master named; `names` maps the namespace's indexes to names. */
 export function toLinkInfo(raw: RawLink, names: ReadonlyMap<number, string>): LinkInfo {
-  const { name, index, kind, mtu, mac, up, hairpin, group, mode, flag, vlanId, vxlan } = raw.info;
+  const { name, index, kind, mtu, mac, up, hairpin, group, mode, flag, vlanId, vxlan, mcastSnooping } = raw.info;
   // the key order of parseLinks, so that deepEqual and JSON agree
   const link: LinkInfo = { name, index, kind, mtu, mac, up };
   if (raw.masterIndex !== undefined) link.master = nameOf(names, raw.masterIndex);
@@ -158,6 +158,7 @@ export function toLinkInfo(raw: RawLink, names: ReadonlyMap<number, string>): Li
   if (flag !== undefined) link.flag = flag;
   if (vlanId !== undefined) link.vlanId = vlanId;
   if (vxlan !== undefined) link.vxlan = vxlan;
+  if (mcastSnooping !== undefined) link.mcastSnooping = mcastSnooping;
   return link;
 }
 

@@ -18,6 +18,8 @@ export const IFLA = {
 export const INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4, SLAVE_DATA: 5 } as const;
 export const VETH_INFO_PEER = 1;
 export const IFLA_BRPORT_MODE = 4;
+/** IFLA_INFO_DATA of a bridge (if_link.h: IFLA_BR_*) */
+export const IFLA_BR_MCAST_SNOOPING = 23;
 export const IFLA_INET6_ADDR_GEN_MODE = 8;
 /** no counters in link answers: a third smaller, and nothing here reads them */
 export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
