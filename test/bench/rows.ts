@@ -2,7 +2,7 @@ import type { BenchConfig } from './config.js';
 import { centralMs, type Cell, type MetricId, type Results } from './results.js';
 import type { SideKey } from './sides.js';
 
-/** A target from issue 6: true = PASS, false = MISS, undefined = not measurable in this run. */
+/** A target (issue 6's, or a later issue's): true = PASS, false = MISS, undefined = not measurable in this run. */
 export interface Target {
   text: string;
   check(results: Results): boolean | undefined;
