@@ -13,12 +13,12 @@ import { buildTestApp } from './helpers/native-app.js';
  * programmed from the watch, and the failures: etcd away, a claim whose kernel work fails, a
  * claim whose host died before the kernel work.
  */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<Exclude<T, false | undefined>> {
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000, lastSeen?: () => string): Promise<Exclude<T, false | undefined>> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await probe();
     if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastSeen ? `; last seen: ${lastSeen()}` : ''}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -256,10 +256,17 @@ describe('overlay on a 3-member etcd cluster whose leader is killed (fake kernel
     const leader = await etcd.leader();
     await etcd.kill(leader);
     const t0 = Date.now();
-    const created = await waitFor('a create after the leader died', async () => {
-      const r = await req(b, 'POST', '/v1/networks', { name: 'ha2', driver: 'overlay' });
-      return r.statusCode === 201 ? r : undefined;
-    });
+    let answer = '';
+    const created = await waitFor(
+      'a create after the leader died',
+      async () => {
+        const r = await req(b, 'POST', '/v1/networks', { name: 'ha2', driver: 'overlay' });
+        answer = `${r.statusCode} ${r.body}`;
+        return r.statusCode === 201 ? r : undefined;
+      },
+      10_000,
+      () => answer,
+    );
     console.log(`# global create works again ${Date.now() - t0} ms after the etcd leader was killed`);
     assert.equal(created.json().scope, 'global');
     await waitFor('ha2 on a', async () => (await req(a, 'GET', '/v1/networks/ha2')).statusCode === 200);
@@ -270,10 +277,17 @@ describe('overlay on a 3-member etcd cluster whose leader is killed (fake kernel
     }
     // each host ends up with the other's two endpoints programmed
     for (const h of [a, b]) {
-      await waitFor(`peers on ${h.address}`, async () => {
-        const ha = (await req(h, 'GET', '/v1/networks/ha')).json().id as string;
-        return (await h.kernel.neighbors(null)).filter((x) => x.dev === `pbx${ha.slice(0, 12)}`).length === 2;
-      });
+      let seen: string[] = [];
+      await waitFor(
+        `peers on ${h.address}`,
+        async () => {
+          const ha = (await req(h, 'GET', '/v1/networks/ha')).json().id as string;
+          seen = (await h.kernel.neighbors(null)).filter((x) => x.dev === `pbx${ha.slice(0, 12)}`).map((x) => x.address);
+          return seen.length === 2;
+        },
+        10_000,
+        () => seen.join(', ') || 'none',
+      );
     }
   });
 });

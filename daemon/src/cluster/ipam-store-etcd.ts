@@ -79,6 +79,10 @@ export function createEtcdIpamStore(store: Store, etcd: EtcdClient, hostId: stri
         keyed.map(({ key }) => ({ range: key })),
       );
       if (r.succeeded) return;
+      // Every key holds this very claim, owner id and all: it committed on a member whose answer
+      // was lost, and the client sent it again to another. A claim without an owner id (a
+      // RequestAddress) cannot be told from an earlier one of the same owner, so it stays a conflict.
+      if (keyed.every(({ c }, i) => c.ownerId !== undefined && r.ranges[i]?.[0]?.value === value(c))) return;
       const lost = keyed.find((_k, i) => (r.ranges[i] ?? []).length > 0) ?? keyed[0]!;
       throw new AllocationConflict(lost.c.poolId, lost.c.address);
     },
@@ -90,7 +94,9 @@ export function createEtcdIpamStore(store: Store, etcd: EtcdClient, hostId: stri
       const value = JSON.stringify({ kind: row.kind, owner: row.owner, ...(row.ownerId ? { ownerId: row.ownerId } : {}), host: hostId } satisfies HeldValue);
       // only the value read: an address released and taken by another host meanwhile stays theirs
       const r = await etcd.txn([{ key, target: 'mod', op: 'equal', revision: kv.modRevision }], [{ put: key, value }]);
-      return r.succeeded;
+      if (r.succeeded) return true;
+      // sent again after a lost answer, the compare fails on this very put's revision
+      return row.ownerId !== undefined && (await etcd.get(key))?.value === value;
     },
 
     async releaseAddresses(releases) {

@@ -127,6 +127,11 @@ export function createClusterNetworks(etcd: EtcdClient, hostId: string) {
         [{ range: keys.name(network.name) }, { range: keys.vni(vni) }],
       );
       if (r.succeeded) return record;
+      // The name is this network's own: this very transaction committed on a member whose answer
+      // was lost (the leader changed, the member died), and the client sent it again to another.
+      // Only this attempt's transaction writes the name with this id (an attempt that failed
+      // committed nothing; one that threw ended the loop), so what is stored is `record`.
+      if (r.ranges[0]![0]?.value === network.id) return record;
       if (r.ranges[0]!.length > 0) throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${network.name} already exists`);
       if (wantedVni !== undefined && r.ranges[1]!.length > 0) {
         throw new PatchbayError('PB_ERR_FORBIDDEN', `VXLAN id ${wantedVni} is already used by another network`);

@@ -75,7 +75,17 @@ export function createGlobalNetworks(core: Core) {
       if (store.networkByName(input.name)) throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
       const options = validateDnsOption(driver.validateOptions(input.options, { name: input.name, isDefault: false }, []));
       const network: GlobalNetwork['network'] = newNetworkFields(input, driver.name, options);
-      const claimed = await cluster.networks.claim(network, input.ipamConfig);
+      const claimed = await cluster.networks.claim(network, input.ipamConfig).catch(async (err: unknown) => {
+        // etcd did not answer the claim: it may have committed all the same; if so, give it back
+        // (if etcd cannot say now, the claim stands and every host mirrors it through the watch)
+        if (err instanceof PatchbayError && err.code === 'PB_ERR_CLUSTER_UNAVAILABLE') {
+          const committed = await cluster.networks.get(network.id).catch(() => undefined);
+          if (committed) {
+            await cluster.networks.release(committed, { force: true }).catch((e: unknown) => log.error({ err: e, network: input.name }, 'cluster: could not give back the claim of a failed create'));
+          }
+        }
+        throw err;
+      });
       let record: NetworkRecord;
       try {
         record = await mirrorLocked(claimed);
