@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createEtcdClient } from '../src/cluster/etcd/index.js';
 import { keys } from '../src/cluster/keys.js';
-import { createLossyProxy, type LossyProxy } from '../../test/helpers/etcd-lossy-proxy.js';
+import { createLossyProxy, type LossyProxy, type ProxyFate } from '../../test/helpers/etcd-lossy-proxy.js';
 import { createTestEtcd, type TestEtcd } from '../../test/helpers/etcd.js';
 import { buildClusterHost, type ClusterTestHost } from './helpers/cluster-app.js';
 
@@ -25,11 +25,18 @@ const putKeys = (body: string): string[] => {
 /** loses the answer of the first transaction that puts a key `pick` accepts; the others pass */
 const loseFirstTxn = (pick: (key: string) => boolean) => {
   let lost = false;
-  return (path: string, body: string) => {
-    if (lost || path !== '/v3/kv/txn' || !putKeys(body).some(pick)) return false;
+  return (path: string, body: string): ProxyFate => {
+    if (lost || path !== '/v3/kv/txn' || !putKeys(body).some(pick)) return 'pass';
     lost = true;
-    return true;
+    return 'lose-answer';
   };
+};
+const waitFor = async (what: string, cond: () => Promise<boolean>, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 };
 const json = (payload: unknown) => ({ payload: payload as object, headers: { 'content-type': 'application/json' } });
 
@@ -47,7 +54,7 @@ describe('etcd answers lost after the commit (the client sends the write again t
     }
   };
   /** a host whose first member is a proxy losing what `drop` picks; the real member second, unless `only` */
-  async function hostBehind(drop: (path: string, body: string) => boolean, address: string, only = false) {
+  async function hostBehind(drop: (path: string, body: string) => ProxyFate, address: string, only = false) {
     const proxy = await createLossyProxy(etcd.endpoint, drop);
     proxies.push(proxy);
     const h = await buildClusterHost(only ? proxy.endpoint : `${proxy.endpoint},${etcd.endpoint}`, address);
@@ -96,9 +103,59 @@ describe('etcd answers lost after the commit (the client sends the write again t
     assert.equal(proxy.dropped, 1);
     assert.equal(r.statusCode, 503, r.body);
     assert.equal(r.json().code, 'PB_ERR_CLUSTER_UNAVAILABLE');
-    assert.deepEqual(await storeKeys(keys.name('lost-all')), []);
+    await waitFor('the claim given back', async () => (await storeKeys(keys.name('lost-all'))).length === 0);
     const again = await req(h, 'POST', '/v1/networks', { name: 'lost-all', driver: 'overlay' });
     assert.equal(again.statusCode, 201, again.body);
     assert.deepEqual((await storeKeys(keys.name('lost-all'))).map((kv) => kv.value), [again.json().id]);
+  });
+
+  it('a claim whose answer was lost while etcd stays unreachable a while is given back once etcd answers, and never mirrored here', async () => {
+    let lostAt = 0;
+    const outageMs = 1500;
+    const drop = (path: string, body: string): ProxyFate => {
+      if (lostAt === 0) {
+        if (path !== '/v3/kv/txn' || !putKeys(body).includes(keys.name('lost-late'))) return 'pass';
+        lostAt = Date.now();
+        return 'lose-answer';
+      }
+      // then every read and write is lost for a while (the watch's stream stays open)
+      return path.startsWith('/v3/kv/') && Date.now() - lostAt < outageMs ? 'lose-answer' : 'pass';
+    };
+    const { h, proxy } = await hostBehind(drop, '192.0.2.4', true);
+    const mirrored: string[] = [];
+    const unsubscribe = h.controller.changes.subscribe((c) => void (c.type === 'network.created' && c.network.name === 'lost-late' && mirrored.push(c.network.name)));
+    const r = await req(h, 'POST', '/v1/networks', { name: 'lost-late', driver: 'overlay' });
+    assert.equal(r.statusCode, 503, r.body);
+    const id = await waitFor('the claim committed', async () => (await storeKeys(keys.name('lost-late'))).length === 1).then(async () => (await storeKeys(keys.name('lost-late')))[0]!.value);
+    assert.ok(Date.now() - lostAt < outageMs, 'the claim was seen before the outage ended');
+    await waitFor('the claim given back', async () => (await storeKeys(keys.name('lost-late'))).length === 0);
+    assert.ok(Date.now() - lostAt >= outageMs, 'given back only once etcd answered');
+    assert.ok(proxy.dropped > 1, 'the first give-backs were lost too');
+    assert.deepEqual(await storeKeys(keys.network(id)), []);
+    assert.equal((await req(h, 'GET', '/v1/networks/lost-late')).statusCode, 404);
+    unsubscribe();
+    assert.deepEqual(mirrored, [], 'the watch saw the claim, and gave it back rather than mirror it');
+    assert.equal((await req(h, 'POST', '/v1/networks', { name: 'lost-late', driver: 'overlay' })).statusCode, 201);
+  });
+
+  it('a claim that commits only after its create gave up (and found nothing to give back) is given back when the watch brings it, not mirrored', async () => {
+    let sentAt = 0;
+    const lateMs = 400;
+    const drop = (path: string, body: string): ProxyFate => {
+      if (sentAt !== 0 || path !== '/v3/kv/txn' || !putKeys(body).includes(keys.name('lost-later'))) return 'pass';
+      sentAt = Date.now();
+      return lateMs;
+    };
+    const { h } = await hostBehind(drop, '192.0.2.5', true);
+    const mirrored: string[] = [];
+    const unsubscribe = h.controller.changes.subscribe((c) => void (c.type === 'network.created' && c.network.name === 'lost-later' && mirrored.push(c.network.name)));
+    const r = await req(h, 'POST', '/v1/networks', { name: 'lost-later', driver: 'overlay' });
+    assert.equal(r.statusCode, 503, r.body);
+    assert.ok(Date.now() - sentAt < lateMs, 'the create failed before its claim reached etcd');
+    await waitFor('the late claim committed', async () => (await storeKeys(keys.name('lost-later'))).length === 1);
+    await waitFor('the late claim given back', async () => (await storeKeys(keys.name('lost-later'))).length === 0);
+    assert.equal((await req(h, 'GET', '/v1/networks/lost-later')).statusCode, 404);
+    unsubscribe();
+    assert.deepEqual(mirrored, [], 'never mirrored here');
   });
 });

@@ -43,7 +43,7 @@ export function syncNetworks(deps: NetworkSyncDeps): Watch {
     (err, id) => log.error({ err, network: id }, 'cluster: could not bring a global network in step on this host'),
   );
 
-  return watchPrefix(etcd, {
+  const watch = watchPrefix(etcd, {
     prefix: keys.networks,
     log,
     async resync() {
@@ -63,4 +63,11 @@ export function syncNetworks(deps: NetworkSyncDeps): Watch {
       }
     },
   });
+  return {
+    ...watch,
+    stop() {
+      watch.stop();
+      work.clear();
+    },
+  };
 }

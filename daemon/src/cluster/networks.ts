@@ -12,6 +12,9 @@ const MAX_VNI = 2 ** 24 - 1;
 /** Docker's global default pool: /24s out of 10.0.0.0/8 */
 const DEFAULT_BASE = [10, 0, 0];
 const CLAIM_ATTEMPTS = 8;
+/** a claim whose transaction got no answer: looked for again this often, this many times */
+const GIVE_BACK_RETRY_MS = 500;
+const GIVE_BACK_ATTEMPTS = 120;
 
 /** A pool of a global network as the cluster store keeps it (decided once, the same on every host). */
 export interface GlobalPool {
@@ -102,6 +105,28 @@ function planPools(name: string, requests: readonly PoolRequest[], claimed: Retu
  * at once cannot both win.
  */
 export function createClusterNetworks(etcd: EtcdClient, hostId: string) {
+  /**
+   * Networks whose claim got no answer (etcd between leaders, unreachable): the transaction may
+   * have committed, now or later, though the create failed. Such a claim is given back as soon as
+   * etcd answers, and whenever it shows up again (a late commit seen by the watch) it is given
+   * back instead of mirrored. Kept for the daemon's life; after a restart such a claim stands.
+   */
+  const abandoned = new Set<string>();
+
+  async function giveBack(id: string): Promise<void> {
+    const g = await get(id);
+    if (g) await release(g, { force: true });
+  }
+
+  function abandon(id: string) {
+    abandoned.add(id);
+    const attempt = (left: number) =>
+      void giveBack(id).catch(() => {
+        if (left > 1 && !etcd.closed) setTimeout(() => attempt(left - 1), GIVE_BACK_RETRY_MS).unref();
+      });
+    attempt(GIVE_BACK_ATTEMPTS);
+  }
+
   async function claim(network: GlobalNetwork['network'], requests: readonly PoolRequest[]): Promise<GlobalNetwork> {
     const wantedVni = parseVni(network.options[VXLAN_ID_OPTION]);
     for (let attempt = 1; ; attempt++) {
@@ -117,7 +142,7 @@ export function createClusterNetworks(etcd: EtcdClient, hostId: string) {
         { put: keys.vni(vni), value: network.id },
         ...pools.map((p) => ({ put: keys.subnet(p.subnet), value: JSON.stringify({ subnet: p.subnet, name: network.name, id: network.id }) })),
       ];
-      const r = await etcd.txn(
+      const claimTxn = etcd.txn(
         [
           { key: keys.name(network.name), target: 'create', equals: 0 },
           { key: keys.vni(vni), target: 'create', equals: 0 },
@@ -126,6 +151,10 @@ export function createClusterNetworks(etcd: EtcdClient, hostId: string) {
         ops,
         [{ range: keys.name(network.name) }, { range: keys.vni(vni) }],
       );
+      const r = await claimTxn.catch((err: unknown) => {
+        if (err instanceof PatchbayError && err.code === 'PB_ERR_CLUSTER_UNAVAILABLE') abandon(network.id);
+        throw err;
+      });
       if (r.succeeded) return record;
       // The name is this network's own: this very transaction committed on a member whose answer
       // was lost (the leader changed, the member died), and the client sent it again to another.
@@ -171,6 +200,13 @@ export function createClusterNetworks(etcd: EtcdClient, hostId: string) {
     return kv ? (JSON.parse(kv.value) as GlobalNetwork) : undefined;
   }
 
-  return { claim, release, get };
+  return {
+    claim,
+    release,
+    get,
+    /** whether this network's claim got no answer here: it is to be given back, never mirrored */
+    isAbandoned: (id: string) => abandoned.has(id),
+    giveBack,
+  };
 }
 export type ClusterNetworks = ReturnType<typeof createClusterNetworks>;

@@ -75,17 +75,8 @@ export function createGlobalNetworks(core: Core) {
       if (store.networkByName(input.name)) throw new PatchbayError('PB_ERR_NETWORK_EXISTS', `network with name ${input.name} already exists`);
       const options = validateDnsOption(driver.validateOptions(input.options, { name: input.name, isDefault: false }, []));
       const network: GlobalNetwork['network'] = newNetworkFields(input, driver.name, options);
-      const claimed = await cluster.networks.claim(network, input.ipamConfig).catch(async (err: unknown) => {
-        // etcd did not answer the claim: it may have committed all the same; if so, give it back
-        // (if etcd cannot say now, the claim stands and every host mirrors it through the watch)
-        if (err instanceof PatchbayError && err.code === 'PB_ERR_CLUSTER_UNAVAILABLE') {
-          const committed = await cluster.networks.get(network.id).catch(() => undefined);
-          if (committed) {
-            await cluster.networks.release(committed, { force: true }).catch((e: unknown) => log.error({ err: e, network: input.name }, 'cluster: could not give back the claim of a failed create'));
-          }
-        }
-        throw err;
-      });
+      // a claim etcd did not answer is given back by the cluster's networks when etcd answers
+      const claimed = await cluster.networks.claim(network, input.ipamConfig);
       let record: NetworkRecord;
       try {
         record = await mirrorLocked(claimed);
@@ -103,8 +94,11 @@ export function createGlobalNetworks(core: Core) {
   async function adopt(g: GlobalNetwork): Promise<void> {
     await locks.with([`net:${g.network.name}`], async () => {
       if (store.networkById(g.network.id)) return;
+      const cluster = clusterOf(core);
+      // the claim of a create that failed here without etcd's answer, committed after all
+      if (cluster.networks.isAbandoned(g.network.id)) return cluster.networks.giveBack(g.network.id);
       // the watch's news may be old: a create that failed here gave its claim back meanwhile
-      if (!(await clusterOf(core).networks.get(g.network.id))) return;
+      if (!(await cluster.networks.get(g.network.id))) return;
       await announceNetwork(core, await mirrorLocked(g));
     });
   }
