@@ -6,6 +6,8 @@ export interface LossyProxy {
   endpoint: string;
   /** requests whose answer the client never got */
   dropped: number;
+  /** etcd's answers to the requests carried out late, as they came */
+  lateAnswers: string[];
   close(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export async function createLossyProxy(target: string, fate: (path: string, body
       m.on('end', () => resolve(Buffer.concat(chunks)));
       m.on('error', reject);
     });
-  const proxy: LossyProxy = { endpoint: '', dropped: 0, close: async () => {} };
+  const proxy: LossyProxy = { endpoint: '', dropped: 0, lateAnswers: [], close: async () => {} };
   const open = new Set<ReturnType<typeof request>>();
   const timers = new Set<NodeJS.Timeout>();
   const forward = (path: string, method: string | undefined, body: Buffer, onAnswer: (answer: IncomingMessage) => void, onError: () => void) => {
@@ -49,7 +51,7 @@ export async function createLossyProxy(target: string, fate: (path: string, body
       req.socket.destroy();
       const t = setTimeout(() => {
         timers.delete(t);
-        forward(path, req.method, body, (answer) => void read(answer).catch(() => undefined), () => undefined);
+        forward(path, req.method, body, (answer) => void read(answer).then((text) => proxy.lateAnswers.push(text.toString('utf8')), () => undefined), () => undefined);
       }, f);
       timers.add(t);
       return;
