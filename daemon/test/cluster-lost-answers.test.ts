@@ -97,6 +97,22 @@ describe('etcd answers lost after the commit (the client sends the write again t
     assert.equal(JSON.parse(held[0]!.value).ownerId, c.json().id);
   });
 
+  it("an adoption of a RequestAddress's address whose answer was lost is an adoption all the same", async () => {
+    const subnet = '10.62.0.0/24';
+    const address = '10.62.0.250';
+    let puts = 0;
+    // the first write of the address is the RequestAddress's claim; the second, the adoption, loses its answer
+    const drop = (path: string, body: string): ProxyFate => (path === '/v3/kv/txn' && putKeys(body).includes(keys.address(subnet, address)) && ++puts === 2 ? 'lose-answer' : 'pass');
+    const { h, proxy } = await hostBehind(drop, '192.0.2.6');
+    assert.equal((await req(h, 'POST', '/v1/networks', { name: 'lost-adopt', driver: 'overlay', ipam: { config: [{ subnet }] } })).statusCode, 201);
+    const [pool] = (await h.cluster.ipamStore.pools()).filter((p) => p.subnet === subnet);
+    assert.ok(pool);
+    await h.cluster.ipamStore.claimAddresses([{ poolId: pool.id, address, kind: 'address', owner: 'docker' }]);
+    assert.equal(await h.cluster.ipamStore.adoptAddress(pool.id, address, { kind: 'endpoint', owner: 'ep', ownerId: 'e1' }), true);
+    assert.equal(proxy.dropped, 1, "the adoption's answer was lost");
+    assert.deepEqual(await h.cluster.ipamStore.allocation(pool.id, address), { poolId: pool.id, address, kind: 'endpoint', owner: 'ep', ownerId: 'e1' });
+  });
+
   it('a create whose answer never came (etcd unavailable) gives back a claim that committed: the name is free again', async () => {
     const { h, proxy } = await hostBehind(loseFirstTxn((k) => k === keys.name('lost-all')), '192.0.2.3', true);
     const r = await req(h, 'POST', '/v1/networks', { name: 'lost-all', driver: 'overlay' });

@@ -24,6 +24,9 @@ export function createEtcdIpamStore(store: Store, etcd: EtcdClient, hostId: stri
     drop: q('DELETE FROM pools WHERE id = ? AND address_space = ?'),
     dropOfNetwork: q('DELETE FROM pools WHERE network_id = ? AND address_space = ?'),
   };
+  /** what an address key held by `row` on this host says */
+  const heldValue = (row: Pick<AllocationRecord, 'kind' | 'owner' | 'ownerId'>): string =>
+    JSON.stringify({ kind: row.kind, owner: row.owner, ...(row.ownerId ? { ownerId: row.ownerId } : {}), host: hostId } satisfies HeldValue);
   const mirrored = (id: number): PoolRecord | undefined => store.pools().find((p) => p.id === id && p.addressSpace === GLOBAL_ADDRESS_SPACE);
   const poolOf = (id: number): PoolRecord => {
     const pool = mirrored(id);
@@ -72,17 +75,16 @@ export function createEtcdIpamStore(store: Store, etcd: EtcdClient, hostId: stri
 
     async claimAddresses(claims) {
       const keyed = claims.map((c) => ({ c, key: keys.address(poolOf(c.poolId).subnet, c.address) }));
-      const value = (c: AllocationRecord): string => JSON.stringify({ kind: c.kind, owner: c.owner, ...(c.ownerId ? { ownerId: c.ownerId } : {}), host: hostId } satisfies HeldValue);
       const r = await etcd.txn(
         keyed.map(({ key }) => ({ key, target: 'create' as const, equals: 0 as const })),
-        keyed.map(({ c, key }) => ({ put: key, value: value(c) })),
+        keyed.map(({ c, key }) => ({ put: key, value: heldValue(c) })),
         keyed.map(({ key }) => ({ range: key })),
       );
       if (r.succeeded) return;
       // Every key holds this very claim, owner id and all: it committed on a member whose answer
       // was lost, and the client sent it again to another. A claim without an owner id (a
       // RequestAddress) cannot be told from an earlier one of the same owner, so it stays a conflict.
-      if (keyed.every(({ c }, i) => c.ownerId !== undefined && r.ranges[i]?.[0]?.value === value(c))) return;
+      if (keyed.every(({ c }, i) => c.ownerId !== undefined && r.ranges[i]?.[0]?.value === heldValue(c))) return;
       const lost = keyed.find((_k, i) => (r.ranges[i] ?? []).length > 0) ?? keyed[0]!;
       throw new AllocationConflict(lost.c.poolId, lost.c.address);
     },
@@ -91,12 +93,12 @@ export function createEtcdIpamStore(store: Store, etcd: EtcdClient, hostId: stri
       const key = keys.address(poolOf(poolId).subnet, address);
       const kv = await etcd.get(key);
       if (!kv || (JSON.parse(kv.value) as HeldValue).kind !== 'address') return false;
-      const value = JSON.stringify({ kind: row.kind, owner: row.owner, ...(row.ownerId ? { ownerId: row.ownerId } : {}), host: hostId } satisfies HeldValue);
+      const value = heldValue(row);
       // only the value read: an address released and taken by another host meanwhile stays theirs
-      const r = await etcd.txn([{ key, target: 'mod', op: 'equal', revision: kv.modRevision }], [{ put: key, value }]);
+      const r = await etcd.txn([{ key, target: 'mod', op: 'equal', revision: kv.modRevision }], [{ put: key, value }], [{ range: key }]);
       if (r.succeeded) return true;
       // sent again after a lost answer, the compare fails on this very put's revision
-      return row.ownerId !== undefined && (await etcd.get(key))?.value === value;
+      return row.ownerId !== undefined && r.ranges[0]?.[0]?.value === value;
     },
 
     async releaseAddresses(releases) {

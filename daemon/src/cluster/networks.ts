@@ -142,16 +142,12 @@ export function createClusterNetworks(etcd: EtcdClient, hostId: string) {
         { put: keys.vni(vni), value: network.id },
         ...pools.map((p) => ({ put: keys.subnet(p.subnet), value: JSON.stringify({ subnet: p.subnet, name: network.name, id: network.id }) })),
       ];
-      const claimTxn = etcd.txn(
-        [
-          { key: keys.name(network.name), target: 'create', equals: 0 },
-          { key: keys.vni(vni), target: 'create', equals: 0 },
-          { key: keys.subnets, prefix: true, target: 'mod', op: 'less', revision: subnets.revision + 1 },
-        ],
-        ops,
-        [{ range: keys.name(network.name) }, { range: keys.vni(vni) }],
-      );
-      const r = await claimTxn.catch((err: unknown) => {
+      const compares = [
+        { key: keys.name(network.name), target: 'create', equals: 0 },
+        { key: keys.vni(vni), target: 'create', equals: 0 },
+        { key: keys.subnets, prefix: true, target: 'mod', op: 'less', revision: subnets.revision + 1 },
+      ] as const;
+      const r = await etcd.txn(compares, ops, [{ range: keys.name(network.name) }, { range: keys.vni(vni) }]).catch((err: unknown) => {
         if (err instanceof PatchbayError && err.code === 'PB_ERR_CLUSTER_UNAVAILABLE') abandon(network.id);
         throw err;
       });
